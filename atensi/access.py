@@ -1,0 +1,150 @@
+"""The access-scoping primitive every app builds on.
+
+`actor_for(user)` answers one question once per request: for which organisations
+does this user act, and in which roles. Each model family then has one scoping
+function built on it (e.g. `memberships_visible_to(user)`, later `cases_visible_to(user)`),
+used by every list, detail, export, admin queryset and task. Anything outside the
+scope is "not found" (404), never "forbidden": an outsider must not learn that a
+record exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+
+from stakeholders.roles import ROLE_PERMISSIONS
+
+M = TypeVar("M", bound=Model)
+
+_CACHE_ATTR = "_atensi_actor"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    is_superuser: bool = False
+    is_staff: bool = False
+    # organisation id -> the roles held there (active memberships of active organisations)
+    roles: Mapping[int, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user_id is not None
+
+    def org_ids(self, *roles: str) -> frozenset[int]:
+        """Organisations where the user holds any of `roles` (any role if none given)."""
+        if not roles:
+            return frozenset(self.roles)
+        wanted = set(roles)
+        return frozenset(org for org, held in self.roles.items() if held & wanted)
+
+    def has_role(self, organisation_id: int, *roles: str) -> bool:
+        held = self.roles.get(organisation_id, frozenset())
+        return bool(held & set(roles)) if roles else bool(held)
+
+    def org_ids_with_perm(self, perm: str) -> frozenset[int]:
+        """Organisations where one of the user's roles grants `perm` ("app.codename")."""
+        return frozenset(
+            org for org, held in self.roles.items() if any(perm in ROLE_PERMISSIONS.get(r, ()) for r in held)
+        )
+
+    def all_roles(self) -> frozenset[str]:
+        return frozenset().union(*self.roles.values()) if self.roles else frozenset()
+
+
+ANONYMOUS = Actor(user_id=None)
+
+
+def actor_for(user: Any) -> Actor:
+    """The user's organisations and roles; one query, cached on the user object."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ANONYMOUS
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    from stakeholders.models import Membership
+
+    roles: dict[int, set[str]] = {}
+    rows = Membership.objects.filter(
+        user_id=user.pk, is_active=True, organisation__is_active=True
+    ).values_list("organisation_id", "role")
+    if user.is_active:
+        for org_id, role in rows:
+            roles.setdefault(org_id, set()).add(role)
+    actor = Actor(
+        user_id=user.pk,
+        is_superuser=bool(user.is_superuser and user.is_active),
+        is_staff=bool(user.is_staff and user.is_active),
+        roles={org: frozenset(r) for org, r in roles.items()},
+    )
+    setattr(user, _CACHE_ATTR, actor)
+    return actor
+
+
+def forget_actor(user: Any) -> None:
+    """Drop the cached actor, e.g. after the user's memberships changed in this request."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def get_or_404(queryset: QuerySet[M], **lookup: Any) -> M:
+    """Fetch one object from an already scoped queryset; anything else is a 404."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        # ValueError/TypeError: a malformed id in the URL is "not found" as well.
+        raise Http404(_("Not found.")) from None
+
+
+def record_access(
+    *,
+    user: Any,
+    obj: Model,
+    action: str = "view",
+    request: HttpRequest | None = None,
+    organisation_id: int | None = None,
+) -> None:
+    """Log that `user` saw (or downloaded, exported) `obj`. Called by the views that show personal data."""
+    from .models import AccessLog
+
+    AccessLog.objects.create(
+        user_id=getattr(user, "pk", None),
+        action=action,
+        target_type=obj._meta.label_lower,
+        target_id=str(obj.pk),
+        target_label=str(obj)[:200],
+        organisation_id=organisation_id,
+        path=(request.get_full_path()[:300] if request is not None else ""),
+        ip_address=(request.META.get("REMOTE_ADDR") if request is not None else None),
+    )
+
+
+def record_access_many(
+    *, user: Any, objects: Iterable[Model], action: str, request: HttpRequest | None = None
+) -> None:
+    """One bulk insert for an export of many records."""
+    from .models import AccessLog
+
+    path = request.get_full_path()[:300] if request is not None else ""
+    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    AccessLog.objects.bulk_create(
+        [
+            AccessLog(
+                user_id=getattr(user, "pk", None),
+                action=action,
+                target_type=obj._meta.label_lower,
+                target_id=str(obj.pk),
+                target_label=str(obj)[:200],
+                path=path,
+                ip_address=ip,
+            )
+            for obj in objects
+        ],
+        batch_size=1000,
+    )

@@ -1,0 +1,139 @@
+"""Admin building blocks: scoped querysets, writes through services, pghistory on the History page.
+
+Every ModelAdmin of the portal inherits PortalAdmin. Superusers see everything; other
+staff see only what the model family's scoping function returns for them, the same
+function the portal's own pages use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pghistory.models
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from .models import AccessLog, AmpkCategory, Cluster, PpksType, ServiceComponent
+
+
+class PortalAdmin(admin.ModelAdmin):
+    """Scoped, audited admin.
+
+    `scope` is the model family's scoping function (user -> queryset). Non-superusers
+    get exactly that; a record outside it is a 404 on every admin URL.
+    """
+
+    scope: Callable[[Any], QuerySet[Any]] | None = None
+    superuser_only = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        if self.superuser_only or type(self).scope is None:
+            return qs.none()
+        scoped = type(self).scope(request.user)  # type: ignore[misc]
+        return qs.filter(pk__in=scoped.values("pk"))
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser or (not self.superuser_only and type(self).scope is not None))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._allowed(request) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._allowed(request) and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._allowed(request) and super().has_delete_permission(request, obj)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The object's change history from pghistory (database triggers), newest first."""
+        obj = self.get_object(request, unquote(object_id))  # scoped by get_queryset
+        if obj is None or not self.has_view_or_change_permission(request, obj):
+            raise Http404(_("Not found."))
+        events = (
+            pghistory.models.MiddlewareEvents.objects.tracks(obj)
+            .select_related("user")
+            .order_by("-pgh_created_at")[:500]
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change history: %s") % obj,
+            "subtitle": None,
+            "object": obj,
+            "opts": self.model._meta,
+            "events": events,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/atensi/object_history.html", context)
+
+
+class ReferenceItemAdmin(PortalAdmin):
+    list_display = ["code", "name_id", "name_en", "position", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name_id", "name_en"]
+    ordering = ["position", "code"]
+    superuser_only = True
+
+
+admin.site.register(Cluster, ReferenceItemAdmin)
+admin.site.register(ServiceComponent, ReferenceItemAdmin)
+admin.site.register(AmpkCategory, ReferenceItemAdmin)
+
+
+@admin.register(PpksType)
+class PpksTypeAdmin(ReferenceItemAdmin):
+    list_display = [*ReferenceItemAdmin.list_display, "cluster"]
+    list_filter = ["is_active", "cluster"]
+    autocomplete_fields = ["cluster"]
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(PortalAdmin):
+    list_display = ["at", "user", "action", "target_type", "target_id", "target_label", "ip_address"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["target_id", "target_label", "user__username"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+    superuser_only = True
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+# pghistory's cross-table Events browser can show any object's history by id, so it
+# is for superusers only; everyone else reads history per object, through the scoped
+# History page above.
+_events_model = pghistory.models.Events
+if admin.site.is_registered(pghistory.models.MiddlewareEvents):
+    _events_model = pghistory.models.MiddlewareEvents
+if admin.site.is_registered(_events_model):
+    _EventsAdminBase = type(admin.site.get_model_admin(_events_model))
+    admin.site.unregister(_events_model)
+
+    class SuperuserEventsAdmin(_EventsAdminBase):  # type: ignore[misc,valid-type]
+        def has_module_permission(self, request: HttpRequest) -> bool:
+            return bool(request.user.is_superuser)
+
+        def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+            return bool(request.user.is_superuser)
+
+    admin.site.register(_events_model, SuperuserEventsAdmin)

@@ -1,0 +1,20 @@
+"""The one error type for business-rule failures.
+
+Services raise ApplicationError with a message a social worker understands (translated);
+views show it as a form or page error. It is never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    def __init__(self, message: Any, *, field: str | None = None, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra or {}
+
+    def __str__(self) -> str:
+        return str(self.message)

@@ -1,0 +1,106 @@
+"""Core models: the programme's reference data and the access log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .audit import audited
+
+
+class ReferenceItem(models.Model):
+    """A coded item of the programme's own lists, named in Indonesian and English."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_id = models.CharField(_("name (Indonesian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "code"]
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "id").startswith("en") else self.name_id
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@audited()
+class Cluster(ReferenceItem):
+    """The five ATENSI clusters (klaster)."""
+
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("cluster")
+        verbose_name_plural = _("clusters")
+
+
+@audited()
+class ServiceComponent(ReferenceItem):
+    """The seven ATENSI service components."""
+
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("ATENSI service component")
+        verbose_name_plural = _("ATENSI service components")
+
+
+@audited()
+class AmpkCategory(ReferenceItem):
+    """Children in need of special protection, UU 35/2014 Pasal 59(2)."""
+
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("AMPK category")
+        verbose_name_plural = _("AMPK categories")
+
+
+@audited()
+class PpksType(ReferenceItem):
+    """Social welfare problem types (PPKS), Permensos 8/2012."""
+
+    cluster = models.ForeignKey(
+        Cluster, verbose_name=_("usual cluster"), null=True, blank=True, on_delete=models.PROTECT
+    )
+
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("PPKS type")
+        verbose_name_plural = _("PPKS types")
+
+
+class AccessLog(models.Model):
+    """Who viewed, downloaded or exported which record. Append-only; written by atensi.access."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("viewed")
+        DOWNLOAD = "download", _("downloaded")
+        EXPORT = "export", _("exported")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    # Generic target without a database FK: the log outlives what it describes.
+    target_type = models.CharField(_("record type"), max_length=100)
+    target_id = models.CharField(_("record id"), max_length=64)
+    target_label = models.CharField(_("record"), max_length=200, blank=True)
+    organisation_id = models.BigIntegerField(_("organisation acted for"), null=True, blank=True)
+    path = models.CharField(_("path"), max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "-at"], name="accesslog_target"),
+            models.Index(fields=["user", "-at"], name="accesslog_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.target_type}:{self.target_id}"

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
+
+from . import views
+
+admin.site.site_header = _("ATENSI Portal administration")
+admin.site.site_title = _("ATENSI Portal")
+admin.site.index_title = _("Administration")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    # The language switch must work on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("", include("stakeholders.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "atensi.views.error_400"
+handler403 = "atensi.views.error_403"
+handler404 = "atensi.views.error_404"

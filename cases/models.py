@@ -1,0 +1,1 @@
+"""cases models: built in the cases issue."""

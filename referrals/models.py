@@ -1,0 +1,1 @@
+"""referrals models: built in the referrals issue."""
