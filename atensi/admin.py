@@ -119,21 +119,23 @@ class AccessLogAdmin(PortalAdmin):
         return False
 
 
-# pghistory's cross-table Events browser can show any object's history by id, so it
-# is for superusers only; everyone else reads history per object, through the scoped
-# History page above.
-_events_model = pghistory.models.Events
-if admin.site.is_registered(pghistory.models.MiddlewareEvents):
-    _events_model = pghistory.models.MiddlewareEvents
-if admin.site.is_registered(_events_model):
-    _EventsAdminBase = type(admin.site.get_model_admin(_events_model))
-    admin.site.unregister(_events_model)
+def restrict_events_browser() -> None:
+    """pghistory's cross-table Events browser can show any object's history by id, so it
+    is for superusers only; everyone else reads history per object, through the scoped
+    History page above. Called from AppConfig.ready(): pghistory registers it in its own
+    ready(), after admin autodiscovery.
+    """
+    for events_model in (pghistory.models.MiddlewareEvents, pghistory.models.Events):
+        if not admin.site.is_registered(events_model):
+            continue
+        base = type(admin.site.get_model_admin(events_model))
+        admin.site.unregister(events_model)
 
-    class SuperuserEventsAdmin(_EventsAdminBase):  # type: ignore[misc,valid-type]
-        def has_module_permission(self, request: HttpRequest) -> bool:
-            return bool(request.user.is_superuser)
+        class SuperuserEventsAdmin(base):  # type: ignore[misc,valid-type]
+            def has_module_permission(self, request: HttpRequest) -> bool:
+                return bool(request.user.is_superuser)
 
-        def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-            return bool(request.user.is_superuser)
+            def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+                return bool(request.user.is_superuser)
 
-    admin.site.register(_events_model, SuperuserEventsAdmin)
+        admin.site.register(events_model, SuperuserEventsAdmin)

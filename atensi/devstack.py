@@ -93,11 +93,10 @@ class EmbeddedPostgres:
         ]
         if self.test_tuning:
             # Test data is disposable: trade durability for speed.
-            self._psql(
-                "postgres",
-                "ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off; "
-                "ALTER SYSTEM SET full_page_writes = off; SELECT pg_reload_conf();",
-            )
+            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                # One statement per call: ALTER SYSTEM refuses to run inside a transaction.
+                self._psql("postgres", f"ALTER SYSTEM SET {setting} = off")
+            self._psql("postgres", "SELECT pg_reload_conf()")
         exists = self._psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'")
         if not exists.strip():
             self._psql("postgres", f'CREATE DATABASE "{DB_NAME}"')
@@ -107,12 +106,10 @@ class EmbeddedPostgres:
         return f"postgres://postgres@/{DB_NAME}?host={quote(socket_dir, safe='/')}"
 
     def _psql(self, database: str, sql: str) -> str:
-        return subprocess.run(
-            [*self._psql_admin, "-d", database, "-c", sql],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        result = subprocess.run([*self._psql_admin, "-d", database, "-c", sql], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"psql failed: {sql}\n{result.stderr}")
+        return result.stdout
 
     def _is_running(self) -> bool:
         try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from .base import *  # noqa: F403
 from .base import env
 
@@ -14,6 +12,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ATENSI_DEMO_DATA_ALLOWED = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405 - threads in race tests close their own
-# Playwright's sync API runs an event loop in the test thread; the ORM calls the test
-# makes around it are ordinary synchronous ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Worker and beat processes started by integration tests talk to the test database
+# pytest-django created (test_<name>); the test passes its name here.
+DATABASES["default"]["NAME"] = env.str("ATENSI_DB_NAME", default=DATABASES["default"]["NAME"])  # noqa: F405
+
+# Static files straight from the finders (no collectstatic in tests).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

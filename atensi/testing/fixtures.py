@@ -1,0 +1,88 @@
+"""Fixtures shared by every test module (registered with `-p atensi.testing.fixtures`).
+
+Every scoping test has three personas (after healthchecks' alice, bob and charlie):
+`owner` and `colleague` work in `org`; `outsider` works in `other_org`.
+Imports are inside fixtures: this plugin loads before Django is set up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def org(db: Any) -> Any:
+    from stakeholders.tests.factories import OrganisationFactory
+
+    return OrganisationFactory(code="BA-UJI", name="Balai Anak Uji")
+
+
+@pytest.fixture
+def other_org(db: Any) -> Any:
+    from stakeholders.tests.factories import OrganisationFactory
+
+    return OrganisationFactory(code="BA-LAIN", name="Balai Anak Lain")
+
+
+@pytest.fixture
+def owner(org: Any) -> Any:
+    from stakeholders.roles import Role
+    from stakeholders.tests.factories import member
+
+    return member(organisation=org, role=Role.SOCIAL_WORKER, username="owner")
+
+
+@pytest.fixture
+def colleague(org: Any) -> Any:
+    from stakeholders.roles import Role
+    from stakeholders.tests.factories import member
+
+    return member(organisation=org, role=Role.SOCIAL_WORKER, username="colleague")
+
+
+@pytest.fixture
+def supervisor(org: Any) -> Any:
+    from stakeholders.roles import Role
+    from stakeholders.tests.factories import member
+
+    return member(organisation=org, role=Role.SUPERVISOR, username="supervisor")
+
+
+@pytest.fixture
+def org_admin(org: Any) -> Any:
+    from stakeholders.roles import Role
+    from stakeholders.tests.factories import member
+
+    return member(organisation=org, role=Role.ORG_ADMIN, username="orgadmin")
+
+
+@pytest.fixture
+def outsider(other_org: Any) -> Any:
+    from stakeholders.roles import Role
+    from stakeholders.tests.factories import member
+
+    return member(organisation=other_org, role=Role.ORG_ADMIN, username="outsider")
+
+
+@pytest.fixture
+def superuser(db: Any) -> Any:
+    from stakeholders.tests.factories import UserFactory
+
+    user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    return user
+
+
+@pytest.fixture
+def client_for(client: Any) -> Any:
+    """client_for(user) -> a test client logged in as user."""
+
+    def make(user: Any) -> Any:
+        from django.test import Client
+
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make

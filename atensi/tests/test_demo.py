@@ -1,0 +1,51 @@
+"""Demo data: the accounts the README promises, loaded idempotently."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from atensi.demo import DEMO_ACCOUNTS
+from stakeholders.models import Membership, Organisation, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_load_is_idempotent():
+    call_command("load_demo")
+    counts = (Organisation.objects.count(), User.objects.count(), Membership.objects.count())
+    call_command("load_demo")
+    call_command("load_reference")
+    assert (Organisation.objects.count(), User.objects.count(), Membership.objects.count()) == counts
+
+
+def test_demo_accounts_log_in_with_the_documented_password(client):
+    call_command("load_demo")
+    for username, *_rest in [("admin",), *DEMO_ACCOUNTS]:
+        assert client.login(username=username, password="atensi-demo-2026"), username
+        client.logout()
+
+
+def test_demo_roles_are_as_documented():
+    call_command("load_demo")
+
+    def roles(username):
+        return set(Membership.objects.filter(user__username=username).values_list("organisation__code", "role"))
+
+    assert roles("peksos.alyatama") == {("BA-ALYATAMA", "social_worker")}
+    assert roles("supervisor.alyatama") == {("BA-ALYATAMA", "supervisor")}
+    assert roles("dinsos.jambi") == {("DINSOS-JAMBI", "referral_officer")}
+    assert roles("lksa.jambi") == {("LKSA-KASIHBUNDA", "social_worker")}
+    assert roles("peksos.rumbai") == {("BA-RUMBAI", "social_worker")}
+    assert User.objects.get(username="admin").is_superuser
+    assert Organisation.objects.filter(kind="lksa", name__icontains="Kota Jambi").exists()
+
+
+def test_reference_data_is_loaded_by_migrations():
+    from atensi.models import AmpkCategory, Cluster, PpksType, ServiceComponent
+
+    assert Cluster.objects.count() == 5
+    assert ServiceComponent.objects.count() == 7
+    assert AmpkCategory.objects.count() == 15
+    assert PpksType.objects.count() == 26
+    assert PpksType.objects.get(code="anak_jalanan").cluster.code == "anak"

@@ -1,0 +1,52 @@
+"""Each role sees what it can do in the navigation, and nothing it cannot."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from stakeholders.roles import Role
+from stakeholders.tests.factories import member
+
+pytestmark = pytest.mark.django_db
+
+
+def nav_keys(client) -> set[str]:
+    html = client.get(reverse("home")).content.decode()
+    return set(re.findall(r'data-nav="([a-z_]+)"', html))
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (Role.SOCIAL_WORKER, {"home"}),
+        (Role.COMMUNITY_REPORTER, {"home"}),
+        (Role.VIEWER, {"home"}),
+        (Role.SUPERVISOR, {"home", "staff"}),
+        (Role.ORG_ADMIN, {"home", "staff"}),
+    ],
+)
+def test_navigation_follows_the_role(client_for, org, role, expected):
+    user = member(organisation=org, role=role)
+    assert nav_keys(client_for(user)) == expected
+
+
+def test_superuser_sees_administration(client_for, superuser):
+    assert "admin" in nav_keys(client_for(superuser))
+
+
+def test_member_of_no_organisation_is_told_so(client_for, db):
+    from stakeholders.tests.factories import UserFactory
+
+    response = client_for(UserFactory()).get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "not yet a member of any organisation" in response.content.decode()
+
+
+def test_home_page_query_count(client_for, org, django_assert_max_num_queries):
+    user = member(organisation=org, role=Role.ORG_ADMIN)
+    client = client_for(user)
+    client.get(reverse("home"))
+    with django_assert_max_num_queries(6):
+        assert client.get(reverse("home")).status_code == 200

@@ -1,0 +1,54 @@
+"""factory_boy factories for users, organisations and memberships."""
+
+from __future__ import annotations
+
+import factory
+
+from stakeholders.models import Membership, Organisation, OrganisationKind, User
+from stakeholders.roles import Role
+
+PASSWORD = "test-password-123"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"ORG-{n:04d}")
+    name = factory.Sequence(lambda n: f"Balai Uji {n}")
+    kind = OrganisationKind.BALAI
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="id_ID")
+    last_name = factory.Faker("last_name", locale="id_ID")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+
+    @factory.post_generation
+    def password(obj: User, create: bool, extracted: str | None, **kwargs: object) -> None:
+        obj.set_password(extracted or PASSWORD)
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Role.SOCIAL_WORKER
+
+
+def member(*, organisation: Organisation, role: str = Role.SOCIAL_WORKER, username: str | None = None) -> User:
+    """A user holding `role` in `organisation`."""
+    user = UserFactory(username=username) if username else UserFactory()
+    MembershipFactory(user=user, organisation=organisation, role=role)
+    return user
