@@ -32,7 +32,7 @@ test: install
 	$(PY) -m atensi.devstack --var var/test exec --test-tuning -- $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PY) -m atensi.devstack --var var/bench exec --test-tuning -- $(PY) -m pytest tests/bench -p no:cacheprovider -o addopts="" -q $(PYTEST_ARGS)
+	$(PY) -m atensi.devstack --var var/bench exec --test-tuning -- $(PY) -m pytest tests/bench -p no:cacheprovider -o addopts="" --ds=atensi.settings.test -q $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -41,9 +41,10 @@ lint: install
 
 # Regenerate the translation catalogues (needs GNU gettext) and compile them.
 messages: install
-	$(PY) -m atensi.devstack --var var/test exec -- $(PY) manage.py makemessages -l id -l en --no-obsolete --ignore=.venv --ignore=var
+	$(PY) -m atensi.devstack --var var/test exec -- $(PY) manage.py makemessages -l id -l en --no-obsolete --ignore=.venv --ignore=var --ignore=tests --ignore="*/tests/*"
 	$(PY) -m atensi.i18n_tools fill-english
 	$(PY) -m atensi.i18n_tools compile
+	$(PY) -m atensi.i18n_tools check
 
 check: install
 	$(PY) -m atensi.devstack --var var/test exec -- $(PY) manage.py makemigrations --check --dry-run

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
 from stakeholders.roles import ROLE_PERMISSIONS
-
-M = TypeVar("M", bound=Model)
 
 _CACHE_ATTR = "_atensi_actor"
 
@@ -71,9 +70,12 @@ def actor_for(user: Any) -> Actor:
     from stakeholders.models import Membership
 
     roles: dict[int, set[str]] = {}
-    rows = Membership.objects.filter(
-        user_id=user.pk, is_active=True, organisation__is_active=True
-    ).values_list("organisation_id", "role")
+    # order_by(): Membership's default ordering would add a join and a sort for nothing.
+    rows = (
+        Membership.objects.filter(user_id=user.pk, is_active=True, organisation__is_active=True)
+        .order_by()
+        .values_list("organisation_id", "role")
+    )
     if user.is_active:
         for org_id, role in rows:
             roles.setdefault(org_id, set()).add(role)
@@ -93,11 +95,11 @@ def forget_actor(user: Any) -> None:
         delattr(user, _CACHE_ATTR)
 
 
-def get_or_404(queryset: QuerySet[M], **lookup: Any) -> M:
+def get_or_404[M: Model](queryset: QuerySet[M], **lookup: Any) -> M:
     """Fetch one object from an already scoped queryset; anything else is a 404."""
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         # ValueError/TypeError: a malformed id in the URL is "not found" as well.
         raise Http404(_("Not found.")) from None
 
@@ -125,9 +127,7 @@ def record_access(
     )
 
 
-def record_access_many(
-    *, user: Any, objects: Iterable[Model], action: str, request: HttpRequest | None = None
-) -> None:
+def record_access_many(*, user: Any, objects: Iterable[Model], action: str, request: HttpRequest | None = None) -> None:
     """One bulk insert for an export of many records."""
     from .models import AccessLog
 

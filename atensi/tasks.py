@@ -11,5 +11,5 @@ def ping() -> dict[str, str]:
     """Round trip through broker and worker; used by the health test and operators."""
     from atensi.health import check_database
 
-    db_ok, db_state = check_database()
+    _db_ok, db_state = check_database()
     return {"pong": "ok", "database": db_state, "at": timezone.now().isoformat()}

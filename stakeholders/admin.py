@@ -37,7 +37,7 @@ class UserAdmin(PortalAdmin, DjangoUserAdmin):
     search_fields = ["username", "first_name", "last_name", "email"]
     inlines = [MembershipInline]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         ("ATENSI", {"fields": ("phone", "preferred_language")}),
     )
 
@@ -71,7 +71,9 @@ class OrganisationAdmin(PortalAdmin):
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
         try:
             if change:
-                changes = {f: form.cleaned_data[f] for f in form.changed_data if f in services.ORGANISATION_EDITABLE_FIELDS}
+                changes = {
+                    f: form.cleaned_data[f] for f in form.changed_data if f in services.ORGANISATION_EDITABLE_FIELDS
+                }
                 services.organisation_update(organisation=obj, by=request.user, **changes)
             else:
                 created = services.organisation_create(
@@ -87,7 +89,13 @@ class MembershipAdmin(PortalAdmin):
     scope = staticmethod(selectors.memberships_visible_to)
     list_display = ["user", "organisation", "role", "is_active", "updated_at"]
     list_filter = ["role", "is_active", "organisation__kind"]
-    search_fields = ["user__username", "user__first_name", "user__last_name", "organisation__name", "organisation__code"]
+    search_fields = [
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "organisation__name",
+        "organisation__code",
+    ]
     autocomplete_fields = ["user", "organisation"]
     list_select_related = ["user", "organisation"]
 
@@ -110,5 +118,6 @@ class MembershipAdmin(PortalAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None and not request.user.is_superuser and "organisation" in form.base_fields:
-            form.base_fields["organisation"].queryset = selectors.organisations_administered_by(request.user)
+            field = form.base_fields["organisation"]
+            field.queryset = selectors.organisations_administered_by(request.user)  # type: ignore[attr-defined]
         return form

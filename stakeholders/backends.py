@@ -19,8 +19,6 @@ class MembershipBackend(ModelBackend):
     """
 
     def _get_group_permissions(self, user_obj: Any) -> QuerySet[Permission]:
-        roles = user_obj.memberships.filter(is_active=True, organisation__is_active=True).values_list(
-            "role", flat=True
-        )
+        roles = user_obj.memberships.filter(is_active=True, organisation__is_active=True).values_list("role", flat=True)
         names = {group_name(role) for role in roles}
         return Permission.objects.filter(group__name__in=names)

@@ -27,8 +27,8 @@ class User(AbstractUser):
     )
 
     class Meta(AbstractUser.Meta):
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
         constraints = [
             # Two accounts that differ only in case would be a support nightmare.
             models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
@@ -70,8 +70,12 @@ class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent organisation"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     is_active = models.BooleanField(_("active"), default=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -84,9 +88,7 @@ class Organisation(models.Model):
         ordering = ["name"]
         permissions = [("view_aggregates", _("Can view aggregate figures"))]
         constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(parent=models.F("pk")), name="organisation_not_own_parent"
-            ),
+            models.CheckConstraint(condition=~models.Q(parent=models.F("pk")), name="organisation_not_own_parent"),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,8 @@ Nothing about roles is clicked together in admin.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -48,7 +50,7 @@ def group_name(role: str) -> str:
     return f"role:{role}"
 
 
-def sync_role_groups(apps: object = None, *, verbosity: int = 0) -> None:
+def sync_role_groups(apps: Any = None, *, verbosity: int = 0) -> None:
     """Create one Group per role and set its permissions exactly as ROLE_PERMISSIONS says.
 
     Idempotent; usable from a migration (historical `apps`) and from post_migrate.

@@ -66,7 +66,9 @@ def user_create(
 ) -> User:
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
-        raise ApplicationError(_("The username %(username)s is already taken.") % {"username": username}, field="username")
+        raise ApplicationError(
+            _("The username %(username)s is already taken.") % {"username": username}, field="username"
+        )
     user = User(
         username=username,
         email=User.objects.normalize_email(email),

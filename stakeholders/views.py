@@ -74,7 +74,13 @@ def membership_set_active(request: HttpRequest, organisation_id: int, membership
         messages.error(request, str(exc))
     else:
         if membership.is_active:
-            messages.success(request, _("%(name)s is again %(role)s.") % {"name": membership.user, "role": membership.get_role_display()})
+            messages.success(
+                request,
+                _("%(name)s is again %(role)s.") % {"name": membership.user, "role": membership.get_role_display()},
+            )
         else:
-            messages.success(request, _("%(name)s is no longer %(role)s.") % {"name": membership.user, "role": membership.get_role_display()})
+            messages.success(
+                request,
+                _("%(name)s is no longer %(role)s.") % {"name": membership.user, "role": membership.get_role_display()},
+            )
     return redirect("stakeholders:staff_list", organisation_id=organisation.pk)

@@ -8,6 +8,7 @@ A missing or malformed value fails at start with a message naming it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -188,8 +189,8 @@ USE_TZ = True
 
 # --- Static and uploaded files --------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT: Path | None = VAR_DIR / "static"
+STATICFILES_DIRS: list[Any] = [BASE_DIR / "static"]
 try:
     from xstatic.pkg import leaflet as _xstatic_leaflet
 

@@ -44,12 +44,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-TEMPLATES[0]["OPTIONS"]["loaders"] = [  # noqa: F405
-    ("django.template.loaders.cached.Loader", [
-        "django.template.loaders.filesystem.Loader",
-        "django.template.loaders.app_directories.Loader",
-    ]),
+TEMPLATES[0]["OPTIONS"]["loaders"] = [  # type: ignore[index]  # noqa: F405
+    (
+        "django.template.loaders.cached.Loader",
+        [
+            "django.template.loaders.filesystem.Loader",
+            "django.template.loaders.app_directories.Loader",
+        ],
+    ),
 ]
 TEMPLATES[0]["APP_DIRS"] = False  # noqa: F405
 
-LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="INFO")  # noqa: F405
+LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="INFO")  # type: ignore[index]  # noqa: F405

@@ -53,13 +53,26 @@ def celery_worker(*, queue: str | None = None, concurrency: int = 1, tmp_path: P
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"worker-{queue}.log"
     cmd = [
-        str(Path(sys.executable).parent / "celery"), "-A", "atensi", "worker",
-        "-Q", queue, "-c", str(concurrency), "-l", "INFO", "-n", f"{queue}@%h",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        str(Path(sys.executable).parent / "celery"),
+        "-A",
+        "atensi",
+        "worker",
+        "-Q",
+        queue,
+        "-c",
+        str(concurrency),
+        "-l",
+        "INFO",
+        "-n",
+        f"{queue}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
     ]
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=process_env(), stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=process_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     worker = Worker(proc, queue, log)
     try:
         deadline = time.monotonic() + 60

@@ -22,6 +22,7 @@ def run_production(*args: str, **env_overrides: str) -> subprocess.CompletedProc
         DEBUG="false",
     )
     env.update(env_overrides)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests' event loop only
     for name, value in list(env.items()):
         if value == "<unset>":
             del env[name]
@@ -69,8 +70,13 @@ def test_production_sends_strict_security_headers():
         "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0,"
         " s.SECURE_REFERRER_POLICY, [str(v) for v in s.SECURE_CSP['script-src']])"
     )
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="atensi.settings.production", SECRET_KEY=GOOD_KEY,
-               ALLOWED_HOSTS="atensi.example.go.id")
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="atensi.settings.production",
+        SECRET_KEY=GOOD_KEY,
+        ALLOWED_HOSTS="atensi.example.go.id",
+    )
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True True True True same-origin [\"'self'\"]"

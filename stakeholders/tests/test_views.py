@@ -49,7 +49,10 @@ def test_outsider_gets_404_on_every_staff_url(client_for, outsider, org, owner):
 def test_malformed_or_unknown_ids_are_404(client_for, org_admin, org):
     client = client_for(org_admin)
     assert client.get("/organisations/999999/staff/").status_code == 404
-    assert client.post(reverse("stakeholders:membership_set_active", args=[org.pk, 999999]), {"active": "0"}).status_code == 404
+    assert (
+        client.post(reverse("stakeholders:membership_set_active", args=[org.pk, 999999]), {"active": "0"}).status_code
+        == 404
+    )
 
 
 def test_org_admin_invites_a_colleague_who_gets_a_password_link(
@@ -58,8 +61,13 @@ def test_org_admin_invites_a_colleague_who_gets_a_password_link(
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(org_admin).post(
             invite_url(org),
-            {"first_name": "Siti", "last_name": "Aminah", "username": "siti.aminah", "email": "siti@example.test",
-             "role": "referral_officer"},
+            {
+                "first_name": "Siti",
+                "last_name": "Aminah",
+                "username": "siti.aminah",
+                "email": "siti@example.test",
+                "role": "referral_officer",
+            },
         )
     assert response.status_code == 302
     user = User.objects.get(username="siti.aminah")

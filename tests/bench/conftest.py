@@ -13,20 +13,25 @@ pytest.mark.django_db`, a BENCH_SECTION, and tests calling `bench.measure(...)`.
 
 Environment: BENCH_SCALE (data-set multiplier, default 1), BENCH_REPEAT (timed
 requests per scenario, default 100), BENCH_WARMUP (untimed ones first, default 10),
-BENCH_OUTPUT (report path).
+BENCH_OUTPUT (report path), BENCH_SHOW_QUERIES=1 (print each scenario's SQL).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import get_hasher
 
 from tests.bench import dataset
 from tests.bench.harness import ROOT, Report, Result, describe_machine, measure
 
+EXPECTED_SETTINGS = "atensi.settings.test"
 REPORT_KEY = pytest.StashKey[Report]()
 WRITTEN_KEY = pytest.StashKey[Path]()
 DESELECTED_KEY = pytest.StashKey[int]()
@@ -70,14 +75,26 @@ def bench_report(pytestconfig: pytest.Config) -> Report:
 @pytest.fixture(scope="session")
 def bench_data(django_db_setup: Any, django_db_blocker: Any, bench_report: Report) -> dataset.DataSet:
     """The data set, committed to the test database (dropped with it at the end of the run)."""
+    scale = dataset.scale_from_env()
+    started = time.perf_counter()
     with django_db_blocker.unblock():
-        data = dataset.build(dataset.scale_from_env())
+        data = dataset.build(scale)
         bench_report.machine = describe_machine()
+    built_in = time.perf_counter() - started
     bench_report.sizes = data.sizes
     bench_report.settings = {
+        "Settings": f"`{settings.SETTINGS_MODULE}`, password hasher {get_hasher().algorithm}",
         "BENCH_SCALE": f"{data.scale:g}",
-        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "atensi.settings.test"),
+        "Requests per scenario": f"{_env_int('BENCH_WARMUP', 10)} warm-up, then {_env_int('BENCH_REPEAT', 100)} timed"
+        " (unless the scenario says otherwise)",
+        "Data set built in": f"{built_in:.1f} s (bulk inserts, audit triggers on)",
     }
+    if settings.SETTINGS_MODULE != EXPECTED_SETTINGS:
+        bench_report.notes.append(
+            f"**Note:** this run used `{settings.SETTINGS_MODULE}`, not `{EXPECTED_SETTINGS}` (pyproject.toml): "
+            "DJANGO_SETTINGS_MODULE was already set in the environment, and pytest-django prefers it. "
+            "The login rows pin their password hasher, so they compare either way."
+        )
     return data
 
 
@@ -99,7 +116,7 @@ class Bench:
         kwargs.setdefault("warmup", self.warmup)
         result = measure(client, url, name=name, **kwargs)
         if notes:
-            result = Result(**{**result.__dict__, "notes": notes})
+            result = dataclasses.replace(result, notes=notes)
         self.record(result)
         return result
 
@@ -131,6 +148,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("benchmark (ms)")
     for line in report.summary():
         terminalreporter.write_line(line)
+    for note in report.notes:
+        terminalreporter.write_line(note.replace("**", ""))
+    if os.environ.get("BENCH_SHOW_QUERIES"):
+        for section in report.sections.values():
+            for result in section.results:
+                terminalreporter.write_line(f"\n{result.name}: {len(result.sql)} queries")
+                for number, sql in enumerate(result.sql, 1):
+                    terminalreporter.write_line(f"  {number}. {sql}")
     written = config.stash.get(WRITTEN_KEY, None)
     if written is not None:
         terminalreporter.write_line(f"Report written to {written}")

@@ -47,10 +47,19 @@ def scale_from_env() -> float:
 @dataclass
 class DataSet:
     scale: float
-    password: str
-    social_worker: User  # logs in; three active memberships, one of them as supervisor
-    sizes: dict[str, int] = field(default_factory=dict)
+    password: str  # of every account, bulk or named
+    accounts: dict[str, int] = field(default_factory=dict)  # named accounts: key -> user id
+    sizes: dict[str, int] = field(default_factory=dict)  # for the report: kind -> rows
     extra: dict[str, Any] = field(default_factory=dict)  # for later scenarios' own objects
+
+    def account(self, key: str) -> User:
+        """A fresh copy of a named account: scenarios may change it (inside their transaction)."""
+        return User.objects.get(pk=self.accounts[key])
+
+    @property
+    def social_worker(self) -> User:
+        """Three active memberships: social worker in two organisations, supervisor in a third."""
+        return self.account("social_worker")
 
 
 # Kinds in roughly the proportions of a national install (provinces are added apart).
@@ -131,8 +140,11 @@ def _build_organisations(rng: random.Random, fake: Faker, total: int) -> list[Or
     for i in range(1, total - len(provinces) + 1):
         kind = rng.choices(kinds, weights)[0]
         # Local offices and institutions sit under their province; the rest stand alone.
-        parent = rng.choice(provinces) if kind in (OrganisationKind.DINSOS_KABKOTA, OrganisationKind.LKSA,
-                                                   OrganisationKind.PKH) else None
+        parent = (
+            rng.choice(provinces)
+            if kind in (OrganisationKind.DINSOS_KABKOTA, OrganisationKind.LKSA, OrganisationKind.PKH)
+            else None
+        )
         city = fake.city()
         place = city if city.startswith("Kota") else f"{rng.choice(('Kota', 'Kabupaten'))} {city}"
         name = KIND_NAME[kind].format(place=place, word=fake.last_name())
@@ -192,12 +204,21 @@ def _build_memberships(rng: random.Random, users: list[User], orgs: list[Organis
 
 def _named_accounts(orgs: list[Organisation]) -> User:
     """The accounts scenarios log in as, made the portal's way (services)."""
-    balai = organisation_create(code="BA-BENCH", name='Balai Anak "Bench" Jambi', kind=OrganisationKind.BALAI,
-                                notes="Benchmark home organisation")
+    balai = organisation_create(
+        code="BA-BENCH",
+        name='Balai Anak "Bench" Jambi',
+        kind=OrganisationKind.BALAI,
+        notes="Benchmark home organisation",
+    )
     lksa = next(o for o in orgs if o.kind == OrganisationKind.LKSA and o.is_active)
     dinsos = next(o for o in orgs if o.kind == OrganisationKind.DINSOS_KABKOTA and o.is_active)
-    worker = user_create(username="bench.peksos", email="bench.peksos@example.org", first_name="Rina",
-                         last_name="Pekerja Sosial", password=BENCH_PASSWORD)
+    worker = user_create(
+        username="bench.peksos",
+        email="bench.peksos@example.org",
+        first_name="Rina",
+        last_name="Pekerja Sosial",
+        password=BENCH_PASSWORD,
+    )
     membership_add(organisation=balai, user=worker, role=Role.SOCIAL_WORKER)
     membership_add(organisation=lksa, user=worker, role=Role.SOCIAL_WORKER)
     membership_add(organisation=dinsos, user=worker, role=Role.SUPERVISOR)  # sees the Staff page
@@ -218,7 +239,7 @@ def build(scale: float) -> DataSet:
     with connection.cursor() as cursor:
         # Fresh bulk-loaded tables: give the planner the statistics autovacuum would.
         cursor.execute("ANALYZE")
-    data = DataSet(scale=scale, password=BENCH_PASSWORD, social_worker=worker)
+    data = DataSet(scale=scale, password=BENCH_PASSWORD, accounts={"social_worker": worker.pk})
     data.sizes = count_rows()
     return data
 

@@ -12,6 +12,7 @@ docs/benchmarks.md: the machine, the data-set sizes and one table per section.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 import os
 import platform
@@ -43,6 +44,7 @@ class Result:
     requests: int
     queries_min: int = 0  # the fewest; equal to `queries` unless the count varies
     notes: str = ""
+    sql: tuple[str, ...] = ()  # the last timed request's queries (BENCH_SHOW_QUERIES=1 prints them)
 
     @property
     def queries_label(self) -> str:
@@ -57,6 +59,65 @@ def percentile(samples: Iterable[float], pct: float) -> float:
     rank = (len(ordered) - 1) * pct / 100
     low, high = math.floor(rank), math.ceil(rank)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+class _ServerClock:
+    """Times the test client's handler only: the request through middleware, view and template.
+
+    The client's own work (building the WSGI environ, cookies, copying the response) is
+    left out, and so is Django's test-only template instrumentation (the template_rendered
+    signal the client listens to), which would otherwise copy every template context.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.inner = getattr(client, "handler", None)
+        self.elapsed = 0.0
+
+    def __enter__(self) -> _ServerClock:
+        if self.inner is not None:
+            inner = self.inner
+
+            def timed(environ: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return inner(environ)
+                finally:
+                    self.elapsed += time.perf_counter() - started
+
+            self.client.handler = timed
+        self._saved_render = _uninstrument_templates()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.inner is not None:
+            self.client.handler = self.inner
+        _restore_templates(self._saved_render)
+
+    @property
+    def timing_handler(self) -> bool:
+        return self.inner is not None
+
+
+def _uninstrument_templates() -> dict[Any, Any]:
+    """Put back the template rendering setup_test_environment() replaced; {} if it cannot."""
+    from django.template import base
+    from django.test import utils
+
+    saved = getattr(getattr(utils, "_TestState", None), "saved_data", None)
+    swapped: dict[Any, Any] = {}
+    for cls_name, attr in (("Template", "template_render"), ("PartialTemplate", "partial_template_render")):
+        cls = getattr(base, cls_name, None)
+        original = getattr(saved, attr, None)
+        if cls is not None and original is not None and cls._render is not original:
+            swapped[cls] = cls._render
+            cls._render = original
+    return swapped
+
+
+def _restore_templates(swapped: dict[Any, Any]) -> None:
+    for cls, render in swapped.items():
+        cls._render = render
 
 
 def measure(
@@ -78,6 +139,8 @@ def measure(
 
     expect: the status every response must have (302 for a successful login POST).
     check:  called with every response, warm-up included; raise to fail the scenario.
+            (Templates are not instrumented while timing, so use response.content, not
+            response.context.)
     before: called (untimed) before every request, e.g. to drop the client's cookies.
     extra:  passed to the client call (headers=..., follow=..., content_type=...).
     """
@@ -87,22 +150,28 @@ def measure(
     connection = connections[using]
     timings: list[float] = []
     query_counts: list[int] = []
+    sql: list[str] = []
     status = 0
     for i in range(warmup + repeat):
+        if i == warmup:
+            # Garbage left by earlier scenarios (or the data set) is collected now, not
+            # charged to a timed request; collections the requests themselves cause still count.
+            gc.collect()
         if before is not None:
             before()
-        with CaptureQueriesContext(connection) as captured:
+        with CaptureQueriesContext(connection) as captured, _ServerClock(client) as clock:
             started = time.perf_counter()
             response = send(url, data, **extra) if data is not None else send(url, **extra)
-            elapsed = time.perf_counter() - started
+            elapsed = clock.elapsed if clock.timing_handler else time.perf_counter() - started
         status = response.status_code
         if status != expect:
-            raise BenchError(f"{method.upper()} {url}: status {status}, expected {expect}")
+            raise BenchError(f"{name or url}: {method.upper()} {url} answered {status}, expected {expect}")
         if check is not None:
             check(response)
         if i >= warmup:
             timings.append(elapsed * 1000)
             query_counts.append(len(captured.captured_queries))
+            sql = [q["sql"] for q in captured.captured_queries]
     return Result(
         name=name or f"{method.upper()} {url}",
         p50_ms=percentile(timings, 50),
@@ -112,6 +181,7 @@ def measure(
         queries_min=min(query_counts),
         status=status,
         requests=repeat,
+        sql=tuple(sql),
     )
 
 
@@ -126,11 +196,20 @@ def _read(path: str) -> str:
 
 
 def cpu_model() -> str:
+    """The CPU's model name, with family/model when a hypervisor shows only a vague one."""
+    fields: dict[str, str] = {}
     for line in _read("/proc/cpuinfo").splitlines():
         key, _, value = line.partition(":")
-        if key.strip() in ("model name", "Hardware", "Processor") and value.strip():
-            return " ".join(value.split())
-    return platform.processor() or platform.machine() or "unknown"
+        if not key.strip():
+            break  # the first processor is enough
+        fields.setdefault(key.strip(), " ".join(value.split()))
+    name = fields.get("model name") or fields.get("Hardware") or platform.processor() or platform.machine()
+    details = []
+    if "cpu family" in fields and "model" in fields:
+        details.append(f"family {fields['cpu family']}, model {fields['model']}")
+    if "hypervisor" in fields.get("flags", "").split():
+        details.append("virtual machine")
+    return f"{name} ({'; '.join(details)})" if details else (name or "unknown")
 
 
 def ram_gib() -> float | None:
@@ -154,7 +233,11 @@ def git_revision() -> str:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT, capture_output=True, text=True, timeout=10, check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -235,21 +318,32 @@ class Report:
             "",
             "<!-- Written by `make bench` (tests/bench/). Do not edit by hand: the next run rewrites this file. -->",
             "",
-            "Server-side timings of the portal's main pages through Django's test client: the time from",
-            "the request entering the middleware stack to the response leaving it, with the database and",
-            "Redis local (embedded, unix sockets, fsync off). No network, browser or static files are",
-            "included. Each scenario runs its warm-up requests first, then the timed ones; *queries* is",
-            "the number of SQL queries per request. These figures are for comparing runs on the same",
-            "machine, not promises: the benchmark reports them and never fails on slowness.",
-            "",
-            f"Run: {self.started:%Y-%m-%d %H:%M} UTC",
+            "Server-side timings of the portal's main pages, requested through Django's test client:",
+            "the time the request spends in Django (middleware, view, templates, database), with",
+            "PostgreSQL and Redis local (embedded, unix sockets, fsync off). Network, browser and",
+            "static files are not included. Each scenario makes its warm-up requests first, then the",
+            "timed ones; *queries* is the number of SQL queries per request. The figures are for",
+            "comparing runs on the same machine, not promises: the benchmark reports them and fails",
+            "only on errors (a wrong status or page), never on slowness.",
             "",
             "## Machine",
             "",
             "| | |",
             "|---|---|",
+            f"| Date | {self.started:%Y-%m-%d %H:%M} UTC |",
             *(f"| {key} | {_cell(value)} |" for key, value in self.machine.items()),
             "",
+        ]
+        if self.settings:
+            lines += [
+                "## Run",
+                "",
+                "| | |",
+                "|---|---|",
+                *(f"| {key} | {_cell(value)} |" for key, value in self.settings.items()),
+                "",
+            ]
+        lines += [
             "## Data set",
             "",
             "| | rows |",
@@ -257,8 +351,6 @@ class Report:
             *(f"| {key} | {value:,} |" for key, value in self.sizes.items()),
             "",
         ]
-        if self.settings:
-            lines += ["Settings: " + "; ".join(f"{k} {v}" for k, v in self.settings.items()) + ".", ""]
         for note in self.notes:
             lines += [note, ""]
         for section in self.sections.values():

@@ -36,9 +36,11 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     page.csp_violations = []  # type: ignore[attr-defined]
     page.on(
         "console",
-        lambda msg: page.csp_violations.append(msg.text)  # type: ignore[attr-defined]
-        if "Content Security Policy" in msg.text
-        else None,
+        lambda msg: (
+            page.csp_violations.append(msg.text)  # type: ignore[attr-defined]
+            if "Content Security Policy" in msg.text
+            else None
+        ),
     )
     yield page
     context.close()

@@ -27,7 +27,7 @@ def test_social_worker_logs_in_switches_language_and_logs_out(page, org):
     assert page.get_by_test_id("nav").locator("[data-nav=home]").inner_text() == "Home"
     page.get_by_test_id("user-menu").click()
     page.get_by_test_id("logout").click()
-    page.wait_for_url("**/accounts/logout/")
+    page.wait_for_url("**/accounts/login/")
     page.goto("/")
     assert "/accounts/login/" in page.url
     assert page.csp_violations == []
