@@ -26,44 +26,36 @@ def other_org(db: Any) -> Any:
     return OrganisationFactory(code="BA-LAIN", name="Balai Anak Lain")
 
 
-@pytest.fixture
-def owner(org: Any) -> Any:
-    from stakeholders.roles import Role
+def _persona(organisation: Any, role: str, username: str) -> Any:
     from stakeholders.tests.factories import member
 
-    return member(organisation=org, role=Role.SOCIAL_WORKER, username="owner")
+    return member(organisation=organisation, role=role, username=username)
+
+
+@pytest.fixture
+def owner(org: Any) -> Any:
+    return _persona(org, "social_worker", "owner")
 
 
 @pytest.fixture
 def colleague(org: Any) -> Any:
-    from stakeholders.roles import Role
-    from stakeholders.tests.factories import member
-
-    return member(organisation=org, role=Role.SOCIAL_WORKER, username="colleague")
+    return _persona(org, "social_worker", "colleague")
 
 
 @pytest.fixture
 def supervisor(org: Any) -> Any:
-    from stakeholders.roles import Role
-    from stakeholders.tests.factories import member
-
-    return member(organisation=org, role=Role.SUPERVISOR, username="supervisor")
+    return _persona(org, "supervisor", "supervisor")
 
 
 @pytest.fixture
 def org_admin(org: Any) -> Any:
-    from stakeholders.roles import Role
-    from stakeholders.tests.factories import member
-
-    return member(organisation=org, role=Role.ORG_ADMIN, username="orgadmin")
+    return _persona(org, "org_admin", "orgadmin")
 
 
 @pytest.fixture
 def outsider(other_org: Any) -> Any:
-    from stakeholders.roles import Role
-    from stakeholders.tests.factories import member
-
-    return member(organisation=other_org, role=Role.ORG_ADMIN, username="outsider")
+    # An org admin elsewhere: the strongest role that must still see nothing of `org`.
+    return _persona(other_org, "org_admin", "outsider")
 
 
 @pytest.fixture
