@@ -19,6 +19,12 @@ def organisations_administered_by(user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=actor.org_ids_with_perm("stakeholders.change_organisation"))
 
 
+def can_administer(user: Any, organisation: Organisation) -> bool:
+    """May `user` edit this organisation's profile and staff? (No query: the actor is cached.)"""
+    actor = actor_for(user)
+    return actor.is_superuser or organisation.pk in actor.org_ids_with_perm("stakeholders.change_organisation")
+
+
 def organisations_with_staff_visible_to(user: Any) -> QuerySet[Organisation]:
     """Organisations whose staff list the user may read (supervisors and org admins)."""
     actor = actor_for(user)

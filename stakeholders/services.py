@@ -9,18 +9,18 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from atensi.access import actor_for, forget_actor
+from atensi.access import forget_actor
 from atensi.errors import ApplicationError
 
 from .models import Membership, Organisation, User
 from .roles import Role
+from .selectors import can_administer
 
 ORGANISATION_EDITABLE_FIELDS = ("name", "kind", "parent", "is_active", "notes")
 
 
 def _require_org_admin(*, by: Any, organisation: Organisation) -> None:
-    actor = actor_for(by)
-    if actor.is_superuser or organisation.pk in actor.org_ids_with_perm("stakeholders.change_organisation"):
+    if can_administer(by, organisation):
         return
     raise ApplicationError(_("Only an administrator of %(org)s can do this.") % {"org": organisation.name})
 

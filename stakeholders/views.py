@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from atensi.access import actor_for, get_or_404, record_access
+from atensi.access import get_or_404, record_access
 from atensi.errors import ApplicationError
 
 from . import selectors, services
@@ -20,8 +20,7 @@ def staff_list(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation = selectors.organisation_staff_get(user=request.user, organisation_id=organisation_id)
     memberships = selectors.organisation_staff_list(organisation=organisation)
     record_access(user=request.user, obj=organisation, request=request, organisation_id=organisation.pk)
-    actor = actor_for(request.user)
-    can_manage = actor.is_superuser or organisation.pk in actor.org_ids_with_perm("stakeholders.change_organisation")
+    can_manage = selectors.can_administer(request.user, organisation)
     other_orgs = selectors.organisations_with_staff_visible_to(request.user).exclude(pk=organisation.pk)
     return render(
         request,
