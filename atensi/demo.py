@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-from stakeholders.models import Organisation, User
+from atensi.models import Cluster, ServiceComponent
+from stakeholders.models import Organisation, Region, User
 from stakeholders.roles import Role
 from stakeholders.services import membership_add, organisation_create, user_create
 
@@ -18,19 +21,43 @@ class DemoOrg:
     code: str
     name: str
     kind: str
-    region: str  # Kemendagri code of the home province or kab/kota (wired to regions later)
+    region: str  # Kemendagri code (dots allowed) of the home province or regency/city
     notes: str = ""
+    village: str = ""  # only where the organisation's name says where it is, or it is fictional
+    coverage: tuple[str, ...] = ()
+    clusters: tuple[str, ...] = ("anak",)
+    components: tuple[str, ...] = ()
+    capacity: int | None = None
+    occupancy: int = 0
+    accreditation: str = ""
+    phone: str = ""
 
+
+ALL_COMPONENTS = (
+    "hidup_layak",
+    "perawatan_sosial",
+    "dukungan_keluarga",
+    "terapi",
+    "vokasional",
+    "bantuan_sosial",
+    "aksesibilitas",
+)
 
 # From shared/reference/seed_organisations.csv (real organisations named in the
-# programme's news releases), plus one fictional LKSA in Kota Jambi for demos.
+# programme's news releases): their home region is real; their pin sits on the centre of
+# that region until the organisation places it, and the coverage of the Balai is the
+# demo's assumption. Organisations marked fictional are invented for demonstrations.
 DEMO_ORGANISATIONS = [
     DemoOrg(
         "BA-ALYATAMA",
         'Balai Anak "Alyatama" Jambi',
         "balai",
-        "15",
+        "15.71",
         "Kemensos children's centre; held an ATENSI audience with Dinas Sosial Provinsi Jambi, 1 Sep 2020",
+        coverage=("15", "16", "17", "19"),
+        components=ALL_COMPONENTS,
+        capacity=100,
+        occupancy=64,
     ),
     DemoOrg(
         "DINSOS-JAMBI",
@@ -38,6 +65,9 @@ DEMO_ORGANISATIONS = [
         "dinsos_provinsi",
         "15",
         "Divisions: fakir miskin, pemberdayaan sosial, perlindungan dan jaminan sosial",
+        coverage=("15",),
+        clusters=("anak", "penyandang_disabilitas", "lanjut_usia", "tuna_sosial_kpo", "napza"),
+        components=("bantuan_sosial", "hidup_layak"),
     ),
     DemoOrg(
         "PKH-JAMBI",
@@ -45,13 +75,19 @@ DEMO_ORGANISATIONS = [
         "pkh",
         "15",
         "PKH regional coordinator; PKH facilitators co-facilitate child and family capacity building",
+        coverage=("15",),
+        components=("dukungan_keluarga", "bantuan_sosial"),
     ),
     DemoOrg(
         "BA-RUMBAI",
         'Balai Anak "Rumbai" Pekanbaru',
         "balai",
-        "14",
+        "14.71",
         "Kemensos children's centre; coordinates with West Sumatra districts",
+        coverage=("14", "13", "21"),
+        components=ALL_COMPONENTS,
+        capacity=100,
+        occupancy=71,
     ),
     DemoOrg(
         "DINSOS-PADANG",
@@ -59,19 +95,111 @@ DEMO_ORGANISATIONS = [
         "dinsos_kabkota",
         "13.71",
         "4 Sakti Peksos; runs LPKS Lubuk Minturun as temporary shelter",
+        coverage=("13.71",),
+        clusters=("anak", "penyandang_disabilitas", "lanjut_usia", "tuna_sosial_kpo", "napza"),
+        components=("bantuan_sosial", "hidup_layak", "dukungan_keluarga"),
     ),
-    DemoOrg("DINSOS-LIMAPULUHKOTA", "Dinas Sosial Kabupaten Lima Puluh Kota", "dinsos_kabkota", "13.07"),
-    DemoOrg("DINSOS-TANAHDATAR", "Dinas Sosial Kabupaten Tanah Datar", "dinsos_kabkota", "13.04"),
-    DemoOrg("LPKS-LUBUKMINTURUN", "LPKS Lubuk Minturun", "lpks", "13.71", "Temporary service place"),
-    DemoOrg("BA-HANDAYANI", 'Balai Anak "Handayani" Jakarta', "balai", "31"),
+    DemoOrg(
+        "DINSOS-LIMAPULUHKOTA",
+        "Dinas Sosial Kabupaten Lima Puluh Kota",
+        "dinsos_kabkota",
+        "13.07",
+        coverage=("13.07",),
+        components=("bantuan_sosial",),
+    ),
+    DemoOrg(
+        "DINSOS-TANAHDATAR",
+        "Dinas Sosial Kabupaten Tanah Datar",
+        "dinsos_kabkota",
+        "13.04",
+        coverage=("13.04",),
+        components=("bantuan_sosial",),
+    ),
+    DemoOrg(
+        "LPKS-LUBUKMINTURUN",
+        "LPKS Lubuk Minturun",
+        "lpks",
+        "13.71",
+        "Temporary service place",
+        village="13.71.11.1002",
+        coverage=("13.71",),
+        components=("perawatan_sosial", "hidup_layak"),
+        capacity=20,
+        occupancy=6,
+    ),
+    DemoOrg(
+        "BA-HANDAYANI",
+        'Balai Anak "Handayani" Jakarta',
+        "balai",
+        "31",
+        coverage=("31",),
+        components=ALL_COMPONENTS,
+        capacity=100,
+        occupancy=80,
+    ),
     DemoOrg(
         "BPL-BEKASI",
         "Balai Pangudi Luhur Bekasi",
         "balai",
         "32.75",
         "Runs family-based ATENSI in Bekasi; works with PSM and TKSK",
+        coverage=("32.75", "32.16"),
+        clusters=("tuna_sosial_kpo",),
+        components=("dukungan_keluarga", "terapi", "vokasional"),
     ),
-    DemoOrg("LKSA-KASIHBUNDA", "LKSA Kasih Bunda Kota Jambi", "lksa", "15.71", "Fictional LKSA for demonstrations"),
+    DemoOrg(
+        "LKSA-KASIHBUNDA",
+        "LKSA Kasih Bunda Kota Jambi",
+        "lksa",
+        "15.71",
+        "Fictional LKSA for demonstrations",
+        village="15.71.01.1004",
+        coverage=("15.71",),
+        components=("perawatan_sosial", "hidup_layak", "dukungan_keluarga"),
+        capacity=40,
+        occupancy=32,
+        accreditation="B",
+        phone="0741 123456",
+    ),
+    DemoOrg(
+        "LKSA-HARAPANMULIA",
+        "LKSA Harapan Mulia Kota Jambi",
+        "lksa",
+        "15.71",
+        "Fictional LKSA for demonstrations (full)",
+        village="15.71.09.1001",
+        coverage=("15.71",),
+        components=("perawatan_sosial", "hidup_layak", "terapi"),
+        capacity=30,
+        occupancy=30,
+        accreditation="A",
+    ),
+    DemoOrg(
+        "LKSA-NURULIMAN",
+        "LKSA Nurul Iman Muaro Jambi",
+        "lksa",
+        "15.05",
+        "Fictional LKSA for demonstrations",
+        village="15.05.02.1010",
+        coverage=("15.05",),
+        clusters=("anak", "penyandang_disabilitas"),
+        components=("perawatan_sosial", "aksesibilitas", "vokasional"),
+        capacity=25,
+        occupancy=12,
+        accreditation="C",
+    ),
+    DemoOrg(
+        "LKSA-TUNASBANGSA",
+        "LKSA Tunas Bangsa Batanghari",
+        "lksa",
+        "15.04",
+        "Fictional LKSA for demonstrations",
+        village="15.04.03.1001",
+        coverage=("15.04",),
+        components=("perawatan_sosial", "hidup_layak"),
+        capacity=35,
+        occupancy=20,
+    ),
 ]
 
 # username, first name, last name, organisation code, role
@@ -91,7 +219,36 @@ NATIONAL_ORG = DemoOrg(
     "other",
     "31",
     "National directorate (aggregate viewers)",
+    clusters=(),
 )
+
+
+def _code(value: str) -> str:
+    return value.replace(".", "")
+
+
+def _profile(demo: DemoOrg) -> dict[str, Any]:
+    home = Region.objects.filter(code=_code(demo.region)).first()
+    if home is None:
+        raise ImproperlyConfigured("Load the regions first: manage.py load_regions")
+    village = Region.objects.filter(code=_code(demo.village)).first() if demo.village else None
+    profile: dict[str, Any] = {
+        "home_region": home,
+        "village": village,
+        "coverage": list(Region.objects.filter(code__in=[_code(c) for c in demo.coverage])),
+        "clusters": list(Cluster.objects.filter(code__in=demo.clusters)),
+        "components": list(ServiceComponent.objects.filter(code__in=demo.components)),
+        "capacity": demo.capacity,
+        "occupancy": demo.occupancy,
+        "accreditation": demo.accreditation,
+        "phone": demo.phone,
+    }
+    if village is None:
+        # No street address for the real organisations: the pin marks their region.
+        profile.update(latitude=home.latitude, longitude=home.longitude)
+    if demo.accreditation:
+        profile["accreditation_expires"] = datetime.date(2028, 12, 31)
+    return profile
 
 
 def ensure_demo_allowed() -> None:
@@ -110,7 +267,9 @@ def load_demo_data() -> dict[str, int]:
     for demo in [*DEMO_ORGANISATIONS, NATIONAL_ORG]:
         org = Organisation.objects.filter(code=demo.code).first()
         if org is None:
-            org = organisation_create(code=demo.code, name=demo.name, kind=demo.kind, notes=demo.notes)
+            org = organisation_create(
+                code=demo.code, name=demo.name, kind=demo.kind, notes=demo.notes, **_profile(demo)
+            )
             created_orgs += 1
         orgs[demo.code] = org
     password = settings.ATENSI_DEMO_PASSWORD

@@ -262,6 +262,7 @@ Demo accounts (password: atensi-demo-2026)
 def _run_portal(host: str, port: int) -> int:
     _manage("migrate", "--noinput")
     _manage("load_reference")
+    _manage("load_regions", "--if-empty")
     _manage("load_demo")
     bin_dir = Path(sys.executable).parent
     commands = {

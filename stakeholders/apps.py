@@ -9,6 +9,18 @@ def _sync_roles(sender: AppConfig, **kwargs: object) -> None:
     sync_role_groups(verbosity=0)
 
 
+def _reload_test_regions(sender: AppConfig, **kwargs: object) -> None:
+    # Tests only (ATENSI_TEST_REGIONS in test settings): a transactional test's flush
+    # empties the region table, and every test after it expects the regions there.
+    from django.conf import settings
+
+    from .regions import load_regions, regions_loaded
+
+    provinces = getattr(settings, "ATENSI_TEST_REGIONS", None)
+    if provinces and not regions_loaded(provinces[0]):
+        load_regions(provinces)
+
+
 class StakeholdersConfig(AppConfig):
     name = "stakeholders"
     verbose_name = _("Stakeholders")
@@ -17,3 +29,4 @@ class StakeholdersConfig(AppConfig):
         # Keeps role groups equal to roles.ROLE_PERMISSIONS after every migrate, including
         # permissions of apps migrated after the role_groups data migration.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="stakeholders_sync_roles")
+        post_migrate.connect(_reload_test_regions, sender=self, dispatch_uid="stakeholders_test_regions")

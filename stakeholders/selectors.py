@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from atensi.access import actor_for, get_or_404
 
-from .models import Membership, Organisation, User
+from .models import Agreement, Membership, Organisation, User
 
 
 def organisations_administered_by(user: Any) -> QuerySet[Organisation]:
@@ -81,3 +81,19 @@ def memberships_of_user(user: Any) -> QuerySet[Membership]:
         .select_related("organisation")
         .order_by("organisation__name", "role")
     )
+
+
+def organisation_agreements(*, organisation: Organisation) -> QuerySet[Agreement]:
+    """The agreements an organisation is party to, with all parties, newest expiry first."""
+    return organisation.agreements.prefetch_related("parties").order_by("-valid_until", "pk")
+
+
+def agreements_with_documents_for(user: Any) -> QuerySet[Agreement]:
+    """Agreements whose document `user` may open: those of organisations they act for.
+
+    An agreement's text is between its parties; everyone else sees only that it exists.
+    """
+    actor = actor_for(user)
+    if actor.is_superuser:
+        return Agreement.objects.all()
+    return Agreement.objects.filter(parties__in=actor.org_ids()).distinct()

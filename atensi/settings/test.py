@@ -21,3 +21,16 @@ DATABASES["default"]["NAME"] = env.str("ATENSI_DB_NAME", default=DATABASES["defa
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Regions the test database holds (all provinces and regencies/cities, plus districts and
+# villages of these provinces); reloaded after a transactional test's flush.
+ATENSI_TEST_REGIONS = ("13", "15")
+
+# Uploaded files go to a throwaway directory, never the developer's var/private.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "test-private")},  # noqa: F405
+    },
+}

@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from atensi.access import get_or_404, record_access
 from atensi.errors import ApplicationError
 
-from . import selectors, services
-from .forms import MembershipActiveForm, StaffInviteForm
+from .. import selectors, services
+from ..forms import MembershipActiveForm, StaffInviteForm
 
 
 @require_GET
@@ -83,3 +84,14 @@ def membership_set_active(request: HttpRequest, organisation_id: int, membership
                 _("%(name)s is no longer %(role)s.") % {"name": membership.user, "role": membership.get_role_display()},
             )
     return redirect("stakeholders:staff_list", organisation_id=organisation.pk)
+
+
+urlpatterns = [
+    path("organisations/<int:organisation_id>/staff/", staff_list, name="staff_list"),
+    path("organisations/<int:organisation_id>/staff/add/", staff_invite, name="staff_invite"),
+    path(
+        "organisations/<int:organisation_id>/staff/<int:membership_id>/active/",
+        membership_set_active,
+        name="membership_set_active",
+    ),
+]
