@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from atensi.admin import PortalAdmin
 from atensi.errors import ApplicationError
 
 from . import selectors, services
-from .models import Membership, Organisation, User
+from .models import Agreement, ImportBatch, Membership, Organisation, Region, User, WorkforceMember
 
 
 class MembershipInline(admin.TabularInline):
@@ -50,38 +52,126 @@ class UserAdmin(PortalAdmin, DjangoUserAdmin):
         return readonly
 
 
+@admin.register(Region)
+class RegionAdmin(PortalAdmin):
+    """Read-only: regions come from `load_regions`. Searchable for the autocompletes."""
+
+    scope = staticmethod(lambda user: Region.objects.all())
+    list_display = ["dotted_code", "name", "level", "parent", "postal_code", "latitude", "longitude"]
+    list_filter = ["level"]
+    search_fields = ["name", "code"]
+    list_select_related = ["parent"]
+    ordering = ["code"]
+    show_full_result_count = False  # counting 91,599 rows on every search is wasted work
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Public reference data: any admin user may look regions up (and use the autocompletes).
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> Any:
+        # "15.71.01" finds by code; a name uses the trigram index on upper(name).
+        term = search_term.strip().replace(".", "")
+        if term.isdigit():
+            return queryset.filter(code__startswith=term), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+class OrganisationAdminForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # The same region rules the service applies, shown on the form instead of a 500.
+        candidate = Organisation(
+            village=cleaned.get("village", self.instance.village if self.instance.pk else None),
+            home_region=cleaned.get("home_region", self.instance.home_region if self.instance.pk else None),
+        )
+        try:
+            services.organisation_check_regions(candidate, cleaned.get("coverage"))
+        except ApplicationError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, str(exc))
+        return cleaned
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(PortalAdmin):
+    form = OrganisationAdminForm
     scope = staticmethod(selectors.organisations_administered_by)
-    list_display = ["code", "name", "kind", "parent", "is_active", "updated_at"]
-    list_filter = ["kind", "is_active"]
+    list_display = ["code", "name", "kind", "home_region", "accreditation", "capacity", "is_active", "updated_at"]
+    list_filter = ["kind", "is_active", "accreditation", "clusters", "components"]
     search_fields = ["code", "name"]
-    autocomplete_fields = ["parent"]
+    autocomplete_fields = ["parent", "home_region", "village", "coverage"]
+    filter_horizontal = ["clusters", "components"]
+    list_select_related = ["home_region"]
     readonly_fields = ["created_at", "updated_at"]
+    fieldsets = (
+        (None, {"fields": ("code", "name", "kind", "parent", "is_active")}),
+        (_("Location"), {"fields": ("home_region", "address", "village", "latitude", "longitude", "coverage")}),
+        (_("Contact"), {"fields": ("phone", "whatsapp", "email")}),
+        (
+            _("Services"),
+            {
+                "fields": (
+                    "clusters",
+                    "components",
+                    "capacity",
+                    "occupancy",
+                    "accreditation",
+                    "accreditation_expires",
+                    "registration_number",
+                )
+            },
+        ),
+        (None, {"fields": ("notes", "created_at", "updated_at")}),
+    )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             readonly.append("code")  # the code is in every case number already issued
+        if not request.user.is_superuser:
+            readonly += list(services.ORGANISATION_NATIONAL_FIELDS)
         return readonly
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
 
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
+        fields = services.ORGANISATION_EDITABLE_FIELDS
         try:
             if change:
-                changes = {
-                    f: form.cleaned_data[f] for f in form.changed_data if f in services.ORGANISATION_EDITABLE_FIELDS
-                }
+                changes = {f: form.cleaned_data[f] for f in form.changed_data if f in fields}
                 services.organisation_update(organisation=obj, by=request.user, **changes)
             else:
+                profile = {f: form.cleaned_data[f] for f in fields if f in form.cleaned_data and f != "parent"}
                 created = services.organisation_create(
-                    code=obj.code, name=obj.name, kind=obj.kind, parent=obj.parent, notes=obj.notes, by=request.user
+                    code=obj.code,
+                    name=obj.name,
+                    kind=profile.pop("kind"),
+                    parent=obj.parent,
+                    notes=profile.pop("notes", ""),
+                    by=request.user,
+                    **{k: v for k, v in profile.items() if k not in ("name",)},
                 )
                 obj.pk = created.pk
         except ApplicationError as exc:
             raise ValidationError(str(exc)) from exc
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The services above already set the many-to-many fields; the admin's own
+        # save_m2m would write them a second time, outside the service's checks.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(Membership)
@@ -121,3 +211,47 @@ class MembershipAdmin(PortalAdmin):
             field = form.base_fields["organisation"]
             field.queryset = selectors.organisations_administered_by(request.user)  # type: ignore[attr-defined]
         return form
+
+
+@admin.register(WorkforceMember)
+class WorkforceMemberAdmin(PortalAdmin):
+    # National admins only: organisations maintain their workforce by import, where
+    # every row goes through the same validation.
+    superuser_only = True
+    list_display = ["name", "kind", "organisation", "phone", "certificate_expires", "is_active"]
+    list_filter = ["kind", "is_active", "organisation__kind"]
+    search_fields = ["name", "nik", "organisation__name", "organisation__code"]
+    autocomplete_fields = ["organisation", "regions", "user"]
+    list_select_related = ["organisation"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(Agreement)
+class AgreementAdmin(PortalAdmin):
+    superuser_only = True
+    list_display = ["number", "title", "signed_on", "valid_from", "valid_until", "status_display"]
+    search_fields = ["number", "title", "parties__name", "parties__code"]
+    list_filter = ["valid_until"]
+    autocomplete_fields = ["parties", "created_by"]
+    date_hierarchy = "valid_until"
+    readonly_fields = ["created_at", "updated_at"]
+
+    @admin.display(description=_("status"))
+    def status_display(self, obj: Agreement) -> str:
+        return str(obj.get_status_display())
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(PortalAdmin):
+    superuser_only = True
+    list_display = ["created_at", "kind", "organisation", "uploaded_by", "filename", "status", "finished_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["filename", "organisation__name", "uploaded_by__username"]
+    list_select_related = ["organisation", "uploaded_by"]
+    exclude = ["rows"]  # thousands of rows of JSON are not for reading in a form
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower, Upper
@@ -174,6 +175,7 @@ class Organisation(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        limit_choices_to={"level__in": [RegionLevel.PROVINCE, RegionLevel.REGENCY]},
         help_text=_("The province or regency/city the organisation belongs to."),
     )
     address = models.CharField(_("street address"), max_length=300, blank=True)
@@ -184,6 +186,7 @@ class Organisation(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        limit_choices_to={"level": RegionLevel.VILLAGE},
     )
     latitude = models.FloatField(
         _("latitude"), null=True, blank=True, validators=[MinValueValidator(LAT_MIN), MaxValueValidator(LAT_MAX)]
@@ -216,6 +219,7 @@ class Organisation(models.Model):
         verbose_name=_("coverage"),
         blank=True,
         related_name="covering_organisations",
+        limit_choices_to={"level__in": [RegionLevel.PROVINCE, RegionLevel.REGENCY, RegionLevel.DISTRICT]},
         help_text=_("The regions this organisation serves: provinces, regencies/cities or districts."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -234,7 +238,12 @@ class Organisation(models.Model):
             models.CheckConstraint(
                 condition=models.Q(latitude__isnull=True, longitude__isnull=True)
                 | models.Q(
-                    latitude__gte=LAT_MIN, latitude__lte=LAT_MAX, longitude__gte=LON_MIN, longitude__lte=LON_MAX
+                    latitude__isnull=False,
+                    longitude__isnull=False,
+                    latitude__gte=LAT_MIN,
+                    latitude__lte=LAT_MAX,
+                    longitude__gte=LON_MIN,
+                    longitude__lte=LON_MAX,
                 ),
                 name="organisation_coordinates_in_indonesia",
             ),
@@ -260,6 +269,11 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if (self.latitude is None) != (self.longitude is None):
+            missing = "latitude" if self.latitude is None else "longitude"
+            raise ValidationError({missing: _("Give both latitude and longitude, or neither.")})
 
     @property
     def free_places(self) -> int | None:

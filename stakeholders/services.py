@@ -55,7 +55,7 @@ def _require_org_admin(*, by: Any, organisation: Organisation) -> None:
     raise ApplicationError(_("Only an administrator of %(org)s can do this.") % {"org": organisation.name})
 
 
-def _check_regions(organisation: Organisation, coverage: Any = None) -> None:
+def organisation_check_regions(organisation: Organisation, coverage: Any = None) -> None:
     """Region rules the database cannot hold, each reported at its field."""
     if organisation.village_id is not None and organisation.village.level != RegionLevel.VILLAGE:
         raise ApplicationError(_("Choose a village (desa/kelurahan), not a larger region."), field="village")
@@ -131,7 +131,7 @@ def organisation_create(
         raise ApplicationError(
             _("An organisation with code %(code)s already exists.") % {"code": org.code}, field="code"
         )
-    _check_regions(org, m2m.get("coverage"))
+    organisation_check_regions(org, m2m.get("coverage"))
     _fill_defaults(org)
     _validate_and_save(org)
     for field, values in m2m.items():
@@ -161,7 +161,7 @@ def organisation_update(*, organisation: Organisation, by: Any, **changes: Any) 
     if village_changed and "latitude" not in changes and "longitude" not in changes:
         # A new village moves the pin, unless the user placed the pin themselves.
         locked.latitude = locked.longitude = None
-    _check_regions(locked, m2m.get("coverage"))
+    organisation_check_regions(locked, m2m.get("coverage"))
     _fill_defaults(locked)
     fields = {*changes, "latitude", "longitude", "home_region", "updated_at"}
     _validate_and_save(locked, update_fields=sorted(fields))
