@@ -25,6 +25,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if not actor.is_authenticated:
         return {"nav_items": []}
     items = [NavItem(_("Home"), reverse("home"), "home")]
+    items.append(NavItem(_("Find services"), reverse("stakeholders:finder"), "finder"))
     staff_orgs = sorted(actor.org_ids_with_perm("stakeholders.view_membership"))
     if staff_orgs:
         items.append(NavItem(_("Staff"), reverse("stakeholders:staff_list", args=[staff_orgs[0]]), "staff"))

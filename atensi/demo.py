@@ -8,12 +8,20 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from atensi.models import Cluster, ServiceComponent
-from stakeholders.models import Organisation, Region, User
+from stakeholders.models import Agreement, Organisation, Region, User, WorkforceMember
 from stakeholders.roles import Role
-from stakeholders.services import membership_add, organisation_create, user_create
+from stakeholders.services import (
+    agreement_create,
+    membership_add,
+    organisation_create,
+    user_create,
+    workforce_create,
+)
 
 
 @dataclass(frozen=True)
@@ -254,7 +262,9 @@ def _profile(demo: DemoOrg) -> dict[str, Any]:
 def ensure_demo_allowed() -> None:
     # Two locks: the setting (False in production.py) and the settings module's name,
     # so a production override of the flag alone cannot open the door.
-    if not getattr(settings, "ATENSI_DEMO_DATA_ALLOWED", False) or settings.SETTINGS_MODULE.endswith("production"):
+    if not getattr(settings, "ATENSI_DEMO_DATA_ALLOWED", False) or (settings.SETTINGS_MODULE or "").endswith(
+        "production"
+    ):
         raise ImproperlyConfigured("Demo data (with known passwords) cannot be loaded with these settings.")
 
 
@@ -283,6 +293,7 @@ def load_demo_data() -> dict[str, int]:
             is_superuser=True,
         )
         created_users += 1
+    admin_user = User.objects.get(username="admin")
     for username, first, last, org_code, role in DEMO_ACCOUNTS:
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -292,4 +303,107 @@ def load_demo_data() -> dict[str, int]:
             created_users += 1
         org = orgs[org_code or NATIONAL_ORG.code]
         membership_add(organisation=org, user=user, role=role)
-    return {"organisations": created_orgs, "users": created_users}
+    workers = _load_workforce(orgs, by=admin_user)
+    agreements = _load_agreements(orgs, by=admin_user)
+    return {"organisations": created_orgs, "users": created_users, "workforce": workers, "agreements": agreements}
+
+
+# Fictional field workers. NIK: issuing kecamatan + DDMMYY (women +40) + sequence.
+# kind, name, NIK, organisation, regions served, certificate expiry in days from today
+DEMO_WORKFORCE: list[tuple[str, str, str, str, tuple[str, ...], int | None]] = [
+    ("tksk", "Hendra Saputra", "1571010503850001", "DINSOS-JAMBI", ("15.71.01",), None),
+    ("psm", "Yusuf Hidayat", "1571011208790002", "DINSOS-JAMBI", ("15.71.01", "15.71.10"), None),
+    ("psm", "Siti Aminah", "1571095506880003", "DINSOS-JAMBI", ("15.71.09",), None),
+    ("pendamping_pkh", "Ahmad Fauzi", "1571021107900004", "PKH-JAMBI", ("15.71",), None),
+    ("pendamping_pkh", "Rahmi Yanti", "1371114402910005", "DINSOS-PADANG", ("13.71",), None),
+    ("sakti_peksos", "Fitri Handayani", "1371115009870006", "DINSOS-PADANG", ("13.71.11",), None),
+    ("pekerja_sosial", "Rina Marlina", "1571014101860007", "BA-ALYATAMA", ("15",), 540),
+    ("pekerja_sosial", "Dedi Kurniawan", "1571040302840008", "BA-ALYATAMA", ("15",), 25),
+    ("pekerja_sosial", "Maya Sari", "1505024806890009", "LKSA-NURULIMAN", ("15.05",), -10),
+    ("pendamping_disabilitas", "Agus Salim", "1504031509820010", "DINSOS-JAMBI", ("15.04",), None),
+]
+
+
+def _load_workforce(orgs: dict[str, Organisation], *, by: User) -> int:
+    created = 0
+    today = timezone.localdate()
+    psm_user = User.objects.filter(username="psm.jambi").first()
+    for kind, name, nik, org_code, regions, cert_days in DEMO_WORKFORCE:
+        if WorkforceMember.objects.filter(nik=nik, kind=kind).exists():
+            continue
+        workforce_create(
+            organisation=orgs[org_code],
+            by=by,
+            kind=kind,
+            name=name,
+            nik=nik,
+            phone=f"0812{nik[-8:]}",
+            regions=list(Region.objects.filter(code__in=[_code(r) for r in regions])),
+            certificate_number=f"PEKSOS/{nik[-4:]}/2024" if cert_days is not None else "",
+            certificate_expires=today + datetime.timedelta(days=cert_days) if cert_days is not None else None,
+            user=psm_user if name == "Yusuf Hidayat" else None,
+        )
+        created += 1
+    return created
+
+
+# A one-page PDF saying what it is, so the demo can show the parties-only download.
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+    b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
+    b"4 0 obj<</Length 60>>stream\nBT /F1 18 Tf 72 770 Td (Contoh PKS - data demo ATENSI) Tj ET\nendstream endobj\n"
+    b"5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+# number, title, parties, starts (days from today), lasts (days), with document
+DEMO_AGREEMENTS: list[tuple[str, str, tuple[str, ...], int, int, bool]] = [
+    (
+        "PKS/001/BA-ALYATAMA/2026",
+        "Kerja sama layanan ATENSI anak di Provinsi Jambi (contoh)",
+        ("BA-ALYATAMA", "DINSOS-JAMBI"),
+        -180,
+        730,
+        True,
+    ),
+    (
+        "PKS/014/DINSOS-JAMBI/2025",
+        "Pengasuhan sementara anak di LKSA (contoh)",
+        ("DINSOS-JAMBI", "LKSA-KASIHBUNDA", "LKSA-HARAPANMULIA"),
+        -335,
+        365,
+        True,
+    ),
+    (
+        "MoU/07/PKH-JAMBI/2024",
+        "Pendampingan keluarga penerima PKH (contoh, berakhir)",
+        ("PKH-JAMBI", "BA-ALYATAMA"),
+        -800,
+        730,
+        False,
+    ),
+]
+
+
+def _load_agreements(orgs: dict[str, Organisation], *, by: User) -> int:
+    created = 0
+    today = timezone.localdate()
+    for number, title, parties, starts, lasts, with_document in DEMO_AGREEMENTS:
+        if Agreement.objects.filter(number=number).exists():
+            continue
+        valid_from = today + datetime.timedelta(days=starts)
+        agreement_create(
+            by=by,
+            number=number,
+            title=title,
+            scope="Data demo: bukan perjanjian sungguhan.",
+            signed_on=valid_from - datetime.timedelta(days=14),
+            valid_from=valid_from,
+            valid_until=valid_from + datetime.timedelta(days=lasts),
+            parties=[orgs[code] for code in parties],
+            document=ContentFile(DEMO_PDF, name=f"{number.replace('/', '-')}.pdf") if with_document else None,
+        )
+        created += 1
+    return created

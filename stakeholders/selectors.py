@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
+from django.db.models import Case, QuerySet, Subquery, Value, When
+from django.db.models.functions import Upper
 
 from atensi.access import actor_for, get_or_404
 
-from .models import Agreement, Membership, Organisation, User
+from .agreements import agreements_editable_by as agreements_editable_by  # re-exported: stakeholders/agreements.py
+from .agreements import agreements_visible_to as agreements_visible_to  # re-exported: stakeholders/agreements.py
+from .finder import nearest_organisations as nearest_organisations  # re-exported: stakeholders/finder.py
+from .models import REGION_CODE_LENGTHS, Agreement, Membership, Organisation, Region, RegionLevel, User
+from .workforce import workforce_visible_to as workforce_visible_to  # re-exported: stakeholders/workforce.py
 
 
 def organisations_administered_by(user: Any) -> QuerySet[Organisation]:
@@ -97,3 +104,100 @@ def agreements_with_documents_for(user: Any) -> QuerySet[Agreement]:
     if actor.is_superuser:
         return Agreement.objects.all()
     return Agreement.objects.filter(parties__in=actor.org_ids()).distinct()
+
+
+def organisations_covering(*, region: Region, kinds: Iterable[str] = ()) -> QuerySet[Organisation]:
+    """Active organisations whose coverage includes `region` (a village, usually).
+
+    Coverage holds provinces, regencies/cities or districts; a region is covered when one
+    of them is the region itself or contains it, which with Kemendagri codes is "one of
+    the region's code prefixes" — an indexed IN over at most four codes.
+    """
+    qs = Organisation.objects.filter(is_active=True, coverage__code__in=region.ancestors_codes())
+    if kinds:
+        qs = qs.filter(kind__in=list(kinds))
+    return qs.distinct().order_by("name", "pk")
+
+
+# --- Regions: the picker's reads (reference data, the same for every user) ---------------
+
+REGION_QUERY_MAX_LENGTH = 100
+REGION_SEARCH_MIN_LENGTH = 3
+# The label's parts, nearest first: a village's parent chain is three deep.
+REGION_PATH = "parent__parent__parent"
+
+
+def regions_with_path() -> QuerySet[Region]:
+    """Regions with their parent chain joined, so `region_label` costs no query."""
+    return Region.objects.select_related(REGION_PATH)
+
+
+def region_code_from_query(query: str) -> str | None:
+    """The digits of a query typed as a code ("15.71.01", "1571 01"), or None for a name."""
+    digits = "".join(query.replace(".", " ").split())
+    return digits if digits.isdigit() else None
+
+
+def region_search(
+    *, query: str, within: str | None = None, levels: Iterable[int] = (3, 4), limit: int = 15
+) -> list[Region]:
+    """Regions whose name looks like `query` (typos tolerated) or whose code starts with it.
+
+    Name matching is pg_trgm word similarity on UPPER(name), which the `region_name_trgm`
+    GIN index answers; exact and prefix matches come first, then the closest, then the
+    higher level. `within` is a code prefix (a province or a regency/city) that scopes
+    the search. Queries too short to mean anything find nothing.
+    """
+    text = " ".join(query.split())[:REGION_QUERY_MAX_LENGTH]
+    qs = Region.objects.filter(level__in=list(levels))
+    if within:
+        qs = qs.filter(code__startswith=within)
+    code = region_code_from_query(text)
+    if code is not None:
+        if not 2 <= len(code) <= REGION_CODE_LENGTHS[RegionLevel.VILLAGE]:
+            return []
+        return list(qs.filter(code__startswith=code).select_related(REGION_PATH).order_by("level", "code")[:limit])
+    if len(text) < REGION_SEARCH_MIN_LENGTH:
+        return []
+    needle = text.upper()
+    rank = {
+        "exact": Case(When(uname=needle, then=Value(True)), default=Value(False)),
+        "prefix": Case(When(uname__startswith=needle, then=Value(True)), default=Value(False)),
+        "word_score": TrigramWordSimilarity(needle, "uname"),
+        "score": TrigramSimilarity("uname", needle),
+    }
+    order = ["-exact", "-prefix", "-word_score", "-score", "level", "name", "code"]
+    # Rank on the bare table through region_name_trgm, then join the parent chain of
+    # the few winners only: joining first means hashing all 91,000 regions.
+    ranked = qs.annotate(uname=Upper("name")).filter(uname__trigram_word_similar=needle).annotate(**rank)
+    best = ranked.order_by(*order).values("code")[:limit]
+    found = regions_with_path().filter(code__in=Subquery(best)).annotate(uname=Upper("name"), **rank)
+    return list(found.order_by(*order))
+
+
+def region_children(*, parent_code: str | None) -> QuerySet[Region]:
+    """The regions directly under `parent_code`, by name; the provinces when it is empty."""
+    if not parent_code:
+        return Region.objects.filter(level=RegionLevel.PROVINCE).order_by("name")
+    return Region.objects.filter(parent_id=parent_code).order_by("name", "code")
+
+
+def region_get(*, code: str) -> Region | None:
+    """The region with this code (dots allowed) and its parent chain, or None."""
+    digits = region_code_from_query(code)
+    if not digits:
+        return None
+    return regions_with_path().filter(code=digits).first()
+
+
+def region_label(region: Region) -> str:
+    """The full path, nearest first: "Telanaipura, Telanaipura, Kota Jambi, Jambi".
+
+    Free for regions from `regions_with_path()`; one query per missing parent otherwise.
+    """
+    names: list[str] = []
+    current: Region | None = region
+    while current is not None:
+        names.append(current.name)
+        current = current.parent
+    return ", ".join(names)

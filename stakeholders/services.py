@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
+import re
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atensi.access import forget_actor
 from atensi.errors import ApplicationError
+from atensi.validators import parse_nik
 
-from .models import Membership, Organisation, RegionLevel, User
+from .models import Agreement, Membership, Organisation, RegionLevel, User, WorkforceMember
 from .roles import Role
 from .selectors import can_administer
 
@@ -140,8 +145,14 @@ def organisation_create(
 
 
 @transaction.atomic
-def organisation_update(*, organisation: Organisation, by: Any, **changes: Any) -> Organisation:
-    """Change an organisation. Its admins edit the profile; national admins everything else."""
+def organisation_update(
+    *, organisation: Organisation, by: Any, expected_updated_at: datetime.datetime | None = None, **changes: Any
+) -> Organisation:
+    """Change an organisation. Its admins edit the profile; national admins everything else.
+
+    `expected_updated_at`: when the editor loaded the form. If the row changed since,
+    the save is refused rather than silently overwriting the other person's changes.
+    """
     _require_org_admin(by=by, organisation=organisation)
     unknown = set(changes) - set(ORGANISATION_EDITABLE_FIELDS)
     if unknown:
@@ -154,6 +165,14 @@ def organisation_update(*, organisation: Organisation, by: Any, **changes: Any) 
         )
     # Lock the row: two admins saving the profile at once must not interleave.
     locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if expected_updated_at is not None and locked.updated_at != expected_updated_at:
+        raise ApplicationError(
+            _(
+                "Someone else saved changes to %(org)s while you were editing. Nothing of yours was saved: "
+                "reload the page to see their changes, then make yours again."
+            )
+            % {"org": locked.name}
+        )
     m2m = {f: changes.pop(f) for f in _M2M_FIELDS if f in changes}
     village_changed = "village" in changes and changes["village"] != locked.village
     for name, value in changes.items():
@@ -278,4 +297,291 @@ def membership_set_active(*, membership: Membership, by: Any, active: bool) -> M
         locked.is_active = active
         locked.save(update_fields=["is_active", "updated_at"])
     forget_actor(locked.user)
+    return locked
+
+
+# --- Agreements (MoU/PKS) -------------------------------------------------------------
+
+AGREEMENT_EDITABLE_FIELDS = ("number", "title", "scope", "signed_on", "valid_from", "valid_until", "parties")
+PDF_MAGIC = b"%PDF-"
+
+
+def agreement_check_document(document: Any) -> None:
+    """A signed agreement is a PDF within ATENSI_AGREEMENT_MAX_BYTES, judged by its bytes, not only its name."""
+    if not (getattr(document, "name", "") or "").lower().endswith(".pdf"):
+        raise ApplicationError(_("The document must be a PDF file (its name ends in .pdf)."), field="document")
+    limit = settings.ATENSI_AGREEMENT_MAX_BYTES
+    size = document.size
+    if not size:
+        raise ApplicationError(_("The document is empty. Upload the signed agreement as a PDF."), field="document")
+    if size > limit:
+        raise ApplicationError(
+            _("The document is %(size)s; the limit is %(limit)s. Scan it at a lower resolution and upload again.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(limit)},
+            field="document",
+        )
+    document.seek(0)
+    head = document.read(len(PDF_MAGIC))
+    document.seek(0)
+    if head != PDF_MAGIC:
+        raise ApplicationError(
+            _("This file is not a PDF, whatever its name says. Upload the signed agreement as a PDF."),
+            field="document",
+        )
+
+
+def _distinct_parties(parties: Any) -> list[Organisation]:
+    return list({p.pk: p for p in parties}.values())
+
+
+def _agreement_check(
+    *,
+    agreement: Agreement,
+    parties: list[Organisation],
+    by: Any,
+    today: datetime.date,
+    previous_party_ids: frozenset[int] = frozenset(),
+) -> None:
+    """The rules the database cannot hold, each reported at its field."""
+    agreement.number = (agreement.number or "").strip()
+    agreement.title = (agreement.title or "").strip()
+    agreement.scope = (agreement.scope or "").strip()
+    if not agreement.number:
+        raise ApplicationError(_("Give the agreement's number, as written on it."), field="number")
+    if not agreement.title:
+        raise ApplicationError(_("Give the agreement's title."), field="title")
+    if agreement.signed_on is not None and agreement.signed_on > today:
+        raise ApplicationError(
+            _("The signing date cannot be in the future. Record the agreement once it is signed."), field="signed_on"
+        )
+    if agreement.valid_from is not None and agreement.valid_until is not None:
+        if agreement.valid_until < agreement.valid_from:
+            raise ApplicationError(_("The end date cannot be before the start date."), field="valid_until")
+    if len(parties) < 2:
+        raise ApplicationError(_("An agreement needs at least two different parties."), field="parties")
+    for party in parties:
+        if party.pk not in previous_party_ids and not party.is_active:
+            raise ApplicationError(
+                _("%(org)s is not active and cannot become a party.") % {"org": party.name}, field="parties"
+            )
+    if not any(can_administer(by, p) for p in parties):
+        raise ApplicationError(_("One of the parties must be an organisation you administer."), field="parties")
+    duplicate = (
+        Agreement.objects.filter(number__iexact=agreement.number, parties__in=[p.pk for p in parties])
+        .exclude(pk=agreement.pk)
+        .exists()
+    )
+    if duplicate:
+        raise ApplicationError(
+            _("An agreement numbered %(number)s between these organisations is already recorded.")
+            % {"number": agreement.number},
+            field="number",
+        )
+    try:
+        agreement.full_clean(exclude=["document", "created_by"])
+    except ValidationError as exc:
+        raise ApplicationError(_first_message(exc), field=_first_field(exc), extra={"errors": exc}) from None
+
+
+def _agreement_save(agreement: Agreement, document: Any, *, update_fields: list[str] | None = None) -> None:
+    """Save the row and, if given, the file under a random name; no file is left behind if the row fails."""
+    if document is None:
+        agreement.save(update_fields=update_fields)
+        return
+    agreement.document.save(document.name, document, save=False)
+    stored = agreement.document.name or ""
+    try:
+        with transaction.atomic():
+            agreement.save(update_fields=update_fields)
+    except Exception:
+        agreement.document.storage.delete(stored)
+        raise
+
+
+@transaction.atomic
+def agreement_create(
+    *,
+    by: Any,
+    number: str,
+    title: str,
+    scope: str = "",
+    signed_on: datetime.date,
+    valid_from: datetime.date,
+    valid_until: datetime.date,
+    parties: Any,
+    document: Any = None,
+    today: datetime.date | None = None,
+) -> Agreement:
+    """Record an MoU/PKS between two or more organisations; `by` administers one of them."""
+    today = today or timezone.localdate()
+    party_list = _distinct_parties(parties)
+    agreement = Agreement(
+        number=number,
+        title=title,
+        scope=scope,
+        signed_on=signed_on,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        created_by=by if getattr(by, "pk", None) else None,
+    )
+    _agreement_check(agreement=agreement, parties=party_list, by=by, today=today)
+    if document:
+        agreement_check_document(document)
+    _agreement_save(agreement, document or None)
+    agreement.parties.set(party_list)
+    return agreement
+
+
+@transaction.atomic
+def agreement_update(
+    *, agreement: Agreement, by: Any, document: Any = None, today: datetime.date | None = None, **changes: Any
+) -> Agreement:
+    """Change an agreement (any of AGREEMENT_EDITABLE_FIELDS) or replace its document.
+
+    Administrators of any party may; they may not leave it without a party they administer.
+    """
+    unknown = set(changes) - set(AGREEMENT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {sorted(unknown)}")
+    today = today or timezone.localdate()
+    # Lock the row: two party admins saving at once must not interleave.
+    locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    previous = list(locked.parties.all())
+    if not any(can_administer(by, p) for p in previous):
+        raise ApplicationError(_("Only an administrator of one of the parties can change this agreement."))
+    party_list = _distinct_parties(changes.pop("parties")) if "parties" in changes else previous
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    _agreement_check(
+        agreement=locked,
+        parties=party_list,
+        by=by,
+        today=today,
+        previous_party_ids=frozenset(p.pk for p in previous),
+    )
+    old_document = (locked.document.name or "") if document else ""
+    if document:
+        agreement_check_document(document)
+    fields = sorted({*changes, "number", "title", "scope", "updated_at", *(["document"] if document else [])})
+    _agreement_save(locked, document or None, update_fields=fields)
+    if {p.pk for p in party_list} != {p.pk for p in previous}:
+        locked.parties.set(party_list)
+    if old_document:
+        storage = locked.document.storage
+        transaction.on_commit(lambda: storage.delete(old_document))
+    agreement.refresh_from_db()
+    return locked
+
+
+# --- Workforce ----------------------------------------------------------------------
+WORKFORCE_EDITABLE_FIELDS = (
+    "kind",
+    "name",
+    "nik",
+    "phone",
+    "regions",
+    "certificate_number",
+    "certificate_expires",
+    "is_active",
+    "user",
+)
+
+
+def normalise_nik(value: str) -> str:
+    """A NIK as people type it (spaces, dots, dashes between the groups) as 16 digits."""
+    return re.sub(r"[\s.\-]", "", value or "")
+
+
+def workforce_check(member: WorkforceMember) -> None:
+    """The rules of one workforce record, each as an ApplicationError at its field. No queries.
+
+    The NIK goes through parse_nik first for a message that says which part is wrong (the
+    field validator only says "invalid"); uniqueness of (NIK, kind) is the caller's query.
+    The spreadsheet import (stakeholders/imports.py) runs this on every row.
+    """
+    member.nik = normalise_nik(member.nik)
+    try:
+        parse_nik(member.nik)
+    except ValidationError as exc:
+        raise ApplicationError(str(exc.messages[0]), field="nik") from None
+    try:
+        # Organisation and user are assigned by the service, never typed; the check
+        # constraints repeat the field validators, and uniqueness is checked below.
+        member.full_clean(exclude=["organisation", "user"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise ApplicationError(_first_message(exc), field=_first_field(exc), extra={"errors": exc}) from None
+
+
+def _workforce_duplicate_error(member: WorkforceMember) -> ApplicationError:
+    return ApplicationError(
+        _("A worker with NIK %(nik)s is already registered as %(kind)s.")
+        % {"nik": member.nik, "kind": member.get_kind_display()},
+        field="nik",
+    )
+
+
+def _workforce_save(member: WorkforceMember, *, update_fields: list[str] | None = None) -> None:
+    clash = WorkforceMember.objects.filter(nik=member.nik, kind=member.kind).exclude(pk=member.pk)
+    if clash.exists():
+        raise _workforce_duplicate_error(member)
+    try:
+        with transaction.atomic():
+            member.save(update_fields=update_fields)
+    except IntegrityError:
+        # Someone registered the same person in the same role a moment ago.
+        raise _workforce_duplicate_error(member) from None
+
+
+@transaction.atomic
+def workforce_create(
+    *,
+    organisation: Organisation,
+    by: Any,
+    kind: str,
+    name: str,
+    nik: str,
+    phone: str = "",
+    regions: Any = (),
+    certificate_number: str = "",
+    certificate_expires: datetime.date | None = None,
+    is_active: bool = True,
+    user: User | None = None,
+) -> WorkforceMember:
+    """Register a field worker with `organisation`. `by` administers it (None: commands, tests)."""
+    if by is not None:
+        _require_org_admin(by=by, organisation=organisation)
+    member = WorkforceMember(
+        organisation=organisation,
+        kind=kind,
+        name=(name or "").strip(),
+        nik=nik,
+        phone=(phone or "").strip(),
+        certificate_number=(certificate_number or "").strip(),
+        certificate_expires=certificate_expires,
+        is_active=is_active,
+        user=user,
+    )
+    workforce_check(member)
+    _workforce_save(member)
+    if regions:
+        member.regions.set(regions)
+    return member
+
+
+@transaction.atomic
+def workforce_update(*, member: WorkforceMember, by: Any, **changes: Any) -> WorkforceMember:
+    """Change a worker's record; `changes` takes any of WORKFORCE_EDITABLE_FIELDS."""
+    _require_org_admin(by=by, organisation=member.organisation)
+    unknown = set(changes) - set(WORKFORCE_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {sorted(unknown)}")
+    locked = WorkforceMember.objects.select_for_update().get(pk=member.pk)
+    regions = changes.pop("regions", None)
+    for field_name, value in changes.items():
+        setattr(locked, field_name, value.strip() if isinstance(value, str) else value)
+    workforce_check(locked)
+    _workforce_save(locked, update_fields=sorted({*changes, "updated_at"}))
+    if regions is not None:
+        locked.regions.set(regions)
+    member.refresh_from_db()
     return locked

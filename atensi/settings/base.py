@@ -1,7 +1,8 @@
 """Settings shared by every environment. The environment is read here and nowhere else.
 
 Variables: DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, EMAIL_URL, DEBUG,
-DEFAULT_FROM_EMAIL, SITE_URL, DATABASE_REPLICA_URL, ATENSI_VAR_DIR.
+DEFAULT_FROM_EMAIL, SITE_URL, DATABASE_REPLICA_URL, ATENSI_VAR_DIR, ATENSI_MAP_TILE_URL,
+ATENSI_MAP_ATTRIBUTION.
 A missing or malformed value fails at start with a message naming it.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -216,13 +218,30 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ATENSI Portal <noreply@atensi.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Map tiles ------------------------------------------------------------------------
+# The organisation page's map draws its tiles from this server; the CSP below allows
+# images from its host (and a {s} subdomain placeholder as a wildcard), nothing else.
+ATENSI_MAP_TILE_URL = env.str("ATENSI_MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+ATENSI_MAP_ATTRIBUTION = env.str("ATENSI_MAP_ATTRIBUTION", default="© OpenStreetMap contributors")
+
+
+def tile_origin(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc or not all(p in url for p in ("{z}", "{x}", "{y}")):
+        raise ImproperlyConfigured(
+            "ATENSI_MAP_TILE_URL must be an http(s) URL with {z}, {x} and {y}, "
+            "e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+        )
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
 # --- Security -------------------------------------------------------------------------
 # No CDN, no inline script or style: everything the browser loads comes from us.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", tile_origin(ATENSI_MAP_TILE_URL)],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
@@ -244,6 +263,12 @@ PGHISTORY_ADMIN_MODEL = "pghistory.Events"
 # Demo data (known passwords) may be loaded only where this is True; production never.
 ATENSI_DEMO_DATA_ALLOWED = False
 ATENSI_DEMO_PASSWORD = "atensi-demo-2026"
+# Spreadsheet imports (stakeholders/imports.py): a 5,000-row list is well under 5 MB; a
+# larger file is refused before it is parsed.
+ATENSI_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+ATENSI_IMPORT_MAX_ROWS = 5000
+# Largest signed agreement (MoU/PKS) PDF accepted; a scanned multi-page agreement fits.
+ATENSI_AGREEMENT_MAX_BYTES = 10 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

@@ -49,3 +49,15 @@ def test_reference_data_is_loaded_by_migrations():
     assert AmpkCategory.objects.count() == 15
     assert PpksType.objects.count() == 26
     assert PpksType.objects.get(code="anak_jalanan").cluster.code == "anak"
+
+
+def test_demo_workforce_and_agreements_show_every_status():
+    from stakeholders.models import Agreement, WorkforceMember
+
+    call_command("load_demo")
+    call_command("load_demo")
+    assert WorkforceMember.objects.count() == 10
+    assert WorkforceMember.objects.get(name="Yusuf Hidayat").user.username == "psm.jambi"
+    statuses = {a.number: a.status() for a in Agreement.objects.all()}
+    assert sorted(statuses.values()) == ["active", "expired", "expiring"]
+    assert Agreement.objects.filter(document="").count() == 1

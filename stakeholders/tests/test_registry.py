@@ -189,3 +189,26 @@ class TestAdmin:
         org.refresh_from_db()
         assert set(org.coverage.values_list("code", flat=True)) == {"15", "1371"}
         assert org.free_places == 7 and org.accreditation == "A"
+
+
+def test_organisations_covering_a_village_by_province_regency_or_district():
+    from stakeholders.selectors import organisations_covering
+
+    call_command("load_demo")
+    services.organisation_create(
+        code="TKSK-TELANAI", name="Unit Telanaipura", kind="other", coverage=[region("157101")]
+    )
+    services.organisation_create(code="OLD", name="Closed", kind="lksa", coverage=[region("1571")], is_active=False)
+    codes = set(organisations_covering(region=region(TELANAIPURA)).values_list("code", flat=True))
+    assert codes == {
+        "BA-ALYATAMA",  # province 15
+        "DINSOS-JAMBI",
+        "PKH-JAMBI",
+        "LKSA-KASIHBUNDA",  # Kota Jambi
+        "LKSA-HARAPANMULIA",
+        "TKSK-TELANAI",  # kecamatan Telanaipura
+    }
+    lksa = organisations_covering(region=region(TELANAIPURA), kinds=["lksa"])
+    assert {o.code for o in lksa} == {"LKSA-KASIHBUNDA", "LKSA-HARAPANMULIA"}
+    padang = set(organisations_covering(region=region(LUBUK_MINTURUN)).values_list("code", flat=True))
+    assert padang == {"BA-RUMBAI", "DINSOS-PADANG", "LPKS-LUBUKMINTURUN"}

@@ -1,18 +1,32 @@
-"""Agreements (MoU/PKS) between organisations: the signed document, for the parties only."""
+"""Agreements (MoU/PKS) between organisations: recording them, the list, and the signed document.
+
+Members of a party see an agreement and open its document; administrators of a party
+record and edit it; everyone else gets 404.
+"""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
 from django.urls import path
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
-from atensi.access import get_or_404, record_access
+from atensi.access import actor_for, get_or_404, record_access
+from atensi.errors import ApplicationError
 
-from .. import selectors
+from .. import agreements, selectors, services
+from ..agreement_forms import AgreementFilterForm, AgreementForm
+from ..models import AgreementStatus, Organisation
+
+_FIELDS = ("number", "title", "scope", "signed_on", "valid_from", "valid_until")
 
 
 @require_GET
-def agreement_document(request: HttpRequest, agreement_id: int) -> HttpResponse:
+def agreement_document(request: HttpRequest, agreement_id: int) -> HttpResponseBase:
     agreement = get_or_404(selectors.agreements_with_documents_for(request.user), pk=agreement_id)
     if not agreement.document:
         raise Http404
@@ -30,6 +44,85 @@ def agreement_document(request: HttpRequest, agreement_id: int) -> HttpResponse:
     return response
 
 
+def _form_error(form: AgreementForm, exc: ApplicationError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+
+
+@require_http_methods(["GET", "POST"])
+def agreement_create(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    organisation = get_or_404(selectors.organisations_administered_by(request.user), pk=organisation_id)
+    form = AgreementForm(request.POST or None, request.FILES or None, host=organisation)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            agreement = services.agreement_create(
+                by=request.user,
+                parties=[organisation, *data["parties"]],
+                document=data["document"],
+                **{f: data[f] for f in _FIELDS},
+            )
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Agreement %(number)s was recorded.") % {"number": agreement.number})
+            return redirect("stakeholders:agreement_list")
+    return render(
+        request, "stakeholders/agreement_form.html", {"form": form, "organisation": organisation, "agreement": None}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def agreement_edit(request: HttpRequest, agreement_id: int) -> HttpResponse:
+    agreement = get_or_404(agreements.agreements_editable_by(request.user), pk=agreement_id)
+    party_ids = list(agreement.parties.values_list("pk", flat=True))
+    form = AgreementForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={**{f: getattr(agreement, f) for f in _FIELDS}, "parties": party_ids},
+        current_party_ids=party_ids,
+        has_document=bool(agreement.document),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            agreement = services.agreement_update(
+                agreement=agreement,
+                by=request.user,
+                document=data["document"],
+                parties=data["parties"],
+                **{f: data[f] for f in _FIELDS},
+            )
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Agreement %(number)s was saved.") % {"number": agreement.number})
+            return redirect("stakeholders:agreement_list")
+    return render(
+        request, "stakeholders/agreement_form.html", {"form": form, "organisation": None, "agreement": agreement}
+    )
+
+
+@require_GET
+def agreement_list(request: HttpRequest) -> HttpResponse:
+    form = AgreementFilterForm(request.GET)
+    status = form.cleaned_data["status"] if form.is_valid() else ""
+    page = Paginator(agreements.agreement_list(user=request.user, status=status), 50).get_page(request.GET.get("page"))
+    for agreement in page:
+        agreement.status_label = AgreementStatus(agreement.status_now).label  # type: ignore[attr-defined]
+    # Where the user may record a new agreement: the organisations they administer.
+    admin_orgs = Organisation.objects.filter(
+        pk__in=actor_for(request.user).org_ids_with_perm("stakeholders.change_organisation")
+    ).only("pk", "name")
+    return render(
+        request,
+        "stakeholders/agreement_list.html",
+        {"form": form, "page": page, "status": status, "admin_orgs": admin_orgs},
+    )
+
+
 urlpatterns = [
+    path("agreements/", agreement_list, name="agreement_list"),
+    path("agreements/<int:agreement_id>/edit/", agreement_edit, name="agreement_edit"),
     path("agreements/<int:agreement_id>/document/", agreement_document, name="agreement_document"),
+    path("organisations/<int:organisation_id>/agreements/new/", agreement_create, name="agreement_create"),
 ]
