@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -12,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from atensi.audit import audited
@@ -26,6 +28,11 @@ class RegionLevel(models.IntegerChoices):
     REGENCY = 2, _("regency/city")
     DISTRICT = 3, _("district (kecamatan)")
     VILLAGE = 4, _("village (desa/kelurahan)")
+
+
+@functools.cache
+def _region_level_label(level: int, language: str) -> str:
+    return str(RegionLevel(level).label)
 
 
 # Kemendagri code lengths without dots, per level: 15, 1571, 157101, 1571011001.
@@ -75,6 +82,11 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def level_label(self) -> str:
+        """get_level_display(), cached per language: a picker renders hundreds of these."""
+        return _region_level_label(self.level, get_language() or "id")
 
     @property
     def dotted_code(self) -> str:

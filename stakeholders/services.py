@@ -60,17 +60,21 @@ def _require_org_admin(*, by: Any, organisation: Organisation) -> None:
     raise ApplicationError(_("Only an administrator of %(org)s can do this.") % {"org": organisation.name})
 
 
+def _field_label(model: Any, name: str) -> str:
+    return str(getattr(model._meta.get_field(name), "verbose_name", name))
+
+
 def organisation_check_regions(organisation: Organisation, coverage: Any = None) -> None:
     """Region rules the database cannot hold, each reported at its field."""
-    if organisation.village_id is not None and organisation.village.level != RegionLevel.VILLAGE:
+    village = organisation.village
+    if village is not None and village.level != RegionLevel.VILLAGE:
         raise ApplicationError(_("Choose a village (desa/kelurahan), not a larger region."), field="village")
     home = organisation.home_region
     if home is not None and home.level not in (RegionLevel.PROVINCE, RegionLevel.REGENCY):
         raise ApplicationError(_("The home region is a province or a regency/city."), field="home_region")
-    if home is not None and organisation.village_id is not None and not organisation.village_id.startswith(home.code):
+    if home is not None and village is not None and not village.code.startswith(home.code):
         raise ApplicationError(
-            _("The village %(village)s is not in %(home)s.")
-            % {"village": organisation.village.name, "home": home.name},
+            _("The village %(village)s is not in %(home)s.") % {"village": village.name, "home": home.name},
             field="village",
         )
     if coverage is not None and any(r.level == RegionLevel.VILLAGE for r in coverage):
@@ -81,9 +85,10 @@ def organisation_check_regions(organisation: Organisation, coverage: Any = None)
 
 def _fill_defaults(organisation: Organisation) -> None:
     # A pin on the village until someone places it more precisely.
-    if organisation.village_id is not None and organisation.latitude is None and organisation.longitude is None:
-        organisation.latitude = organisation.village.latitude
-        organisation.longitude = organisation.village.longitude
+    village = organisation.village
+    if village is not None and organisation.latitude is None and organisation.longitude is None:
+        organisation.latitude = village.latitude
+        organisation.longitude = village.longitude
     if organisation.home_region_id is None and organisation.village_id is not None:
         organisation.home_region_id = organisation.village_id[:4]
 
@@ -161,7 +166,7 @@ def organisation_update(
     if national and not getattr(by, "is_superuser", False):
         raise ApplicationError(
             _("Only a national administrator can change %(fields)s.")
-            % {"fields": ", ".join(str(Organisation._meta.get_field(f).verbose_name) for f in sorted(national))}
+            % {"fields": ", ".join(_field_label(Organisation, f) for f in sorted(national))}
         )
     # Lock the row: two admins saving the profile at once must not interleave.
     locked = Organisation.objects.select_for_update().get(pk=organisation.pk)

@@ -49,7 +49,7 @@ def _chosen(codes: Iterable[str]) -> list[ChosenRegion]:
         return []
     found = {r.code: r for r in regions_with_path().filter(code__in=wanted)}
     return [
-        ChosenRegion(r.code, r.dotted_code, r.name, region_label(r), str(r.get_level_display()))
+        ChosenRegion(r.code, r.dotted_code, r.name, region_label(r), r.level_label)
         for r in (found.get(c) for c in dict.fromkeys(wanted))
         if r is not None
     ]

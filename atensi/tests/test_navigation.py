@@ -21,17 +21,17 @@ def nav_keys(client) -> set[str]:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.SOCIAL_WORKER, {"home"}),
-        (Role.COMMUNITY_REPORTER, {"home"}),
-        (Role.VIEWER, {"home"}),
-        (Role.SUPERVISOR, {"home", "staff"}),
-        (Role.ORG_ADMIN, {"home", "staff"}),
+        (Role.SOCIAL_WORKER, {"home", "workforce", "agreements"}),
+        (Role.COMMUNITY_REPORTER, {"home", "workforce", "agreements"}),
+        (Role.VIEWER, {"home", "agreements"}),
+        (Role.SUPERVISOR, {"home", "staff", "workforce", "agreements"}),
+        (Role.ORG_ADMIN, {"home", "staff", "workforce", "agreements"}),
     ],
 )
 def test_navigation_follows_the_role(client_for, org, role, expected):
     user = member(organisation=org, role=role)
-    # Every signed-in user may look for services nearby.
-    assert nav_keys(client_for(user)) == expected | {"finder"}
+    # Every signed-in user may look organisations, services and regions up.
+    assert nav_keys(client_for(user)) == expected | {"directory", "finder", "regions"}
 
 
 def test_superuser_sees_administration(client_for, superuser):

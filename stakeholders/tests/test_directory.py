@@ -678,3 +678,13 @@ def test_the_tile_server_origin_feeds_the_csp():
     for bad in ("tile.openstreetmap.org/{z}/{x}/{y}.png", "https://tiles.example.id/map.png", "javascript:alert(1)"):
         with pytest.raises(ImproperlyConfigured):
             tile_origin(bad)
+
+
+def test_admins_find_import_and_agreement_actions_on_their_page(client_for, org, org_admin, colleague):
+    url = reverse("stakeholders:organisation_detail", args=[org.pk])
+    import_url = reverse("stakeholders:import_new", args=[org.pk])
+    agreement_url = reverse("stakeholders:agreement_create", args=[org.pk])
+    admin_html = client_for(org_admin).get(url).content.decode()
+    assert import_url in admin_html and agreement_url in admin_html
+    colleague_html = client_for(colleague).get(url).content.decode()
+    assert import_url not in colleague_html and agreement_url not in colleague_html

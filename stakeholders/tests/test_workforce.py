@@ -332,3 +332,11 @@ def test_too_large_an_export_is_refused(client_for, owner, org, monkeypatch):
     response = client_for(owner).get(EXPORT, HTTP_ACCEPT_LANGUAGE="en", follow=True)
     assert response.redirect_chain and "Narrow the filter" in response.content.decode()
     assert AccessLog.objects.filter(action="export").count() == 0
+
+
+def test_viewers_of_aggregates_do_not_see_the_workforce(client_for, org):
+    from stakeholders.roles import Role
+    from stakeholders.tests.factories import member
+
+    viewer_only = member(organisation=org, role=Role.VIEWER)
+    assert client_for(viewer_only).get(reverse("stakeholders:workforce_list")).status_code == 404
