@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from atensi.errors import ApplicationError
 from atensi.models import AccessLog
@@ -17,6 +18,14 @@ from stakeholders.models import Agreement, AgreementStatus
 from stakeholders.tests.factories import OrganisationFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # Messages are asserted in English, whatever the Indonesian catalogue says.
+    with translation.override("en"):
+        yield
+
 
 TODAY = datetime.date(2026, 3, 2)
 # 2 March 2026, 10:00 in Jakarta.

@@ -582,6 +582,7 @@ def test_two_confirms_at_the_same_moment_import_once(dinas, dinas_admin):
     outcomes: list[str] = []
 
     def confirm():
+        translation.activate("en")  # the fixture's override is per thread
         try:
             barrier.wait()
             imports.organisation_import_confirm(batch=ImportBatch.objects.get(pk=batch.pk), by=dinas_admin)

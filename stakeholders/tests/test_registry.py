@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import translation
 
 from atensi.errors import ApplicationError
 from atensi.models import Cluster
@@ -13,6 +14,14 @@ from stakeholders import services
 from stakeholders.models import Organisation, Region
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # Messages are asserted in English, whatever the Indonesian catalogue says.
+    with translation.override("en"):
+        yield
+
 
 TELANAIPURA = "1571011004"  # kelurahan in Kota Jambi
 LUBUK_MINTURUN = "1371111002"  # kelurahan in Kota Padang
