@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django import forms
-from django.core import signing
 from django.db.models import (
     Case,
     Exists,
@@ -37,8 +36,10 @@ from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from atensi import keyset
 from atensi.access import actor_for, get_or_404
 from atensi.models import Cluster, ServiceComponent
+from atensi.spreadsheets import spreadsheet_safe
 from atensi.validators import normalise_phone
 
 from .models import Accreditation, Membership, Organisation, OrganisationKind, Region, RegionLevel
@@ -279,26 +280,12 @@ class DirectoryPage:
 
 
 def encode_cursor(organisation: Organisation) -> str:
-    return signing.dumps([organisation.name, organisation.pk], salt=_CURSOR_SALT, compress=True)
+    return keyset.encode_cursor(organisation.name, organisation.pk, salt=_CURSOR_SALT)
 
 
 def decode_cursor(cursor: str | None) -> tuple[str, int] | None:
     """The (name, id) a page starts after, or None for the first page (also for a bad cursor)."""
-    if not cursor:
-        return None
-    try:
-        value = signing.loads(cursor, salt=_CURSOR_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
-        return None
-    if (
-        isinstance(value, list)
-        and len(value) == 2
-        and isinstance(value[0], str)
-        and isinstance(value[1], int)
-        and not isinstance(value[1], bool)
-    ):
-        return value[0], value[1]
-    return None
+    return keyset.decode_cursor(cursor, salt=_CURSOR_SALT)
 
 
 def directory_page(queryset: QuerySet[Organisation], *, cursor: str | None, size: int = PAGE_SIZE) -> DirectoryPage:
@@ -405,16 +392,6 @@ def osm_url(latitude: float, longitude: float) -> str:
 
 
 # --- Export -------------------------------------------------------------------------
-
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading quote; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def export_headers() -> list[str]:

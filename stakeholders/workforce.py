@@ -8,12 +8,9 @@ the worker's own organisation (and national administrators) see it in full.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import datetime
 import io
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,7 +19,9 @@ from typing import Any
 from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from atensi import keyset
 from atensi.access import actor_for
+from atensi.spreadsheets import spreadsheet_safe
 
 from .models import REGION_CODE_LENGTHS, Organisation, Region, WorkforceMember
 from .roles import Role
@@ -57,6 +56,9 @@ class WorkforceFilters:
     q: str = ""
 
 
+_CURSOR_SALT = "stakeholders.workforce.cursor"
+
+
 @dataclass(frozen=True)
 class Cursor:
     """A position in the (name, id) order, carried in the URL as an opaque token."""
@@ -65,22 +67,13 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        raw = json.dumps([self.name, self.id], ensure_ascii=False).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return keyset.encode_cursor(self.name, self.id, salt=_CURSOR_SALT)
 
     @classmethod
     def decode(cls, token: str | None) -> Cursor | None:
         """The cursor in `token`, or None for anything malformed (then the list starts over)."""
-        if not token:
-            return None
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            name, pk = json.loads(raw)
-        except (binascii.Error, ValueError, TypeError):
-            return None
-        if not isinstance(name, str) or not isinstance(pk, int) or isinstance(pk, bool):
-            return None
-        return cls(name=name, id=pk)
+        position = keyset.decode_cursor(token, salt=_CURSOR_SALT)
+        return cls(name=position[0], id=position[1]) if position else None
 
 
 @dataclass
@@ -233,8 +226,7 @@ def workforce_directory(
 
 def _cell(value: Any) -> str:
     """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return str(spreadsheet_safe("" if value is None else str(value)))
 
 
 def _phone_cell(value: str) -> str:

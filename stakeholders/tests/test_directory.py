@@ -17,6 +17,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from atensi.models import Cluster, ServiceComponent
+from atensi.spreadsheets import spreadsheet_safe
 from stakeholders import directory
 from stakeholders.models import Agreement, Organisation, OrganisationKind, Region
 from stakeholders.roles import Role
@@ -662,10 +663,10 @@ def test_exports_refuse_post(client_for, viewer):
 
 
 def test_spreadsheet_safe_leaves_numbers_and_plain_text_alone():
-    assert directory.spreadsheet_safe(-1.5) == -1.5
-    assert directory.spreadsheet_safe("Balai") == "Balai"
+    assert spreadsheet_safe(-1.5) == -1.5
+    assert spreadsheet_safe("Balai") == "Balai"
     for risky in ("=1", "+1", "-1", "@x", "\tx", "\rx"):
-        assert directory.spreadsheet_safe(risky) == "'" + risky
+        assert spreadsheet_safe(risky) == "'" + risky
 
 
 def test_the_tile_server_origin_feeds_the_csp():

@@ -9,6 +9,7 @@ import itertools
 
 import pytest
 import time_machine
+from django.template.defaultfilters import urlencode
 from django.urls import reverse
 
 from atensi.models import AccessLog
@@ -255,7 +256,7 @@ def test_the_page_links_carry_the_filter(client_for, owner, org):
     first = client.get(LIST, {"kind": "psm"})
     assert len(listed(first)) == 50
     nxt = first.context["page"].next_cursor
-    assert f"kind=psm&amp;after={nxt}" in first.content.decode()
+    assert f"kind=psm&amp;after={urlencode(nxt)}" in first.content.decode()
     second = client.get(LIST, {"kind": "psm", "after": nxt})
     assert listed(second) == [f"Pekerja {i}" for i in range(50, 55)]
     assert second.context["page"].next_cursor is None
