@@ -107,3 +107,24 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.target_type}:{self.target_id}"
+
+
+class SubmissionToken(models.Model):
+    """A form submission already processed: a double-clicked submit is saved once.
+
+    Forms carry a random token; the view inserts it in the same transaction as the
+    write, so the second submit of the same form hits the primary key and is refused.
+    """
+
+    token = models.UUIDField(_("token"), primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+
+    def __str__(self) -> str:
+        return str(self.token)

@@ -17,6 +17,7 @@ urlpatterns = [
     # The language switch must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include("stakeholders.urls")),
+    path("", include("cases.urls")),
     path("admin/", admin.site.urls),
 ]
 

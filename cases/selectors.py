@@ -1,0 +1,131 @@
+"""Reads of cases, beneficiaries and community reports, scoped to what the user may see.
+
+One scoping function per model family, used by every list, detail, export, admin
+queryset and task:
+
+- `cases_visible_to(user)`: cases the user may know exist. Everyone who works cases in
+  the owning organisation sees the case; a confidential case shows who the child is only
+  to its case manager and the organisation's supervisors (annotation `identity_visible`).
+- `beneficiaries_visible_to(user)`: people whose identity the user may see.
+- `reports_visible_to(user)`: a reporter's own reports, and the intake queue of the
+  organisations the report was routed to.
+
+Anything outside the scope is a 404 (atensi.access.get_or_404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case as CaseWhen  # Django's conditional expression, not our Case model
+
+from atensi.access import actor_for, get_or_404
+from stakeholders.roles import Role
+
+from .models import Beneficiary, Case, Report, ReportRecipient
+
+# Roles that work with cases of their organisation.
+CASE_ROLES: tuple[str, ...] = (Role.SOCIAL_WORKER, Role.SUPERVISOR, Role.INTAKE_OFFICER, Role.REFERRAL_OFFICER)
+# Roles that triage the intake queue of community reports.
+INTAKE_ROLES: tuple[str, ...] = (Role.INTAKE_OFFICER, Role.SUPERVISOR)
+# Roles that may record a community report: every role except aggregate viewers.
+REPORTING_ROLES: tuple[str, ...] = (
+    Role.COMMUNITY_REPORTER,
+    Role.SOCIAL_WORKER,
+    Role.SUPERVISOR,
+    Role.INTAKE_OFFICER,
+    Role.REFERRAL_OFFICER,
+)
+# Roles that may be made case manager.
+CASE_MANAGER_ROLES: tuple[str, ...] = (Role.SOCIAL_WORKER, Role.SUPERVISOR)
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    """Cases the user may know exist, each annotated with `identity_visible`."""
+    actor = actor_for(user)
+    if actor.is_superuser:
+        return Case.objects.annotate(identity_visible=Value(True, output_field=BooleanField()))
+    orgs = actor.org_ids(*CASE_ROLES)
+    if not orgs:
+        return Case.objects.none().annotate(identity_visible=Value(False, output_field=BooleanField()))
+    supervised = actor.org_ids(Role.SUPERVISOR)
+    identity = CaseWhen(
+        When(is_confidential=False, then=Value(True)),
+        When(organisation_id__in=supervised or [0], then=Value(True)),
+        When(case_manager_id=actor.user_id, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    return Case.objects.filter(organisation_id__in=orgs).annotate(identity_visible=identity)
+
+
+def cases_readable_by(user: Any) -> QuerySet[Case]:
+    """Cases whose page (the child's data) the user may open."""
+    return cases_visible_to(user).filter(identity_visible=True)
+
+
+def case_get_for_user(*, user: Any, case_id: Any) -> Case:
+    """One case with the child's identity, or 404 (confidential cases included)."""
+    return get_or_404(
+        cases_readable_by(user).select_related(
+            "organisation", "beneficiary", "beneficiary__village", "case_manager", "supervisor", "cluster"
+        ),
+        pk=case_id,
+    )
+
+
+def can_work_on_case(user: Any, case: Case) -> bool:
+    """May the user change the case: its case manager, or a supervisor of the owning organisation."""
+    actor = actor_for(user)
+    return case.case_manager_id == actor.user_id or actor.has_role(case.organisation_id, Role.SUPERVISOR)
+
+
+def can_supervise_case(user: Any, case: Case) -> bool:
+    """May the user approve plans and closures and assign workers on the case."""
+    return actor_for(user).has_role(case.organisation_id, Role.SUPERVISOR)
+
+
+def beneficiaries_visible_to(user: Any) -> QuerySet[Beneficiary]:
+    """People the user may see by name: those of a readable case, or registered by the
+    user's organisation and not (yet) in any case. Merged records are left out."""
+    actor = actor_for(user)
+    qs = Beneficiary.objects.filter(merged_into__isnull=True)
+    if actor.is_superuser:
+        return qs
+    orgs = actor.org_ids(*CASE_ROLES)
+    if not orgs:
+        return qs.none()
+    readable = cases_readable_by(user).filter(beneficiary_id=OuterRef("pk"))
+    without_case = ~Exists(Case.objects.filter(beneficiary_id=OuterRef("pk")))
+    return qs.filter(Exists(readable) | (Q(organisation_id__in=orgs) & without_case))
+
+
+def beneficiary_get_for_user(*, user: Any, beneficiary_id: Any) -> Beneficiary:
+    return get_or_404(
+        beneficiaries_visible_to(user).select_related("organisation", "village", "cluster"), pk=beneficiary_id
+    )
+
+
+def reports_visible_to(user: Any) -> QuerySet[Report]:
+    """A reporter's own reports, and the reports routed to an organisation whose intake the user triages."""
+    actor = actor_for(user)
+    if actor.is_superuser:
+        return Report.objects.all()
+    condition = Q(recorded_by_id=actor.user_id)
+    intake_orgs = actor.org_ids(*INTAKE_ROLES)
+    if intake_orgs:
+        condition |= Exists(ReportRecipient.objects.filter(report_id=OuterRef("pk"), organisation_id__in=intake_orgs))
+    return Report.objects.filter(condition)
+
+
+def report_queue_for(user: Any) -> QuerySet[Report]:
+    """Reports waiting for triage in the user's organisations' intake queues."""
+    actor = actor_for(user)
+    intake_orgs = actor.org_ids(*INTAKE_ROLES)
+    if not intake_orgs:
+        return Report.objects.none()
+    waiting_here = ReportRecipient.objects.filter(
+        report_id=OuterRef("pk"), organisation_id__in=intake_orgs, passed_on_at__isnull=True
+    )
+    return Report.objects.filter(Exists(waiting_here), status="new")

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from .views import beneficiaries, case, documents, intake, lists, records
+
+app_name = "cases"
+
+urlpatterns = [
+    *intake.urlpatterns,
+    *beneficiaries.urlpatterns,
+    *lists.urlpatterns,
+    *case.urlpatterns,
+    *records.urlpatterns,
+    *documents.urlpatterns,
+]

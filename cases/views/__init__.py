@@ -1,0 +1,1 @@
+"""Case views, one module per part of the case file; cases/urls.py joins their urlpatterns."""
