@@ -1,0 +1,78 @@
+"""Admin for the case file: read-only and scoped.
+
+Cases are changed in the portal, through the services that keep the timeline, the
+numbering and the approvals right; admin is for looking things up and reading a
+record's change history (pghistory). Staff who are not superusers see only what the
+portal's scoping functions give them, confidential cases included in the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
+
+from atensi.access import record_access
+from atensi.admin import PortalAdmin
+
+from . import selectors
+from .models import Beneficiary, BeneficiaryMerge, Case, Report
+
+
+class ReadOnlyAdmin(PortalAdmin):
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Opening a child's record in admin is a view of personal data like any other.
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            record_access(user=request.user, obj=obj, action="view", request=request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdmin):
+    scope = staticmethod(selectors.cases_readable_by)
+    list_display = ["number", "beneficiary", "organisation", "stage", "risk_level", "is_confidential", "opened_at"]
+    list_filter = ["stage", "risk_level", "is_confidential", "basis", "cluster"]
+    search_fields = ["number", "beneficiary__full_name"]
+    list_select_related = ["beneficiary", "organisation"]
+    date_hierarchy = "opened_at"
+    ordering = ["-opened_at"]
+
+
+@admin.register(Beneficiary)
+class BeneficiaryAdmin(ReadOnlyAdmin):
+    scope = staticmethod(selectors.beneficiaries_visible_to)
+    list_display = ["full_name", "sex", "birth_date", "organisation", "regency_code", "created_at"]
+    list_filter = ["sex", "cluster"]
+    search_fields = ["full_name", "alias", "=nik"]
+    list_select_related = ["organisation"]
+    exclude = ["photo"]
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    scope = staticmethod(selectors.reports_visible_to)
+    list_display = ["reference", "child_label", "urgency", "status", "created_at"]
+    list_filter = ["status", "urgency", "channel"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(BeneficiaryMerge)
+class BeneficiaryMergeAdmin(ReadOnlyAdmin):
+    superuser_only = True
+    list_display = ["merged_at", "survivor", "merged", "merged_by"]
+    list_select_related = ["survivor", "merged", "merged_by"]
