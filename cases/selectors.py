@@ -62,7 +62,7 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
 
 def cases_readable_by(user: Any) -> QuerySet[Case]:
     """Cases whose page (the child's data) the user may open."""
-    return cases_visible_to(user).filter(identity_visible=True)
+    return cases_visible_to(user).filter(identity_visible=True)  # type: ignore[misc]  # an annotation
 
 
 def case_get_for_user(*, user: Any, case_id: Any) -> Case:
@@ -115,7 +115,9 @@ def reports_visible_to(user: Any) -> QuerySet[Report]:
     condition = Q(recorded_by_id=actor.user_id)
     intake_orgs = actor.org_ids(*INTAKE_ROLES)
     if intake_orgs:
-        condition |= Exists(ReportRecipient.objects.filter(report_id=OuterRef("pk"), organisation_id__in=intake_orgs))
+        condition |= Q(
+            Exists(ReportRecipient.objects.filter(report_id=OuterRef("pk"), organisation_id__in=intake_orgs))
+        )
     return Report.objects.filter(condition)
 
 

@@ -46,7 +46,7 @@ def open_case(
     from cases.services import case_open
 
     if beneficiary is None:
-        beneficiary = BeneficiaryFactory(organisation=organisation, created_by=by)
+        beneficiary = BeneficiaryFactory.create(organisation=organisation, created_by=by)
     kwargs.setdefault("cluster", cluster())
     kwargs.setdefault("basis", Basis.KELUARGA)
     kwargs.setdefault("source", CaseSource.WALK_IN)

@@ -1,7 +1,363 @@
-"""Case views: records."""
+"""Case views: assessments, the intervention plan, notes and visits, follow-ups.
+
+Everyone who may read the case (case_get_for_user, else 404) sees these pages; only
+those the services allow (case manager, supervisors) get the forms. Create forms are
+once-only: the token is claimed in the same transaction as the write.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, path  # noqa: F401
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from atensi.access import record_access
+from atensi.errors import ApplicationError
+from atensi.once import TOKEN_FIELD, AlreadySubmitted, claim_submission
+
+from .. import record_selectors as sel
+from .. import records
+from ..models import Case, FollowUpStatus, IdentityDocument
+from ..record_forms import (
+    AssessmentEditForm,
+    AssessmentForm,
+    FollowUpForm,
+    FollowUpMarkForm,
+    NoteForm,
+    PlanItemEditForm,
+    PlanItemForm,
+    assessment_components,
+)
+from ..selectors import case_get_for_user
+
+NOTES_PER_PAGE = 20
+DECIDED_FOLLOW_UPS_SHOWN = 20
+
+
+def _case(request: HttpRequest, pk: int) -> Case:
+    case = case_get_for_user(user=request.user, case_id=pk)
+    if request.method == "GET":
+        record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
+    return case
+
+
+def _form_error(form: forms.Form, exc: ApplicationError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+
+
+def _refused(request: HttpRequest, refusal: str, to: str, case: Case) -> HttpResponse:
+    messages.error(request, refusal)
+    return redirect(to, pk=case.pk)
+
+
+def _once(request: HttpRequest, form: forms.Form, write: Any) -> Any:
+    """Run `write()` with the form's submission claimed in the same transaction."""
+    with transaction.atomic():
+        claim_submission(user=request.user, token=form.cleaned_data.get(TOKEN_FIELD))
+        return write()
+
+
+# --- Assessments ---------------------------------------------------------------------------
+
+
+@require_GET
+def case_assessments(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    assessments = list(sel.assessments_of_case(case=case))
+    components = {c.code: c for c in sel.active_components(include_codes={k for a in assessments for k in a.needs})}
+    for assessment in assessments:
+        assessment.need_rows = [  # type: ignore[attr-defined]
+            (components[code].name if code in components else code, text) for code, text in assessment.needs.items()
+        ]
+        assessment.document_labels = [  # type: ignore[attr-defined]
+            IdentityDocument(code).label for code in assessment.identity_documents if code in IdentityDocument.values
+        ]
+    return render(
+        request,
+        "cases/assessment_list.html",
+        {
+            "case": case,
+            "tab": "assessments",
+            "assessments": assessments,
+            "can_write": records.assessment_refusal(user=request.user, case=case) is None,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    refusal = records.assessment_refusal(user=request.user, case=case)
+    if refusal is not None:
+        return _refused(request, refusal, "cases:case_assessments", case)
+    form = AssessmentForm(request.POST or None, components=assessment_components())
+    if request.method == "POST" and form.is_valid():
+        try:
+            _once(
+                request,
+                form,
+                lambda: records.assessment_create(case=case, by=request.user, **form.service_kwargs()),
+            )
+        except AlreadySubmitted as exc:
+            messages.info(request, str(exc))
+            return redirect("cases:case_assessments", pk=case.pk)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The assessment was saved."))
+            return redirect("cases:case_assessments", pk=case.pk)
+    return render(request, "cases/assessment_form.html", {"case": case, "tab": "assessments", "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def assessment_edit(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    assessment = sel.assessment_get(case=case, assessment_id=assessment_pk)
+    assessment.case = case
+    refusal = records.assessment_refusal(user=request.user, case=case)
+    if refusal is not None:
+        return _refused(request, refusal, "cases:case_assessments", case)
+    components = assessment_components(assessment)
+    if request.method == "POST":
+        form = AssessmentEditForm(request.POST, components=components)
+    else:
+        form = AssessmentEditForm(initial=AssessmentEditForm.initial_for(assessment), components=components)
+    conflict = False
+    if request.method == "POST" and form.is_valid():
+        kwargs = form.service_kwargs()
+        try:
+            records.assessment_update(
+                assessment=assessment, by=request.user, version=form.cleaned_data["version"], **kwargs
+            )
+        except ApplicationError as exc:
+            conflict = bool(exc.extra.get("conflict"))
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The assessment was saved."))
+            return redirect("cases:case_assessments", pk=case.pk)
+    return render(
+        request,
+        "cases/assessment_form.html",
+        {"case": case, "tab": "assessments", "form": form, "assessment": assessment, "conflict": conflict},
+    )
+
+
+# --- The plan ------------------------------------------------------------------------------
+
+
+@require_GET
+def case_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    return render(
+        request,
+        "cases/plan_list.html",
+        {
+            "case": case,
+            "tab": "plan",
+            "plan": sel.plan_view(case=case),
+            "can_write": records.plan_refusal(user=request.user, case=case) is None,
+        },
+    )
+
+
+def _plan_saved_messages(request: HttpRequest, case: Case, saved: records.PlanItemSaved) -> None:
+    messages.success(request, _("The plan item was saved."))
+    if saved.item.provider_id is not None:
+        messages.info(
+            request,
+            _("%(org)s provides this service: a referral to them will be needed.")
+            % {"org": saved.item.provider.name if saved.item.provider else ""},
+        )
+    if saved.needs_approval:
+        messages.warning(
+            request,
+            _(
+                "The plan was approved before; this change is not yet approved. Ask a supervisor for a new "
+                "approval on the case overview."
+            ),
+        )
+
+
+@require_http_methods(["GET", "POST"])
+def plan_item_create(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    refusal = records.plan_refusal(user=request.user, case=case)
+    if refusal is not None:
+        return _refused(request, refusal, "cases:case_plan", case)
+    form = PlanItemForm(request.POST or None, case=case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = _once(
+                request, form, lambda: records.plan_item_create(case=case, by=request.user, **form.service_kwargs())
+            )
+        except AlreadySubmitted as exc:
+            messages.info(request, str(exc))
+            return redirect("cases:case_plan", pk=case.pk)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            _plan_saved_messages(request, case, saved)
+            return redirect("cases:case_plan", pk=case.pk)
+    return render(
+        request,
+        "cases/plan_item_form.html",
+        {"case": case, "tab": "plan", "form": form, "plan_approved": sel.plan_was_approved(case=case)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def plan_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    item = sel.plan_item_get(case=case, item_id=item_pk)
+    item.case = case
+    refusal = records.plan_refusal(user=request.user, case=case)
+    if refusal is not None:
+        return _refused(request, refusal, "cases:case_plan", case)
+    if request.method == "POST":
+        form = PlanItemEditForm(request.POST, case=case, item=item)
+    else:
+        form = PlanItemEditForm(initial=PlanItemEditForm.initial_for(item), case=case, item=item)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = records.plan_item_update(item=item, by=request.user, **form.service_kwargs())
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            _plan_saved_messages(request, case, saved)
+            return redirect("cases:case_plan", pk=case.pk)
+    return render(
+        request,
+        "cases/plan_item_form.html",
+        {"case": case, "tab": "plan", "form": form, "item": item, "plan_approved": sel.plan_was_approved(case=case)},
+    )
+
+
+# --- Notes, visits and follow-ups --------------------------------------------------------------
+
+
+@require_GET
+def case_notes(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    page = Paginator(sel.notes_of_case(case=case), NOTES_PER_PAGE).get_page(request.GET.get("page"))
+    pending = list(sel.follow_ups_pending(case=case))
+    decided = list(sel.follow_ups_decided(case=case)[:DECIDED_FOLLOW_UPS_SHOWN])
+    can_write = records.note_refusal(user=request.user, case=case) is None
+    for follow_up in pending:
+        follow_up.case = case
+        follow_up.can_mark = (  # type: ignore[attr-defined]
+            records.follow_up_refusal(user=request.user, follow_up=follow_up, case=case, can_read=True) is None
+        )
+    return render(
+        request,
+        "cases/note_list.html",
+        {
+            "case": case,
+            "tab": "notes",
+            "page": page,
+            "pending": pending,
+            "decided": decided,
+            "can_write": can_write,
+            "today": timezone.localdate(),
+            "mark_form": FollowUpMarkForm(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def note_create(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    refusal = records.note_refusal(user=request.user, case=case)
+    if refusal is not None:
+        return _refused(request, refusal, "cases:case_notes", case)
+    form = NoteForm(request.POST or None, case=case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _once(request, form, lambda: records.note_create(case=case, by=request.user, **form.service_kwargs()))
+        except AlreadySubmitted as exc:
+            messages.info(request, str(exc))
+            return redirect("cases:case_notes", pk=case.pk)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            if form.cleaned_data.get("add_follow_up"):
+                messages.success(
+                    request,
+                    _("The note was saved, with a follow-up due on %(due)s.")
+                    % {"due": date_format(form.cleaned_data["follow_up_due_on"], "DATE_FORMAT")},
+                )
+            else:
+                messages.success(request, _("The note was saved."))
+            return redirect("cases:case_notes", pk=case.pk)
+    return render(request, "cases/note_form.html", {"case": case, "tab": "notes", "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    refusal = records.note_refusal(user=request.user, case=case)
+    if refusal is not None:
+        return _refused(request, refusal, "cases:case_notes", case)
+    form = FollowUpForm(request.POST or None, case=case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _once(request, form, lambda: records.follow_up_create(case=case, by=request.user, **form.service_kwargs()))
+        except AlreadySubmitted as exc:
+            messages.info(request, str(exc))
+            return redirect("cases:case_notes", pk=case.pk)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The follow-up was scheduled."))
+            return redirect(reverse("cases:case_notes", kwargs={"pk": case.pk}) + "#follow-ups")
+    return render(request, "cases/follow_up_form.html", {"case": case, "tab": "notes", "form": form})
+
+
+@require_POST
+def follow_up_update(request: HttpRequest, pk: int, follow_up_pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    follow_up = sel.follow_up_get(case=case, follow_up_id=follow_up_pk)
+    follow_up.case = case
+    back = reverse("cases:case_notes", kwargs={"pk": case.pk}) + "#follow-ups"
+    form = FollowUpMarkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose whether the follow-up was done or missed. Nothing was changed."))
+        return redirect(back)
+    try:
+        records.follow_up_mark(
+            follow_up=follow_up,
+            by=request.user,
+            outcome=form.cleaned_data["outcome"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        if follow_up.status == FollowUpStatus.DONE:
+            messages.success(request, _("The follow-up was marked as done."))
+        else:
+            messages.success(request, _("The follow-up was marked as missed."))
+    return redirect(back)
+
+
+urlpatterns: list[URLPattern] = [
+    path("cases/<int:pk>/assessments/", case_assessments, name="case_assessments"),
+    path("cases/<int:pk>/assessments/new/", assessment_create, name="assessment_create"),
+    path("cases/<int:pk>/assessments/<int:assessment_pk>/edit/", assessment_edit, name="assessment_edit"),
+    path("cases/<int:pk>/plan/", case_plan, name="case_plan"),
+    path("cases/<int:pk>/plan/new/", plan_item_create, name="plan_item_create"),
+    path("cases/<int:pk>/plan/<int:item_pk>/edit/", plan_item_edit, name="plan_item_edit"),
+    path("cases/<int:pk>/notes/", case_notes, name="case_notes"),
+    path("cases/<int:pk>/notes/new/", note_create, name="note_create"),
+    path("cases/<int:pk>/follow-ups/new/", follow_up_create, name="follow_up_create"),
+    path("cases/<int:pk>/follow-ups/<int:follow_up_pk>/", follow_up_update, name="follow_up_update"),
+]
