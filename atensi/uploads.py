@@ -7,11 +7,12 @@ kind's content type, which is what the file is served with later.
 
 from __future__ import annotations
 
+import math
 import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError
@@ -33,6 +34,7 @@ DOCUMENT_KINDS = (PDF, JPEG, PNG, DOCX)
 IMAGE_KINDS = (JPEG, PNG)
 
 _HEAD_BYTES = 16
+_MB = 1024 * 1024
 
 
 def _looks_like(kind: FileKind, head: bytes, file: Any) -> bool:
@@ -73,9 +75,14 @@ def check_upload(file: Any, *, kinds: tuple[FileKind, ...], max_bytes: int, fiel
     if not size:
         raise ApplicationError(_("The file is empty."), field=field)
     if size > max_bytes:
+        # Megabytes rounded up: one byte over 10 MB reads "10.1 MB", never "10.0 MB; the
+        # limit is 10.0 MB".
         raise ApplicationError(
-            _("The file is %(size)s; the limit is %(limit)s. Scan or save it smaller and upload again.")
-            % {"size": filesizeformat(size), "limit": filesizeformat(max_bytes)},
+            _("The file is %(size)s MB; the limit is %(limit)s MB. Scan or save it smaller and upload again.")
+            % {
+                "size": number_format(math.ceil(size * 10 / _MB) / 10, 1),
+                "limit": number_format(max_bytes / _MB, 1),
+            },
             field=field,
         )
     file.seek(0)

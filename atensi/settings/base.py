@@ -269,6 +269,13 @@ ATENSI_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 ATENSI_IMPORT_MAX_ROWS = 5000
 # Largest signed agreement (MoU/PKS) PDF accepted; a scanned multi-page agreement fits.
 ATENSI_AGREEMENT_MAX_BYTES = 10 * 1024 * 1024
+# Largest case document (PDF, JPEG, PNG, DOCX). A larger file still reaches the view
+# (DATA_UPLOAD_MAX_MEMORY_SIZE counts only the non-file fields; files over
+# FILE_UPLOAD_MAX_MEMORY_SIZE stream to a temporary file) and is refused with a message.
+ATENSI_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+# Aftercare (bimbingan lanjut) visits scheduled when a case enters termination, in
+# calendar months after the day of termination (cases/workflow.py).
+ATENSI_AFTERCARE_MONTHS = (1, 3, 6)
 
 LOGGING = {
     "version": 1,
