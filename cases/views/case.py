@@ -1,7 +1,266 @@
-"""Case views: case."""
+"""The case page (overview and timeline) and the workflow actions on it: stage moves,
+approval requests and decisions, reopening, and editing the case's facts and assignment.
+
+Every URL starts with `case_get_for_user`: outsiders, and colleagues on a confidential
+case, get 404. Colleagues who may read an ordinary case but not change it get the
+service's message on the case page; nothing is changed.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, path  # noqa: F401
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from atensi.access import get_or_404, record_access
+from atensi.errors import ApplicationError
+from atensi.once import claim_submission
+from stakeholders.selectors import region_label, regions_with_path
+
+from .. import workflow
+from ..models import STAGE_ORDER, ApprovalKind, ApprovalStatus, Case, FollowUpStatus, Stage
+from ..selectors import can_supervise_case, can_work_on_case, case_get_for_user
+from ..timeline import timeline_page
+from ..workflow_forms import ApprovalDecisionForm, ApprovalRequestForm, CaseEditForm, ReopenForm, StageMoveForm
+
+UPCOMING_FOLLOW_UPS = 5
+TIMELINE_PAGE = 100
+
+
+def _first_form_error(form: Any) -> str:
+    for errors in form.errors.values():
+        return str(errors[0])
+    return _("The request was not understood; nothing was changed.")
+
+
+def _back(case: Case) -> HttpResponse:
+    return redirect("cases:case_detail", pk=case.pk)
+
+
+def _cursor(value: str) -> int | None:
+    """The ?before= entry id of an older timeline page; anything malformed is the first page."""
+    if not value.isdigit() or len(value) > 18:  # within a bigint
+        return None
+    return int(value)
+
+
+def _stage_bar(case: Case) -> list[dict[str, Any]]:
+    current = case.stage_index()
+    return [
+        {
+            "value": stage.value,
+            "label": stage.label,
+            "state": "done" if i < current else ("current" if i == current else "todo"),
+            "number": i + 1,
+        }
+        for i, stage in enumerate(Stage)
+    ]
+
+
+@require_GET
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_get_for_user(user=request.user, case_id=pk)
+    record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
+    can_work = can_work_on_case(request.user, case)
+    can_supervise = can_supervise_case(request.user, case)
+    before = _cursor(request.GET.get("before", ""))
+    timeline = timeline_page(case=case, user=request.user, limit=TIMELINE_PAGE, before=before)
+
+    beneficiary = case.beneficiary
+    village = regions_with_path().filter(code=beneficiary.village_id).first() if beneficiary.village_id else None
+    approvals = list(
+        case.approvals.filter(status=ApprovalStatus.PENDING).select_related("requested_by").order_by("requested_at")
+    )
+    follow_ups = list(
+        case.follow_ups.filter(status=FollowUpStatus.PENDING)
+        .select_related("assignee")
+        .order_by("due_on", "pk")[:UPCOMING_FOLLOW_UPS]
+    )
+    next_stage = workflow.stage_next(case) if can_work else None
+    next_problem = workflow.stage_requirement_problem(case=case, to_stage=next_stage) if next_stage else None
+    pending_kinds = {a.kind for a in approvals}
+    context = {
+        "case": case,
+        "tab": "overview",
+        "age": beneficiary.age(),
+        "village_label": region_label(village) if village is not None else "",
+        "stages": _stage_bar(case),
+        "can_work": can_work,
+        "can_supervise": can_supervise,
+        "next_stage": next_stage,
+        "next_stage_label": Stage(next_stage).label if next_stage else "",
+        "next_problem": next_problem,
+        "back_stages": [Stage(s) for s in STAGE_ORDER[: case.stage_index()]] if case.is_open else [],
+        "can_request_plan": can_work
+        and case.stage in workflow.PLAN_REQUEST_STAGES
+        and ApprovalKind.PLAN not in pending_kinds,
+        "can_request_closure": can_work and case.is_open and ApprovalKind.CLOSURE not in pending_kinds,
+        "can_reopen": can_work and not case.is_open,
+        "approvals": approvals,
+        "follow_ups": follow_ups,
+        "today": timezone.localdate(),
+        "timeline": timeline,
+        "timeline_is_older_page": before is not None,
+        "plan_form": ApprovalRequestForm(initial={"kind": ApprovalKind.PLAN}, auto_id="plan_%s"),
+        "closure_form": ApprovalRequestForm(initial={"kind": ApprovalKind.CLOSURE}, auto_id="closure_%s"),
+        "reopen_form": ReopenForm(),
+    }
+    return render(request, "cases/case_detail.html", context)
+
+
+@require_POST
+def case_stage(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_get_for_user(user=request.user, case_id=pk)
+    form = StageMoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_form_error(form))
+        return _back(case)
+    try:
+        case = workflow.case_stage_move(
+            case=case,
+            by=request.user,
+            to_stage=form.cleaned_data["to_stage"],
+            note=form.cleaned_data["note"],
+            expected_stage=form.cleaned_data["expected_stage"] or None,
+        )
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The case is now at %(stage)s.") % {"stage": case.get_stage_display()})
+    return _back(case)
+
+
+@require_http_methods(["GET", "POST"])
+def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_get_for_user(user=request.user, case_id=pk)
+    if not can_work_on_case(request.user, case):
+        messages.error(
+            request,
+            _("Only the case manager or a supervisor of %(org)s can change this case.")
+            % {"org": case.organisation.name},
+        )
+        return _back(case)
+    if not case.is_open:
+        messages.error(request, _("This case is closed; reopen it to change it."))
+        return _back(case)
+    can_assign = can_supervise_case(request.user, case)
+    if request.method == "POST":
+        form = CaseEditForm(request.POST, case=case, can_assign=can_assign)
+        if form.is_valid():
+            expected = form.cleaned_data["expected_updated_at"]
+            try:
+                updated = workflow.case_update(
+                    case=case, by=request.user, expected_updated_at=expected, **form.changes()
+                )
+            except ApplicationError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                if updated.updated_at == expected:
+                    messages.info(request, _("Nothing was changed."))
+                else:
+                    messages.success(request, _("The case was updated."))
+                return _back(case)
+    else:
+        form = CaseEditForm(case=case, can_assign=can_assign)
+        record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
+    return render(
+        request,
+        "cases/case_edit.html",
+        {"case": case, "tab": "overview", "form": form, "can_assign": can_assign},
+    )
+
+
+@require_POST
+def approval_request(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_get_for_user(user=request.user, case_id=pk)
+    form = ApprovalRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_form_error(form))
+        return _back(case)
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            claim_submission(user=request.user, token=data["submission_token"])
+            approval = workflow.approval_request(
+                case=case,
+                kind=data["kind"],
+                by=request.user,
+                note=data["note"],
+                closure_reason=data["closure_reason"],
+                closure_summary=data["closure_summary"],
+            )
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Your request (%(what)s) was sent to the supervisors.") % {"what": approval.get_kind_display().lower()},
+        )
+    return _back(case)
+
+
+@require_POST
+def approval_decide(request: HttpRequest, pk: int, approval_pk: int) -> HttpResponse:
+    case = case_get_for_user(user=request.user, case_id=pk)
+    approval = get_or_404(case.approvals.select_related("requested_by"), pk=approval_pk)
+    form = ApprovalDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_form_error(form))
+        return _back(case)
+    decision = form.cleaned_data["decision"]
+    try:
+        if decision == "withdraw":
+            approval = workflow.approval_withdraw(approval=approval, by=request.user)
+        else:
+            approval = workflow.approval_decide(
+                approval=approval,
+                by=request.user,
+                approve=decision == "approve",
+                comment=form.cleaned_data["comment"],
+            )
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        what = approval.get_kind_display()
+        if approval.status == ApprovalStatus.APPROVED and approval.kind == ApprovalKind.CLOSURE:
+            messages.success(request, _("Closure approved: the case is closed."))
+        elif approval.status == ApprovalStatus.APPROVED:
+            messages.success(request, _("%(what)s approved.") % {"what": what})
+        elif approval.status == ApprovalStatus.REJECTED:
+            messages.success(request, _("%(what)s not approved; the case manager sees your comment.") % {"what": what})
+        else:
+            messages.success(request, _("Your request was withdrawn."))
+    return _back(case)
+
+
+@require_POST
+def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_get_for_user(user=request.user, case_id=pk)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_form_error(form))
+        return _back(case)
+    try:
+        case = workflow.case_reopen(case=case, by=request.user, reason=form.cleaned_data["reason"])
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The case was reopened at %(stage)s.") % {"stage": case.get_stage_display()})
+    return _back(case)
+
+
+urlpatterns = [
+    path("cases/<int:pk>/", case_detail, name="case_detail"),
+    path("cases/<int:pk>/stage/", case_stage, name="case_stage"),
+    path("cases/<int:pk>/edit/", case_edit, name="case_edit"),
+    path("cases/<int:pk>/approvals/", approval_request, name="approval_request"),
+    path("cases/<int:pk>/approvals/<int:approval_pk>/", approval_decide, name="approval_decide"),
+    path("cases/<int:pk>/reopen/", case_reopen, name="case_reopen"),
+]
