@@ -26,6 +26,8 @@ from stakeholders.models import Organisation, RegionLevel, User
 from . import beneficiaries as svc
 from .models import Basis, Beneficiary, CaseSource, FamilyMember, Relation, Religion, RiskLevel, SchoolStatus, Sex
 
+# Years an approximate age may differ from the birth date before the form asks which is right.
+AGE_ESTIMATE_TOLERANCE = 2
 _INCOMPLETE = _("The form was incomplete. Reload the page and make your changes again.")
 
 
@@ -165,7 +167,18 @@ class BeneficiaryForm(forms.Form):
     def _birth(self, data: dict[str, Any]) -> tuple[datetime.date | None, bool]:
         birth_date, age = data.get("birth_date"), data.get("approximate_age")
         if birth_date is not None and age is not None:
-            self.add_error("approximate_age", _("Give either the birth date or an approximate age, not both."))
+            # The known date wins over an estimate (often prefilled from a report); only
+            # a clear contradiction is worth a question.
+            exact_age = Beneficiary(birth_date=birth_date).age()
+            if exact_age is not None and abs(exact_age - age) > AGE_ESTIMATE_TOLERANCE:
+                self.add_error(
+                    "approximate_age",
+                    _(
+                        "The birth date makes the child %(exact)s years old, but the approximate age says "
+                        "%(age)s. Correct one of them, or clear the approximate age."
+                    )
+                    % {"exact": exact_age, "age": age},
+                )
             return birth_date, False
         if birth_date is not None:
             return birth_date, False

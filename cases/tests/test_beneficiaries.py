@@ -163,9 +163,18 @@ def test_the_nik_gives_the_birth_date_when_none_is_entered(client_for, org, owne
 def test_a_birth_date_or_an_age_is_needed(client_for, org, owner):
     response = register(client_for(owner), org, birth_date=None)
     assert errors_of(response)["birth_date"] == ["Enter the birth date, or an approximate age if it is not known."]
-    response = register(client_for(owner), org, approximate_age=5)
-    assert errors_of(response)["approximate_age"] == ["Give either the birth date or an approximate age, not both."]
+    response = register(client_for(owner), org, approximate_age=3)
+    [message] = errors_of(response)["approximate_age"]
+    assert message.startswith("The birth date makes the child ") and "approximate age says 3" in message
     assert not Beneficiary.objects.exists()
+
+
+def test_a_birth_date_wins_over_a_close_estimate(client_for, org, owner):
+    # A report's approximate age is prefilled; the worker then learns the real date.
+    age = Beneficiary(birth_date=datetime.date(2015, 5, 17)).age()
+    register(client_for(owner), org, birth_date="2015-05-17", approximate_age=age + 1)
+    b = Beneficiary.objects.get()
+    assert b.birth_date == datetime.date(2015, 5, 17) and not b.birth_date_estimated
 
 
 def test_an_unknown_kecamatan_is_only_a_warning(client_for, org, owner):
