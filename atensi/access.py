@@ -10,6 +10,7 @@ record exists.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +94,17 @@ def forget_actor(user: Any) -> None:
     """Drop the cached actor, e.g. after the user's memberships changed in this request."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
+
+
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def is_id(value: Any) -> bool:
+    """A database id as typed in a URL or a form: ASCII digits that fit a bigint.
+
+    (str.isdigit() also accepts "²" and other digits int() refuses.)
+    """
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 def get_or_404[M: Model](queryset: QuerySet[M], **lookup: Any) -> M:

@@ -60,7 +60,9 @@ class BeneficiaryAdmin(ReadOnlyAdmin):
     list_filter = ["sex", "cluster"]
     search_fields = ["full_name", "alias", "=nik"]
     list_select_related = ["organisation"]
-    exclude = ["photo"]
+    # The records confirmed different, or merged, are usually other organisations'
+    # children: their names are not for this page.
+    exclude = ["photo", "distinct_from", "merged_into"]
 
 
 @admin.register(Report)

@@ -39,7 +39,7 @@ from .models import (
     Sex,
     TimelineKind,
 )
-from .selectors import CASE_ROLES, beneficiaries_visible_to
+from .selectors import CASE_ROLES, beneficiaries_visible_to, cases_readable_by
 from .services import full_clean_or_raise, timeline_add
 
 # Fuzzy matching: names shorter than this match too much to mean anything.
@@ -178,7 +178,7 @@ def identity_check(
                 _("The birth date %(date)s is in the future. Check the year.") % {"date": _dmy(birth_date)},
             )
         )
-    if kk_number and not (kk_number.isdigit() and len(kk_number) == 16):
+    if kk_number and not (re.fullmatch(r"[0-9]{16}", kk_number)):
         check.errors.append(
             (
                 "kk_number",
@@ -861,16 +861,20 @@ def beneficiary_merge(*, survivor: Beneficiary, merged: Beneficiary, by: Any, re
             )
             % {"first": keep.nik, "second": gone.nik}
         )
-    open_keep = dict(
-        Case.objects.filter(beneficiary=keep, stage__in=OPEN_STAGES).values_list("organisation_id", "number")
+    # Only numbers of cases the supervisor may read are named (a confidential one is not).
+    readable = cases_readable_by(by)
+    open_keep = dict(readable.filter(beneficiary=keep, stage__in=OPEN_STAGES).values_list("organisation_id", "number"))
+    open_gone = dict(readable.filter(beneficiary=gone, stage__in=OPEN_STAGES).values_list("organisation_id", "number"))
+    orgs_keep = set(
+        Case.objects.filter(beneficiary=keep, stage__in=OPEN_STAGES).values_list("organisation_id", flat=True)
     )
-    open_gone = dict(
-        Case.objects.filter(beneficiary=gone, stage__in=OPEN_STAGES).values_list("organisation_id", "number")
+    orgs_gone = set(
+        Case.objects.filter(beneficiary=gone, stage__in=OPEN_STAGES).values_list("organisation_id", flat=True)
     )
-    clash = sorted(set(open_keep) & set(open_gone))
+    clash = sorted(orgs_keep & orgs_gone)
     if clash:
         org = Organisation.objects.get(pk=clash[0])
-        if actor_for(by).has_role(org.pk, *CASE_ROLES):
+        if clash[0] in open_keep and clash[0] in open_gone:
             message = _(
                 "Both records have an open case at %(org)s (%(first)s and %(second)s). A child can have only one "
                 "open case per organisation: close one of them first, then merge."

@@ -9,6 +9,7 @@ at once), the services check it all again.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any, cast
 
 from django import forms
@@ -64,7 +65,7 @@ class BeneficiarySearchForm(forms.Form):
 
     def clean_nik(self) -> str:
         nik = svc.normalise_number(self.cleaned_data.get("nik"))
-        if nik and not (nik.isdigit() and len(nik) == 16):
+        if nik and not (re.fullmatch(r"[0-9]{16}", nik)):
             raise forms.ValidationError(_("A NIK has exactly 16 digits."))
         return nik
 

@@ -31,7 +31,7 @@ from atensi.uploads import DOCUMENT_KINDS, IMAGE_KINDS, check_upload
 from stakeholders.models import Organisation
 
 from .models import Case, Consent, Document, DocumentKind, FamilyMember, Relation, SharingOverride, TimelineKind
-from .services import case_require_supervisor, case_require_worker, full_clean_or_raise, timeline_add
+from .services import case_lock, case_require_supervisor, case_require_worker, full_clean_or_raise, timeline_add
 
 # --- Names of uploaded files ------------------------------------------------------------
 
@@ -436,6 +436,8 @@ def sharing_summary(*, consents: Iterable[Consent], overrides: Iterable[SharingO
 def sharing_override_create(*, case: Case, by: Any, organisation: Organisation | None, reason: str) -> SharingOverride:
     """A supervisor's emergency decision to share the child's data with `organisation`
     without consent, with the reason. Audited (pghistory) and on the timeline."""
+    # Serialise overrides on the case: two supervisors at once must not both add one.
+    case = case_lock(case)
     case_require_supervisor(user=by, case=case)
     if organisation is None:
         raise ApplicationError(_("Choose the organisation the data must be shared with."), field="organisation")

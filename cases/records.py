@@ -42,7 +42,7 @@ from .models import (
 )
 from .record_selectors import assessment_last_saved, plan_was_approved
 from .selectors import CASE_ROLES, can_work_on_case, cases_readable_by
-from .services import full_clean_or_raise, timeline_add
+from .services import case_lock, full_clean_or_raise, timeline_add
 
 # The plan is drawn up in planning and may be adjusted while it is carried out and reviewed.
 PLAN_STAGES: tuple[str, ...] = (Stage.PERENCANAAN, Stage.INTERVENSI, Stage.MONITORING_EVALUASI)
@@ -212,6 +212,7 @@ def assessment_create(
     identity_documents: Iterable[str] = (),
 ) -> Assessment:
     """Record a new assessment of the case (a case may have several over time)."""
+    case = case_lock(case)
     _raise(assessment_refusal(user=by, case=case))
     values = _assessment_values(
         case=case,
@@ -270,7 +271,7 @@ def assessment_update(
     someone saved in between, nothing is written and the user is told who and when,
     rather than silently overwriting their text.
     """
-    case = assessment.case
+    case = case_lock(assessment.case)
     _raise(assessment_refusal(user=by, case=case))
     values = _assessment_values(
         case=case,
@@ -404,6 +405,7 @@ def plan_item_create(
 ) -> PlanItemSaved:
     """Add a service to the intervention plan. A provider other than the owning
     organisation is stored; the referral to it is made by the referrals part."""
+    case = case_lock(case)
     _raise(plan_refusal(user=by, case=case))
     if provider is not None and provider.pk == case.organisation_id:
         provider = None  # "our own organisation" is stored as empty
@@ -463,7 +465,7 @@ def plan_item_update(
     outcome: str = "",
 ) -> PlanItemSaved:
     """Change a plan item: its dates, status and outcome as it is carried out, or what it is."""
-    case = item.case
+    case = case_lock(item.case)
     _raise(plan_refusal(user=by, case=case))
     if provider is not None and provider.pk == case.organisation_id:
         provider = None
@@ -584,6 +586,7 @@ def note_create(
 ) -> CaseNote:
     """Log a note or a contact (visit, call, session); with `follow_up_kind`, also a
     follow-up due by `follow_up_due_on` (the next step, scheduled)."""
+    case = case_lock(case)
     _raise(note_refusal(user=by, case=case))
     if kind not in NoteKind.values:
         raise ApplicationError(_("Choose what kind of note this is."), field="kind")
@@ -642,6 +645,7 @@ def follow_up_create(
     description: str = "",
 ) -> FollowUp:
     """Schedule something to be done on the case by a date (the reminders part delivers it)."""
+    case = case_lock(case)
     _raise(note_refusal(user=by, case=case))
     _check_follow_up(case=case, kind=kind, due_on=due_on, assignee=assignee)
     return _follow_up_save(

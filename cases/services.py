@@ -56,6 +56,15 @@ def timeline_add(
     )
 
 
+def case_lock(case: Case) -> Case:
+    """The case row, locked until the transaction ends, as it is now.
+
+    Every write on a case's records starts here, so its checks (open? which stage?)
+    see the case after any concurrent stage move or closure, not the caller's copy.
+    """
+    return Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
+
+
 def case_require_worker(*, user: Any, case: Case) -> None:
     if not can_work_on_case(user, case):
         raise ApplicationError(
@@ -135,6 +144,9 @@ def case_open(
         raise ApplicationError(_("You do not work cases for %(org)s.") % {"org": organisation.name})
     if not organisation.is_active:
         raise ApplicationError(_("%(org)s is not active in the portal.") % {"org": organisation.name})
+    # Re-read under a lock: a merge committing meanwhile must not leave a case on the
+    # merged-away record.
+    beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     if beneficiary.merged_into_id:
         raise ApplicationError(_("This record was merged into another one; open the case on that one."))
     for field, user in (("case_manager", case_manager), ("supervisor", supervisor)):
@@ -163,10 +175,17 @@ def case_open(
         .first()
     )
     if existing is not None:
+        from .selectors import cases_readable_by
+
+        if cases_readable_by(opened_by).filter(pk=existing.pk).exists():
+            raise ApplicationError(
+                _("%(name)s already has an open case here: %(number)s.")
+                % {"name": beneficiary.full_name, "number": existing.number},
+                extra={"case": existing},
+            )
+        # A confidential case: who the child is and its number are not the user's to learn.
         raise ApplicationError(
-            _("%(name)s already has an open case here: %(number)s.")
-            % {"name": beneficiary.full_name, "number": existing.number},
-            extra={"case": existing},
+            _("This child already has an open case at %(org)s. Ask a supervisor there.") % {"org": organisation.name}
         )
     now = timezone.now()
     year = timezone.localdate(now).year
@@ -208,6 +227,9 @@ def _claim_report(*, report: Report, organisation: Organisation, by: Any) -> Non
     organisation's queue can (a conditional update: two triagers cannot both win)."""
     from .models import ReportRecipient, ReportStatus
 
+    # Lock the report first: a pass-on or dismissal racing with this claim waits for it
+    # (and then finds the report triaged), instead of both succeeding.
+    Report.objects.select_for_update().filter(pk=report.pk).first()
     in_queue = ReportRecipient.objects.filter(report=report, organisation=organisation, passed_on_at__isnull=True)
     if not in_queue.exists():
         raise ApplicationError(_("This report is not in the intake queue of %(org)s.") % {"org": organisation.name})

@@ -64,7 +64,7 @@ from .models import (
     TimelineKind,
 )
 from .selectors import CASE_MANAGER_ROLES, can_supervise_case, can_work_on_case
-from .services import full_clean_or_raise, is_case_manager_candidate, occupancy_recount, timeline_add
+from .services import case_lock, full_clean_or_raise, is_case_manager_candidate, occupancy_recount, timeline_add
 
 # Stages in which a plan may be (re)submitted for approval: the first plan while planning,
 # a revised plan during the intervention or its monitoring.
@@ -99,9 +99,8 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _lock(case: Case) -> Case:
-    """The case row, locked until the transaction ends; later writers wait and then see our result."""
-    return Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
+# The case row, locked until the transaction ends; later writers wait and then see our result.
+_lock = case_lock
 
 
 def _require_worker(*, user: Any, case: Case) -> None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from atensi.access import actor_for, get_or_404, record_access
+from atensi.access import actor_for, get_or_404, is_id, record_access
 from atensi.errors import ApplicationError
 from atensi.models import Cluster
 from atensi.once import AlreadySubmitted, claim_submission
@@ -88,7 +88,7 @@ def _require_case_worker(request: HttpRequest) -> list[Organisation]:
 
 
 def _ids(values: list[str]) -> set[int]:
-    return {int(v) for v in values if v.isdigit()}
+    return {int(v) for v in values if is_id(v)}
 
 
 def _error(form: Any, exc: ApplicationError) -> None:
@@ -108,7 +108,14 @@ def _editable(request: HttpRequest, pk: int) -> tuple[Beneficiary, HttpResponse 
             % {"name": beneficiary.full_name},
         )
         return beneficiary, redirect("cases:beneficiary_detail", pk=beneficiary.pk)
+    if request.method == "GET":
+        # The edit forms show the whole record: a view of personal data like the page itself.
+        _log_view(request, beneficiary)
     return beneficiary, None
+
+
+def _log_view(request: HttpRequest, beneficiary: Beneficiary) -> None:
+    record_access(user=request.user, obj=beneficiary, request=request, organisation_id=beneficiary.organisation_id)
 
 
 # --- Search before create ----------------------------------------------------------------------
@@ -440,7 +447,7 @@ def _photo_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _merge_pair(request: HttpRequest, data: Any) -> tuple[Beneficiary, Beneficiary] | None:
     first, second = str(data.get("first") or ""), str(data.get("second") or "")
-    if not (first.isdigit() and second.isdigit()):
+    if not (is_id(first) and is_id(second)):
         return None
     if first == second:
         messages.error(request, _("Choose two different records to merge."))
@@ -491,6 +498,7 @@ def beneficiary_merge(request: HttpRequest) -> HttpResponse:
             return redirect("cases:beneficiary_detail", pk=survivor.pk)
     records = []
     for b in (first, second):
+        _log_view(request, b)
         village = region_get(code=b.village_id) if b.village_id else None
         records.append(
             {
@@ -576,6 +584,8 @@ def case_create(request: HttpRequest, pk: int) -> HttpResponse:
         initial=_case_initial(request, beneficiary, organisations, report),
     )
     existing: Case | None = None
+    if request.method == "GET":
+        _log_view(request, beneficiary)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

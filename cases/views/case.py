@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from atensi.access import get_or_404, record_access
+from atensi.access import get_or_404, is_id, record_access
 from atensi.errors import ApplicationError
 from atensi.once import claim_submission
 from stakeholders.selectors import region_label, regions_with_path
@@ -46,7 +46,7 @@ def _back(case: Case) -> HttpResponse:
 
 def _cursor(value: str) -> int | None:
     """The ?before= entry id of an older timeline page; anything malformed is the first page."""
-    if not value.isdigit() or len(value) > 18:  # within a bigint
+    if not is_id(value):
         return None
     return int(value)
 
