@@ -98,7 +98,10 @@ def beneficiaries_visible_to(user: Any) -> QuerySet[Beneficiary]:
         return qs.none()
     readable = cases_readable_by(user).filter(beneficiary_id=OuterRef("pk"))
     without_case = ~Exists(Case.objects.filter(beneficiary_id=OuterRef("pk")))
-    return qs.filter(Exists(readable) | (Q(organisation_id__in=orgs) & without_case))
+    # A child in a confidential case the user may not open stays hidden, even when an
+    # older, ordinary case of theirs would otherwise show them.
+    masked = cases_visible_to(user).filter(identity_visible=False, beneficiary_id=OuterRef("pk"))  # type: ignore[misc]
+    return qs.filter(Exists(readable) | (Q(organisation_id__in=orgs) & without_case)).exclude(Exists(masked))
 
 
 def beneficiary_get_for_user(*, user: Any, beneficiary_id: Any) -> Beneficiary:

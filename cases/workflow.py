@@ -611,6 +611,13 @@ def case_update(*, case: Case, by: Any, expected_updated_at: datetime.datetime |
             % {"org": case.organisation.name},
             field=assignment[0],
         )
+    if "is_confidential" in changed and case.is_confidential and not can_supervise_case(by, case):
+        # Lifting confidentiality shows the child to the whole organisation: a supervisor's call.
+        raise ApplicationError(
+            _("Only a supervisor of %(org)s can make a confidential case ordinary again.")
+            % {"org": case.organisation.name},
+            field="is_confidential",
+        )
     manager = changes.get("case_manager")
     if "case_manager" in changed and manager is not None:
         if not is_case_manager_candidate(organisation=case.organisation, user=manager):

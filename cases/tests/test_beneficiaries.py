@@ -767,7 +767,7 @@ def test_the_nik_moves_from_the_merged_record(org, owner, supervisor, twins):
 def test_a_merge_by_a_social_worker_is_refused(client_for, owner, twins):
     first, second = twins
     data = {"first": first.pk, "second": second.pk, "survivor": first.pk, "reason": "Same"}
-    assert client_for(owner).post(MERGE, data).status_code == 404
+    assert client_for(owner).post(MERGE, data, **EN).status_code == 404
     with pytest.raises(ApplicationError, match="Only a supervisor"):
         svc.beneficiary_merge(survivor=first, merged=second, by=owner, reason="Same")
     second.refresh_from_db()

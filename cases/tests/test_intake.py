@@ -11,6 +11,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
 from atensi.errors import ApplicationError
 from atensi.models import AccessLog, AmpkCategory
@@ -543,7 +544,8 @@ def test_two_triagers_dismissing_at_once_one_wins(org):
         try:
             mine = Report.objects.get(pk=report.pk)
             barrier.wait()
-            intake.report_dismiss(report=mine, by=user, reason=f"Alasan {user.username}")
+            with translation.override("en"):  # each thread has its own active language
+                intake.report_dismiss(report=mine, by=user, reason=f"Alasan {user.username}")
             won.append(user)
         except ApplicationError as exc:
             lost.append(str(exc))

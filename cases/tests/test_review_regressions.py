@@ -47,9 +47,13 @@ def test_opening_a_second_case_does_not_reveal_a_confidential_one(org, owner, co
         "case_manager": colleague.pk,
         "supervisor": supervisor.pk,
     }
-    html = logged_in(colleague).post(reverse("cases:case_create", args=[child.pk]), data, **EN).content.decode()
-    assert secret.number not in html
-    assert "already has an open case at Balai Anak Uji" in html
+    response = logged_in(colleague).post(reverse("cases:case_create", args=[child.pk]), data, **EN)
+    # The child is hidden from the colleague altogether now...
+    assert response.status_code == 404 and secret.number not in response.content.decode()
+    # ...and the service, asked directly, names neither the child nor the case.
+    with pytest.raises(ApplicationError) as excinfo:
+        open_case(organisation=org, by=colleague, beneficiary=child)
+    assert str(excinfo.value) == "This child already has an open case at Balai Anak Uji. Ask a supervisor there."
     assert Case.objects.filter(beneficiary=child).count() == 2
 
 
@@ -111,3 +115,15 @@ def test_no_case_opens_on_a_record_merged_meanwhile(org, owner, supervisor):
     with pytest.raises(ApplicationError, match="merged"):
         case_open(organisation=org, beneficiary=stale, opened_by=owner, cluster=cluster(), case_manager=owner)
     assert Case.objects.filter(beneficiary__in=[keep, gone]).count() == 1
+
+
+def test_an_old_ordinary_case_does_not_reveal_a_child_now_in_a_confidential_case(org, owner, colleague, supervisor):
+    from cases.selectors import beneficiaries_visible_to
+
+    child = BeneficiaryFactory.create(organisation=org, created_by=owner, full_name="Siti Rahasia")
+    close(open_case(organisation=org, by=colleague, beneficiary=child), colleague, supervisor)
+    assert beneficiaries_visible_to(colleague).filter(pk=child.pk).exists()
+    open_case(organisation=org, by=owner, beneficiary=child, is_confidential=True)
+    assert not beneficiaries_visible_to(colleague).filter(pk=child.pk).exists()
+    assert beneficiaries_visible_to(owner).filter(pk=child.pk).exists()
+    assert beneficiaries_visible_to(supervisor).filter(pk=child.pk).exists()
