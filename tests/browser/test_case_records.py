@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -19,6 +20,12 @@ from stakeholders.tests.factories import PASSWORD, member
 from .conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def english(page, live_server):
+    # The assertions read English text; the portal speaks Indonesian unless asked.
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}])
 
 
 def test_worker_assesses_plans_and_logs_a_home_visit(page, org, other_org):
@@ -116,7 +123,7 @@ def test_two_pages_saving_the_same_assessment_the_second_gets_the_conflict(page,
     login(page, "peksos.uji", PASSWORD)
     page.goto(edit)
     # The supervisor opens the same assessment in another browser.
-    other_context = browser.new_context(base_url=live_server.url, locale="id-ID")
+    other_context = browser.new_context(base_url=live_server.url, locale="en-US")
     other = other_context.new_page()
     login(other, "penyelia.uji", PASSWORD)
     other.goto(edit)
