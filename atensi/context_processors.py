@@ -9,6 +9,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from cases.intake import may_report, may_triage, report_queue_count
+from cases.selectors import CASE_ROLES
+from stakeholders.roles import Role
 from stakeholders.workforce import may_see_workforce
 
 from .access import actor_for
@@ -19,6 +22,10 @@ class NavItem:
     label: Any
     url: str
     key: str
+    # Items of the "network" group (registries shared between organisations) sit in one
+    # dropdown, so the bar stays short enough for a laptop and a phone.
+    group: str = ""
+    count: int | None = None
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -26,19 +33,31 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     actor = actor_for(user)
     if not actor.is_authenticated:
         return {"nav_items": []}
-    items = [
-        NavItem(_("Home"), reverse("home"), "home"),
-        NavItem(_("Directory"), reverse("stakeholders:organisation_list"), "directory"),
-        NavItem(_("Find services"), reverse("stakeholders:finder"), "finder"),
+    items = [NavItem(_("Home"), reverse("home"), "home")]
+    if actor.is_superuser or actor.org_ids(*CASE_ROLES):
+        items.append(NavItem(_("Cases"), reverse("cases:case_list"), "cases"))
+    if may_triage(user):
+        items.append(NavItem(_("Intake"), reverse("cases:report_queue"), "intake", count=report_queue_count(user)))
+    if may_report(user):
+        items.append(NavItem(_("Report a child"), reverse("cases:report_create"), "report"))
+    if actor.org_ids(Role.COMMUNITY_REPORTER):
+        items.append(NavItem(_("My reports"), reverse("cases:report_mine"), "my_reports"))
+    network = "network"
+    items += [
+        NavItem(_("Directory"), reverse("stakeholders:organisation_list"), "directory", network),
+        NavItem(_("Find services"), reverse("stakeholders:finder"), "finder", network),
     ]
     if may_see_workforce(user):
-        items.append(NavItem(_("Workforce"), reverse("stakeholders:workforce_list"), "workforce"))
+        items.append(NavItem(_("Workforce"), reverse("stakeholders:workforce_list"), "workforce", network))
     if actor.org_ids() or actor.is_superuser:
-        items.append(NavItem(_("Agreements"), reverse("stakeholders:agreement_list"), "agreements"))
-    items.append(NavItem(_("Regions"), reverse("stakeholders:region_lookup"), "regions"))
+        items.append(NavItem(_("Agreements"), reverse("stakeholders:agreement_list"), "agreements", network))
+    items.append(NavItem(_("Regions"), reverse("stakeholders:region_lookup"), "regions", network))
     staff_orgs = sorted(actor.org_ids_with_perm("stakeholders.view_membership"))
     if staff_orgs:
         items.append(NavItem(_("Staff"), reverse("stakeholders:staff_list", args=[staff_orgs[0]]), "staff"))
     if actor.is_staff or actor.is_superuser:
         items.append(NavItem(_("Administration"), reverse("admin:index"), "admin"))
-    return {"nav_items": items}
+    return {
+        "nav_items": [i for i in items if not i.group],
+        "nav_network": [i for i in items if i.group == "network"],
+    }

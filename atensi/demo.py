@@ -35,8 +35,7 @@ class DemoOrg:
     coverage: tuple[str, ...] = ()
     clusters: tuple[str, ...] = ("anak",)
     components: tuple[str, ...] = ()
-    capacity: int | None = None
-    occupancy: int = 0
+    capacity: int | None = None  # residential places; occupancy is counted from open residential cases
     accreditation: str = ""
     phone: str = ""
 
@@ -65,7 +64,6 @@ DEMO_ORGANISATIONS = [
         coverage=("15", "16", "17", "19"),
         components=ALL_COMPONENTS,
         capacity=100,
-        occupancy=64,
     ),
     DemoOrg(
         "DINSOS-JAMBI",
@@ -95,7 +93,6 @@ DEMO_ORGANISATIONS = [
         coverage=("14", "13", "21"),
         components=ALL_COMPONENTS,
         capacity=100,
-        occupancy=71,
     ),
     DemoOrg(
         "DINSOS-PADANG",
@@ -133,7 +130,6 @@ DEMO_ORGANISATIONS = [
         coverage=("13.71",),
         components=("perawatan_sosial", "hidup_layak"),
         capacity=20,
-        occupancy=6,
     ),
     DemoOrg(
         "BA-HANDAYANI",
@@ -143,7 +139,6 @@ DEMO_ORGANISATIONS = [
         coverage=("31",),
         components=ALL_COMPONENTS,
         capacity=100,
-        occupancy=80,
     ),
     DemoOrg(
         "BPL-BEKASI",
@@ -165,7 +160,6 @@ DEMO_ORGANISATIONS = [
         coverage=("15.71",),
         components=("perawatan_sosial", "hidup_layak", "dukungan_keluarga"),
         capacity=40,
-        occupancy=32,
         accreditation="B",
         phone="0741 123456",
     ),
@@ -174,12 +168,11 @@ DEMO_ORGANISATIONS = [
         "LKSA Harapan Mulia Kota Jambi",
         "lksa",
         "15.71",
-        "Fictional LKSA for demonstrations (full)",
+        "Fictional LKSA for demonstrations",
         village="15.71.09.1001",
         coverage=("15.71",),
         components=("perawatan_sosial", "hidup_layak", "terapi"),
         capacity=30,
-        occupancy=30,
         accreditation="A",
     ),
     DemoOrg(
@@ -193,7 +186,6 @@ DEMO_ORGANISATIONS = [
         clusters=("anak", "penyandang_disabilitas"),
         components=("perawatan_sosial", "aksesibilitas", "vokasional"),
         capacity=25,
-        occupancy=12,
         accreditation="C",
     ),
     DemoOrg(
@@ -206,7 +198,6 @@ DEMO_ORGANISATIONS = [
         coverage=("15.04",),
         components=("perawatan_sosial", "hidup_layak"),
         capacity=35,
-        occupancy=20,
     ),
 ]
 
@@ -247,7 +238,6 @@ def _profile(demo: DemoOrg) -> dict[str, Any]:
         "clusters": list(Cluster.objects.filter(code__in=demo.clusters)),
         "components": list(ServiceComponent.objects.filter(code__in=demo.components)),
         "capacity": demo.capacity,
-        "occupancy": demo.occupancy,
         "accreditation": demo.accreditation,
         "phone": demo.phone,
     }
@@ -305,7 +295,14 @@ def load_demo_data() -> dict[str, int]:
         membership_add(organisation=org, user=user, role=role)
     workers = _load_workforce(orgs, by=admin_user)
     agreements = _load_agreements(orgs, by=admin_user)
-    return {"organisations": created_orgs, "users": created_users, "workforce": workers, "agreements": agreements}
+    cases = _load_cases(orgs)
+    return {
+        "organisations": created_orgs,
+        "users": created_users,
+        "workforce": workers,
+        "agreements": agreements,
+        "cases": cases,
+    }
 
 
 # Fictional field workers. NIK: issuing kecamatan + DDMMYY (women +40) + sequence.
@@ -405,5 +402,252 @@ def _load_agreements(orgs: dict[str, Organisation], *, by: User) -> int:
             parties=[orgs[code] for code in parties],
             document=ContentFile(DEMO_PDF, name=f"{number.replace('/', '-')}.pdf") if with_document else None,
         )
+        created += 1
+    return created
+
+
+# --- Cases ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    """A fictional child and the case opened for them. Ages, not birth dates, so the
+    children stay children whenever the demo is loaded; the NIK is built from the birth
+    date, the sex and the kecamatan where it was issued, as a real one is."""
+
+    org: str
+    case_manager: str
+    supervisor: str | None
+    full_name: str
+    sex: str
+    age: int
+    birthday: tuple[int, int]  # (month, day)
+    village: str
+    nik_sequence: str = ""  # empty: no NIK known (and the birth date is an estimate)
+    alias: str = ""
+    birthplace: str = "Jambi"
+    school_status: str = "in_school"
+    school_name: str = ""
+    religion: str = "islam"
+    address: str = ""
+    ampk: tuple[str, ...] = ()
+    basis: str = "keluarga"
+    source: str = "walk_in"
+    risk_level: str = "medium"
+    is_confidential: bool = False
+    summary: str = ""
+    visit: str = ""  # a home visit logged today, with a follow-up in a week
+    follow_up_days: int | None = None  # a case review due in so many days
+
+
+DEMO_CASES: list[DemoCase] = [
+    DemoCase(
+        "BA-ALYATAMA",
+        "peksos.alyatama",
+        "supervisor.alyatama",
+        "Muhammad Rizky Pratama",
+        "M",
+        13,
+        (3, 14),
+        "15.71.01.1004",
+        nik_sequence="0001",
+        alias="Rizky",
+        school_name="SMP Negeri 7 Kota Jambi",
+        address="Jl. Sumantri Brojonegoro RT 05",
+        ampk=("penelantaran",),
+        source="school",
+        summary="Sering tidak masuk sekolah; ibu bekerja di luar kota, tinggal dengan nenek yang sakit.",
+        visit="Kunjungan rumah: nenek bersedia mengikuti konseling keluarga. Rizky kembali bersekolah dua hari ini.",
+    ),
+    DemoCase(
+        "BA-ALYATAMA",
+        "peksos.alyatama",
+        "supervisor.alyatama",
+        "Nur Aisyah Putri",
+        "F",
+        16,
+        (8, 21),
+        "15.71.08.1006",
+        nik_sequence="0002",
+        alias="Aisyah",
+        school_name="SMA Negeri 3 Kota Jambi",
+        address="Lorong Mawar No. 12, Jelutung",
+        ampk=("kekerasan",),
+        basis="residensial",
+        source="police",
+        risk_level="high",
+        summary="Korban kekerasan fisik di rumah; ditempatkan sementara di balai sambil asesmen keluarga.",
+        follow_up_days=3,
+    ),
+    DemoCase(
+        "BA-ALYATAMA",
+        "peksos.alyatama",
+        "supervisor.alyatama",
+        "Dinda Ayu Lestari",
+        "F",
+        15,
+        (11, 5),
+        "15.71.03.1003",
+        nik_sequence="0003",
+        school_name="SMP Negeri 12 Kota Jambi",
+        ampk=("kejahatan_seksual",),
+        source="police",
+        risk_level="critical",
+        is_confidential=True,
+        summary="Rujukan Unit PPA Polresta Jambi. Pendampingan psikososial dan proses hukum.",
+        follow_up_days=2,
+    ),
+    DemoCase(
+        "BA-ALYATAMA",
+        "peksos.alyatama",
+        "supervisor.alyatama",
+        "Andi Saputra",
+        "M",
+        14,
+        (7, 1),
+        "15.71.04.1003",
+        alias="Ucok",
+        birthplace="",
+        school_status="out_of_school",
+        address="Sekitar Pasar Angso Duo",
+        ampk=("eksploitasi",),
+        basis="komunitas",
+        source="community_report",
+        risk_level="high",
+        summary="Berjualan di pasar sampai malam; putus sekolah sejak kelas 5. Keluarga belum ditemukan.",
+        visit="Bertemu Andi di pasar bersama PSM; dia mau datang ke rumah singgah hari Sabtu.",
+    ),
+    DemoCase(
+        "BA-ALYATAMA",
+        "peksos.alyatama",
+        "supervisor.alyatama",
+        "Fajar Ramadhan",
+        "M",
+        9,
+        (6, 2),
+        "15.71.11.1002",
+        nik_sequence="0004",
+        school_name="SD Negeri 140 Kota Jambi",
+        address="Jl. Lingkar Selatan, Payo Selincah",
+        ampk=("disabilitas",),
+        source="pkh",
+        risk_level="low",
+        summary="Anak dengan disabilitas fisik dari keluarga penerima PKH; perlu alat bantu dan terapi.",
+    ),
+    DemoCase(
+        "LKSA-KASIHBUNDA",
+        "lksa.jambi",
+        None,
+        "Putri Maharani",
+        "F",
+        12,
+        (1, 30),
+        "15.71.01.1004",
+        nik_sequence="0005",
+        school_name="SD Negeri 47 Kota Jambi",
+        ampk=("penelantaran",),
+        basis="residensial",
+        source="referral",
+        summary="Yatim piatu; dirujuk Dinas Sosial untuk pengasuhan di LKSA sambil penelusuran keluarga.",
+    ),
+]
+
+
+def demo_nik(*, village: str, birth_date: datetime.date, sex: str, sequence: str) -> str:
+    """A NIK as Dukcapil builds it: the kecamatan (digits 1-6 of the village code), the
+    birth date as DDMMYY with 40 added to the day for girls, then a sequence number."""
+    day = birth_date.day + (40 if sex == "F" else 0)
+    return f"{_code(village)[:6]}{day:02d}{birth_date:%m%y}{sequence}"
+
+
+def _demo_birth_date(demo: DemoCase, today: datetime.date) -> datetime.date:
+    month, day = demo.birthday
+    # Born `age` years ago, or a year earlier when this year's birthday is still to come.
+    year = today.year - demo.age - (1 if (month, day) > (today.month, today.day) else 0)
+    return datetime.date(year, month, day)
+
+
+def _load_cases(orgs: dict[str, Organisation]) -> int:
+    """The demo children and their cases, through the services; nothing twice."""
+    from atensi.models import AmpkCategory
+    from cases.beneficiaries import beneficiary_create, estimated_birth_date
+    from cases.models import Beneficiary, Case
+    from cases.records import follow_up_create, note_create
+    from cases.services import case_open
+
+    created = 0
+    today = timezone.localdate()
+    anak = Cluster.objects.get(code="anak")
+    users = {
+        u.username: u
+        for u in User.objects.filter(
+            username__in={c.case_manager for c in DEMO_CASES} | {c.supervisor for c in DEMO_CASES if c.supervisor}
+        )
+    }
+    for demo in DEMO_CASES:
+        org = orgs[demo.org]
+        worker = users[demo.case_manager]
+        child = Beneficiary.objects.filter(organisation=org, full_name=demo.full_name, merged_into__isnull=True).first()
+        if child is None:
+            village = Region.objects.get(code=_code(demo.village))
+            if demo.nik_sequence:
+                birth_date = _demo_birth_date(demo, today)
+                nik = demo_nik(village=demo.village, birth_date=birth_date, sex=demo.sex, sequence=demo.nik_sequence)
+            else:
+                birth_date, nik = estimated_birth_date(demo.age, today=today), ""
+            child = beneficiary_create(
+                by=worker,
+                organisation=org,
+                ampk_categories=list(AmpkCategory.objects.filter(code__in=demo.ampk)),
+                full_name=demo.full_name,
+                alias=demo.alias,
+                sex=demo.sex,
+                birth_date=birth_date,
+                birth_date_estimated=not demo.nik_sequence,
+                birthplace=demo.birthplace,
+                nik=nik,
+                school_status=demo.school_status,
+                school_name=demo.school_name,
+                religion=demo.religion,
+                address=demo.address,
+                village=village,
+                cluster=anak,
+            )
+        if Case.objects.filter(organisation=org, beneficiary=child).exists():
+            continue
+        case = case_open(
+            organisation=org,
+            beneficiary=child,
+            opened_by=worker,
+            cluster=anak,
+            basis=demo.basis,
+            source=demo.source,
+            risk_level=demo.risk_level,
+            is_confidential=demo.is_confidential,
+            summary=demo.summary,
+            case_manager=worker,
+            supervisor=users[demo.supervisor] if demo.supervisor else None,
+        )
+        if demo.visit:
+            note_create(
+                case=case,
+                by=worker,
+                kind="home_visit",
+                occurred_on=today,
+                narrative=demo.visit,
+                next_step="Kunjungan rumah berikutnya.",
+                follow_up_kind="home_visit",
+                follow_up_due_on=today + datetime.timedelta(days=7),
+                follow_up_assignee=worker,
+            )
+        if demo.follow_up_days is not None:
+            follow_up_create(
+                case=case,
+                by=worker,
+                kind="case_review",
+                due_on=today + datetime.timedelta(days=demo.follow_up_days),
+                assignee=worker,
+                description="Telaah kasus bersama supervisor.",
+            )
         created += 1
     return created

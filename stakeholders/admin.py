@@ -113,7 +113,8 @@ class OrganisationAdmin(PortalAdmin):
     autocomplete_fields = ["parent", "home_region", "village", "coverage"]
     filter_horizontal = ["clusters", "components"]
     list_select_related = ["home_region"]
-    readonly_fields = ["created_at", "updated_at"]
+    # The occupancy is the count of open residential cases (recount_occupancy), not typed in.
+    readonly_fields = ["occupancy", "created_at", "updated_at"]
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "parent", "is_active")}),
         (_("Location"), {"fields": ("home_region", "address", "village", "latitude", "longitude", "coverage")}),

@@ -198,13 +198,6 @@ ORGANISATION_COLUMNS: tuple[Column, ...] = (
         example="40",
     ),
     Column(
-        "occupancy",
-        "terisi",
-        gettext_lazy("Current occupancy"),
-        ("occupancy", "jumlah penghuni", "penghuni"),
-        example="32",
-    ),
-    Column(
         "accreditation",
         "akreditasi",
         gettext_lazy("Accreditation"),
@@ -306,7 +299,24 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     ImportKind.WORKFORCE: WORKFORCE_COLUMNS,
 }
 # Columns people keep in their lists that mean nothing to the register: skipped quietly.
-QUIET_COLUMNS = {"no", "nomor", "no urut", "#", "province", "provinsi", "organisation", "organisasi"}
+# The occupancy among them: it is counted from open residential cases, and older
+# templates still carry the column.
+QUIET_COLUMNS = {
+    "no",
+    "nomor",
+    "no urut",
+    "#",
+    "province",
+    "provinsi",
+    "organisation",
+    "organisasi",
+    "terisi",
+    "terisi saat ini",
+    "occupancy",
+    "current occupancy",
+    "jumlah penghuni",
+    "penghuni",
+}
 
 
 def _header_key(text: str) -> str:
@@ -1019,7 +1029,6 @@ _ORG_SIMPLE_FIELDS = (
     "whatsapp",
     "email",
     "capacity",
-    "occupancy",
     "accreditation",
     "accreditation_expires",
     "registration_number",
@@ -1130,7 +1139,6 @@ def plan_organisations(
         if components is not None:
             row.cell("components", lambda v: components.parse(v, what=_("component")), text=components.text)
         row.cell("capacity", _parse_count)
-        row.cell("occupancy", _parse_count)
         row.cell("accreditation", _parse_accreditation)
         row.cell("accreditation_expires", parse_date, text=lambda d: d.isoformat())
         row.cell("registration_number", str)
@@ -1170,8 +1178,6 @@ def plan_organisations(
                 value = row.values[key]
                 if value is None and key in _TEXT_DEFAULTS:
                     value = ""
-                elif value is None and key == "occupancy":
-                    value = 0
                 setattr(obj, key, value)
         if "village" in row.values:
             village_changed = current is not None and current.village_id != (village.code if village else None)

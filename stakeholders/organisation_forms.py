@@ -63,7 +63,6 @@ class OrganisationProfileForm(forms.Form):
         required=False,
         help_text=_("Places for residential care; empty if none."),
     )
-    occupancy = forms.IntegerField(label=_label("occupancy"), min_value=0)
     registration_number = forms.CharField(label=_label("registration_number"), max_length=100, required=False)
     notes = forms.CharField(label=_label("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     # When the form was loaded: saving over someone else's newer changes is refused.

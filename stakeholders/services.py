@@ -22,7 +22,8 @@ from .models import Agreement, Membership, Organisation, RegionLevel, User, Work
 from .roles import Role
 from .selectors import can_administer
 
-# What an organisation's own admins keep up to date.
+# What an organisation's own admins keep up to date. Not the occupancy: that is the count
+# of its open residential cases (cases.services.occupancy_recount), never typed in.
 ORGANISATION_PROFILE_FIELDS = (
     "name",
     "address",
@@ -35,7 +36,6 @@ ORGANISATION_PROFILE_FIELDS = (
     "clusters",
     "components",
     "capacity",
-    "occupancy",
     "registration_number",
     "notes",
 )

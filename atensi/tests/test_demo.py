@@ -61,3 +61,39 @@ def test_demo_workforce_and_agreements_show_every_status():
     statuses = {a.number: a.status() for a in Agreement.objects.all()}
     assert sorted(statuses.values()) == ["active", "expired", "expiring"]
     assert Agreement.objects.filter(document="").count() == 1
+
+
+def test_demo_cases_are_opened_once_with_consistent_niks():
+    from atensi.demo import DEMO_CASES
+    from atensi.validators import parse_nik
+    from cases.models import Beneficiary, Case, FollowUp
+
+    call_command("load_demo")
+    counts = (Beneficiary.objects.count(), Case.objects.count(), FollowUp.objects.count())
+    call_command("load_demo")
+    assert (Beneficiary.objects.count(), Case.objects.count(), FollowUp.objects.count()) == counts
+    assert Case.objects.count() == len(DEMO_CASES)
+
+    alyatama = Case.objects.filter(organisation__code="BA-ALYATAMA")
+    assert alyatama.count() == 5
+    assert set(alyatama.values_list("case_manager__username", "supervisor__username").distinct()) == {
+        ("peksos.alyatama", "supervisor.alyatama")
+    }
+    assert alyatama.filter(is_confidential=True).count() == 1
+    assert Case.objects.filter(organisation__code="LKSA-KASIHBUNDA", case_manager__username="lksa.jambi").count() == 1
+    assert FollowUp.objects.filter(status="pending").count() >= 2
+    for child in Beneficiary.objects.all():
+        assert child.is_child()
+        assert child.regency_code == "1571"
+        if child.nik:
+            parts = parse_nik(child.nik)
+            assert parts.district_code.startswith("1571")
+            assert (parts.birth_date, parts.sex) == (child.birth_date, child.sex)
+    assert Beneficiary.objects.exclude(nik="").count() == 5
+
+
+def test_demo_occupancy_is_the_open_residential_cases():
+    call_command("load_demo")
+    assert Organisation.objects.get(code="BA-ALYATAMA").occupancy == 1
+    assert Organisation.objects.get(code="LKSA-KASIHBUNDA").occupancy == 1
+    assert Organisation.objects.get(code="LKSA-HARAPANMULIA").occupancy == 0

@@ -21,10 +21,11 @@ def nav_keys(client) -> set[str]:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.SOCIAL_WORKER, {"home", "workforce", "agreements"}),
-        (Role.COMMUNITY_REPORTER, {"home", "workforce", "agreements"}),
+        (Role.SOCIAL_WORKER, {"home", "cases", "report", "workforce", "agreements"}),
+        (Role.COMMUNITY_REPORTER, {"home", "report", "my_reports", "workforce", "agreements"}),
         (Role.VIEWER, {"home", "agreements"}),
-        (Role.SUPERVISOR, {"home", "staff", "workforce", "agreements"}),
+        (Role.SUPERVISOR, {"home", "cases", "intake", "report", "staff", "workforce", "agreements"}),
+        (Role.INTAKE_OFFICER, {"home", "cases", "intake", "report", "workforce", "agreements"}),
         (Role.ORG_ADMIN, {"home", "staff", "workforce", "agreements"}),
     ],
 )
@@ -51,3 +52,13 @@ def test_home_page_query_count(client_for, org, django_assert_max_num_queries):
     client.get(reverse("home"))
     with django_assert_max_num_queries(6):
         assert client.get(reverse("home")).status_code == 200
+
+
+def test_intake_shows_how_many_reports_wait(client_for, org):
+    from cases.tests.factories import report_for
+
+    supervisor = member(organisation=org, role=Role.SUPERVISOR)
+    report_for(organisation=org, by=supervisor)
+    report_for(organisation=org, by=supervisor)
+    html = client_for(supervisor).get(reverse("home")).content.decode()
+    assert re.search(r'data-testid="nav-count-intake">2<', html)

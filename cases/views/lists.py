@@ -1,7 +1,135 @@
-"""Case views: lists."""
+"""Case views: the case list ("my cases" / all cases of the organisation) and its CSV/XLSX export."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, path  # noqa: F401
+import csv
+import io
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from atensi.access import actor_for, record_access_many
+
+from .. import lists
+from ..list_forms import case_list_filters
+from ..models import Case
+from ..selectors import CASE_ROLES
+
+
+def _require_case_worker(request: HttpRequest) -> None:
+    # Whoever works no cases anywhere has no case list: not found, as for any scoped page.
+    if not lists.may_list_cases(request.user):
+        raise Http404
+
+
+def _query(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    return params.urlencode()
+
+
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    _require_case_worker(request)
+    form, filters, warnings = case_list_filters(request.GET, user=request.user)
+    matching = lists.cases_matching(user=request.user, filters=filters)
+    page = lists.case_page(matching, sort=filters.sort, cursor=request.GET.get("cursor"), size=lists.PAGE_SIZE)
+    # htmx swaps the results region out of the same page (hx-select): one URL per view, so
+    # links, the back button and a browser without JavaScript all see the same thing.
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "total": matching.count(),
+            "warnings": warnings,
+            "query": _query(request),
+            "many_orgs": len(actor_for(request.user).org_ids(*CASE_ROLES)) != 1,
+        },
+    )
+
+
+def _export_cases(request: HttpRequest) -> list[Case] | HttpResponse:
+    """The cases to export, or a redirect back to the list with the reason."""
+    _require_case_worker(request)
+    _form, filters, _warnings = case_list_filters(request.GET, user=request.user)
+    cases = lists.export_cases(user=request.user, filters=filters, limit=lists.EXPORT_MAX_ROWS + 1)
+    if len(cases) > lists.EXPORT_MAX_ROWS:
+        messages.error(
+            request,
+            _(
+                "More than %(max)s cases match. Narrow the filter (a stage, a kab/kota, a case manager) "
+                "and export again."
+            )
+            % {"max": f"{lists.EXPORT_MAX_ROWS:,}"},
+        )
+        query = _query(request)
+        return redirect(reverse("cases:case_list") + (f"?{query}" if query else ""))
+    return cases
+
+
+def _attachment(response: HttpResponse, extension: str) -> HttpResponse:
+    filename = lists.export_filename(extension, timezone.localdate())
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Personal data: no shared or browser cache may keep a copy.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def case_export_csv(request: HttpRequest) -> HttpResponse:
+    cases = _export_cases(request)
+    if isinstance(cases, HttpResponse):
+        return cases
+    out = io.StringIO()
+    out.write("\ufeff")  # the byte order mark makes Excel read the file as UTF-8
+    writer = csv.writer(out)
+    writer.writerow(lists.export_headers())
+    for row in lists.export_rows(user=request.user, cases=cases):
+        writer.writerow(["" if v is None else v for v in row])
+    record_access_many(user=request.user, objects=cases, action="export", request=request)
+    return _attachment(HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8"), "csv")
+
+
+@require_GET
+def case_export_xlsx(request: HttpRequest) -> HttpResponse:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    cases = _export_cases(request)
+    if isinstance(cases, HttpResponse):
+        return cases
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Cases")[:31])
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for title in lists.export_headers():
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in lists.export_rows(user=request.user, cases=cases):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    record_access_many(user=request.user, objects=cases, action="export", request=request)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return _attachment(response, "xlsx")
+
+
+urlpatterns: list[URLPattern] = [
+    path("cases/", case_list, name="case_list"),
+    path("cases/export.csv", case_export_csv, name="case_export_csv"),
+    path("cases/export.xlsx", case_export_xlsx, name="case_export_xlsx"),
+]

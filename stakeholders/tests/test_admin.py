@@ -41,7 +41,7 @@ def test_history_page_shows_pghistory_events_with_the_user(client_for, superuser
     client = client_for(superuser)
     response = client.post(
         reverse("admin:stakeholders_organisation_change", args=[org.pk]),
-        {"name": "Balai Anak Uji Baru", "kind": org.kind, "is_active": "on", "notes": "", "parent": "", "occupancy": 0},
+        {"name": "Balai Anak Uji Baru", "kind": org.kind, "is_active": "on", "notes": "", "parent": ""},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     org.refresh_from_db()

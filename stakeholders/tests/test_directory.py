@@ -442,7 +442,6 @@ def profile_data(org, **overrides):
         "clusters": [c.pk for c in org.clusters.all()],
         "components": [c.pk for c in org.components.all()],
         "capacity": "" if org.capacity is None else str(org.capacity),
-        "occupancy": str(org.occupancy),
         "registration_number": org.registration_number,
         "notes": org.notes,
         "updated_at": org.updated_at.isoformat(),
@@ -466,7 +465,7 @@ def test_org_admin_edits_the_profile(client_for, org_admin, org):
             clusters=[anak.pk],
             components=[terapi.pk],
             capacity="50",
-            occupancy="20",
+            occupancy="20",  # not a field any more: counted from open residential cases
             latitude="-1.6",
             longitude="103.6",
         ),
@@ -477,7 +476,7 @@ def test_org_admin_edits_the_profile(client_for, org_admin, org):
     assert org.name == "Balai Anak Uji Baru"
     assert org.address == "Jl. Sudirman 1"
     assert org.phone == "0741 765432"
-    assert (org.capacity, org.occupancy) == (50, 20)
+    assert (org.capacity, org.occupancy) == (50, 0)
     assert (org.latitude, org.longitude) == (-1.6, 103.6)
     assert list(org.clusters.all()) == [anak]
     assert list(org.components.all()) == [terapi]

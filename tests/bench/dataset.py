@@ -20,6 +20,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.utils import timezone
 from faker import Faker
 
 from stakeholders.models import Membership, Organisation, OrganisationKind, User
@@ -236,11 +237,16 @@ def build(scale: float) -> DataSet:
         users = _build_users(rng, fake, max(10, round(BASE_USERS * scale)), password_hash)
         _build_memberships(rng, users, orgs)
         worker = _named_accounts(orgs)
+    case_supervisor = build_cases(scale, orgs, worker, password_hash)
     with connection.cursor() as cursor:
         # Fresh bulk-loaded tables: give the planner the statistics autovacuum would.
         cursor.execute("ANALYZE")
-    data = DataSet(scale=scale, password=BENCH_PASSWORD, accounts={"social_worker": worker.pk})
-    data.sizes = count_rows()
+    data = DataSet(
+        scale=scale,
+        password=BENCH_PASSWORD,
+        accounts={"social_worker": worker.pk, "case_supervisor": case_supervisor.pk},
+    )
+    data.sizes = {**count_rows(), **count_case_rows()}
     return data
 
 
@@ -251,4 +257,273 @@ def count_rows() -> dict[str, int]:
         "users": User.objects.count(),
         "memberships": Membership.objects.count(),
         "memberships (active)": Membership.objects.filter(is_active=True).count(),
+    }
+
+
+# --- Cases (issue 4) ---------------------------------------------------------------------
+#
+# BENCH_SCALE x 100,000 cases of children in 20 organisations: the bench's BA-BENCH holds
+# 10,000 of them (its supervisor is the `case_supervisor` account), 19 organisations of the
+# data set share the rest. One beneficiary per case, in the villages of Jambi and West
+# Sumatra (the test database's); 60 % with a NIK built as Dukcapil builds one, about 3 %
+# of cases confidential, a quarter closed, a third of the open ones with a pending
+# follow-up (some overdue). Bulk inserts, audit triggers on; numbers are the real
+# `<ORG-CODE>/<YEAR>/<SEQ>` and CaseSequence is set past them, so the services can go on.
+
+BASE_CASES = 100_000
+BASE_BIG_ORG_CASES = 10_000
+CASE_ORGANISATIONS = 20
+WORKERS_PER_CASE_ORG = 8
+CASE_STAGE_WEIGHTS = {
+    "pendekatan_awal": 12,
+    "asesmen": 14,
+    "perencanaan": 10,
+    "intervensi": 20,
+    "monitoring_evaluasi": 10,
+    "terminasi": 4,
+    "bimbingan_lanjut": 5,
+    "closed": 25,
+}
+CASE_RISK_WEIGHTS = {"low": 30, "medium": 45, "high": 20, "critical": 5}
+CASE_BASIS_WEIGHTS = {"keluarga": 60, "komunitas": 20, "residensial": 20}
+CASE_SOURCES = ("community_report", "walk_in", "police", "school", "court", "pkh", "referral")
+CLOSURE_REASONS = ("goals_met", "transferred", "moved_away", "turned_18", "lost_contact", "refused")
+
+
+def _case_organisations(orgs: list[Organisation], big: Organisation, worker: User) -> list[Organisation]:
+    """BA-BENCH first, then 19 active residential or social-service organisations of the
+    data set where the bench's social worker holds no role (their own figures stay theirs)."""
+    kinds = {OrganisationKind.LKSA, OrganisationKind.BALAI, OrganisationKind.LPKS, OrganisationKind.DINSOS_KABKOTA}
+    taken = set(Membership.objects.filter(user=worker).values_list("organisation_id", flat=True))
+    others = [o for o in orgs if o.is_active and o.kind in kinds and o.pk not in taken and o.pk != big.pk]
+    return [big, *others[: CASE_ORGANISATIONS - 1]]
+
+
+def _case_staff(
+    rng: random.Random, orgs: list[Organisation], password_hash: str
+) -> tuple[dict[int, list[int]], dict[int, int], User]:
+    """Social workers and a supervisor per organisation (bulk), and the named supervisor of
+    BA-BENCH (through the services)."""
+    from faker.providers.person.id_ID import Provider as Names
+
+    users, roles = [], []
+    for org in orgs:
+        for i in range(WORKERS_PER_CASE_ORG + 1):
+            first, last = rng.choice(Names.first_names_female), rng.choice(Names.last_names)
+            username = f"case.{org.pk}.{i}"
+            users.append(
+                User(
+                    username=username,
+                    email=f"{username}@example.org",
+                    first_name=first,
+                    last_name=last,
+                    password=password_hash,
+                )
+            )
+            roles.append((org.pk, Role.SUPERVISOR if i == 0 else Role.SOCIAL_WORKER))
+    users = User.objects.bulk_create(users, batch_size=BATCH)
+    Membership.objects.bulk_create(
+        [
+            Membership(user_id=u.pk, organisation_id=org_id, role=role)
+            for u, (org_id, role) in zip(users, roles, strict=True)
+        ],
+        batch_size=BATCH,
+    )
+    workers: dict[int, list[int]] = {}
+    supervisors: dict[int, int] = {}
+    for user, (org_id, role) in zip(users, roles, strict=True):
+        if role == Role.SUPERVISOR:
+            supervisors[org_id] = user.pk
+        else:
+            workers.setdefault(org_id, []).append(user.pk)
+    named = user_create(
+        username="bench.supervisor",
+        email="bench.supervisor@example.org",
+        first_name="Budi",
+        last_name="Koordinator",
+        password=BENCH_PASSWORD,
+    )
+    membership_add(organisation=orgs[0], user=named, role=Role.SUPERVISOR)
+    supervisors[orgs[0].pk] = named.pk
+    return workers, supervisors, named
+
+
+def _case_sizes(scale: float) -> list[int]:
+    """Cases per organisation: BA-BENCH's share first, the rest split evenly."""
+    total = max(200, round(BASE_CASES * scale))
+    big = max(100, round(BASE_BIG_ORG_CASES * scale))
+    rest = total - big
+    share, extra = divmod(rest, CASE_ORGANISATIONS - 1)
+    return [big, *(share + (1 if i < extra else 0) for i in range(CASE_ORGANISATIONS - 1))]
+
+
+def _insert(model: Any, rows: list[Any]) -> list[Any]:
+    """bulk_create in batches, each its own transaction.
+
+    pghistory's insert trigger calls _pgh_attach_context(), whose EXCEPTION block opens a
+    subtransaction per audited row; inside one long transaction every batch then costs more
+    than the one before (measured: +0.1 s per 2,000 rows, so 100,000 cases took minutes).
+    Committing each batch keeps the load linear.
+    """
+    done: list[Any] = []
+    for start in range(0, len(rows), BATCH):
+        done += model.objects.bulk_create(rows[start : start + BATCH])
+    return done
+
+
+def build_cases(scale: float, orgs: list[Organisation], worker: User, password_hash: str) -> User:
+    """The cases of the data set (see above); returns BA-BENCH's named supervisor."""
+    import datetime as dt
+
+    from faker.providers.person.id_ID import Provider as Names
+
+    from atensi.models import AmpkCategory, Cluster
+    from cases.models import Beneficiary, Case, CaseSequence, FollowUp, TimelineEntry
+    from cases.occupancy import occupancy_recount_all
+    from stakeholders.models import Region
+
+    rng = random.Random(SEED + 4)  # its own stream: the rows above stay what they were
+    big = Organisation.objects.get(code="BA-BENCH")
+    case_orgs = _case_organisations(orgs, big, worker)
+    workers, supervisors, named = _case_staff(rng, case_orgs, password_hash)
+    villages = list(
+        Region.objects.filter(level=4, code__regex=r"^1[35]").order_by("code").values_list("code", flat=True)
+    )
+    jambi = [v for v in villages if v.startswith("15")]
+    clusters = dict(Cluster.objects.values_list("code", "pk"))
+    ampk = list(AmpkCategory.objects.values_list("pk", flat=True))
+    now = timezone.now()
+    today = timezone.localdate(now)
+    nik_sequence: dict[str, int] = {}
+
+    def pick(weights: dict[str, int]) -> str:
+        return rng.choices(list(weights), list(weights.values()))[0]
+
+    children: list[Beneficiary] = []
+    plans: list[tuple[int, dt.datetime]] = []  # (organisation, opened at) per child, in order
+    for org, count in zip(case_orgs, _case_sizes(scale), strict=True):
+        area = jambi if org.pk == big.pk else villages
+        for _ in range(count):
+            sex = "F" if rng.random() < 0.48 else "M"
+            first_names = Names.first_names_female if sex == "F" else Names.first_names_male
+            name = " ".join(
+                [rng.choice(first_names)]
+                + ([rng.choice(first_names)] if rng.random() < 0.5 else [])
+                + [rng.choice(Names.last_names)]
+            )
+            opened = now - dt.timedelta(seconds=rng.randrange(4 * 365 * 86400))
+            born = timezone.localdate(opened) - dt.timedelta(days=rng.randrange(365, 17 * 365))
+            village = rng.choice(area)
+            nik = ""
+            if rng.random() < 0.6:
+                prefix = f"{village[:6]}{born.day + (40 if sex == 'F' else 0):02d}{born:%m%y}"
+                nik_sequence[prefix] = nik_sequence.get(prefix, 0) + 1
+                nik = f"{prefix}{nik_sequence[prefix]:04d}"
+            children.append(
+                Beneficiary(
+                    organisation_id=org.pk,
+                    full_name=name,
+                    alias=rng.choice(first_names) if rng.random() < 0.15 else "",
+                    sex=sex,
+                    birth_date=born,
+                    nik=nik,
+                    village_id=village,
+                    regency_code=village[:4],
+                    cluster_id=clusters["anak"] if rng.random() < 0.9 else clusters["penyandang_disabilitas"],
+                    created_by_id=supervisors[org.pk],
+                )
+            )
+            plans.append((org.pk, opened))
+    children = _insert(Beneficiary, children)
+    AmpkLink = Beneficiary.ampk_categories.through
+    AmpkLink.objects.bulk_create(
+        [
+            AmpkLink(beneficiary_id=child.pk, ampkcategory_id=pk)
+            for child in children
+            if rng.random() < 0.4
+            for pk in rng.sample(ampk, rng.randint(1, 2))
+        ],
+        batch_size=BATCH,
+    )
+    codes = {o.pk: o.code for o in case_orgs}
+    # Numbers follow the opening order within each organisation and year.
+    order = sorted(range(len(children)), key=lambda i: (plans[i][0], plans[i][1]))
+    sequences: dict[tuple[int, int], int] = {}
+    cases = []
+    for i in order:
+        org_id, opened = plans[i]
+        year = timezone.localdate(opened).year
+        sequences[(org_id, year)] = sequences.get((org_id, year), 0) + 1
+        stage = pick(CASE_STAGE_WEIGHTS)
+        closed = stage == "closed"
+        manager = rng.choice(workers[org_id]) if rng.random() > 0.05 else None
+        cases.append(
+            Case(
+                number=f"{codes[org_id]}/{year}/{sequences[(org_id, year)]:04d}",
+                organisation_id=org_id,
+                year=year,
+                sequence=sequences[(org_id, year)],
+                beneficiary_id=children[i].pk,
+                case_manager_id=manager,
+                supervisor_id=supervisors[org_id],
+                cluster_id=children[i].cluster_id,
+                basis=pick(CASE_BASIS_WEIGHTS),
+                source=rng.choice(CASE_SOURCES),
+                risk_level=pick(CASE_RISK_WEIGHTS),
+                is_confidential=rng.random() < 0.03,
+                summary="Data bench.",
+                stage=stage,
+                stage_changed_at=opened,
+                opened_at=opened,
+                closed_at=min(now, opened + dt.timedelta(days=rng.randint(30, 700))) if closed else None,
+                closure_reason=rng.choice(CLOSURE_REASONS) if closed else "",
+                created_by_id=manager or supervisors[org_id],
+            )
+        )
+    cases = _insert(Case, cases)
+    CaseSequence.objects.bulk_create(
+        [CaseSequence(organisation_id=org, year=year, last=last) for (org, year), last in sequences.items()],
+        batch_size=BATCH,
+    )
+    TimelineEntry.objects.bulk_create(
+        [
+            TimelineEntry(
+                case_id=c.pk, kind="opened", at=c.opened_at, actor_id=c.created_by_id, data={"source": c.source}
+            )
+            for c in cases
+        ],
+        batch_size=BATCH,
+    )
+    follow_ups = []
+    for c in cases:
+        if c.stage == "closed" or rng.random() >= 1 / 3:
+            continue
+        assignee = c.case_manager_id or c.supervisor_id
+        follow_ups.append(
+            FollowUp(
+                case_id=c.pk,
+                kind=rng.choice(("home_visit", "case_review", "plan_review")),
+                due_on=today + dt.timedelta(days=rng.randint(-30, 60)),
+                assignee_id=assignee,
+                created_by_id=assignee,
+            )
+        )
+    _insert(FollowUp, follow_ups)
+    occupancy_recount_all()
+    return named
+
+
+def count_case_rows() -> dict[str, int]:
+    from cases.models import Beneficiary, Case, FollowUp
+
+    big = Case.objects.filter(organisation__code="BA-BENCH")
+    return {
+        "beneficiaries": Beneficiary.objects.count(),
+        "… of which with a NIK": Beneficiary.objects.exclude(nik="").count(),
+        "cases": Case.objects.count(),
+        "… open": Case.objects.exclude(stage="closed").count(),
+        "… confidential": Case.objects.filter(is_confidential=True).count(),
+        "… in BA-BENCH (the list's organisation)": big.count(),
+        "… open in BA-BENCH": big.exclude(stage="closed").count(),
+        "follow-ups pending": FollowUp.objects.filter(status="pending").count(),
     }

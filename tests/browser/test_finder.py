@@ -6,8 +6,10 @@ import os
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.test import override_settings
 
+from stakeholders.models import Organisation
 from stakeholders.roles import Role
 from stakeholders.tests.factories import PASSWORD, member
 
@@ -45,8 +47,12 @@ def result_codes(page) -> list[str]:
 
 def test_social_worker_finds_the_nearest_lksa_with_room(page, org):
     load_demo()
+    # Occupancy is counted from open residential cases and the demo has few: Harapan Mulia
+    # is full the way its children's cases would make it.
+    Organisation.objects.filter(code="LKSA-HARAPANMULIA").update(occupancy=F("capacity"))
     member(organisation=org, role=Role.SOCIAL_WORKER, username="rina")
     login(page, "rina", PASSWORD)
+    page.get_by_test_id("nav-network").click()
     page.get_by_test_id("nav").locator("[data-nav=finder]").click()
     page.wait_for_url("**/finder/")
 

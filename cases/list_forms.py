@@ -1,0 +1,181 @@
+"""The case list's filter form (GET): whose cases, search, status, stage, risk, cluster, AMPK
+category, case manager, kab/kota, overdue follow-up, confidential, sort.
+
+Bad values never make a 500 or an empty page: `case_list_filters` drops the filters that do
+not validate, says which, and lists with the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from atensi.access import actor_for
+from atensi.models import AmpkCategory, Cluster
+from stakeholders.fields import RegionField
+from stakeholders.models import Membership, RegionLevel, User
+
+from .lists import UNASSIGNED, CaseFilters, Scope, Sort, Status, default_scope
+from .models import OPEN_STAGES, RiskLevel, Stage
+from .selectors import CASE_MANAGER_ROLES, CASE_ROLES
+
+SCOPE_CHOICES = [
+    (Scope.MINE, gettext_lazy("My cases")),
+    (Scope.ALL, gettext_lazy("All cases of the organisation")),
+]
+STATUS_CHOICES = [
+    (Status.OPEN, gettext_lazy("Open cases")),
+    (Status.CLOSED, gettext_lazy("Closed cases")),
+    (Status.ALL, gettext_lazy("Open and closed")),
+]
+SORT_CHOICES = [
+    (Sort.NEWEST, gettext_lazy("Newest opened first")),
+    (Sort.OLDEST, gettext_lazy("Oldest opened first")),
+    (Sort.STAGE, gettext_lazy("Stage")),
+    (Sort.RISK, gettext_lazy("Risk, highest first")),
+    (Sort.DUE, gettext_lazy("Next follow-up due")),
+]
+# Listed most urgent first, as the risk sort orders them.
+RISK_CHOICES = [(value, label) for value, label in reversed(RiskLevel.choices)]
+
+
+class CaseListForm(forms.Form):
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Show"), choices=SCOPE_CHOICES, required=False, widget=forms.RadioSelect
+    )
+    q = forms.CharField(
+        label=gettext_lazy("Search"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("A child's name, a 16-digit NIK or a case number."),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    status = forms.ChoiceField(label=gettext_lazy("Open or closed"), choices=STATUS_CHOICES, required=False)
+    stage = forms.MultipleChoiceField(
+        label=gettext_lazy("Stage"),
+        choices=[(value, label) for value, label in Stage.choices if value in OPEN_STAGES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text=gettext_lazy("None ticked: every stage."),
+    )
+    risk = forms.MultipleChoiceField(
+        label=gettext_lazy("Risk level"),
+        choices=RISK_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    cluster = forms.ChoiceField(label=gettext_lazy("Cluster"), required=False)
+    ampk = forms.ChoiceField(label=gettext_lazy("AMPK category"), required=False)
+    case_manager = forms.ChoiceField(label=gettext_lazy("Case manager"), required=False)
+    kabkota = RegionField(
+        label=gettext_lazy("Kab/kota of the child"),
+        levels=(RegionLevel.REGENCY,),
+        required=False,
+    )
+    overdue = forms.BooleanField(label=gettext_lazy("Follow-up overdue"), required=False)
+    confidential = forms.BooleanField(label=gettext_lazy("Confidential cases only"), required=False)
+    sort = forms.ChoiceField(label=gettext_lazy("Sort by"), choices=SORT_CHOICES, required=False)
+
+    def __init__(self, data: Any = None, *, user: Any, **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self._choices(
+            "cluster",
+            [("", _("Any cluster")), *((c.code, c.name) for c in Cluster.objects.filter(is_active=True))],
+        )
+        self._choices(
+            "ampk",
+            [("", _("Any category")), *((c.code, c.name) for c in AmpkCategory.objects.filter(is_active=True))],
+        )
+        self._choices(
+            "case_manager",
+            [
+                ("", _("Anyone")),
+                (UNASSIGNED, _("Not assigned")),
+                *((str(u.pk), u.get_full_name() or u.username) for u in case_manager_candidates(user)),
+            ],
+        )
+
+    def _choices(self, name: str, choices: list[tuple[str, Any]]) -> None:
+        cast(forms.ChoiceField, self.fields[name]).choices = choices
+
+    def to_filters(self) -> CaseFilters:
+        data = self.cleaned_data
+        kabkota = data.get("kabkota")
+        return CaseFilters(
+            scope=data.get("scope") or Scope.ALL,
+            status=data.get("status") or Status.OPEN,
+            stages=tuple(data.get("stage") or ()),
+            risks=tuple(data.get("risk") or ()),
+            cluster=data.get("cluster") or "",
+            ampk=data.get("ampk") or "",
+            case_manager=data.get("case_manager") or "",
+            kabkota=kabkota.code if kabkota is not None else "",
+            overdue=bool(data.get("overdue")),
+            confidential=bool(data.get("confidential")),
+            q=(data.get("q") or "").strip(),
+            sort=data.get("sort") or Sort.NEWEST,
+        )
+
+
+def case_manager_candidates(user: Any) -> Any:
+    """The social workers and supervisors of the organisations whose cases `user` works."""
+    actor = actor_for(user)
+    memberships = Membership.objects.filter(
+        user_id=OuterRef("pk"), role__in=CASE_MANAGER_ROLES, is_active=True, organisation__is_active=True
+    )
+    if not actor.is_superuser:
+        memberships = memberships.filter(organisation_id__in=actor.org_ids(*CASE_ROLES) or [0])
+    return (
+        User.objects.filter(Exists(memberships), is_active=True)
+        .only("pk", "username", "first_name", "last_name")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+# Parameters that are not filters: the page position, and htmx's own.
+_NOT_FILTERS = ("cursor",)
+
+
+def case_list_filters(params: Any, *, user: Any) -> tuple[CaseListForm, CaseFilters, list[str]]:
+    """Bind the GET parameters (with the user's defaults); drop what does not validate and say so.
+
+    Returns the form to render, the filters in effect and the warnings for the reader.
+    """
+    data = params.copy()
+    for name in _NOT_FILTERS:
+        data.pop(name, None)
+    if not data.get("scope"):
+        data["scope"] = default_scope(user)
+    if not data.get("status"):
+        data["status"] = Status.OPEN
+    if not data.get("sort"):
+        data["sort"] = Sort.NEWEST
+    warnings: list[str] = []
+    form = CaseListForm(data, user=user)
+    if not form.is_valid():
+        for name in list(form.errors):
+            if name == "q":
+                warnings.append(
+                    _("The search text is too long (at most %(max)s characters); it was ignored.") % {"max": 100}
+                )
+            elif name in form.fields:
+                warnings.append(
+                    _("Unknown value for “%(filter)s”; that filter was ignored.") % {"filter": form.fields[name].label}
+                )
+            data.pop(name, None)
+            data.pop(f"{name}_code", None)  # the region picker's typed code
+        for name, default in (("scope", default_scope(user)), ("status", Status.OPEN), ("sort", Sort.NEWEST)):
+            if not data.get(name):
+                data[name] = default
+        form = CaseListForm(data, user=user)
+        if not form.is_valid():  # pragma: no cover - every invalid field was dropped above
+            return CaseListForm(None, user=user), CaseFilters(scope=default_scope(user)), warnings
+    filters = form.to_filters()
+    if filters.stages and filters.status == Status.CLOSED:
+        warnings.append(_("Closed cases are past every stage: the stage filter was ignored."))
+        filters = CaseFilters(**{**filters.__dict__, "stages": ()})
+    return form, filters, warnings

@@ -1,0 +1,212 @@
+"""Case pages at 100,000 cases: the case list, its searches, and the case page.
+
+The data set's cases (tests/bench/dataset.py, `build_cases`): BENCH_SCALE x 100,000 cases
+in 20 organisations, 10,000 of them in BA-BENCH, whose supervisor requests every page here.
+The search terms are taken from BA-BENCH's own open cases (the default list shows open
+cases): a child's full name, a NIK, a case number. Each row's *notes* give the matches and
+what EXPLAIN shows for the page's main query.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+
+from cases import lists
+from cases.lists import CaseFilters, Scope
+from cases.models import Case, Stage
+from tests.bench.harness import BenchError
+
+pytestmark = pytest.mark.django_db
+
+BENCH_SECTION = "Cases: list, search and case page"
+PAGE = 5  # the cursor page: the first page, then "next" followed 4 times
+BENCH_DESCRIPTION = (
+    "The data set's cases: 100,000 (times BENCH_SCALE) in 20 organisations, one child each, in the villages of "
+    "Jambi and West Sumatra; 60 % of the children with a NIK, about 3 % of the cases confidential, a quarter "
+    "closed, a third of the open ones with a pending follow-up. Every row is a GET by the supervisor of "
+    "BA-BENCH, which holds 10,000 of the cases (about 7,500 open): the list's default view (all cases of the "
+    f"organisation, open ones, newest opened first, {lists.PAGE_SIZE} a page, plus the count of all matches), "
+    f"page {PAGE} reached through the page's own “next” links (keyset cursor), and the three kinds of search "
+    "the one search box takes: a child's full name (each word a trigram LIKE on the name or the alias), a NIK "
+    "(16 digits: equality on the unique partial index), a whole case number (equality on the number's unique "
+    "index; part of a number would be a trigram LIKE on UPPER(number)). "
+    "The case page is `cases:case_detail` of an open case of BA-BENCH. *plan* is the scans and joins EXPLAIN "
+    "shows for the list's main query (the page's rows), run once before the timed requests."
+)
+
+
+@pytest.fixture
+def supervisor_client(client: Any, bench: Any) -> Any:
+    client.force_login(bench.data.account("case_supervisor"))
+    return client
+
+
+def _big_org_case(**filters: Any) -> Case:
+    """A deterministic open, not confidential case of BA-BENCH matching `filters`."""
+    found = (
+        Case.objects.filter(organisation__code="BA-BENCH", is_confidential=False, **filters)
+        .exclude(stage=Stage.CLOSED)
+        .select_related("beneficiary")
+        .distinct()
+        .order_by("pk")
+    )
+    total = found.count()
+    if not total:
+        raise BenchError(f"no open case of BA-BENCH with {filters}")
+    return found[total // 2]
+
+
+_ROW = re.compile(r'<tr data-testid="case-row" data-number="([^"]+)"')
+_NEXT = re.compile(r'<a class="page-link" rel="next"[^>]*\bhref="([^"]+)"')
+_COUNT = re.compile(r'data-testid="case-count">\s*([\d.,\s]+)')
+
+
+def _numbers(response: Any) -> list[str]:
+    return _ROW.findall(response.content.decode())
+
+
+def _count(response: Any) -> int:
+    found = _COUNT.search(response.content.decode())
+    if found is None:
+        raise BenchError("the case list shows no count")
+    return int(re.sub(r"\D", "", found.group(1)))
+
+
+def _check(*, minimum: int = 1, maximum: int = lists.PAGE_SIZE, expect: str = "") -> Callable[[Any], None]:
+    def check(response: Any) -> None:
+        found = _numbers(response)
+        if not minimum <= len(found) <= maximum:
+            raise BenchError(f"the case list showed {len(found)} cases, expected {minimum} to {maximum}")
+        if expect and expect not in found:
+            raise BenchError(f"the case list did not show {expect}")
+
+    return check
+
+
+def plan_summary(queryset: Any) -> str:
+    """The scans of a query's plan, with the indexes they use."""
+    steps: list[str] = []
+    for line in queryset.explain().splitlines():
+        text = line.strip().removeprefix("->").strip()
+        if "(cost=" not in text:
+            continue
+        head = text.split("(cost=")[0].strip()
+        if "Scan" not in head and "Join" not in head and "Nested Loop" not in head:
+            continue
+        if " using " in head:
+            kind, rest = head.split(" using ", 1)
+            index, _on, table = rest.partition(" on ")
+            steps.append(f"{kind} using `{index}` on {table.split()[0]}")
+        elif " on " in head:
+            kind, rest = head.split(" on ", 1)
+            steps.append(f"{kind} on {rest.split()[0]}")
+        else:
+            steps.append(head)
+    return "plan: " + "; ".join(steps) if steps else "plan: ?"
+
+
+def _page_query(user: Any, **filters: Any) -> Any:
+    """The list's main query, as case_page() runs it for the first page."""
+    chosen = CaseFilters(scope=Scope.ALL, **filters)
+    qs = lists.ordered(lists.cases_matching(user=user, filters=chosen), chosen.sort)
+    qs = qs.select_related("organisation", "beneficiary", "case_manager").annotate(next_due_on=lists.next_due())
+    return qs[: lists.PAGE_SIZE + 1]
+
+
+def _list(bench: Any, client: Any, *, name: str, params: dict[str, str], check: Callable[[Any], None]) -> None:
+    url = reverse("cases:case_list")
+    first = client.get(url, params)
+    if first.status_code != 200:
+        raise BenchError(f"{name}: GET {url} answered {first.status_code}")
+    matches = _count(first)
+    plan = plan_summary(_page_query(bench.data.account("case_supervisor"), q=params.get("q", "")))
+    bench.measure(client, url, name=name, data=params, check=check, notes=f"{matches:,} cases match; {plan}")
+
+
+def test_case_list_first_page(bench, supervisor_client):
+    _list(bench, supervisor_client, name="case list: first page, all open cases", params={}, check=_check(minimum=50))
+
+
+def test_case_list_cursor_page(bench, supervisor_client):
+    base = reverse("cases:case_list")
+    url = base
+    for _ in range(PAGE - 1):
+        response = supervisor_client.get(url)
+        found = _NEXT.search(response.content.decode())
+        if response.status_code != 200 or found is None:
+            raise BenchError(f"the case list page {url} has no “next” link")
+        url = base + html.unescape(found.group(1))
+    first_row = (PAGE - 1) * lists.PAGE_SIZE + 1
+    bench.measure(
+        supervisor_client,
+        url,
+        name=f"case list: page {PAGE} (cursor)",
+        check=_check(minimum=lists.PAGE_SIZE),
+        notes=f"rows {first_row:,} to {first_row + lists.PAGE_SIZE - 1:,}, reached through the page's own “next” links",
+    )
+
+
+def test_case_list_name_search(bench, supervisor_client):
+    case = _big_org_case(beneficiary__full_name__regex=r"^\S+ \S+ \S+$")
+    name = case.beneficiary.full_name
+    _list(
+        bench,
+        supervisor_client,
+        name="case list: search by a child's full name (three words)",
+        params={"q": name},
+        check=_check(expect=case.number),
+    )
+
+
+def test_case_list_first_name_search(bench, supervisor_client):
+    case = _big_org_case()
+    word = case.beneficiary.full_name.split()[0]
+    _list(
+        bench,
+        supervisor_client,
+        name="case list: search by one common first name",
+        params={"q": word},
+        check=_check(expect=""),
+    )
+
+
+def test_case_list_nik_lookup(bench, supervisor_client):
+    case = _big_org_case(beneficiary__nik__regex=r"^[0-9]{16}$")
+    _list(
+        bench,
+        supervisor_client,
+        name="case list: NIK lookup",
+        params={"q": case.beneficiary.nik},
+        check=_check(maximum=1, expect=case.number),
+    )
+
+
+def test_case_list_number_search(bench, supervisor_client):
+    case = _big_org_case()
+    _list(
+        bench,
+        supervisor_client,
+        name="case list: case number search (the whole number)",
+        params={"q": case.number},
+        check=_check(maximum=1, expect=case.number),
+    )
+
+
+def test_case_page(bench, supervisor_client):
+    case = _big_org_case(follow_ups__isnull=False)
+    try:
+        url = reverse("cases:case_detail", args=[case.pk])
+    except NoReverseMatch:
+        pytest.skip("cases:case_detail does not exist yet")
+
+    def check(response: Any) -> None:
+        if case.number not in response.content.decode():
+            raise BenchError(f"the case page of {case.number} does not show its number")
+
+    bench.measure(supervisor_client, url, name="case page (overview and timeline), an open case", check=check)
