@@ -50,9 +50,17 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
     if not orgs:
         return Case.objects.none().annotate(identity_visible=Value(False, output_field=BooleanField()))
     supervised = actor.org_ids(Role.SUPERVISOR)
+    # A child in a confidential case of this organisation is hidden in its other cases
+    # here too (an older, ordinary case would otherwise show who the child is).
+    hidden_sibling = Exists(
+        Case.objects.filter(
+            beneficiary_id=OuterRef("beneficiary_id"), organisation_id=OuterRef("organisation_id"), is_confidential=True
+        ).exclude(case_manager_id=actor.user_id)
+    )
     identity = CaseWhen(
-        When(is_confidential=False, then=Value(True)),
         When(organisation_id__in=supervised or [0], then=Value(True)),
+        When(hidden_sibling, then=Value(False)),
+        When(is_confidential=False, then=Value(True)),
         When(case_manager_id=actor.user_id, then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),

@@ -127,3 +127,18 @@ def test_an_old_ordinary_case_does_not_reveal_a_child_now_in_a_confidential_case
     assert not beneficiaries_visible_to(colleague).filter(pk=child.pk).exists()
     assert beneficiaries_visible_to(owner).filter(pk=child.pk).exists()
     assert beneficiaries_visible_to(supervisor).filter(pk=child.pk).exists()
+
+
+def test_a_confidential_case_masks_the_same_childs_older_case_in_the_list(org, owner, colleague, supervisor):
+    from cases.selectors import cases_visible_to
+
+    child = BeneficiaryFactory.create(organisation=org, created_by=owner, full_name="Siti Rahasia")
+    old = open_case(organisation=org, by=colleague, beneficiary=child)
+    close(old, colleague, supervisor)
+    secret = open_case(organisation=org, by=owner, beneficiary=child, is_confidential=True)
+    seen = dict(cases_visible_to(colleague).values_list("pk", "identity_visible"))
+    assert seen == {old.pk: False, secret.pk: False}
+    assert dict(cases_visible_to(owner).values_list("pk", "identity_visible")) == {old.pk: True, secret.pk: True}
+    assert all(dict(cases_visible_to(supervisor).values_list("pk", "identity_visible")).values())
+    response = logged_in(colleague).get(reverse("cases:case_list") + "?scope=all", **EN)
+    assert "Siti Rahasia" not in response.content.decode()
