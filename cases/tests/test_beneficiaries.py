@@ -172,6 +172,7 @@ def test_a_birth_date_or_an_age_is_needed(client_for, org, owner):
 def test_a_birth_date_wins_over_a_close_estimate(client_for, org, owner):
     # A report's approximate age is prefilled; the worker then learns the real date.
     age = Beneficiary(birth_date=datetime.date(2015, 5, 17)).age()
+    assert age is not None
     register(client_for(owner), org, birth_date="2015-05-17", approximate_age=age + 1)
     b = Beneficiary.objects.get()
     assert b.birth_date == datetime.date(2015, 5, 17) and not b.birth_date_estimated
