@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from atensi.access import actor_for, record_access_many
+from atensi.spreadsheets import XLSX_CONTENT_TYPE, csv_text, xlsx_bytes
 
 from .. import lists
 from ..list_forms import case_list_filters
@@ -88,44 +86,23 @@ def case_export_csv(request: HttpRequest) -> HttpResponse:
     cases = _export_cases(request)
     if isinstance(cases, HttpResponse):
         return cases
-    out = io.StringIO()
-    out.write("\ufeff")  # the byte order mark makes Excel read the file as UTF-8
-    writer = csv.writer(out)
-    writer.writerow(lists.export_headers())
-    for row in lists.export_rows(user=request.user, cases=cases):
-        writer.writerow(["" if v is None else v for v in row])
+    text = csv_text(lists.export_headers(), lists.export_rows(user=request.user, cases=cases))
     record_access_many(user=request.user, objects=cases, action="export", request=request)
-    return _attachment(HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8"), "csv")
+    return _attachment(HttpResponse(text, content_type="text/csv; charset=utf-8"), "csv")
 
 
 @require_GET
 def case_export_xlsx(request: HttpRequest) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     cases = _export_cases(request)
     if isinstance(cases, HttpResponse):
         return cases
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Cases")[:31])
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for title in lists.export_headers():
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in lists.export_rows(user=request.user, cases=cases):
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    record_access_many(user=request.user, objects=cases, action="export", request=request)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    content = xlsx_bytes(
+        sheet_title=_("Cases"),
+        headers=lists.export_headers(),
+        rows=lists.export_rows(user=request.user, cases=cases),
     )
-    return _attachment(response, "xlsx")
+    record_access_many(user=request.user, objects=cases, action="export", request=request)
+    return _attachment(HttpResponse(content, content_type=XLSX_CONTENT_TYPE), "xlsx")
 
 
 urlpatterns: list[URLPattern] = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from atensi.access import actor_for, get_or_404
 from atensi.errors import ApplicationError
+from atensi.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
 
 from .. import directory, selectors, services
 from ..organisation_forms import OrganisationProfileForm
@@ -147,28 +147,13 @@ def organisation_export_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 @require_GET
 def organisation_export_xlsx(request: HttpRequest) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     _form, filters, _warnings = directory.directory_filters(request.GET)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Organisations")[:31])
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for title in directory.export_headers():
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in directory.export_rows(directory.organisation_directory(filters=filters)):
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    content = xlsx_bytes(
+        sheet_title=_("Organisations"),
+        headers=directory.export_headers(),
+        rows=directory.export_rows(directory.organisation_directory(filters=filters)),
     )
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     filename = directory.export_filename("xlsx", timezone.localdate())
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
