@@ -228,7 +228,7 @@ class BeneficiaryForm(forms.Form):
 
 
 class BeneficiaryCreateForm(OnceFormMixin, BeneficiaryForm):
-    organisation = forms.ModelChoiceField(label=_("Register for"), queryset=Organisation.objects.none())
+    organisation = forms.ModelChoiceField(label=_("Registering organisation"), queryset=Organisation.objects.none())
 
     field_order = ["organisation"]
 
