@@ -151,6 +151,9 @@ def _assigned(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
         parts.append(_("case manager: %(name)s") % {"name": _text(d, "case_manager") or _("nobody")})
     if "supervisor" in d:
         parts.append(_("supervisor: %(name)s") % {"name": _text(d, "supervisor") or _("nobody")})
+    if _text(d, "organisation"):
+        # A transfer accepted: the case moved to another organisation (referrals).
+        return _("Case handed over to %(org)s") % {"org": _text(d, "organisation")}, "; ".join(parts), "info"
     if not parts:
         return _("Assignment changed"), "", "info"
     return _("Assigned — %(who)s") % {"who": "; ".join(parts)}, "", "info"
@@ -269,7 +272,18 @@ def _merge(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
 
 
 def _referral(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
-    org = _text(d, "organisation")
+    # Written by referrals/services.py: action, referral_kind, receiver (name).
+    org = _text(d, "receiver") or _text(d, "organisation")
+    texts = {
+        "sent": _("Referred to %(org)s"),
+        "accepted": _("%(org)s accepted the referral"),
+        "declined": _("%(org)s declined the referral"),
+        "cancelled": _("The referral to %(org)s was cancelled"),
+        "completed": _("%(org)s completed the referral and reported the outcome"),
+    }
+    text = texts.get(_text(d, "action"))
+    if text and org:
+        return text % {"org": org}, _text(d, "note"), "info"
     return (_("Referral: %(org)s") % {"org": org} if org else _("Referral")), _text(d, "note"), "info"
 
 

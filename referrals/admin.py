@@ -1,0 +1,26 @@
+"""Admin for referrals: the response deadlines are edited here; referrals are read-only
+(answers go through the services, which keep each answer to exactly one)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from atensi.admin import PortalAdmin
+from cases.admin import ReadOnlyAdmin
+
+from .models import Referral, ResponseDeadline
+
+
+@admin.register(ResponseDeadline)
+class ResponseDeadlineAdmin(PortalAdmin):
+    list_display = ["urgency", "hours"]
+    superuser_only = True
+
+
+@admin.register(Referral)
+class ReferralAdmin(ReadOnlyAdmin):
+    superuser_only = True
+    list_display = ["case", "kind", "sender", "receiver", "status", "urgency", "sent_at", "respond_by"]
+    list_filter = ["status", "kind", "urgency"]
+    list_select_related = ["case", "sender", "receiver"]
+    date_hierarchy = "sent_at"

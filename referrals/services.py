@@ -1,0 +1,314 @@
+"""Sending and answering referrals.
+
+Every answer (accept, decline, cancel, complete) is one conditional UPDATE on the
+referral's current status: of any number of concurrent attempts exactly one changes the
+row, every other one is told what happened instead, and nothing else is written for it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from atensi.access import actor_for
+from atensi.errors import ApplicationError
+from atensi.models import ServiceComponent
+from cases.documents import sharing_allowed
+from cases.models import OPEN_STAGES, Case, Document, PlanItem, TimelineKind, Urgency
+from cases.selectors import CASE_ROLES
+from cases.services import case_lock, case_require_worker, is_case_manager_candidate, occupancy_recount, timeline_add
+from stakeholders.models import Organisation
+
+from .models import (
+    DeclineReason,
+    Referral,
+    ReferralKind,
+    ReferralStatus,
+    ResponseDeadline,
+    SharedSection,
+)
+
+# Used when the admin-editable table has no row for an urgency (programme defaults).
+DEFAULT_DEADLINE_HOURS = {Urgency.EMERGENCY: 24, Urgency.HIGH: 72, Urgency.NORMAL: 168}
+
+
+def deadline_hours(urgency: str) -> int:
+    row = ResponseDeadline.objects.filter(urgency=urgency).values_list("hours", flat=True).first()
+    return int(row) if row else DEFAULT_DEADLINE_HOURS[Urgency(urgency)]
+
+
+def may_answer(user: Any, referral: Referral) -> bool:
+    """The receiving organisation's case workers answer its referrals."""
+    return actor_for(user).has_role(referral.receiver_id, *CASE_ROLES)
+
+
+def may_act_for_sender(user: Any, referral: Referral) -> bool:
+    return actor_for(user).has_role(referral.sender_id, *CASE_ROLES)
+
+
+@transaction.atomic
+def referral_send(
+    *,
+    case: Case,
+    by: Any,
+    receiver: Organisation,
+    kind: str,
+    reason: str,
+    urgency: str = Urgency.NORMAL,
+    components: Iterable[ServiceComponent] = (),
+    handover_reason: str = "",
+    plan_item: PlanItem | None = None,
+    shared_sections: Iterable[str] = (),
+    shared_documents: Iterable[Document] = (),
+    resent_from: Referral | None = None,
+) -> Referral:
+    """Refer the case to `receiver`, who must answer within the urgency's deadline."""
+    case = case_lock(case)
+    case_require_worker(user=by, case=case)
+    if case.stage not in OPEN_STAGES:
+        raise ApplicationError(_("A closed case cannot be referred. Reopen it first."))
+    if kind not in ReferralKind.values:
+        raise ApplicationError(_("Choose what kind of referral this is."), field="kind")
+    if urgency not in Urgency.values:
+        raise ApplicationError(_("Choose how urgent the referral is."), field="urgency")
+    if receiver.pk == case.organisation_id:
+        raise ApplicationError(_("A case cannot be referred to its own organisation."), field="receiver")
+    if not receiver.is_active:
+        raise ApplicationError(
+            _("%(org)s is not active in the portal; choose another organisation.") % {"org": receiver.name},
+            field="receiver",
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("Say why the child is referred."), field="reason")
+    if kind == ReferralKind.HANDOVER and not handover_reason:
+        raise ApplicationError(_("Choose what the handover is for."), field="handover_reason")
+    components = list(components)
+    if kind == ReferralKind.SERVICE and not components:
+        raise ApplicationError(_("Choose the services you ask for."), field="components")
+    sections = sorted(set(shared_sections))
+    if any(s not in SharedSection.values for s in sections):
+        raise ApplicationError(_("Choose what to share from the list."), field="shared_sections")
+    documents = list(shared_documents)
+    if any(d.case_id != case.pk for d in documents):
+        raise ApplicationError(_("Only documents of this case can be shared."), field="shared_documents")
+    if plan_item is not None and plan_item.case_id != case.pk:
+        raise ApplicationError(_("The plan item belongs to another case."), field="plan_item")
+    # Even before accepting, the receiver learns the child's first name, age and area:
+    # every referral shares personal data, so every referral needs its grounds.
+    basis = sharing_allowed(case=case, organisation=receiver)
+    if basis is None:
+        raise ApplicationError(
+            _(
+                "There is no consent to share this child's data with %(org)s. Record the guardian's consent "
+                "naming them, or ask a supervisor for an emergency override with a reason."
+            )
+            % {"org": receiver.name},
+            field="receiver",
+        )
+    now = timezone.now()
+    referral = Referral(
+        case=case,
+        kind=kind,
+        sender=case.organisation,
+        receiver=receiver,
+        sent_by=by,
+        sent_at=now,
+        urgency=urgency,
+        respond_by=now + datetime.timedelta(hours=deadline_hours(urgency)),
+        reason=reason,
+        handover_reason=handover_reason if kind == ReferralKind.HANDOVER else "",
+        plan_item=plan_item,
+        shared_sections=sections,
+        sharing_basis=basis.kind,
+        resent_from=resent_from,
+    )
+    try:
+        with transaction.atomic():
+            referral.save()
+    except IntegrityError:
+        if (
+            kind == ReferralKind.TRANSFER
+            and Referral.objects.filter(
+                case=case, kind=ReferralKind.TRANSFER, status__in=[ReferralStatus.SENT, ReferralStatus.ACCEPTED]
+            ).exists()
+        ):
+            raise ApplicationError(_("This case already has a transfer under way.")) from None
+        raise ApplicationError(
+            _("This case already has an open referral to %(org)s.") % {"org": receiver.name}
+        ) from None
+    referral.components.set(components)
+    referral.shared_documents.set(documents)
+    timeline_add(
+        case=case,
+        kind=TimelineKind.REFERRAL,
+        actor=by,
+        obj=referral,
+        at=now,
+        action="sent",
+        referral_kind=kind,
+        receiver=receiver.name,
+    )
+    return referral
+
+
+def _status_message(referral: Referral) -> str:
+    current = Referral.objects.filter(pk=referral.pk).values_list("status", flat=True).first()
+    label = ReferralStatus(current).label if current else ""
+    return _("This referral was already answered meanwhile (it is now: %(status)s). Nothing was changed.") % {
+        "status": label
+    }
+
+
+def _transition(referral: Referral, *, from_status: str, **changes: Any) -> Referral:
+    """Move the referral on only if it is still in `from_status`; otherwise say why not."""
+    won = Referral.objects.filter(pk=referral.pk, status=from_status).update(updated_at=timezone.now(), **changes)
+    if not won:
+        raise ApplicationError(_status_message(referral))
+    referral.refresh_from_db()
+    return referral
+
+
+def _require_receiver(user: Any, referral: Referral) -> None:
+    if not may_answer(user, referral):
+        raise ApplicationError(
+            _("Only the staff of %(org)s can answer this referral.") % {"org": referral.receiver.name}
+        )
+
+
+def _timeline(referral: Referral, *, by: Any, action: str, at: datetime.datetime, **data: Any) -> None:
+    timeline_add(
+        case=referral.case,
+        kind=TimelineKind.REFERRAL,
+        actor=by,
+        obj=referral,
+        at=at,
+        action=action,
+        referral_kind=referral.kind,
+        receiver=referral.receiver.name,
+        **data,
+    )
+
+
+@transaction.atomic
+def referral_accept(*, referral: Referral, by: Any, case_manager: Any = None) -> Referral:
+    """Accept; a transfer moves the case to the receiver with the case manager they choose."""
+    _require_receiver(by, referral)
+    if referral.kind == ReferralKind.TRANSFER:
+        if case_manager is None:
+            raise ApplicationError(_("Choose who will manage the case."), field="case_manager")
+        if not is_case_manager_candidate(organisation=referral.receiver, user=case_manager):
+            raise ApplicationError(
+                _("%(name)s is not a social worker or supervisor of %(org)s.")
+                % {"name": case_manager.get_full_name() or case_manager.username, "org": referral.receiver.name},
+                field="case_manager",
+            )
+    now = timezone.now()
+    referral = _transition(
+        referral,
+        from_status=ReferralStatus.SENT,
+        status=ReferralStatus.ACCEPTED,
+        answered_by=by,
+        answered_at=now,
+        new_case_manager=case_manager if referral.kind == ReferralKind.TRANSFER else None,
+    )
+    if referral.kind == ReferralKind.TRANSFER:
+        _move_case(referral, case_manager=case_manager, by=by, at=now)
+    _timeline(referral, by=by, action="accepted", at=now)
+    return referral
+
+
+def _move_case(referral: Referral, *, case_manager: Any, by: Any, at: datetime.datetime) -> None:
+    case = case_lock(referral.case)
+    if Case.objects.filter(
+        organisation=referral.receiver, beneficiary_id=case.beneficiary_id, stage__in=OPEN_STAGES
+    ).exists():
+        raise ApplicationError(
+            _("%(org)s already has an open case for this child; the transfer cannot be accepted.")
+            % {"org": referral.receiver.name}
+        )
+    old_org = case.organisation
+    case.organisation = referral.receiver
+    case.case_manager = case_manager
+    case.supervisor = None
+    case.save(update_fields=["organisation", "case_manager", "supervisor", "updated_at"])
+    occupancy_recount(organisation=old_org)
+    occupancy_recount(organisation=referral.receiver)
+    timeline_add(
+        case=case,
+        kind=TimelineKind.ASSIGNED,
+        actor=by,
+        at=at,
+        case_manager=case_manager.get_full_name() or case_manager.username,
+        supervisor="",
+        organisation=referral.receiver.name,
+    )
+
+
+@transaction.atomic
+def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = "") -> Referral:
+    _require_receiver(by, referral)
+    if reason not in DeclineReason.values:
+        raise ApplicationError(_("Choose the reason for declining."), field="reason")
+    note = (note or "").strip()
+    if reason == DeclineReason.OTHER and not note:
+        raise ApplicationError(_("Explain why the referral is declined."), field="note")
+    now = timezone.now()
+    referral = _transition(
+        referral,
+        from_status=ReferralStatus.SENT,
+        status=ReferralStatus.DECLINED,
+        answered_by=by,
+        answered_at=now,
+        decline_reason=reason,
+        decline_note=note,
+    )
+    _timeline(referral, by=by, action="declined", at=now, reason=reason)
+    return referral
+
+
+@transaction.atomic
+def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
+    """The sender withdraws a referral that was not answered, or stops an accepted one."""
+    if not may_act_for_sender(by, referral):
+        raise ApplicationError(_("Only the staff of %(org)s can cancel this referral.") % {"org": referral.sender.name})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("Say why the referral is cancelled."), field="reason")
+    if referral.kind == ReferralKind.TRANSFER and referral.status == ReferralStatus.ACCEPTED:
+        raise ApplicationError(_("An accepted transfer has moved the case; it cannot be cancelled."))
+    now = timezone.now()
+    referral = _transition(
+        referral,
+        from_status=referral.status if referral.status in (ReferralStatus.SENT, ReferralStatus.ACCEPTED) else "",
+        status=ReferralStatus.CANCELLED,
+        cancelled_by=by,
+        cancelled_at=now,
+        cancel_reason=reason,
+    )
+    _timeline(referral, by=by, action="cancelled", at=now)
+    return referral
+
+
+@transaction.atomic
+def referral_complete(*, referral: Referral, by: Any, outcome: str) -> Referral:
+    _require_receiver(by, referral)
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise ApplicationError(_("Report the outcome: what was done for the child."), field="outcome")
+    now = timezone.now()
+    referral = _transition(
+        referral,
+        from_status=ReferralStatus.ACCEPTED,
+        status=ReferralStatus.COMPLETED,
+        completed_by=by,
+        completed_at=now,
+        outcome=outcome,
+    )
+    _timeline(referral, by=by, action="completed", at=now)
+    return referral
