@@ -8,6 +8,7 @@ from django.contrib import admin
 from atensi.admin import PortalAdmin
 from cases.admin import ReadOnlyAdmin
 
+from . import selectors
 from .models import Referral, ResponseDeadline
 
 
@@ -19,7 +20,7 @@ class ResponseDeadlineAdmin(PortalAdmin):
 
 @admin.register(Referral)
 class ReferralAdmin(ReadOnlyAdmin):
-    superuser_only = True
+    scope = staticmethod(selectors.referrals_visible_to)
     list_display = ["case", "kind", "sender", "receiver", "status", "urgency", "sent_at", "respond_by"]
     list_filter = ["status", "kind", "urgency"]
     list_select_related = ["case", "sender", "receiver"]

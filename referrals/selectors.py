@@ -1,0 +1,73 @@
+"""Reads of referrals, scoped: the one scoping function `referrals_visible_to(user)` is
+used by every page, export, admin queryset and task of this app.
+
+A referral is visible to the case workers of its receiving organisation, and to those of
+the sending organisation who may read the case (a confidential case's referrals stay with
+the people who may open the case).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Case as CaseWhen  # Django's conditional expression, not the case model
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from atensi.access import actor_for, get_or_404
+from cases.models import Urgency
+from cases.selectors import CASE_ROLES, cases_readable_by
+
+from .models import Referral, ReferralStatus
+
+
+def referrals_visible_to(user: Any) -> QuerySet[Referral]:
+    actor = actor_for(user)
+    if actor.is_superuser:
+        return Referral.objects.all()
+    orgs = actor.org_ids(*CASE_ROLES)
+    if not orgs:
+        return Referral.objects.none()
+    sender_side = Q(sender_id__in=orgs) & Exists(cases_readable_by(user).filter(pk=OuterRef("case_id")))
+    return Referral.objects.filter(Q(receiver_id__in=orgs) | sender_side)
+
+
+def referral_get_for_user(*, user: Any, referral_id: Any) -> Referral:
+    return get_or_404(
+        referrals_visible_to(user).select_related("case", "sender", "receiver", "sent_by"), pk=referral_id
+    )
+
+
+def _urgency_rank() -> CaseWhen:
+    return CaseWhen(
+        When(urgency=Urgency.EMERGENCY, then=Value(0)),
+        When(urgency=Urgency.HIGH, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+
+
+def inbox_for(user: Any, *, status: str = ReferralStatus.SENT) -> QuerySet[Referral]:
+    """Incoming referrals of the user's organisations: waiting ones by deadline (overdue
+    first, then the nearest), the others newest first."""
+    actor = actor_for(user)
+    qs = (
+        Referral.objects.filter(receiver_id__in=actor.org_ids(*CASE_ROLES), status=status)
+        .select_related("sender", "receiver", "case__beneficiary")
+        .annotate(urgency_rank=_urgency_rank())
+    )
+    if status == ReferralStatus.SENT:
+        return qs.order_by("respond_by", "urgency_rank", "pk")
+    return qs.order_by("-sent_at", "-pk")
+
+
+def inbox_waiting_count(user: Any) -> int:
+    """How many referrals wait for an answer from the user's organisations (navigation badge)."""
+    actor = actor_for(user)
+    return Referral.objects.filter(receiver_id__in=actor.org_ids(*CASE_ROLES), status=ReferralStatus.SENT).count()
+
+
+def overdue_count(*, organisation_id: int) -> int:
+    return Referral.objects.filter(
+        receiver_id=organisation_id, status=ReferralStatus.SENT, respond_by__lt=timezone.now()
+    ).count()
