@@ -61,7 +61,7 @@ from .models import (
     Sex,
     Stage,
 )
-from .selectors import CASE_ROLES, cases_visible_to
+from .selectors import CASE_ROLES, cases_visible_to, person_name
 
 PAGE_SIZE = 50
 # An export larger than this is refused: narrow the filter instead (a stage, a kab/kota).
@@ -369,10 +369,6 @@ def labels(choices: Any) -> dict[str, str]:
     """{value: label} of a TextChoices in the current language: a dictionary lookup per row
     instead of Django's get_FOO_display(), which rebuilds its choice list on every call."""
     return {value: str(label) for value, label in choices.choices}
-
-
-def person_name(user: Any) -> str:
-    return (user.get_full_name() or user.username) if user is not None else ""
 
 
 def regency_names(codes: Iterable[str]) -> dict[str, str]:

@@ -32,27 +32,13 @@ from .models import (
     TimelineEntry,
     TimelineKind,
 )
-from .selectors import CASE_ROLES
+from .selectors import CASE_ROLES, members_with_roles
 
 
 def case_workers(*, organisation: Organisation, include: Any = None) -> QuerySet[User]:
-    """People who work cases in `organisation` (an active membership with a case role),
-    for choosing a responsible worker or an assignee. `include`: a user listed anyway
-    (the one already chosen on an edited record)."""
-    condition = Q(
-        is_active=True,
-        memberships__organisation=organisation,
-        memberships__is_active=True,
-        memberships__role__in=CASE_ROLES,
-    )
-    if include is not None:
-        condition |= Q(pk=getattr(include, "pk", include))
-    return (
-        User.objects.filter(condition)
-        .distinct()
-        .only("pk", "username", "first_name", "last_name")
-        .order_by("first_name", "last_name", "username")
-    )
+    """People who work cases in `organisation`, for choosing a responsible worker or an
+    assignee (`include`: the one already chosen on an edited record)."""
+    return members_with_roles(organisation_ids=[organisation.pk], roles=CASE_ROLES, include=include)
 
 
 def active_components(*, include_codes: Any = ()) -> QuerySet[ServiceComponent]:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from atensi.errors import ApplicationError
 from atensi.models import ServiceComponent
-from stakeholders.models import Membership, Organisation
+from stakeholders.models import Organisation
 
 from .models import (
     Assessment,
@@ -41,8 +41,8 @@ from .models import (
     TimelineKind,
 )
 from .record_selectors import assessment_last_saved, plan_was_approved
-from .selectors import CASE_ROLES, can_work_on_case, cases_readable_by
-from .services import case_lock, full_clean_or_raise, timeline_add
+from .selectors import CASE_ROLES, can_work_on_case, cases_readable_by, holds_role, person_name
+from .services import case_lock, case_worker_refusal, full_clean_or_raise, timeline_add
 
 # The plan is drawn up in planning and may be adjusted while it is carried out and reviewed.
 PLAN_STAGES: tuple[str, ...] = (Stage.PERENCANAAN, Stage.INTERVENSI, Stage.MONITORING_EVALUASI)
@@ -62,35 +62,16 @@ ASSESSMENT_TEXT_FIELDS: tuple[str, ...] = (
 PLAN_APPROVED_FIELDS: tuple[str, ...] = ("component", "service", "provider")
 
 
-def _person(user: Any) -> str:
-    return user.get_full_name() or user.username
-
-
-def _writer_refusal(*, user: Any, case: Case) -> str | None:
-    if not can_work_on_case(user, case):
-        return _("Only the case manager or a supervisor of %(org)s can change this case.") % {
-            "org": case.organisation.name
-        }
-    return None
-
-
 def _raise(refusal: str | None) -> None:
     if refusal is not None:
         raise ApplicationError(refusal)
 
 
-def is_case_worker(*, organisation: Organisation, user: Any) -> bool:
-    """Does `user` work cases in `organisation` now (active account, active case role)."""
-    return Membership.objects.filter(
-        organisation=organisation, user=user, is_active=True, role__in=CASE_ROLES, user__is_active=True
-    ).exists()
-
-
 def _require_case_worker(*, case: Case, user: Any, field: str) -> None:
-    if not is_case_worker(organisation=case.organisation, user=user):
+    if not holds_role(organisation_id=case.organisation_id, user=user, roles=CASE_ROLES):
         raise ApplicationError(
             _("%(name)s does not work cases at %(org)s. Choose someone from %(org)s.")
-            % {"name": _person(user), "org": case.organisation.name},
+            % {"name": person_name(user), "org": case.organisation.name},
             field=field,
         )
 
@@ -110,7 +91,7 @@ def _require_not_future(day: datetime.date, *, field: str, what: str) -> None:
 
 def assessment_refusal(*, user: Any, case: Case) -> str | None:
     """Why `user` may not add or change an assessment on `case` now, or None."""
-    refusal = _writer_refusal(user=user, case=case)
+    refusal = case_worker_refusal(user=user, case=case)
     if refusal is None and not case.is_open:
         refusal = _("This case is closed. Reopen it to add or change an assessment.")
     return refusal
@@ -331,7 +312,7 @@ def assessment_update(
 
 def plan_refusal(*, user: Any, case: Case) -> str | None:
     """Why `user` may not add or change plan items on `case` now, or None."""
-    refusal = _writer_refusal(user=user, case=case)
+    refusal = case_worker_refusal(user=user, case=case)
     if refusal is None and case.stage not in PLAN_STAGES:
         refusal = _(
             "The plan can be changed only in the planning, intervention or monitoring stage; "
@@ -523,7 +504,7 @@ def plan_item_update(
 def note_refusal(*, user: Any, case: Case) -> str | None:
     """Why `user` may not log a note or visit (or a follow-up) on `case` now, or None.
     Open cases only; aftercare (bimbingan lanjut) is an open stage, so visits go on."""
-    refusal = _writer_refusal(user=user, case=case)
+    refusal = case_worker_refusal(user=user, case=case)
     if refusal is None and not case.is_open:
         refusal = _("This case is closed. Reopen it to log a note, a visit or a follow-up.")
     return refusal
@@ -564,7 +545,7 @@ def _follow_up_save(
         action="created",
         follow_up_kind=kind,
         due_on=due_on.isoformat(),
-        assignee=_person(assignee),
+        assignee=person_name(assignee),
     )
     return follow_up
 

@@ -15,12 +15,14 @@ Anything outside the scope is a 404 (atensi.access.get_or_404).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models import Case as CaseWhen  # Django's conditional expression, not our Case model
 
 from atensi.access import actor_for, get_or_404
+from stakeholders.models import Membership, User
 from stakeholders.roles import Role
 
 from .models import Beneficiary, Case, Report, ReportRecipient
@@ -39,6 +41,35 @@ REPORTING_ROLES: tuple[str, ...] = (
 )
 # Roles that may be made case manager.
 CASE_MANAGER_ROLES: tuple[str, ...] = (Role.SOCIAL_WORKER, Role.SUPERVISOR)
+
+
+def person_name(user: Any) -> str:
+    """How a person is named on pages and in messages (full name, else the username)."""
+    return (user.get_full_name() or user.username) if user is not None else ""
+
+
+def holds_role(*, organisation_id: int, user: Any, roles: Iterable[str]) -> bool:
+    """Does `user` (an active account) hold one of `roles` in the organisation now?"""
+    return Membership.objects.filter(
+        organisation_id=organisation_id, user=user, role__in=list(roles), is_active=True, user__is_active=True
+    ).exists()
+
+
+def members_with_roles(*, organisation_ids: Iterable[int], roles: Iterable[str], include: Any = None) -> QuerySet[User]:
+    """People holding one of `roles` in one of the organisations, by name, for choosing a
+    case manager, a supervisor or a responsible worker. `include`: a user listed anyway
+    (the one already chosen on an edited record)."""
+    memberships = Membership.objects.filter(
+        user_id=OuterRef("pk"), organisation_id__in=list(organisation_ids), role__in=list(roles), is_active=True
+    )
+    condition = Q(Exists(memberships), is_active=True)
+    if include is not None:
+        condition |= Q(pk=getattr(include, "pk", include))
+    return (
+        User.objects.filter(condition)
+        .only("pk", "username", "first_name", "last_name")
+        .order_by("first_name", "last_name", "username")
+    )
 
 
 def cases_visible_to(user: Any) -> QuerySet[Case]:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from atensi.access import actor_for
 from atensi.errors import ApplicationError
 from atensi.models import Cluster
-from stakeholders.models import Membership, Organisation
+from stakeholders.models import Organisation
 from stakeholders.roles import Role
 
 from .models import (
@@ -33,7 +33,14 @@ from .models import (
     TimelineEntry,
     TimelineKind,
 )
-from .selectors import CASE_MANAGER_ROLES, CASE_ROLES, can_supervise_case, can_work_on_case
+from .selectors import (
+    CASE_MANAGER_ROLES,
+    CASE_ROLES,
+    can_supervise_case,
+    can_work_on_case,
+    holds_role,
+    person_name,
+)
 
 
 def timeline_add(
@@ -65,12 +72,17 @@ def case_lock(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
 
 
+def case_worker_refusal(*, user: Any, case: Case) -> str | None:
+    """Why `user` may not change the case, or None (the case manager and the supervisors may)."""
+    if can_work_on_case(user, case):
+        return None
+    return _("Only the case manager or a supervisor of %(org)s can change this case.") % {"org": case.organisation.name}
+
+
 def case_require_worker(*, user: Any, case: Case) -> None:
-    if not can_work_on_case(user, case):
-        raise ApplicationError(
-            _("Only the case manager or a supervisor of %(org)s can change this case.")
-            % {"org": case.organisation.name}
-        )
+    refusal = case_worker_refusal(user=user, case=case)
+    if refusal is not None:
+        raise ApplicationError(refusal)
 
 
 def case_require_supervisor(*, user: Any, case: Case) -> None:
@@ -95,9 +107,7 @@ def full_clean_or_raise(obj: Any, *, exclude: list[str] | None = None) -> None:
 
 
 def is_case_manager_candidate(*, organisation: Organisation, user: Any) -> bool:
-    return Membership.objects.filter(
-        organisation=organisation, user=user, is_active=True, role__in=CASE_MANAGER_ROLES, user__is_active=True
-    ).exists()
+    return holds_role(organisation_id=organisation.pk, user=user, roles=CASE_MANAGER_ROLES)
 
 
 def _next_sequence(*, organisation_id: int, year: int) -> int:
@@ -153,18 +163,14 @@ def case_open(
         if user is not None and not is_case_manager_candidate(organisation=organisation, user=user):
             raise ApplicationError(
                 _("%(name)s is not a social worker or supervisor of %(org)s.")
-                % {"name": user.get_full_name() or user.username, "org": organisation.name},
+                % {"name": person_name(user), "org": organisation.name},
                 field=field,
             )
-    if (
-        supervisor is not None
-        and not Membership.objects.filter(
-            organisation=organisation, user=supervisor, role=Role.SUPERVISOR, is_active=True
-        ).exists()
+    if supervisor is not None and not holds_role(
+        organisation_id=organisation.pk, user=supervisor, roles=(Role.SUPERVISOR,)
     ):
         raise ApplicationError(
-            _("%(name)s is not a supervisor of %(org)s.")
-            % {"name": supervisor.get_full_name() or supervisor.username, "org": organisation.name},
+            _("%(name)s is not a supervisor of %(org)s.") % {"name": person_name(supervisor), "org": organisation.name},
             field="supervisor",
         )
     if report is not None:

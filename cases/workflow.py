@@ -32,7 +32,6 @@ import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -41,7 +40,6 @@ from django.utils.translation import ngettext
 
 from atensi.errors import ApplicationError
 from atensi.models import Cluster
-from stakeholders.models import Membership
 from stakeholders.roles import Role
 
 from .models import (
@@ -63,8 +61,21 @@ from .models import (
     Stage,
     TimelineKind,
 )
-from .selectors import CASE_MANAGER_ROLES, can_supervise_case, can_work_on_case
-from .services import case_lock, full_clean_or_raise, is_case_manager_candidate, occupancy_recount, timeline_add
+from .selectors import (
+    CASE_MANAGER_ROLES,
+    can_supervise_case,
+    holds_role,
+    members_with_roles,
+    person_name,
+)
+from .services import (
+    case_lock,
+    case_require_worker,
+    full_clean_or_raise,
+    is_case_manager_candidate,
+    occupancy_recount,
+    timeline_add,
+)
 
 # Stages in which a plan may be (re)submitted for approval: the first plan while planning,
 # a revised plan during the intervention or its monitoring.
@@ -85,30 +96,12 @@ def stage_label(stage: str) -> str:
         return stage
 
 
-def person_name(user: Any) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.username
-
-
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """The same day `months` calendar months later, or the month's last day if it has no
     such day (31 January + 1 month = 28/29 February)."""
     years, month0 = divmod(day.month - 1 + months, 12)
     year, month = day.year + years, month0 + 1
     return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-# The case row, locked until the transaction ends; later writers wait and then see our result.
-_lock = case_lock
-
-
-def _require_worker(*, user: Any, case: Case) -> None:
-    if not can_work_on_case(user, case):
-        raise ApplicationError(
-            _("Only the case manager or a supervisor of %(org)s can change this case.")
-            % {"org": case.organisation.name}
-        )
 
 
 def _require_open(case: Case) -> None:
@@ -164,8 +157,8 @@ def case_stage_move(
     expected_stage: str | None = None,
 ) -> Case:
     """Move the case one stage forward, or back to an earlier open stage (with a note)."""
-    case = _lock(case)
-    _require_worker(user=by, case=case)
+    case = case_lock(case)
+    case_require_worker(user=by, case=case)
     _require_open(case)
     note = (note or "").strip()
     if to_stage not in STAGE_ORDER:
@@ -299,8 +292,8 @@ def approval_request(
     closure_summary: str = "",
 ) -> Approval:
     """Ask a supervisor to approve the intervention plan or the closure of the case."""
-    case = _lock(case)
-    _require_worker(user=by, case=case)
+    case = case_lock(case)
+    case_require_worker(user=by, case=case)
     _require_open(case)
     note, closure_summary = (note or "").strip(), (closure_summary or "").strip()
     if kind == ApprovalKind.PLAN:
@@ -373,7 +366,7 @@ def _already_decided(approval: Approval) -> ApplicationError:
 @transaction.atomic
 def approval_decide(*, approval: Approval, by: Any, approve: bool, comment: str = "") -> Approval:
     """A supervisor approves or rejects a pending request; approving a closure closes the case."""
-    case = _lock(approval.case)
+    case = case_lock(approval.case)
     comment = (comment or "").strip()
     if not can_supervise_case(by, case):
         raise ApplicationError(
@@ -455,7 +448,7 @@ def _close(*, case: Case, by: Any, approval: Approval, now: datetime.datetime) -
 @transaction.atomic
 def approval_withdraw(*, approval: Approval, by: Any) -> Approval:
     """The requester takes back a request that is still waiting."""
-    case = _lock(approval.case)
+    case = case_lock(approval.case)
     if approval.requested_by_id != getattr(by, "pk", None):
         raise ApplicationError(
             _("Only %(name)s, who asked for it, can withdraw this request.")
@@ -487,8 +480,8 @@ def approval_withdraw(*, approval: Approval, by: Any) -> Approval:
 @transaction.atomic
 def case_reopen(*, case: Case, by: Any, reason: str) -> Case:
     """A closed case starts again at assessment; the closure stays in the timeline and history."""
-    case = _lock(case)
-    _require_worker(user=by, case=case)
+    case = case_lock(case)
+    case_require_worker(user=by, case=case)
     reason = (reason or "").strip()
     if case.is_open:
         raise ApplicationError(_("This case is open; only a closed case can be reopened."))
@@ -538,37 +531,11 @@ def case_reopen(*, case: Case, by: Any, reason: str) -> Case:
 
 def assignable_case_managers(case: Case) -> QuerySet[Any]:
     """People who may be made case manager: social workers and supervisors of the owning organisation."""
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__organisation_id=case.organisation_id,
-            memberships__is_active=True,
-            memberships__role__in=CASE_MANAGER_ROLES,
-        )
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
+    return members_with_roles(organisation_ids=[case.organisation_id], roles=CASE_MANAGER_ROLES)
 
 
 def assignable_supervisors(case: Case) -> QuerySet[Any]:
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__organisation_id=case.organisation_id,
-            memberships__is_active=True,
-            memberships__role=Role.SUPERVISOR,
-        )
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-
-
-def _is_supervisor_of(*, case: Case, user: Any) -> bool:
-    return Membership.objects.filter(
-        organisation_id=case.organisation_id, user=user, role=Role.SUPERVISOR, is_active=True, user__is_active=True
-    ).exists()
+    return members_with_roles(organisation_ids=[case.organisation_id], roles=(Role.SUPERVISOR,))
 
 
 @transaction.atomic
@@ -583,8 +550,8 @@ def case_update(*, case: Case, by: Any, expected_updated_at: datetime.datetime |
         raise ApplicationError(
             _("These details cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
         )
-    case = _lock(case)
-    _require_worker(user=by, case=case)
+    case = case_lock(case)
+    case_require_worker(user=by, case=case)
     _require_open(case)
     if expected_updated_at is None or case.updated_at != expected_updated_at:
         raise ApplicationError(_("Someone else changed this case since you opened the form; reload and try again."))
@@ -627,7 +594,11 @@ def case_update(*, case: Case, by: Any, expected_updated_at: datetime.datetime |
                 field="case_manager",
             )
     chief = changes.get("supervisor")
-    if "supervisor" in changed and chief is not None and not _is_supervisor_of(case=case, user=chief):
+    if (
+        "supervisor" in changed
+        and chief is not None
+        and not holds_role(organisation_id=case.organisation_id, user=chief, roles=(Role.SUPERVISOR,))
+    ):
         raise ApplicationError(
             _("%(name)s is not a supervisor of %(org)s.") % {"name": person_name(chief), "org": case.organisation.name},
             field="supervisor",

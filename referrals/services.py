@@ -20,7 +20,7 @@ from atensi.errors import ApplicationError
 from atensi.models import ServiceComponent
 from cases.documents import sharing_allowed
 from cases.models import OPEN_STAGES, Case, Document, PlanItem, TimelineKind, Urgency
-from cases.selectors import CASE_ROLES
+from cases.selectors import CASE_ROLES, person_name
 from cases.services import case_lock, case_require_worker, is_case_manager_candidate, occupancy_recount, timeline_add
 from stakeholders.models import Organisation
 
@@ -205,7 +205,7 @@ def referral_accept(*, referral: Referral, by: Any, case_manager: Any = None) ->
         if not is_case_manager_candidate(organisation=referral.receiver, user=case_manager):
             raise ApplicationError(
                 _("%(name)s is not a social worker or supervisor of %(org)s.")
-                % {"name": case_manager.get_full_name() or case_manager.username, "org": referral.receiver.name},
+                % {"name": person_name(case_manager), "org": referral.receiver.name},
                 field="case_manager",
             )
     now = timezone.now()
@@ -244,7 +244,7 @@ def _move_case(referral: Referral, *, case_manager: Any, by: Any, at: datetime.d
         kind=TimelineKind.ASSIGNED,
         actor=by,
         at=at,
-        case_manager=case_manager.get_full_name() or case_manager.username,
+        case_manager=person_name(case_manager),
         supervisor="",
         organisation=referral.receiver.name,
     )

@@ -21,7 +21,7 @@ from atensi.access import actor_for, get_or_404, is_id, record_access
 from atensi.errors import ApplicationError
 from atensi.models import Cluster
 from atensi.once import AlreadySubmitted, claim_submission
-from stakeholders.models import Organisation, User
+from stakeholders.models import Organisation
 from stakeholders.roles import Role
 from stakeholders.selectors import region_get, region_label
 
@@ -53,6 +53,7 @@ from ..selectors import (
     beneficiaries_visible_to,
     beneficiary_get_for_user,
     cases_readable_by,
+    members_with_roles,
     reports_visible_to,
 )
 from ..services import case_open
@@ -515,16 +516,7 @@ def beneficiary_merge(request: HttpRequest) -> HttpResponse:
 
 
 def _workers(organisations: list[Organisation], roles: tuple[str, ...]) -> Any:
-    return (
-        User.objects.filter(
-            is_active=True,
-            memberships__organisation__in=[o.pk for o in organisations],
-            memberships__role__in=roles,
-            memberships__is_active=True,
-        )
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
+    return members_with_roles(organisation_ids=[o.pk for o in organisations], roles=roles)
 
 
 def _report_organisation(report: Report, organisations: list[Organisation]) -> Organisation | None:
