@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -128,3 +130,59 @@ class SubmissionToken(models.Model):
 
     def __str__(self) -> str:
         return str(self.token)
+
+
+class NotificationKind(models.TextChoices):
+    REFERRAL_RECEIVED = "referral_received", _("Referral received")
+    REFERRAL_ACCEPTED = "referral_accepted", _("Referral accepted")
+    REFERRAL_DECLINED = "referral_declined", _("Referral declined")
+    REFERRAL_CANCELLED = "referral_cancelled", _("Referral cancelled")
+    REFERRAL_COMPLETED = "referral_completed", _("Referral completed")
+    REFERRAL_MESSAGE = "referral_message", _("Message on a referral")
+
+
+class Notification(models.Model):
+    """Something a user should know about, shown in the portal (and later e-mailed).
+
+    `data` holds codes and names, never translated text: the message is rendered in the
+    reader's language (atensi.notifications). Notifications never carry a child's
+    name; the link leads to a page that checks access again. `key` makes one event
+    notify a person once, however often the code that reports it runs.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    organisation = models.ForeignKey(
+        "stakeholders.Organisation",
+        verbose_name=_("for organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=40, choices=NotificationKind.choices)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    key = models.CharField(_("event key"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # Set by the e-mail delivery (reminders issue) once the message has left.
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "key"], condition=~Q(key=""), name="notification_once_per_event"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient"),
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"

@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include("stakeholders.urls")),
     path("", include("cases.urls")),
+    path("", include("referrals.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -17,8 +17,12 @@ from django.utils import timezone
 from atensi.access import actor_for, get_or_404
 from cases.models import Urgency
 from cases.selectors import CASE_ROLES, cases_readable_by
+from stakeholders.roles import Role
 
-from .models import Referral, ReferralStatus
+from .models import Referral, ReferralKind, ReferralStatus
+
+# A transfer that was accepted (and maybe later completed) has moved the case.
+TRANSFERRED_STATUSES = (ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED)
 
 
 def referrals_visible_to(user: Any) -> QuerySet[Referral]:
@@ -28,7 +32,16 @@ def referrals_visible_to(user: Any) -> QuerySet[Referral]:
     orgs = actor.org_ids(*CASE_ROLES)
     if not orgs:
         return Referral.objects.none()
-    sender_side = Q(sender_id__in=orgs) & Exists(cases_readable_by(user).filter(pk=OuterRef("case_id")))
+    readable_case = Exists(cases_readable_by(user).filter(pk=OuterRef("case_id")))
+    # After an accepted transfer the case belongs to the receiver, but the sender keeps
+    # its referral (and through it read access to the file up to the handover) — a
+    # confidential case only for the sender's supervisors and the worker who sent it.
+    transferred = Q(kind=ReferralKind.TRANSFER, status__in=TRANSFERRED_STATUSES) & (
+        Q(case__is_confidential=False)
+        | Q(sender_id__in=actor.org_ids(Role.SUPERVISOR) or [0])
+        | Q(sent_by_id=actor.user_id)
+    )
+    sender_side = Q(sender_id__in=orgs) & (readable_case | transferred)
     return Referral.objects.filter(Q(receiver_id__in=orgs) | sender_side)
 
 

@@ -19,7 +19,7 @@ from atensi.access import actor_for
 from atensi.errors import ApplicationError
 from atensi.models import ServiceComponent
 from cases.documents import sharing_allowed
-from cases.models import OPEN_STAGES, Case, Document, PlanItem, TimelineKind, Urgency
+from cases.models import OPEN_STAGES, Case, Document, PlanItem, PlanItemStatus, TimelineKind, Urgency
 from cases.selectors import CASE_ROLES, person_name
 from cases.services import case_lock, case_require_worker, is_case_manager_candidate, occupancy_recount, timeline_add
 from stakeholders.models import Organisation
@@ -99,6 +99,12 @@ def referral_send(
         raise ApplicationError(_("Only documents of this case can be shared."), field="shared_documents")
     if plan_item is not None and plan_item.case_id != case.pk:
         raise ApplicationError(_("The plan item belongs to another case."), field="plan_item")
+    if plan_item is not None and plan_item.status in (PlanItemStatus.DONE, PlanItemStatus.CANCELLED):
+        raise ApplicationError(
+            _("This plan item is %(status)s; only a planned or running service can be referred.")
+            % {"status": plan_item.get_status_display().lower()},
+            field="plan_item",
+        )
     # Even before accepting, the receiver learns the child's first name, age and area:
     # every referral shares personal data, so every referral needs its grounds.
     basis = sharing_allowed(case=case, organisation=receiver)
@@ -144,6 +150,7 @@ def referral_send(
         ) from None
     referral.components.set(components)
     referral.shared_documents.set(documents)
+    _sync_plan_item(referral, by=by, at=now)
     timeline_add(
         case=case,
         kind=TimelineKind.REFERRAL,
@@ -179,6 +186,47 @@ def _require_receiver(user: Any, referral: Referral) -> None:
         raise ApplicationError(
             _("Only the staff of %(org)s can answer this referral.") % {"org": referral.receiver.name}
         )
+
+
+# A plan item carried by a referral follows it: waiting while sent, in progress once
+# accepted, done with the receiver's outcome, and back to planned (to be re-sent
+# elsewhere) when declined or cancelled.
+_PLAN_ITEM_STATUS = {
+    ReferralStatus.SENT: PlanItemStatus.PLANNED,
+    ReferralStatus.ACCEPTED: PlanItemStatus.IN_PROGRESS,
+    ReferralStatus.COMPLETED: PlanItemStatus.DONE,
+    ReferralStatus.DECLINED: PlanItemStatus.PLANNED,
+    ReferralStatus.CANCELLED: PlanItemStatus.PLANNED,
+}
+
+
+def _sync_plan_item(referral: Referral, *, by: Any, at: datetime.datetime) -> None:
+    if referral.plan_item_id is None:
+        return
+    item = PlanItem.objects.select_for_update().get(pk=referral.plan_item_id)
+    status = _PLAN_ITEM_STATUS[ReferralStatus(referral.status)]
+    fields = {"status": status}
+    if referral.status == ReferralStatus.SENT:
+        fields["provider"] = referral.receiver
+    if referral.status == ReferralStatus.COMPLETED:
+        fields["outcome"] = referral.outcome
+    changed = [name for name, value in fields.items() if getattr(item, name) != value]
+    if not changed:
+        return
+    for name in changed:
+        setattr(item, name, fields[name])
+    item.save(update_fields=[*changed, "updated_at"])
+    timeline_add(
+        case=referral.case,
+        kind=TimelineKind.PLAN_ITEM,
+        actor=by,
+        obj=item,
+        at=at,
+        action="edited",
+        component=item.component.code,
+        service=item.service,
+        status=item.status,
+    )
 
 
 def _timeline(referral: Referral, *, by: Any, action: str, at: datetime.datetime, **data: Any) -> None:
@@ -219,6 +267,7 @@ def referral_accept(*, referral: Referral, by: Any, case_manager: Any = None) ->
     )
     if referral.kind == ReferralKind.TRANSFER:
         _move_case(referral, case_manager=case_manager, by=by, at=now)
+    _sync_plan_item(referral, by=by, at=now)
     _timeline(referral, by=by, action="accepted", at=now)
     return referral
 
@@ -268,6 +317,7 @@ def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = ""
         decline_reason=reason,
         decline_note=note,
     )
+    _sync_plan_item(referral, by=by, at=now)
     _timeline(referral, by=by, action="declined", at=now, reason=reason)
     return referral
 
@@ -291,6 +341,7 @@ def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
         cancelled_at=now,
         cancel_reason=reason,
     )
+    _sync_plan_item(referral, by=by, at=now)
     _timeline(referral, by=by, action="cancelled", at=now)
     return referral
 
@@ -310,5 +361,6 @@ def referral_complete(*, referral: Referral, by: Any, outcome: str) -> Referral:
         completed_at=now,
         outcome=outcome,
     )
+    _sync_plan_item(referral, by=by, at=now)
     _timeline(referral, by=by, action="completed", at=now)
     return referral
