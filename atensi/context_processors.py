@@ -5,16 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db.models import IntegerField, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cases.intake import may_report, may_triage, report_queue_count
-from cases.selectors import CASE_ROLES
+from cases.intake import may_report, may_triage
+from cases.selectors import CASE_ROLES, report_queue_for
 from stakeholders.roles import Role
 from stakeholders.workforce import may_see_workforce
 
 from .access import actor_for
+from .notifications import notifications_for
+
+User = get_user_model()
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,22 @@ class NavItem:
     count: int | None = None
 
 
+class _Count(Subquery):
+    """COUNT(*) of a queryset as a scalar subquery."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) _count)"
+    output_field = IntegerField()
+
+
+def nav_counts(user: Any, *, intake: bool) -> dict[str, int]:
+    """Every badge of the navigation in one query: it runs on every page."""
+    counts: dict[str, Any] = {"unread": _Count(notifications_for(user).filter(read_at__isnull=True).values("pk"))}
+    if intake:
+        counts["intake"] = _Count(report_queue_for(user).order_by().values("pk"))
+    row = User.objects.filter(pk=user.pk).annotate(**counts).values(*counts).first() or {}
+    return {"unread": 0, "intake": 0, **row}
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     actor = actor_for(user)
@@ -36,8 +57,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = [NavItem(_("Home"), reverse("home"), "home")]
     if actor.is_superuser or actor.org_ids(*CASE_ROLES):
         items.append(NavItem(_("Cases"), reverse("cases:case_list"), "cases"))
-    if may_triage(user):
-        items.append(NavItem(_("Intake"), reverse("cases:report_queue"), "intake", count=report_queue_count(user)))
+    triage = may_triage(user)
+    counts = nav_counts(user, intake=triage)
+    if triage:
+        items.append(NavItem(_("Intake"), reverse("cases:report_queue"), "intake", count=counts["intake"]))
     if may_report(user):
         items.append(NavItem(_("Report a child"), reverse("cases:report_create"), "report"))
     if actor.org_ids(Role.COMMUNITY_REPORTER):
@@ -57,6 +80,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(NavItem(_("Staff"), reverse("stakeholders:staff_list", args=[staff_orgs[0]]), "staff"))
     if actor.is_staff or actor.is_superuser:
         items.append(NavItem(_("Administration"), reverse("admin:index"), "admin"))
+    items.append(NavItem(_("Notifications"), reverse("notifications"), "notifications", count=counts["unread"]))
     return {
         "nav_items": [i for i in items if not i.group],
         "nav_network": [i for i in items if i.group == "network"],

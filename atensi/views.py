@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from stakeholders.selectors import memberships_of_user
 
+from .access import get_or_404
 from .health import check_database, check_redis
+from .notifications import mark_read, notification_text, notifications_for, safe_link
 
 
 @require_GET
@@ -42,3 +47,28 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "400.html", status=400)
+
+
+NOTIFICATIONS_PER_PAGE = 50
+
+
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(notifications_for(request.user), NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    items = [(n, notification_text(n)) for n in page.object_list]
+    return render(request, "atensi/notifications.html", {"page": page, "items": items})
+
+
+@require_GET
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark the notification read and go where it points (the target checks access again)."""
+    notification = get_or_404(notifications_for(request.user), pk=pk)
+    mark_read(user=request.user, notification_ids=[notification.pk])
+    return redirect(safe_link(notification) or "notifications")
+
+
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    mark_read(user=request.user)
+    messages.success(request, _("All notifications are marked as read."))
+    return redirect("notifications")

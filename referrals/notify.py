@@ -1,0 +1,212 @@
+"""Who hears about a referral, and how each notification reads.
+
+The receiving organisation's referral officers hear when one arrives (its supervisors,
+then any case worker, when it has no referral officer); the sender — the worker who sent
+it and the case manager — hears when it is answered. Each event notifies a person once
+(`key`), so a retried call never doubles a notification.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from atensi.models import NotificationKind
+from atensi.notifications import notify, register
+from cases.models import Urgency
+from cases.selectors import CASE_ROLES, holds_role, members_with_roles
+from stakeholders.roles import Role
+
+from .models import DeclineReason, Referral, ReferralKind
+
+User = get_user_model()
+
+# Who is told first, in order: the first group with anyone in it gets the notification.
+_RECEIVER_ROLE_GROUPS: tuple[tuple[str, ...], ...] = ((Role.REFERRAL_OFFICER,), (Role.SUPERVISOR,), CASE_ROLES)
+
+
+def receiving_staff(referral: Referral) -> QuerySet[Any]:
+    for roles in _RECEIVER_ROLE_GROUPS:
+        people = members_with_roles(organisation_ids=[referral.receiver_id], roles=roles)
+        if people.exists():
+            return people
+    return User.objects.none()
+
+
+def sending_staff(referral: Referral) -> list[Any]:
+    """The worker who sent it and the case's manager, while they still work for the
+    sender; otherwise the sender's supervisors."""
+    people = [
+        user
+        for user in (referral.sent_by, referral.case.case_manager)
+        if user is not None and holds_role(organisation_id=referral.sender_id, user=user, roles=CASE_ROLES)
+    ]
+    return people or list(members_with_roles(organisation_ids=[referral.sender_id], roles=[Role.SUPERVISOR]))
+
+
+def _link(referral: Referral) -> str:
+    return reverse("referrals:detail", args=[referral.pk])
+
+
+def _common(referral: Referral) -> dict[str, Any]:
+    return {
+        "referral_kind": referral.kind,
+        "sender": referral.sender.name,
+        "receiver": referral.receiver.name,
+    }
+
+
+def notify_sent(referral: Referral) -> None:
+    notify(
+        recipients=receiving_staff(referral),
+        kind=NotificationKind.REFERRAL_RECEIVED,
+        link=_link(referral),
+        organisation=referral.receiver,
+        key=f"referral:{referral.pk}:sent",
+        urgency=referral.urgency,
+        respond_by=referral.respond_by.isoformat(),
+        **_common(referral),
+    )
+
+
+_ANSWER_KINDS = {
+    "accepted": NotificationKind.REFERRAL_ACCEPTED,
+    "declined": NotificationKind.REFERRAL_DECLINED,
+    "completed": NotificationKind.REFERRAL_COMPLETED,
+}
+
+
+def notify_answered(referral: Referral, *, action: str) -> None:
+    """Tell the sender that the receiver accepted, declined or completed the referral."""
+    notify(
+        recipients=sending_staff(referral),
+        kind=_ANSWER_KINDS[action],
+        link=_link(referral),
+        organisation=referral.sender,
+        key=f"referral:{referral.pk}:{action}",
+        case_number=referral.case.number,
+        decline_reason=referral.decline_reason,
+        **_common(referral),
+    )
+
+
+def notify_cancelled(referral: Referral) -> None:
+    """Tell the receiver that the sender withdrew the referral."""
+    recipients = list(receiving_staff(referral))
+    if referral.answered_by is not None:
+        recipients.append(referral.answered_by)
+    notify(
+        recipients=recipients,
+        kind=NotificationKind.REFERRAL_CANCELLED,
+        link=_link(referral),
+        organisation=referral.receiver,
+        key=f"referral:{referral.pk}:cancelled",
+        **_common(referral),
+    )
+
+
+def notify_message(referral: Referral, *, message: Any) -> None:
+    """Tell the other side that a message was written on the referral."""
+    from_sender = message.organisation_id == referral.sender_id
+    if from_sender:
+        recipients = list(receiving_staff(referral))
+        if referral.answered_by is not None:
+            recipients.append(referral.answered_by)
+        organisation = referral.receiver
+    else:
+        recipients = sending_staff(referral)
+        organisation = referral.sender
+    notify(
+        recipients=[u for u in recipients if u.pk != message.author_id],
+        kind=NotificationKind.REFERRAL_MESSAGE,
+        link=_link(referral),
+        organisation=organisation,
+        key=f"referral-message:{message.pk}",
+        author_organisation=message.organisation.name,
+        case_number=referral.case.number if not from_sender else "",
+        **_common(referral),
+    )
+
+
+# --- How each notification reads ---------------------------------------------------------
+
+
+def _kind_label(data: dict[str, Any]) -> str:
+    code = data.get("referral_kind", "")
+    return str(ReferralKind(code).label) if code in ReferralKind.values else code
+
+
+def _when(iso: str) -> str:
+    moment = datetime.datetime.fromisoformat(iso)
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+@register(NotificationKind.REFERRAL_RECEIVED)
+def _received(data: dict[str, Any]) -> str:
+    urgency = data.get("urgency", "")
+    return _("%(kind)s from %(sender)s, urgency %(urgency)s: answer by %(due)s.") % {
+        "kind": _kind_label(data),
+        "sender": data["sender"],
+        "urgency": str(Urgency(urgency).label).lower() if urgency in Urgency.values else urgency,
+        "due": _when(data["respond_by"]),
+    }
+
+
+@register(NotificationKind.REFERRAL_ACCEPTED)
+def _accepted(data: dict[str, Any]) -> str:
+    return _("%(receiver)s accepted the %(kind)s of case %(case)s.") % {
+        "receiver": data["receiver"],
+        "kind": _kind_label(data).lower(),
+        "case": data["case_number"],
+    }
+
+
+@register(NotificationKind.REFERRAL_DECLINED)
+def _declined(data: dict[str, Any]) -> str:
+    reason = data.get("decline_reason", "")
+    return _(
+        "%(receiver)s declined the %(kind)s of case %(case)s (%(reason)s). You can send it to another organisation."
+    ) % {
+        "receiver": data["receiver"],
+        "kind": _kind_label(data).lower(),
+        "case": data["case_number"],
+        "reason": str(DeclineReason(reason).label).lower() if reason in DeclineReason.values else reason,
+    }
+
+
+@register(NotificationKind.REFERRAL_COMPLETED)
+def _completed(data: dict[str, Any]) -> str:
+    return _("%(receiver)s completed the %(kind)s of case %(case)s and reported the outcome.") % {
+        "receiver": data["receiver"],
+        "kind": _kind_label(data).lower(),
+        "case": data["case_number"],
+    }
+
+
+@register(NotificationKind.REFERRAL_CANCELLED)
+def _cancelled(data: dict[str, Any]) -> str:
+    return _("%(sender)s cancelled the %(kind)s they sent you.") % {
+        "sender": data["sender"],
+        "kind": _kind_label(data).lower(),
+    }
+
+
+@register(NotificationKind.REFERRAL_MESSAGE)
+def _message(data: dict[str, Any]) -> str:
+    if data.get("case_number"):
+        return _("New message from %(org)s on the %(kind)s of case %(case)s.") % {
+            "org": data["author_organisation"],
+            "kind": _kind_label(data).lower(),
+            "case": data["case_number"],
+        }
+    return _("New message from %(org)s on the %(kind)s they sent you.") % {
+        "org": data["author_organisation"],
+        "kind": _kind_label(data).lower(),
+    }
