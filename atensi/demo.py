@@ -296,12 +296,14 @@ def load_demo_data() -> dict[str, int]:
     workers = _load_workforce(orgs, by=admin_user)
     agreements = _load_agreements(orgs, by=admin_user)
     cases = _load_cases(orgs)
+    referrals = _load_referrals(orgs)
     return {
         "organisations": created_orgs,
         "users": created_users,
         "workforce": workers,
         "agreements": agreements,
         "cases": cases,
+        "referrals": referrals,
     }
 
 
@@ -649,5 +651,63 @@ def _load_cases(orgs: dict[str, Organisation]) -> int:
                 assignee=worker,
                 description="Telaah kasus bersama supervisor.",
             )
+        created += 1
+    return created
+
+
+# Referrals waiting in the demo inboxes: (child, receiver, components, guardian, relation, reason).
+DEMO_REFERRALS: list[tuple[str, str, tuple[str, ...], str, str, str]] = [
+    (
+        "Putri Maharani",
+        "DINSOS-JAMBI",
+        ("dukungan_keluarga",),
+        "Rusmini",
+        "grandparent",
+        "Mohon bantuan penelusuran keluarga besar Putri di Kota Jambi untuk rencana reunifikasi.",
+    ),
+    (
+        "Fajar Ramadhan",
+        "PKH-JAMBI",
+        ("dukungan_keluarga", "aksesibilitas"),
+        "Wati",
+        "mother",
+        "Keluarga penerima PKH; mohon pendampingan keluarga dan bantuan alat bantu gerak untuk Fajar.",
+    ),
+]
+
+
+def _load_referrals(orgs: dict[str, Organisation]) -> int:
+    """A waiting referral in the inboxes of Dinas Sosial and PKH, each sent after the
+    guardian's consent to share with the receiver; nothing twice."""
+    from atensi.models import ServiceComponent
+    from cases.documents import consent_create
+    from cases.models import Case
+    from referrals.models import Referral
+    from referrals.services import referral_send
+
+    created = 0
+    today = timezone.localdate()
+    for child, receiver_code, components, guardian, relation, reason in DEMO_REFERRALS:
+        case = Case.objects.select_related("case_manager").filter(beneficiary__full_name=child).first()
+        receiver = orgs[receiver_code]
+        if case is None or Referral.objects.filter(case=case, receiver=receiver).exists():
+            continue
+        consent_create(
+            case=case,
+            by=case.case_manager,
+            given_on=today,
+            given_by_name=guardian,
+            relation=relation,
+            share_with=[receiver],
+        )
+        referral_send(
+            case=case,
+            by=case.case_manager,
+            receiver=receiver,
+            kind="service",
+            reason=reason,
+            components=list(ServiceComponent.objects.filter(code__in=components)),
+            shared_sections=["identity", "family"],
+        )
         created += 1
     return created

@@ -32,6 +32,7 @@ from .models import (
     ResponseDeadline,
     SharedSection,
 )
+from .notify import notify_answered, notify_cancelled, notify_sent
 
 # Used when the admin-editable table has no row for an urgency (programme defaults).
 DEFAULT_DEADLINE_HOURS = {Urgency.EMERGENCY: 24, Urgency.HIGH: 72, Urgency.NORMAL: 168}
@@ -151,6 +152,7 @@ def referral_send(
     referral.components.set(components)
     referral.shared_documents.set(documents)
     _sync_plan_item(referral, by=by, at=now)
+    notify_sent(referral)
     timeline_add(
         case=case,
         kind=TimelineKind.REFERRAL,
@@ -205,7 +207,7 @@ def _sync_plan_item(referral: Referral, *, by: Any, at: datetime.datetime) -> No
         return
     item = PlanItem.objects.select_for_update().get(pk=referral.plan_item_id)
     status = _PLAN_ITEM_STATUS[ReferralStatus(referral.status)]
-    fields = {"status": status}
+    fields: dict[str, Any] = {"status": status}
     if referral.status == ReferralStatus.SENT:
         fields["provider"] = referral.receiver
     if referral.status == ReferralStatus.COMPLETED:
@@ -268,6 +270,7 @@ def referral_accept(*, referral: Referral, by: Any, case_manager: Any = None) ->
     if referral.kind == ReferralKind.TRANSFER:
         _move_case(referral, case_manager=case_manager, by=by, at=now)
     _sync_plan_item(referral, by=by, at=now)
+    notify_answered(referral, action="accepted")
     _timeline(referral, by=by, action="accepted", at=now)
     return referral
 
@@ -318,6 +321,7 @@ def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = ""
         decline_note=note,
     )
     _sync_plan_item(referral, by=by, at=now)
+    notify_answered(referral, action="declined")
     _timeline(referral, by=by, action="declined", at=now, reason=reason)
     return referral
 
@@ -342,6 +346,7 @@ def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
         cancel_reason=reason,
     )
     _sync_plan_item(referral, by=by, at=now)
+    notify_cancelled(referral)
     _timeline(referral, by=by, action="cancelled", at=now)
     return referral
 
@@ -362,5 +367,6 @@ def referral_complete(*, referral: Referral, by: Any, outcome: str) -> Referral:
         outcome=outcome,
     )
     _sync_plan_item(referral, by=by, at=now)
+    notify_answered(referral, action="completed")
     _timeline(referral, by=by, action="completed", at=now)
     return referral

@@ -97,3 +97,17 @@ def test_demo_occupancy_is_the_open_residential_cases():
     assert Organisation.objects.get(code="BA-ALYATAMA").occupancy == 1
     assert Organisation.objects.get(code="LKSA-KASIHBUNDA").occupancy == 1
     assert Organisation.objects.get(code="LKSA-HARAPANMULIA").occupancy == 0
+
+
+def test_demo_inboxes_hold_a_waiting_referral_each():
+    from referrals.models import Referral, ReferralStatus
+    from referrals.selectors import inbox_waiting_count
+
+    call_command("load_demo")
+    call_command("load_demo")
+    waiting = Referral.objects.filter(status=ReferralStatus.SENT)
+    assert set(waiting.values_list("receiver__code", flat=True)) == {"DINSOS-JAMBI", "PKH-JAMBI"}
+    assert waiting.count() == 2
+    assert inbox_waiting_count(User.objects.get(username="dinsos.jambi")) == 1
+    assert inbox_waiting_count(User.objects.get(username="pkh.jambi")) == 1
+    assert inbox_waiting_count(User.objects.get(username="peksos.rumbai")) == 0
