@@ -151,7 +151,7 @@ def _when(iso: str) -> str:
 @register(NotificationKind.REFERRAL_RECEIVED)
 def _received(data: dict[str, Any]) -> str:
     urgency = data.get("urgency", "")
-    return _("%(kind)s from %(sender)s, urgency %(urgency)s: answer by %(due)s.") % {
+    return _("%(kind)s from %(sender)s, urgency %(urgency)s — answer by %(due)s") % {
         "kind": _kind_label(data),
         "sender": data["sender"],
         "urgency": str(Urgency(urgency).label).lower() if urgency in Urgency.values else urgency,
