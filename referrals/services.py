@@ -25,6 +25,7 @@ from cases.services import case_lock, case_require_worker, is_case_manager_candi
 from stakeholders.models import Organisation
 
 from .models import (
+    ACTIVE_STATUSES,
     DeclineReason,
     Referral,
     ReferralKind,
@@ -106,6 +107,15 @@ def referral_send(
             % {"status": plan_item.get_status_display().lower()},
             field="plan_item",
         )
+    if plan_item is not None:
+        # The case row is locked, so two workers sending the same item are serialised here.
+        live = plan_item.referrals.filter(status__in=ACTIVE_STATUSES).select_related("receiver").first()
+        if live is not None:
+            raise ApplicationError(
+                _("“%(service)s” is already carried by the referral to %(org)s (%(status)s).")
+                % {"service": plan_item.service, "org": live.receiver.name, "status": live.get_status_display()},
+                field="plan_item",
+            )
     # Even before accepting, the receiver learns the child's first name, age and area:
     # every referral shares personal data, so every referral needs its grounds.
     basis = sharing_allowed(case=case, organisation=receiver)

@@ -194,3 +194,32 @@ def test_deadlines_are_edited_in_admin(case, owner, other_org, superuser, client
     assert response.status_code == 302
     referral = send(case, owner, other_org, urgency="normal")
     assert (referral.respond_by - referral.sent_at).total_seconds() == 48 * 3600
+
+
+def test_a_plan_item_follows_its_referral(case, owner, other_org, receiver_officer):
+    from cases.models import PlanItem, PlanItemStatus
+
+    item = PlanItem.objects.create(
+        case=case,
+        component=ServiceComponent.objects.get(code="terapi"),
+        service="Konseling trauma",
+        start_date=timezone.localdate(),
+        target_date=timezone.localdate(),
+        created_by=owner,
+    )
+    declined = send(case, owner, other_org, plan_item=item)
+    item.refresh_from_db()
+    assert item.provider == other_org and item.status == PlanItemStatus.PLANNED
+    referral_decline(referral=declined, by=receiver_officer, reason="no_capacity")
+    item.refresh_from_db()
+    assert item.status == PlanItemStatus.PLANNED
+    referral = send(case, owner, other_org, plan_item=item, resent_from=declined)
+    with pytest.raises(ApplicationError, match="already carried"):
+        send(case, owner, other_org, plan_item=item)
+    referral_accept(referral=referral, by=receiver_officer)
+    item.refresh_from_db()
+    assert item.status == PlanItemStatus.IN_PROGRESS
+    referral_complete(referral=referral, by=receiver_officer, outcome="Enam sesi konseling selesai.")
+    item.refresh_from_db()
+    assert item.status == PlanItemStatus.DONE and item.outcome == "Enam sesi konseling selesai."
+    assert TimelineEntry.objects.filter(case=case, kind="plan_item", data__status="done").exists()

@@ -1,5 +1,184 @@
+"""Sending referrals from a case: the case's "Referrals" tab, the send form (with the
+receiver suggestions), and the suggestions' htmx refresh.
+
+Everyone who may read the case (case_get_for_user, else 404) sees the tab; only its case
+manager and the organisation's supervisors get the form (referral_send decides), others
+are told why and sent back to the tab.
+"""
+
 from __future__ import annotations
 
-from django.urls import URLPattern
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from atensi.access import record_access
+from atensi.errors import ApplicationError
+from atensi.once import TOKEN_FIELD, AlreadySubmitted, claim_submission
+from cases.documents import sharing_allowed, sharing_bases
+from cases.models import Case
+from cases.selectors import case_get_for_user
+from cases.services import case_worker_refusal
+from stakeholders.models import Organisation
+
+from ..case_selectors import plan_items_awaiting_referral, referrals_of_case
+from ..forms import RESENDABLE, ReferralSendForm, send_initial
+from ..services import referral_send
+from ..suggestions import receiver_suggestions
+
+# Errors on these (hidden) fields are shown with the form's own errors, above it.
+HIDDEN_FIELDS = ("plan_item", "resend", TOKEN_FIELD)
+
+
+def _case(request: HttpRequest, pk: int) -> Case:
+    case = case_get_for_user(user=request.user, case_id=pk)
+    if request.method == "GET":
+        record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
+    return case
+
+
+def send_refusal(*, user: Any, case: Case) -> str | None:
+    """Why `user` may not refer `case` now, or None."""
+    refusal = case_worker_refusal(user=user, case=case)
+    if refusal is None and not case.is_open:
+        refusal = _("This case is closed. A closed case cannot be referred; reopen it first.")
+    return refusal
+
+
+@require_GET
+def case_referrals(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    refusal = send_refusal(user=request.user, case=case)
+    now = timezone.now()
+    referrals = list(referrals_of_case(user=request.user, case=case))
+    for referral in referrals:
+        referral.overdue = referral.is_overdue(now)  # type: ignore[attr-defined]
+        referral.resendable = (  # type: ignore[attr-defined]
+            refusal is None and referral.sender_id == case.organisation_id and referral.status in RESENDABLE
+        )
+    return render(
+        request,
+        "referrals/case_referrals.html",
+        {
+            "case": case,
+            "tab": "referrals",
+            "referrals": referrals,
+            "can_refer": refusal is None,
+            "refusal": refusal,
+            "awaiting": list(plan_items_awaiting_referral(case=case)),
+        },
+    )
+
+
+def _form_error(form: ReferralSendForm, exc: ApplicationError) -> None:
+    field = exc.field if exc.field in form.fields and exc.field not in HIDDEN_FIELDS else None
+    form.add_error(field, str(exc))
+
+
+def _missing_consent(case: Case, receiver: Organisation | None) -> Organisation | None:
+    """The receiver, if the child's data may not be shared with it yet (so the page links
+    to the consent tab), else None."""
+    if receiver is None or not receiver.is_active or receiver.pk == case.organisation_id:
+        return None
+    return receiver if sharing_allowed(case=case, organisation=receiver) is None else None
+
+
+def _preset_without_consent(case: Case, form: ReferralSendForm) -> Organisation | None:
+    """A receiver preset by the link (a plan item's provider, a chosen suggestion) with
+    whom the child's data may not be shared yet: the page says so before the worker writes."""
+    chosen = form.initial.get("receiver")
+    if chosen is None:
+        return None
+    receiver = (
+        Organisation.objects.filter(pk=chosen, is_active=True)
+        .exclude(pk=case.organisation_id)
+        .only("pk", "name")
+        .first()
+    )
+    if receiver is None or sharing_bases(case=case, organisation_ids=[receiver.pk]):
+        return None
+    return receiver
+
+
+@require_http_methods(["GET", "POST"])
+def send(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    refusal = send_refusal(user=request.user, case=case)
+    if refusal is not None:
+        messages.error(request, refusal)
+        return redirect("referrals:case_referrals", pk=case.pk)
+    needs_consent = None
+    if request.method == "POST":
+        form = ReferralSendForm(request.POST, case=case, user=request.user)
+        if form.is_valid():
+            receiver = form.cleaned_data["receiver"]
+            try:
+                with transaction.atomic():
+                    claim_submission(user=request.user, token=form.cleaned_data.get(TOKEN_FIELD))
+                    referral = referral_send(case=case, by=request.user, **form.service_kwargs())
+            except AlreadySubmitted as exc:
+                messages.info(request, str(exc))
+                return redirect("referrals:case_referrals", pk=case.pk)
+            except ApplicationError as exc:
+                if exc.field == "receiver":
+                    needs_consent = _missing_consent(case, receiver)
+                _form_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("The referral was sent to %(org)s. They are asked to answer by %(when)s.")
+                    % {
+                        "org": referral.receiver.name,
+                        "when": date_format(timezone.localtime(referral.respond_by), "DATETIME_FORMAT"),
+                    },
+                )
+                return redirect("referrals:detail", pk=referral.pk)
+    else:
+        initial, notes = send_initial(case=case, user=request.user, query=request.GET)
+        for note in notes:
+            messages.warning(request, note)
+        form = ReferralSendForm(initial=initial, case=case, user=request.user)
+    return render(
+        request,
+        "referrals/send_form.html",
+        {
+            "case": case,
+            "tab": "referrals",
+            "form": form,
+            "suggestions": receiver_suggestions(case=case, **form.suggestion_params()),
+            "chosen_receiver": str(form["receiver"].value() or ""),
+            "needs_consent": needs_consent if form.is_bound else _preset_without_consent(case, form),
+        },
+    )
+
+
+@require_GET
+def send_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
+    """The suggestions panel of the send form, for the services and kind chosen so far (htmx)."""
+    case = case_get_for_user(user=request.user, case_id=pk)
+    form = ReferralSendForm(request.GET, case=case, user=request.user)
+    return render(
+        request,
+        "referrals/send_suggestions.html",
+        {
+            "case": case,
+            "form": form,
+            "suggestions": receiver_suggestions(case=case, **form.suggestion_params()),
+            "chosen_receiver": str(form["receiver"].value() or ""),
+        },
+    )
+
+
+urlpatterns: list[URLPattern] = [
+    path("cases/<int:pk>/referrals/", case_referrals, name="case_referrals"),
+    path("cases/<int:pk>/refer/", send, name="send"),
+    path("cases/<int:pk>/refer/suggestions/", send_suggestions, name="send_suggestions"),
+]
