@@ -110,6 +110,8 @@ def plan_items_of_case(*, case: Case) -> QuerySet[PlanItem]:
     return (
         PlanItem.objects.filter(case=case)
         .select_related("component", "provider", "responsible")
+        # A service of another provider is carried by a referral (newest first).
+        .prefetch_related("referrals__receiver")
         .order_by("component__position", "component__code", "start_date", "pk")
     )
 

@@ -22,6 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from atensi.access import get_or_404, is_id, record_access
 from atensi.errors import ApplicationError
 from atensi.once import claim_submission
+from referrals.models import ACTIVE_STATUSES
+from referrals.selectors import referrals_visible_to
 from stakeholders.selectors import region_label, regions_with_path
 
 from .. import workflow
@@ -106,6 +108,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "approvals": approvals,
         "follow_ups": follow_ups,
         "today": timezone.localdate(),
+        "now": timezone.now(),
+        "live_referrals": list(
+            referrals_visible_to(request.user)
+            .filter(case=case, status__in=ACTIVE_STATUSES)
+            .select_related("receiver")
+            .order_by("respond_by")
+        ),
         "timeline": timeline,
         "timeline_is_older_page": before is not None,
         "plan_form": ApprovalRequestForm(initial={"kind": ApprovalKind.PLAN}, auto_id="plan_%s"),

@@ -82,7 +82,7 @@ def test_worker_assesses_plans_and_logs_a_home_visit(page, org, other_org):
     expect(page.locator(".alert")).to_contain_text(["a referral to them will be needed"])
     expect(page.get_by_test_id("plan-item")).to_have_count(2)
     expect(page.get_by_test_id("plan-group")).to_have_count(2)
-    expect(page.get_by_test_id("plan-item-referral")).to_have_count(1)
+    expect(page.get_by_test_id("plan-item-send-referral")).to_have_count(1)
 
     # A home visit, with a follow-up for the next step; its fields show when ticked.
     page.get_by_role("link", name="Notes and follow-ups").click()
