@@ -25,3 +25,6 @@ class ReferralAdmin(ReadOnlyAdmin):
     list_filter = ["status", "kind", "urgency"]
     list_select_related = ["case", "sender", "receiver"]
     date_hierarchy = "sent_at"
+    # The list shows case numbers, which a receiver may not see before accepting; the
+    # organisations work in the portal's pages, the admin is for the superuser.
+    superuser_only = True

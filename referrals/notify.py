@@ -51,6 +51,15 @@ def sending_staff(referral: Referral) -> list[Any]:
     return people or list(members_with_roles(organisation_ids=[referral.sender_id], roles=[Role.SUPERVISOR]))
 
 
+def _receiver_side(referral: Referral) -> list[Any]:
+    """The receiver's answering staff and whoever accepted it, while still there."""
+    people = list(receiving_staff(referral))
+    answered = referral.answered_by
+    if answered is not None and holds_role(organisation_id=referral.receiver_id, user=answered, roles=CASE_ROLES):
+        people.append(answered)
+    return people
+
+
 def _link(referral: Referral) -> str:
     return reverse("referrals:detail", args=[referral.pk])
 
@@ -99,11 +108,8 @@ def notify_answered(referral: Referral, *, action: str) -> None:
 
 def notify_cancelled(referral: Referral) -> None:
     """Tell the receiver that the sender withdrew the referral."""
-    recipients = list(receiving_staff(referral))
-    if referral.answered_by is not None:
-        recipients.append(referral.answered_by)
     notify(
-        recipients=recipients,
+        recipients=_receiver_side(referral),
         kind=NotificationKind.REFERRAL_CANCELLED,
         link=_link(referral),
         organisation=referral.receiver,
@@ -116,9 +122,7 @@ def notify_message(referral: Referral, *, message: Any) -> None:
     """Tell the other side that a message was written on the referral."""
     from_sender = message.organisation_id == referral.sender_id
     if from_sender:
-        recipients = list(receiving_staff(referral))
-        if referral.answered_by is not None:
-            recipients.append(referral.answered_by)
+        recipients = _receiver_side(referral)
         organisation = referral.receiver
     else:
         recipients = sending_staff(referral)

@@ -33,16 +33,16 @@ def referrals_visible_to(user: Any) -> QuerySet[Referral]:
     if not orgs:
         return Referral.objects.none()
     readable_case = Exists(cases_readable_by(user).filter(pk=OuterRef("case_id")))
-    # After an accepted transfer the case belongs to the receiver, but the sender keeps
-    # its referral (and through it read access to the file up to the handover) — a
-    # confidential case only for the sender's supervisors and the worker who sent it.
-    transferred = Q(kind=ReferralKind.TRANSFER, status__in=TRANSFERRED_STATUSES) & (
-        Q(case__is_confidential=False)
-        | Q(sender_id__in=actor.org_ids(Role.SUPERVISOR) or [0])
-        | Q(sent_by_id=actor.user_id)
-    )
-    sender_side = Q(sender_id__in=orgs) & (readable_case | transferred)
-    return Referral.objects.filter(Q(receiver_id__in=orgs) | sender_side)
+    transferred = Q(kind=ReferralKind.TRANSFER, status__in=TRANSFERRED_STATUSES)
+    # After an accepted transfer the case is the receiver's: there its referral follows
+    # the case's own rule (a confidential case only for its manager and supervisors).
+    receiver_side = Q(receiver_id__in=orgs) & (~transferred | readable_case)
+    # The sender keeps its referral, and through it the file as it was at the handover,
+    # for its supervisors and the worker who sent it — not for every colleague, whatever
+    # the new owner later decides about the case's confidentiality.
+    handed_over = transferred & (Q(sender_id__in=actor.org_ids(Role.SUPERVISOR) or [0]) | Q(sent_by_id=actor.user_id))
+    sender_side = Q(sender_id__in=orgs) & ((~transferred & readable_case) | handed_over)
+    return Referral.objects.filter(receiver_side | sender_side)
 
 
 def referral_get_for_user(*, user: Any, referral_id: Any) -> Referral:

@@ -22,7 +22,8 @@ from cases.documents import sharing_allowed
 from cases.models import OPEN_STAGES, Case, Document, PlanItem, PlanItemStatus, TimelineKind, Urgency
 from cases.selectors import CASE_ROLES, person_name
 from cases.services import case_lock, case_require_worker, is_case_manager_candidate, occupancy_recount, timeline_add
-from stakeholders.models import Organisation
+from stakeholders.models import Membership, Organisation
+from stakeholders.roles import Role
 
 from .models import (
     ACTIVE_STATUSES,
@@ -44,13 +45,45 @@ def deadline_hours(urgency: str) -> int:
     return int(row) if row else DEFAULT_DEADLINE_HOURS[Urgency(urgency)]
 
 
+# Who answers for the receiver: its referral officers and supervisors. A small LKSA with
+# neither (one pengasuh) is not left unable to answer: then its social workers may.
+ANSWERING_ROLES: tuple[str, ...] = (Role.REFERRAL_OFFICER, Role.SUPERVISOR)
+
+
+def _has_staff_in(organisation_id: int, roles: Iterable[str]) -> bool:
+    return Membership.objects.filter(
+        organisation_id=organisation_id, role__in=list(roles), is_active=True, user__is_active=True
+    ).exists()
+
+
 def may_answer(user: Any, referral: Referral) -> bool:
-    """The receiving organisation's case workers answer its referrals."""
-    return actor_for(user).has_role(referral.receiver_id, *CASE_ROLES)
+    """May the user accept, decline or complete the referral for the receiver?"""
+    actor = actor_for(user)
+    if actor.has_role(referral.receiver_id, *ANSWERING_ROLES):
+        return True
+    return actor.has_role(referral.receiver_id, *CASE_ROLES) and not _has_staff_in(
+        referral.receiver_id, ANSWERING_ROLES
+    )
+
+
+def may_accept_transfer(user: Any, referral: Referral) -> bool:
+    """A transfer's case manager is chosen by the receiver's supervisor (by whoever may
+    answer, where the organisation has no supervisor)."""
+    actor = actor_for(user)
+    if actor.has_role(referral.receiver_id, Role.SUPERVISOR):
+        return True
+    return may_answer(user, referral) and not _has_staff_in(referral.receiver_id, [Role.SUPERVISOR])
 
 
 def may_act_for_sender(user: Any, referral: Referral) -> bool:
-    return actor_for(user).has_role(referral.sender_id, *CASE_ROLES)
+    """Cancel for the sender: who sent it, or who may work on the case (its manager or a
+    supervisor of the organisation that sent it)."""
+    actor = actor_for(user)
+    if not actor.has_role(referral.sender_id, *CASE_ROLES):
+        return False
+    if referral.sent_by_id == actor.user_id or actor.has_role(referral.sender_id, Role.SUPERVISOR):
+        return True
+    return referral.case.organisation_id == referral.sender_id and referral.case.case_manager_id == actor.user_id
 
 
 @transaction.atomic
@@ -185,7 +218,11 @@ def _status_message(referral: Referral) -> str:
 
 
 def _transition(referral: Referral, *, from_status: str, **changes: Any) -> Referral:
-    """Move the referral on only if it is still in `from_status`; otherwise say why not."""
+    """Move the referral on only if it is still in `from_status`; otherwise say why not.
+
+    The case row is locked first, by every answer alike: accepting (which may move the
+    case) and the timeline lines all need it, and one lock order means no deadlock."""
+    case_lock(referral.case)
     won = Referral.objects.filter(pk=referral.pk, status=from_status).update(updated_at=timezone.now(), **changes)
     if not won:
         raise ApplicationError(_status_message(referral))
@@ -196,7 +233,8 @@ def _transition(referral: Referral, *, from_status: str, **changes: Any) -> Refe
 def _require_receiver(user: Any, referral: Referral) -> None:
     if not may_answer(user, referral):
         raise ApplicationError(
-            _("Only the staff of %(org)s can answer this referral.") % {"org": referral.receiver.name}
+            _("Only the referral officers and supervisors of %(org)s can answer this referral.")
+            % {"org": referral.receiver.name}
         )
 
 
@@ -259,7 +297,25 @@ def _timeline(referral: Referral, *, by: Any, action: str, at: datetime.datetime
 def referral_accept(*, referral: Referral, by: Any, case_manager: Any = None) -> Referral:
     """Accept; a transfer moves the case to the receiver with the case manager they choose."""
     _require_receiver(by, referral)
+    # The case row lock orders this acceptance against a consent withdrawal, a closure or
+    # another transfer of the same case.
+    case = case_lock(referral.case)
+    if case.stage not in OPEN_STAGES:
+        raise ApplicationError(_("The case was closed meanwhile; this referral can no longer be accepted."))
+    if sharing_allowed(case=case, organisation=referral.receiver) is None:
+        raise ApplicationError(
+            _(
+                "The consent to share this child's data with %(org)s was withdrawn; the referral cannot be "
+                "accepted until %(sender)s records consent again."
+            )
+            % {"org": referral.receiver.name, "sender": referral.sender.name}
+        )
     if referral.kind == ReferralKind.TRANSFER:
+        if not may_accept_transfer(by, referral):
+            raise ApplicationError(
+                _("A supervisor of %(org)s accepts a transfer and chooses its case manager.")
+                % {"org": referral.receiver.name}
+            )
         if case_manager is None:
             raise ApplicationError(_("Choose who will manage the case."), field="case_manager")
         if not is_case_manager_candidate(organisation=referral.receiver, user=case_manager):
@@ -298,7 +354,16 @@ def _move_case(referral: Referral, *, case_manager: Any, by: Any, at: datetime.d
     case.organisation = referral.receiver
     case.case_manager = case_manager
     case.supervisor = None
-    case.save(update_fields=["organisation", "case_manager", "supervisor", "updated_at"])
+    try:
+        with transaction.atomic():
+            case.save(update_fields=["organisation", "case_manager", "supervisor", "updated_at"])
+    except IntegrityError:
+        # Another case of the same child was moved into the receiver at the same moment.
+        raise ApplicationError(
+            _("%(org)s already has an open case for this child; the transfer cannot be accepted.")
+            % {"org": referral.receiver.name}
+        ) from None
+    _end_other_referrals(referral, by=by, at=at)
     occupancy_recount(organisation=old_org)
     occupancy_recount(organisation=referral.receiver)
     timeline_add(
@@ -310,6 +375,31 @@ def _move_case(referral: Referral, *, case_manager: Any, by: Any, at: datetime.d
         supervisor="",
         organisation=referral.receiver.name,
     )
+
+
+def _end_other_referrals(transfer: Referral, *, by: Any, at: datetime.datetime) -> None:
+    """A transferred case leaves its old organisation's referrals behind: they were the
+    old owner's to answer for, and their receivers must not go on reading the new
+    owner's file. The new owner refers again where the child still needs it."""
+    others = (
+        Referral.objects.select_for_update()
+        .filter(case_id=transfer.case_id, status__in=ACTIVE_STATUSES)
+        .exclude(pk=transfer.pk)
+        .select_related("case", "sender", "receiver")
+    )
+    reason = _("The case was transferred to %(org)s.") % {"org": transfer.receiver.name}
+    for other in others:
+        other = _transition(
+            other,
+            from_status=other.status,
+            status=ReferralStatus.CANCELLED,
+            cancelled_by=by,
+            cancelled_at=at,
+            cancel_reason=reason,
+        )
+        _sync_plan_item(other, by=by, at=at)
+        notify_cancelled(other)
+        _timeline(other, by=by, action="cancelled", at=at)
 
 
 @transaction.atomic
@@ -340,7 +430,10 @@ def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = ""
 def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
     """The sender withdraws a referral that was not answered, or stops an accepted one."""
     if not may_act_for_sender(by, referral):
-        raise ApplicationError(_("Only the staff of %(org)s can cancel this referral.") % {"org": referral.sender.name})
+        raise ApplicationError(
+            _("Only the worker who sent this referral, the case manager or a supervisor of %(org)s can cancel it.")
+            % {"org": referral.sender.name}
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Say why the referral is cancelled."), field="reason")

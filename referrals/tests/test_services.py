@@ -117,7 +117,7 @@ def test_a_cancelled_referral_cannot_be_answered(case, owner, other_org, receive
 
 def test_only_the_receiver_answers(case, owner, colleague, other_org):
     referral = send(case, owner, other_org)
-    with pytest.raises(ApplicationError, match="Only the staff"):
+    with pytest.raises(ApplicationError, match="Only the referral officers and supervisors"):
         referral_accept(referral=referral, by=colleague)
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.SENT

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from atensi.testing.browser import LAUNCH_ARGS, chromium_path
 
@@ -52,3 +54,56 @@ def login(page: Any, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+@dataclass
+class Devices:
+    """One browser context per person, each logged in once; CSP reports from all of them.
+
+    `password`: the accounts' password (the factories' by default, the demo's for demo
+    accounts); `language`: a language cookie for every context ("" keeps Indonesian)."""
+
+    browser: Any
+    base_url: str
+    first: Any
+    password: str = ""
+    language: str = ""
+    pages: dict[str, Any] = field(default_factory=dict)
+    csp_violations: list[str] = field(default_factory=list)
+
+    def __call__(self, username: str) -> Any:
+        from playwright.sync_api import expect
+
+        from stakeholders.tests.factories import PASSWORD
+
+        if username not in self.pages:
+            if not self.pages:
+                page = self.first  # the `page` fixture's own context
+            else:
+                context = self.browser.new_context(base_url=self.base_url, locale="id-ID")
+                context.set_default_timeout(15_000)
+                page = context.new_page()
+            if self.language:
+                page.context.add_cookies(
+                    [{"name": settings.LANGUAGE_COOKIE_NAME, "value": self.language, "url": self.base_url}]
+                )
+            page.on("console", self._console)
+            login(page, username, self.password or PASSWORD)
+            expect(page.get_by_test_id("user-menu")).to_be_visible()  # logged in, not back at the form
+            self.pages[username] = page
+        return self.pages[username]
+
+    def _console(self, msg: Any) -> None:
+        if "Content Security Policy" in msg.text:
+            self.csp_violations.append(msg.text)
+
+    def close(self) -> None:
+        for page in list(self.pages.values())[1:]:
+            page.context.close()
+
+
+@pytest.fixture
+def devices(page: Any, browser: Any, live_server: Any) -> Iterator[Devices]:
+    found = Devices(browser=browser, base_url=live_server.url, first=page)
+    yield found
+    found.close()

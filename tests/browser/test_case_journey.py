@@ -22,8 +22,7 @@ import re
 import struct
 import zlib
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +56,9 @@ from cases.models import (
 from cases.tests.factories import BeneficiaryFactory, village
 from stakeholders.models import Organisation, OrganisationKind, Region, User, WorkforceMember
 from stakeholders.roles import Role
-from stakeholders.tests.factories import PASSWORD, OrganisationFactory, member
+from stakeholders.tests.factories import OrganisationFactory, member
 
-from .conftest import login
+from .conftest import Devices
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -164,46 +163,6 @@ def jambi(db: Any) -> Jambi:
         regency_code="1571",
     )
     return Jambi(alyatama, dinsos, rumbai, lksa, peksos, supervisor, psm, peksos_rumbai, lookalike)
-
-
-@dataclass
-class Devices:
-    """One browser context per person, each logged in once; CSP reports from all of them."""
-
-    browser: Any
-    base_url: str
-    first: Any
-    pages: dict[str, Any] = field(default_factory=dict)
-    csp_violations: list[str] = field(default_factory=list)
-
-    def __call__(self, username: str) -> Any:
-        if username not in self.pages:
-            if not self.pages:
-                page = self.first  # the `page` fixture's own context
-            else:
-                context = self.browser.new_context(base_url=self.base_url, locale="id-ID")
-                context.set_default_timeout(15_000)
-                page = context.new_page()
-            page.on("console", self._console)
-            login(page, username, PASSWORD)
-            expect(page.get_by_test_id("user-menu")).to_be_visible()  # logged in, not back at the form
-            self.pages[username] = page
-        return self.pages[username]
-
-    def _console(self, msg: Any) -> None:
-        if "Content Security Policy" in msg.text:
-            self.csp_violations.append(msg.text)
-
-    def close(self) -> None:
-        for page in list(self.pages.values())[1:]:
-            page.context.close()
-
-
-@pytest.fixture
-def devices(page: Any, browser: Any, live_server: Any) -> Iterator[Devices]:
-    found = Devices(browser=browser, base_url=live_server.url, first=page)
-    yield found
-    found.close()
 
 
 def case_url_re(suffix: str = "") -> re.Pattern[str]:
