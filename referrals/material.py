@@ -8,14 +8,20 @@ selectors then decide what of the case it opens to the user:
 - The receiver of a service or handover referral, once accepted: the sections and
   documents the sender chose to share, read-only. When the referral is completed (or
   cancelled after acceptance), nothing new: the file is shown as it was at that moment.
-- The receiver of an accepted transfer owns the case: it reads it through the case pages.
+  Only while there is a basis to share with it (the guardian's consent or a supervisor's
+  emergency decision, `cases.documents.sharing_allowed`): once the consent is withdrawn,
+  nothing of the file is open to it any more (`Access.sharing_withdrawn` says why).
+- The receiver of an accepted transfer owns the case: it reads it through the case pages,
+  to whom the case selectors allow; the thread's attachments only to those too.
 - The sender of an accepted transfer keeps the file as it was at the handover: every
   section, the documents uploaded before it.
 - The sender otherwise reads its own case through the case pages.
 
 "As it was at a moment" means: records created before it, each in the version saved
 before it (an older version comes from the audit trail, pghistory), so later edits by the
-other side — a new address, a rewritten assessment — are not shown either.
+other side — a new address, a rewritten assessment — are not shown either. The child too
+is the one the case had then, with the family they had then: a later merge of the child's
+record into another organisation's record does not bring that record into the old file.
 """
 
 from __future__ import annotations
@@ -23,16 +29,28 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Exists, Model, OuterRef, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from atensi.access import actor_for, get_or_404
 from atensi.models import ServiceComponent
-from cases.models import Assessment, Beneficiary, CaseNote, Document, FamilyMember, IdentityDocument, PlanItem, Sex
+from cases.documents import sharing_allowed
+from cases.models import (
+    Assessment,
+    Beneficiary,
+    Case,
+    CaseNote,
+    Document,
+    FamilyMember,
+    IdentityDocument,
+    PlanItem,
+    Sex,
+)
 from cases.selectors import CASE_ROLES, cases_readable_by
 from stakeholders.models import Region
 from stakeholders.selectors import region_label, regions_with_path
@@ -93,10 +111,18 @@ class Access:
     cutoff: datetime.datetime | None = None
     # The sender's file of an accepted transfer, as it was at the handover.
     handover: bool = False
+    # The receiver's shared material is closed: the basis to share with it (consent or a
+    # supervisor's emergency decision) is gone. The page says so.
+    sharing_withdrawn: bool = False
 
     @property
     def has_material(self) -> bool:
         return bool(self.sections) or self.documents
+
+    @cached_property
+    def beneficiary_id(self) -> int:
+        """The case's child at the cut-off (a later merge may have given the case another record)."""
+        return beneficiary_id_at(self.referral.case, self.cutoff)
 
 
 def _receiver_cutoff(referral: Referral) -> datetime.datetime | None:
@@ -119,6 +145,16 @@ def was_accepted(referral: Referral) -> bool:
     )
 
 
+def _sharing_withdrawn(referral: Referral) -> bool:
+    """The receiver has no basis to see the child's file any more (the consent naming it
+    was withdrawn, or no longer names it, and there is no emergency decision). An owner
+    needs none: a receiver that owns the case now reads it through the case pages."""
+    case = referral.case
+    if case.organisation_id == referral.receiver_id:
+        return False
+    return sharing_allowed(case=case, organisation=referral.receiver) is None
+
+
 def referral_access(*, user: Any, referral: Referral) -> Access:
     side = side_of(user, referral)
     case_readable = cases_readable_by(user).filter(pk=referral.case_id).exists()
@@ -126,9 +162,14 @@ def referral_access(*, user: Any, referral: Referral) -> Access:
     if side == RECEIVER:
         cutoff = _receiver_cutoff(referral)
         if is_transfer and referral.status in TRANSFERRED_STATUSES:
-            # The case is theirs now: its own pages show it (to whom the case selectors allow).
-            return Access(referral, side, case_readable, attachments=True)
+            # The case is theirs now: its own pages show it, to whom the case selectors
+            # allow; the thread's attachments are the case's documents, so to them only.
+            return Access(referral, side, case_readable, attachments=case_readable)
         if not is_transfer and was_accepted(referral):
+            if _sharing_withdrawn(referral):
+                # Nothing more is shared without a basis, nor what was: no sections, no
+                # documents, no attachments. The page says why.
+                return Access(referral, side, case_readable, cutoff=cutoff, sharing_withdrawn=True)
             shared = set(referral.shared_sections)
             sections = tuple(s for s in SECTION_ORDER if s in shared)
             return Access(referral, side, case_readable, sections, documents=True, attachments=True, cutoff=cutoff)
@@ -170,13 +211,17 @@ def as_at[M: Model](
 ) -> list[Any]:
     """The rows as they were at `cutoff`: those created after it are left out, those
     changed after it are replaced by their last version saved before it (an event of the
-    audit trail, with the same field names). `scope` (field, value): a version that then
-    belonged elsewhere (e.g. a family member moved by a merge) is left out too."""
+    audit trail, with the same field names). `scope` (field, value): a row or version that
+    then belonged elsewhere (e.g. a family member moved by a merge) is left out too."""
     rows = list(rows)
     if cutoff is None:
         return rows
     rows = [r for r in rows if getattr(r, "created_at", cutoff) <= cutoff]
-    changed = {r.pk for r in rows if getattr(r, "updated_at", None) is not None and r.updated_at > cutoff}  # type: ignore[attr-defined]
+    if scope is not None:
+        # A row unchanged since the cut-off belonged then where it belongs now.
+        field, value = scope
+        rows = [r for r in rows if _changed_after(r, cutoff) or getattr(r, field) == value]
+    changed = {r.pk for r in rows if _changed_after(r, cutoff)}
     if not changed:
         return rows
     event_model = _event_model(type(rows[0]))
@@ -200,6 +245,29 @@ def as_at[M: Model](
     return result
 
 
+def _changed_after(row: Model, cutoff: datetime.datetime) -> bool:
+    updated_at = getattr(row, "updated_at", None)
+    return updated_at is not None and updated_at > cutoff
+
+
+def beneficiary_id_at(case: Case, cutoff: datetime.datetime | None) -> int:
+    """The case's beneficiary at `cutoff` (now if None): a merge moves a case to the
+    surviving record; before it, the case's version in the audit trail names the old one."""
+    if cutoff is None or case.updated_at <= cutoff:
+        return case.beneficiary_id
+    then = (
+        _event_model(Case)
+        ._default_manager.filter(pgh_obj_id=case.pk, updated_at__lte=cutoff)
+        .exclude(pgh_label="delete")
+        .order_by("-pgh_id")
+        .values_list("beneficiary_id", flat=True)
+        .first()
+    )
+    # Every save leaves a version; none before the cut-off only for rows written around
+    # the audit trail, where the current child is all there is to go by.
+    return then if then is not None else case.beneficiary_id
+
+
 def age_on(birth_date: datetime.date | None, today: datetime.date) -> int | None:
     if birth_date is None:
         return None
@@ -208,10 +276,7 @@ def age_on(birth_date: datetime.date | None, today: datetime.date) -> int | None
 
 def child_as_at(access: Access) -> Any:
     """The child's record (or its version at the cut-off), or None if it did not exist yet."""
-    rows = as_at(
-        Beneficiary.objects.filter(pk=access.referral.case.beneficiary_id),
-        cutoff=access.cutoff,
-    )
+    rows = as_at(Beneficiary.objects.filter(pk=access.beneficiary_id), cutoff=access.cutoff)
     return rows[0] if rows else None
 
 
@@ -266,10 +331,16 @@ def identity_section(access: Access) -> Identity | None:
 
 
 def family_section(access: Access) -> list[Any]:
-    beneficiary_id = access.referral.case.beneficiary_id
-    rows = FamilyMember.objects.filter(beneficiary_id=beneficiary_id).order_by(
-        "-is_legal_guardian", "relation", "name", "pk"
-    )
+    """The child's family (as at the cut-off: the members the child had then, also those a
+    merge has moved to another record since, never those it brought in)."""
+    beneficiary_id = access.beneficiary_id
+    belonged = Q(beneficiary_id=beneficiary_id)
+    if access.cutoff is not None:
+        then = _event_model(FamilyMember)._default_manager.filter(
+            beneficiary_id=beneficiary_id, updated_at__lte=access.cutoff
+        )
+        belonged |= Q(pk__in=then.values("pgh_obj_id"))
+    rows = FamilyMember.objects.filter(belonged).order_by("-is_legal_guardian", "relation", "name", "pk")
     members = as_at(rows, cutoff=access.cutoff, scope=("beneficiary_id", beneficiary_id))
     return sorted(members, key=lambda m: (not m.is_legal_guardian, m.relation, m.name, m.id))
 

@@ -504,7 +504,8 @@ def test_a_second_answer_gets_the_first_ones_result(client_for, referral, office
 def test_cancel_needs_a_reason_and_the_receiver_cannot_cancel(client_for, referral, owner, officer):
     response = client_for(officer).post(url("cancel", referral), {"cancel-reason": "Tidak mau."}, **EN)
     assert response.status_code == 302
-    assert any("Only the worker who sent this referral, the case manager or a supervisor of Balai Anak Uji can cancel" in m for m in message_texts(response))
+    refusal = "Only the worker who sent this referral, the case manager or a supervisor of Balai Anak Uji can cancel"
+    assert any(refusal in m for m in message_texts(response))
     assert status_of(referral) == ReferralStatus.SENT
 
     client = client_for(owner)
@@ -524,7 +525,8 @@ def test_cancel_needs_a_reason_and_the_receiver_cannot_cancel(client_for, referr
 def test_the_sender_cannot_answer(client_for, referral, owner):
     response = client_for(owner).post(url("accept", referral), **EN)
     assert response.status_code == 302
-    assert any("Only the referral officers and supervisors of LKSA Kasih Terima can answer" in m for m in message_texts(response))
+    refusal = "Only the referral officers and supervisors of LKSA Kasih Terima can answer"
+    assert any(refusal in m for m in message_texts(response))
     assert status_of(referral) == ReferralStatus.SENT
 
 

@@ -138,3 +138,12 @@ def test_the_admin_of_referrals_is_for_the_superuser(officer):
     admin = ReferralAdmin(Referral, site)
     assert not admin.has_view_permission(request)
     assert not admin.get_queryset(request).exists() or not admin.has_module_permission(request)
+
+
+def test_the_officer_is_told_a_supervisor_accepts_a_transfer(client_for, case, owner, receiver_org, officer):
+    member(organisation=receiver_org, role=Role.SUPERVISOR, username="kepala")
+    transfer = send(case, owner, receiver_org, kind=ReferralKind.TRANSFER)
+    page = client_for(officer).get(detail.url("detail", transfer), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="referral-transfer-supervisor"' in page
+    assert 'data-testid="referral-accept-form"' not in page
+    assert 'data-testid="referral-decline"' in page

@@ -35,6 +35,7 @@ from ..messages import referral_message_send, referral_thread, referral_trail
 from ..models import ACTIVE_STATUSES, Referral, ReferralKind, ReferralStatus, SharedSection
 from ..selectors import referrals_visible_to
 from ..services import (
+    may_accept_transfer,
     may_act_for_sender,
     may_answer,
     referral_accept,
@@ -65,7 +66,14 @@ def _actions(user: Any, referral: Referral) -> dict[str, bool]:
     for_sender = may_act_for_sender(user, referral)
     status = referral.status
     return {
-        "can_accept": answers and status == ReferralStatus.SENT,
+        "can_accept": answers
+        and status == ReferralStatus.SENT
+        and (referral.kind != ReferralKind.TRANSFER or may_accept_transfer(user, referral)),
+        # A referral officer may decline a transfer but leaves accepting it to a supervisor.
+        "transfer_for_supervisor": answers
+        and status == ReferralStatus.SENT
+        and referral.kind == ReferralKind.TRANSFER
+        and not may_accept_transfer(user, referral),
         "can_decline": answers and status == ReferralStatus.SENT,
         "can_complete": answers and status == ReferralStatus.ACCEPTED,
         "can_cancel": for_sender
