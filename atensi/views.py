@@ -54,14 +54,18 @@ NOTIFICATIONS_PER_PAGE = 50
 
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(notifications_for(request.user), NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = notifications_for(request.user).select_related("organisation")
+    page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
     items = [(n, notification_text(n)) for n in page.object_list]
     return render(request, "atensi/notifications.html", {"page": page, "items": items})
 
 
 @require_GET
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
-    """Mark the notification read and go where it points (the target checks access again)."""
+    """Mark the notification read and go where it points (the target checks access again).
+
+    A GET that writes, deliberately: it is the link in the list (and later in e-mails).
+    The worst another site can do with it is mark one of the user's notifications read."""
     notification = get_or_404(notifications_for(request.user), pk=pk)
     mark_read(user=request.user, notification_ids=[notification.pk])
     return redirect(safe_link(notification) or "notifications")

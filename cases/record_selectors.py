@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from django.db.models import BooleanField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Prefetch, Q, QuerySet, Value, When
 from django.db.models import Case as CaseWhen  # Django's conditional expression
 from django.utils import timezone
 
@@ -107,11 +107,18 @@ class PlanView:
 
 
 def plan_items_of_case(*, case: Case) -> QuerySet[PlanItem]:
+    # A service of another provider is carried by a referral (newest first) — one the
+    # case's present organisation sent: after a transfer, the old owner's referrals are
+    # not the new owner's to see.
+    referral_model = PlanItem._meta.get_field("referrals").related_model
+    referrals = Prefetch(
+        "referrals",
+        queryset=referral_model.objects.filter(sender_id=case.organisation_id).select_related("receiver"),  # type: ignore[union-attr]
+    )
     return (
         PlanItem.objects.filter(case=case)
         .select_related("component", "provider", "responsible")
-        # A service of another provider is carried by a referral (newest first).
-        .prefetch_related("referrals__receiver")
+        .prefetch_related(referrals)
         .order_by("component__position", "component__code", "start_date", "pk")
     )
 

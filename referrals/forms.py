@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from atensi.access import is_id
 from atensi.models import ServiceComponent
 from atensi.once import OnceFormMixin
 from cases.models import Case, Document, PlanItem, PlanItemStatus, Urgency
@@ -60,7 +61,8 @@ def urgency_choices() -> list[tuple[str, str]]:
 
 def _pk(value: Any) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    # is_id: ASCII digits that fit a bigint ("²".isdigit() is true, int("²") fails).
+    return int(text) if is_id(text) else None
 
 
 def resendable_referrals(*, user: Any, case: Case) -> QuerySet[Referral]:

@@ -111,8 +111,17 @@ def test_mark_all_read_is_post_only(owner: Any, client_for: Any) -> None:
 
 
 def test_the_list_is_one_page_of_few_queries(owner: Any, client_for: Any, django_assert_max_num_queries: Any) -> None:
+    from stakeholders.tests.factories import OrganisationFactory
+
+    organisations = [OrganisationFactory() for _ in range(5)]
     for i in range(60):
-        _notify([owner], key=f"referral:{i}:sent")
+        notify(
+            recipients=[owner],
+            kind=NotificationKind.REFERRAL_RECEIVED,
+            organisation=organisations[i % 5],
+            key=f"referral:{i}:sent",
+            **RECEIVED,
+        )
     client = client_for(owner)
     with django_assert_max_num_queries(12):
         response = client.get(reverse("notifications"))

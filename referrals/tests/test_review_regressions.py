@@ -7,11 +7,13 @@ from __future__ import annotations
 import pytest
 from django.contrib.admin.sites import site
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
 from atensi.errors import ApplicationError
+from atensi.models import ServiceComponent
 from cases import documents as docs
-from cases.models import Case, Consent
+from cases.models import Case, Consent, PlanItem
 from referrals.admin import ReferralAdmin
 from referrals.models import Referral, ReferralKind, ReferralStatus
 from referrals.selectors import referrals_visible_to
@@ -147,3 +149,38 @@ def test_the_officer_is_told_a_supervisor_accepts_a_transfer(client_for, case, o
     assert 'data-testid="referral-transfer-supervisor"' in page
     assert 'data-testid="referral-accept-form"' not in page
     assert 'data-testid="referral-decline"' in page
+
+
+@pytest.mark.parametrize("query", ["resend=%C2%B2", "plan_item=%C2%B2", "receiver=%C2%B2", "components=%C2%B2"])
+def test_non_ascii_digits_in_the_send_form_are_ignored(client_for, case, owner, query):
+    for name in ("send", "send_suggestions"):
+        response = client_for(owner).get(reverse(f"referrals:{name}", args=[case.pk]) + "?" + query)
+        assert response.status_code == 200
+
+
+def test_non_ascii_digits_posted_as_the_receiver_are_refused(client_for, case, owner):
+    data = {"kind": "service", "receiver": "²", "urgency": "normal", "reason": "x", "submission_token": "a" * 32}
+    response = client_for(owner).post(reverse("referrals:send", args=[case.pk]), data)
+    assert response.status_code == 200
+    assert not Referral.objects.exists()
+
+
+def test_after_a_transfer_the_plan_shows_only_the_new_owners_referrals(client_for, case, owner, receiver_org, officer):
+    third = OrganisationFactory(code="LKSA-KETIGA", name="LKSA Ketiga")
+    Consent.objects.get(case=case).share_with.add(third)
+    today = timezone.localdate()
+    item = PlanItem.objects.create(
+        case=case,
+        provider=third,
+        component=ServiceComponent.objects.get(code="vokasional"),
+        service="Kursus menjahit",
+        start_date=today,
+        target_date=today,
+        created_by=owner,
+    )
+    service = send(case, owner, third, plan_item=item)
+    boss = member(organisation=receiver_org, role=Role.SUPERVISOR, username="kepala")
+    referral_accept(referral=send(case, owner, receiver_org, kind=ReferralKind.TRANSFER), by=boss, case_manager=boss)
+    page = client_for(boss).get(reverse("cases:case_plan", args=[case.pk])).content.decode()
+    assert reverse("referrals:detail", args=[service.pk]) not in page
+    assert "Kursus menjahit" in page
