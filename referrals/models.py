@@ -121,6 +121,11 @@ class Referral(models.Model):
     # What allowed sharing the child's data: a consent naming the receiver, or a
     # supervisor's emergency override (cases.documents.sharing_allowed).
     sharing_basis = models.CharField(_("shared on the grounds of"), max_length=10, blank=True)
+    # The child as the referral presented them when it was sent (first and full name,
+    # sex, birth date, kab/kota). Lists show a closed referral — declined, cancelled,
+    # completed, or a transfer seen from the sender — from this, so nothing the owner
+    # records later (a move to a safe house, a new name after a merge) reaches them.
+    child_summary = models.JSONField(_("the child when referred"), default=dict, blank=True)
     resent_from = models.ForeignKey(
         "self",
         verbose_name=_("re-sent from"),

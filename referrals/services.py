@@ -86,6 +86,18 @@ def may_act_for_sender(user: Any, referral: Referral) -> bool:
     return referral.case.organisation_id == referral.sender_id and referral.case.case_manager_id == actor.user_id
 
 
+def child_summary(case: Case) -> dict[str, Any]:
+    """What a referral records of the child when it is sent (see Referral.child_summary)."""
+    child = case.beneficiary
+    return {
+        "full_name": child.full_name,
+        "sex": child.sex,
+        "birth_date": child.birth_date.isoformat() if child.birth_date else "",
+        "birth_date_estimated": child.birth_date_estimated,
+        "regency_code": child.regency_code,
+    }
+
+
 @transaction.atomic
 def referral_send(
     *,
@@ -176,6 +188,7 @@ def referral_send(
         plan_item=plan_item,
         shared_sections=sections,
         sharing_basis=basis.kind,
+        child_summary=child_summary(case),
         resent_from=resent_from,
     )
     try:
