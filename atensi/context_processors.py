@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.intake import may_report, may_triage
 from cases.selectors import CASE_ROLES, report_queue_for
+from referrals.selectors import inbox_waiting
 from stakeholders.roles import Role
 from stakeholders.workforce import may_see_workforce
 
@@ -40,13 +41,16 @@ class _Count(Subquery):
     output_field = IntegerField()
 
 
-def nav_counts(user: Any, *, intake: bool) -> dict[str, int]:
+def nav_counts(user: Any, *, intake: bool, referrals: bool) -> dict[str, int]:
     """Every badge of the navigation in one query: it runs on every page."""
-    counts: dict[str, Any] = {"unread": _Count(notifications_for(user).filter(read_at__isnull=True).values("pk"))}
+    unread = notifications_for(user).filter(read_at__isnull=True).order_by().values("pk")
+    counts: dict[str, Any] = {"unread": _Count(unread)}
+    if referrals:
+        counts["referrals"] = _Count(inbox_waiting(user).order_by().values("pk"))
     if intake:
         counts["intake"] = _Count(report_queue_for(user).order_by().values("pk"))
     row = User.objects.filter(pk=user.pk).annotate(**counts).values(*counts).first() or {}
-    return {"unread": 0, "intake": 0, **row}
+    return {"unread": 0, "intake": 0, "referrals": 0, **row}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -54,11 +58,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     actor = actor_for(user)
     if not actor.is_authenticated:
         return {"nav_items": []}
-    items = [NavItem(_("Home"), reverse("home"), "home")]
-    if actor.is_superuser or actor.org_ids(*CASE_ROLES):
-        items.append(NavItem(_("Cases"), reverse("cases:case_list"), "cases"))
     triage = may_triage(user)
-    counts = nav_counts(user, intake=triage)
+    case_worker = actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))
+    counts = nav_counts(user, intake=triage, referrals=case_worker)
+    items = [NavItem(_("Home"), reverse("home"), "home")]
+    if case_worker:
+        items.append(NavItem(_("Cases"), reverse("cases:case_list"), "cases"))
+        items.append(NavItem(_("Referrals"), reverse("referrals:inbox"), "referrals", count=counts["referrals"]))
     if triage:
         items.append(NavItem(_("Intake"), reverse("cases:report_queue"), "intake", count=counts["intake"]))
     if may_report(user):

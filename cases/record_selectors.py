@@ -110,10 +110,10 @@ def plan_items_of_case(*, case: Case) -> QuerySet[PlanItem]:
     # A service of another provider is carried by a referral (newest first) — one the
     # case's present organisation sent: after a transfer, the old owner's referrals are
     # not the new owner's to see.
-    referral_model = PlanItem._meta.get_field("referrals").related_model
+    referral_model: Any = PlanItem._meta.get_field("referrals").related_model
     referrals = Prefetch(
         "referrals",
-        queryset=referral_model.objects.filter(sender_id=case.organisation_id).select_related("receiver"),  # type: ignore[union-attr]
+        queryset=referral_model._default_manager.filter(sender_id=case.organisation_id).select_related("receiver"),
     )
     return (
         PlanItem.objects.filter(case=case)

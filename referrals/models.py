@@ -207,7 +207,11 @@ class Referral(models.Model):
         ]
         indexes = [
             # The inbox: an organisation's incoming referrals by status and deadline.
-            models.Index(fields=["receiver", "status", "respond_by"], name="referral_inbox"),
+            # `kind` rides along so the tab counts (which apply the accepted-transfer rule)
+            # stay index-only.
+            models.Index(fields=["receiver", "status", "respond_by"], include=["kind"], name="referral_inbox"),
+            # The answered tabs, newest first.
+            models.Index(fields=["receiver", "status", "-sent_at"], name="referral_inbox_answered"),
             models.Index(fields=["sender", "status", "-sent_at"], name="referral_outbox"),
             models.Index(fields=["case", "-sent_at"], name="referral_case"),
         ]

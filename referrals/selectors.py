@@ -25,7 +25,7 @@ from .models import Referral, ReferralKind, ReferralStatus
 TRANSFERRED_STATUSES = (ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED)
 
 
-def _receiver_may_see_transfer(user: Any) -> Q:
+def receiver_may_see_transfer(user: Any) -> Q:
     """On the receiver's side: not an accepted transfer, or one whose case the user may read."""
     readable_case = Exists(cases_readable_by(user).filter(pk=OuterRef("case_id")))
     return ~Q(kind=ReferralKind.TRANSFER, status__in=TRANSFERRED_STATUSES) | Q(readable_case)
@@ -42,7 +42,7 @@ def referrals_visible_to(user: Any) -> QuerySet[Referral]:
     transferred = Q(kind=ReferralKind.TRANSFER, status__in=TRANSFERRED_STATUSES)
     # After an accepted transfer the case is the receiver's: there its referral follows
     # the case's own rule (a confidential case only for its manager and supervisors).
-    receiver_side = Q(receiver_id__in=orgs) & _receiver_may_see_transfer(user)
+    receiver_side = Q(receiver_id__in=orgs) & receiver_may_see_transfer(user)
     # The sender keeps its referral, and through it the file as it was at the handover,
     # for its supervisors and the worker who sent it — not for every colleague, whatever
     # the new owner later decides about the case's confidentiality.
@@ -57,7 +57,7 @@ def referral_get_for_user(*, user: Any, referral_id: Any) -> Referral:
     )
 
 
-def _urgency_rank() -> CaseWhen:
+def urgency_rank() -> CaseWhen:
     return CaseWhen(
         When(urgency=Urgency.EMERGENCY, then=Value(0)),
         When(urgency=Urgency.HIGH, then=Value(1)),
@@ -73,12 +73,12 @@ def inbox_for(user: Any, *, status: str = ReferralStatus.SENT) -> QuerySet[Refer
     qs = (
         Referral.objects.filter(receiver_id__in=actor.org_ids(*CASE_ROLES), status=status)
         .select_related("sender", "receiver", "case__beneficiary")
-        .annotate(urgency_rank=_urgency_rank())
+        .annotate(urgency_rank=urgency_rank())
     )
     if status in TRANSFERRED_STATUSES:
         # An accepted transfer made the case the receiver's own: its row follows the
         # case's rule (a confidential case only for its manager and supervisors).
-        qs = qs.filter(_receiver_may_see_transfer(user))
+        qs = qs.filter(receiver_may_see_transfer(user))
     if status == ReferralStatus.SENT:
         return qs.order_by("respond_by", "urgency_rank", "pk")
     return qs.order_by("-sent_at", "-pk")

@@ -21,11 +21,11 @@ def nav_keys(client) -> set[str]:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.SOCIAL_WORKER, {"home", "cases", "report", "workforce", "agreements"}),
+        (Role.SOCIAL_WORKER, {"home", "cases", "referrals", "report", "workforce", "agreements"}),
         (Role.COMMUNITY_REPORTER, {"home", "report", "my_reports", "workforce", "agreements"}),
         (Role.VIEWER, {"home", "agreements"}),
-        (Role.SUPERVISOR, {"home", "cases", "intake", "report", "staff", "workforce", "agreements"}),
-        (Role.INTAKE_OFFICER, {"home", "cases", "intake", "report", "workforce", "agreements"}),
+        (Role.SUPERVISOR, {"home", "cases", "referrals", "intake", "report", "staff", "workforce", "agreements"}),
+        (Role.INTAKE_OFFICER, {"home", "cases", "referrals", "intake", "report", "workforce", "agreements"}),
         (Role.ORG_ADMIN, {"home", "staff", "workforce", "agreements"}),
     ],
 )

@@ -91,7 +91,7 @@ def test_a_small_lksa_with_one_social_worker_can_answer(org, owner):
     case = open_case(organisation=org, by=owner)
     Consent.objects.create(
         case=case, given_by_name="Ibu", relation="mother", given_on=timezone.localdate(), recorded_by=owner
-    ).share_with.set([lksa])
+    ).share_with.add(lksa)
     transfer = send(case, owner, lksa, kind=ReferralKind.TRANSFER)
     referral_accept(referral=transfer, by=pengasuh, case_manager=pengasuh)
     case.refresh_from_db()

@@ -238,6 +238,7 @@ def build(scale: float) -> DataSet:
         _build_memberships(rng, users, orgs)
         worker = _named_accounts(orgs)
     case_supervisor = build_cases(scale, orgs, worker, password_hash)
+    build_referrals(scale)
     with connection.cursor() as cursor:
         # Fresh bulk-loaded tables: give the planner the statistics autovacuum would.
         cursor.execute("ANALYZE")
@@ -246,7 +247,7 @@ def build(scale: float) -> DataSet:
         password=BENCH_PASSWORD,
         accounts={"social_worker": worker.pk, "case_supervisor": case_supervisor.pk},
     )
-    data.sizes = {**count_rows(), **count_case_rows()}
+    data.sizes = {**count_rows(), **count_case_rows(), **count_referral_rows()}
     return data
 
 
@@ -526,4 +527,157 @@ def count_case_rows() -> dict[str, int]:
         "… in BA-BENCH (the list's organisation)": big.count(),
         "… open in BA-BENCH": big.exclude(stage="closed").count(),
         "follow-ups pending": FollowUp.objects.filter(status="pending").count(),
+    }
+
+
+# --- Referrals (issue 5) -----------------------------------------------------------------
+#
+# BENCH_SCALE x 50,000 referrals received by BA-BENCH (the inbox's organisation), sent by
+# the 19 other case organisations, and BENCH_SCALE x 10,000 more between those 19 (about
+# 500 received by each), so BA-BENCH's are not the whole table. Each referral is about a
+# different case (so the "one live referral per case and receiver" constraints hold).
+# About 6 % wait for an answer, sent in the last 9 days (those past their deadline are
+# overdue); the rest were sent over the last two years and answered, mostly within the
+# deadline: accepted, completed, declined, or cancelled by the sender (half before, half
+# after acceptance). Service referrals ask for one or two components, handovers name their
+# reason; transfers are never accepted here (an accepted one would have moved the case).
+# Bulk inserts, audit triggers on; no timeline entries or notifications (the lists do not
+# read them).
+
+BASE_REFERRALS = 50_000
+BASE_OTHER_REFERRALS = 10_000
+REFERRAL_STATUS_WEIGHTS = {"sent": 6, "accepted": 20, "completed": 45, "declined": 20, "cancelled": 9}
+REFERRAL_URGENCY_WEIGHTS = {"emergency": 10, "high": 30, "normal": 60}
+REFERRAL_KIND_WEIGHTS = {"service": 70, "handover": 20, "transfer": 10}
+REFERRAL_DEADLINE_HOURS = {"emergency": 24, "high": 72, "normal": 168}
+HANDOVER_REASONS = ("school", "civil_registry", "work", "health", "religion", "family_support")
+DECLINE_REASONS = ("no_capacity", "out_of_area", "not_our_service", "not_eligible", "incomplete")
+
+
+def build_referrals(scale: float) -> int:
+    """The referrals of the data set (see above); returns how many."""
+    import datetime as dt
+
+    from atensi.models import ServiceComponent
+    from cases.models import Case
+    from referrals.models import Referral
+
+    rng = random.Random(SEED + 5)  # its own stream: the rows above stay what they were
+    big = Organisation.objects.get(code="BA-BENCH")
+    # Each case with the child as a referral records them when sent (services.child_summary).
+    cases = [
+        (
+            pk,
+            org_id,
+            by,
+            {
+                "full_name": name,
+                "sex": sex,
+                "birth_date": born.isoformat() if born else "",
+                "birth_date_estimated": estimated,
+                "regency_code": regency,
+            },
+        )
+        for pk, org_id, by, name, sex, born, estimated, regency in Case.objects.exclude(organisation=big)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "organisation_id",
+            "created_by_id",
+            "beneficiary__full_name",
+            "beneficiary__sex",
+            "beneficiary__birth_date",
+            "beneficiary__birth_date_estimated",
+            "beneficiary__regency_code",
+        )
+    ]
+    senders = sorted({org_id for _pk, org_id, _by, _child in cases})
+    staff: dict[int, list[int]] = {}
+    for org_id, user_id in (
+        Membership.objects.filter(
+            organisation_id__in=[big.pk, *senders], role__in=(Role.SUPERVISOR, Role.SOCIAL_WORKER)
+        )
+        .order_by("pk")
+        .values_list("organisation_id", "user_id")
+    ):
+        staff.setdefault(org_id, []).append(user_id)
+    to_big = min(len(cases), max(100, round(BASE_REFERRALS * scale)))
+    between = min(len(cases) - to_big, max(20, round(BASE_OTHER_REFERRALS * scale)))
+    chosen = rng.sample(cases, to_big + between)
+    components = list(ServiceComponent.objects.order_by("pk").values_list("pk", flat=True))
+    now = timezone.now()
+
+    def pick(weights: dict[str, int]) -> str:
+        return rng.choices(list(weights), list(weights.values()))[0]
+
+    referrals: list[Referral] = []
+    wanted: list[list[int]] = []  # the components of each referral, in order
+    for i, (case_id, sender_id, sent_by_id, child) in enumerate(chosen):
+        receiver_id = big.pk if i < to_big else rng.choice([o for o in senders if o != sender_id])
+        status = pick(REFERRAL_STATUS_WEIGHTS)
+        kind = pick(REFERRAL_KIND_WEIGHTS)
+        if kind == "transfer" and status in ("accepted", "completed"):
+            kind = "service"
+        urgency = pick(REFERRAL_URGENCY_WEIGHTS)
+        fields: dict[str, Any] = {}
+        if status == "sent":
+            sent = now - dt.timedelta(seconds=rng.randrange(9 * 86400))
+        else:
+            sent = now - dt.timedelta(seconds=rng.randrange(10 * 86400, 730 * 86400))
+            # Most answer within the deadline, some late: a log-normal around a day.
+            answered = sent + dt.timedelta(hours=min(20 * 24, rng.lognormvariate(3.2, 1.0)))
+            answerer = rng.choice(staff[receiver_id])
+            if status != "cancelled" or rng.random() < 0.5:
+                fields.update(answered_at=answered, answered_by_id=answerer)
+            if status == "declined":
+                fields.update(decline_reason=rng.choice(DECLINE_REASONS))
+            if status == "completed":
+                done = min(now, answered + dt.timedelta(days=rng.randint(5, 120)))
+                fields.update(completed_at=done, completed_by_id=answerer, outcome="Layanan selesai (data bench).")
+            if status == "cancelled":
+                fields.update(
+                    cancelled_at=min(now, answered + dt.timedelta(days=rng.randint(0, 30))),
+                    cancelled_by_id=sent_by_id,
+                    cancel_reason="Keluarga pindah (data bench).",
+                )
+        referrals.append(
+            Referral(
+                case_id=case_id,
+                kind=kind,
+                sender_id=sender_id,
+                receiver_id=receiver_id,
+                sent_by_id=sent_by_id,
+                sent_at=sent,
+                urgency=urgency,
+                respond_by=sent + dt.timedelta(hours=REFERRAL_DEADLINE_HOURS[urgency]),
+                reason="Data bench: anak membutuhkan layanan lanjutan.",
+                handover_reason=rng.choice(HANDOVER_REASONS) if kind == "handover" else "",
+                sharing_basis="consent",
+                child_summary=child,
+                status=status,
+                **fields,
+            )
+        )
+        wanted.append(rng.sample(components, rng.randint(1, 2)) if kind == "service" else [])
+    referrals = _insert(Referral, referrals)
+    Link = Referral.components.through
+    links = [
+        Link(referral_id=referral.pk, servicecomponent_id=pk)
+        for referral, picked in zip(referrals, wanted, strict=True)
+        for pk in picked
+    ]
+    _insert(Link, links)
+    return len(referrals)
+
+
+def count_referral_rows() -> dict[str, int]:
+    from referrals.models import Referral
+
+    inbox = Referral.objects.filter(receiver__code="BA-BENCH")
+    return {
+        "referrals": Referral.objects.count(),
+        "… received by BA-BENCH (the inbox's organisation)": inbox.count(),
+        "… waiting for BA-BENCH's answer": inbox.filter(status="sent").count(),
+        "… of which overdue": inbox.filter(status="sent", respond_by__lt=timezone.now()).count(),
+        "… accepted by BA-BENCH, not completed yet": inbox.filter(status="accepted").count(),
     }

@@ -1,0 +1,147 @@
+"""Per-organisation referral figures: how quickly and how often an organisation answers
+the referrals it receives. Shown on the inbox and on /referrals/figures/, and meant for
+the dashboards of a later issue (a plain dataclass per organisation, no request needed).
+
+All figures come from one grouped query, computed in PostgreSQL (the median with
+`percentile_cont`), whatever the number of referrals:
+
+- received: referrals sent to the organisation in the period;
+- answered: referrals it answered (accepted or declined) in the period — `answered_at`
+  in the period; an accepted referral the sender cancelled later still counts as
+  accepted, since the receiver did answer, and answered yes;
+- median time to respond: the median of `answered_at - sent_at` over the answered ones;
+- acceptance rate: accepted (later completed or cancelled included) / answered;
+- waiting and overdue: referrals waiting for its answer now, and those past their
+  deadline (the same condition as `selectors.overdue_count`), whatever the period.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Aggregate, Count, DurationField, F, Q
+from django.utils import timezone
+from django.utils.timesince import TIME_STRINGS
+
+from .models import Referral, ReferralStatus
+
+DEFAULT_PERIOD_DAYS = 90
+# The periods the figures page offers, in days.
+PERIODS = (30, 90, 365)
+NOTHING = "—"  # a figure that cannot be computed yet (nothing answered)
+
+
+class Median(Aggregate):
+    """The continuous median of an expression (PostgreSQL's ordered-set aggregate).
+
+    The FILTER clause of a filtered aggregate goes after WITHIN GROUP, where Aggregate's
+    template puts `%(filter)s`.
+    """
+
+    function = "percentile_cont"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
+
+
+@dataclass(frozen=True)
+class Figures:
+    organisation_id: int
+    since: datetime.datetime
+    received: int = 0
+    answered: int = 0
+    accepted: int = 0
+    median_response: datetime.timedelta | None = None
+    waiting: int = 0
+    overdue: int = 0
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        return self.accepted / self.answered if self.answered else None
+
+    @property
+    def median_label(self) -> str:
+        return format_duration(self.median_response) if self.median_response is not None else NOTHING
+
+    @property
+    def rate_label(self) -> str:
+        rate = self.acceptance_rate
+        return format_percent(rate) if rate is not None else NOTHING
+
+
+def default_since(now: datetime.datetime | None = None, days: int = DEFAULT_PERIOD_DAYS) -> datetime.datetime:
+    return (now or timezone.now()) - datetime.timedelta(days=days)
+
+
+def referral_figures(
+    *,
+    organisation_ids: Iterable[int],
+    since: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
+) -> dict[int, Figures]:
+    """Figures of each organisation (as receiver) since `since` (default: the last 90 days).
+
+    Every organisation asked for is in the answer, with zeros when it received nothing.
+    The caller decides who may see which organisation's figures.
+    """
+    ids = sorted(set(organisation_ids))
+    now = now or timezone.now()
+    since = since or default_since(now)
+    if not ids:
+        return {}
+    answered = Q(answered_at__gte=since, answered_at__lte=now)
+    accepted = answered & ~Q(status=ReferralStatus.DECLINED)
+    waiting = Q(status=ReferralStatus.SENT)
+    rows = (
+        Referral.objects.filter(receiver_id__in=ids)
+        # Only the rows some figure reads: the period's and the waiting ones.
+        .filter(Q(sent_at__gte=since) | answered | waiting)
+        .order_by()
+        .values("receiver_id")
+        .annotate(
+            received=Count("pk", filter=Q(sent_at__gte=since, sent_at__lte=now)),
+            answered=Count("pk", filter=answered),
+            accepted=Count("pk", filter=accepted),
+            median=Median(F("answered_at") - F("sent_at"), filter=answered, output_field=DurationField()),
+            waiting=Count("pk", filter=waiting),
+            overdue=Count("pk", filter=waiting & Q(respond_by__lt=now)),
+        )
+    )
+    found: dict[int, dict[str, Any]] = {row["receiver_id"]: dict(row) for row in rows}
+    figures = {}
+    for org_id in ids:
+        row = found.get(org_id, {})
+        figures[org_id] = Figures(
+            organisation_id=org_id,
+            since=since,
+            received=row.get("received", 0),
+            answered=row.get("answered", 0),
+            accepted=row.get("accepted", 0),
+            median_response=row.get("median"),
+            waiting=row.get("waiting", 0),
+            overdue=row.get("overdue", 0),
+        )
+    return figures
+
+
+def format_duration(value: datetime.timedelta) -> str:
+    """A duration as people say it, in its two largest units: "2 days 3 hours",
+    "5 hours 20 minutes", "12 minutes" (Django's own translated unit names)."""
+    minutes = max(0, int(value.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        parts = [TIME_STRINGS["day"] % {"num": days}] + ([TIME_STRINGS["hour"] % {"num": hours}] if hours else [])
+    elif hours:
+        parts = [TIME_STRINGS["hour"] % {"num": hours}] + (
+            [TIME_STRINGS["minute"] % {"num": minutes}] if minutes else []
+        )
+    else:
+        parts = [TIME_STRINGS["minute"] % {"num": minutes}]
+    return " ".join(parts)
+
+
+def format_percent(rate: float) -> str:
+    return f"{round(rate * 100)}%"

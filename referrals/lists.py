@@ -1,0 +1,477 @@
+"""The referral lists: the inbox (what the user's organisations received) and the outbox
+(what they sent), by status tab, with the counts of every tab, keyset pages and the rows
+already cut down to what the reader may see.
+
+- Inbox rows come from `selectors.inbox_for(user, status=)` (its order: waiting ones by
+  deadline, so the overdue come first, then urgency; the others newest first). The
+  receiver learns only what it needs to decide: the child's first name, age and kab/kota,
+  never the full name or the NIK (the query does not even read them).
+- Outbox rows come from `selectors.referrals_visible_to(user)` restricted to what the
+  user's organisations sent. The child's name is shown only where the user may see who
+  the child is (`identity_visible` of `cases_visible_to`, as the case list masks a
+  confidential case); a masked row shows the case number and the receiver, nothing else.
+- A closed referral (declined, cancelled, completed), and a transfer seen from the side
+  that handed the case over, show the child as they were referred (`child_summary`), not
+  what the case's owner recorded since.
+
+Pages are keyed on the order's own columns and the id (a signed cursor, atensi.keyset),
+never an offset: page 100 of an inbox of 50,000 costs what page 1 costs. The total of a
+tab is its count, all tabs counted in one query over the `referral_inbox` /
+`referral_outbox` index.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from atensi import keyset
+from atensi.access import actor_for
+from atensi.models import ServiceComponent
+from cases.lists import labels, regency_names
+from cases.models import Urgency
+from cases.selectors import CASE_ROLES, cases_readable_by
+from stakeholders.models import Organisation
+from stakeholders.roles import Role
+
+from .figures import format_duration
+from .models import HandoverReason, Referral, ReferralKind, ReferralStatus
+
+# The inbox's urgency order and its rule for accepted transfers, shared so the tabs, their
+# counts and both boxes agree with inbox_for().
+from .selectors import (
+    TRANSFERRED_STATUSES,
+    inbox_for,
+    receiver_may_see_transfer,
+    referrals_visible_to,
+    urgency_rank,
+)
+
+PAGE_SIZE = 50
+# The tabs, in the order a receiver works through them.
+TABS: tuple[str, ...] = (
+    ReferralStatus.SENT,
+    ReferralStatus.ACCEPTED,
+    ReferralStatus.COMPLETED,
+    ReferralStatus.DECLINED,
+    ReferralStatus.CANCELLED,
+)
+INBOX = "inbox"
+OUTBOX = "outbox"
+_CURSOR_SALT = "referrals.lists.cursor"
+# What a row reads of the child; nothing else of the beneficiary leaves the database.
+_CHILD_FIELDS = (
+    "case__beneficiary__full_name",
+    "case__beneficiary__birth_date",
+    "case__beneficiary__birth_date_estimated",
+    "case__beneficiary__regency_code",
+)
+_ROW_FIELDS = (
+    "kind",
+    "urgency",
+    "status",
+    "sent_at",
+    "respond_by",
+    "answered_at",
+    "completed_at",
+    "cancelled_at",
+    "handover_reason",
+    "sender",
+    "receiver",
+    "case",
+    "case__beneficiary",
+    "sender__name",
+    "receiver__name",
+    "case__number",
+    "child_summary",
+    *_CHILD_FIELDS,
+)
+# Closed referrals show the child as they were referred (Referral.child_summary): nothing
+# the case's owner records afterwards reaches the other side through a list.
+_CLOSED = (ReferralStatus.DECLINED, ReferralStatus.CANCELLED, ReferralStatus.COMPLETED)
+
+
+def may_list_referrals(user: Any) -> bool:
+    """Case workers of some organisation (and superusers) have referral lists; nobody else."""
+    actor = actor_for(user)
+    return actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))
+
+
+def my_organisations(user: Any) -> list[tuple[int, str]]:
+    """(id, name) of the organisations whose referrals the user works, by name."""
+    ids = actor_for(user).org_ids(*CASE_ROLES)
+    if not ids:
+        return []
+    return list(Organisation.objects.filter(pk__in=ids).order_by("name", "pk").values_list("pk", "name"))
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    box: str = INBOX
+    status: str = ReferralStatus.SENT
+    organisation_id: int | None = None  # one of the user's organisations, or all of them
+
+
+def parse_filters(params: Any, *, user: Any, box: str) -> tuple[ListFilters, bool]:
+    """The filters of a request's GET parameters, and whether an organisation was asked
+    for that is not one of the user's (the list then shows all of theirs)."""
+    status = params.get("status", "")
+    if status not in TABS:
+        status = ReferralStatus.SENT
+    raw = params.get("org", "")
+    organisation_id = None
+    refused = False
+    if raw:
+        mine = actor_for(user).org_ids(*CASE_ROLES)
+        if raw.isascii() and raw.isdigit() and len(raw) < 19 and int(raw) in mine:
+            organisation_id = int(raw)
+        else:
+            refused = True
+    return ListFilters(box=box, status=status, organisation_id=organisation_id), refused
+
+
+# --- The querysets -------------------------------------------------------------------------
+
+
+def _identity_visible(user: Any) -> Q:
+    """May the user see who the child of an outbox row is: they may read the case, or the
+    case moved away with an accepted transfer their side keeps (the rule of
+    `referrals_visible_to`: the sender's supervisors and the worker who sent it)."""
+    actor = actor_for(user)
+    if actor.is_superuser:
+        return Q(pk__isnull=False)
+    readable = Exists(cases_readable_by(user).filter(pk=OuterRef("case_id")))
+    handed_over = Q(kind=ReferralKind.TRANSFER, status__in=TRANSFERRED_STATUSES) & (
+        Q(sender_id__in=actor.org_ids(Role.SUPERVISOR) or [0]) | Q(sent_by_id=actor.user_id)
+    )
+    return Q(readable) | handed_over
+
+
+def _scope(user: Any, filters: ListFilters) -> QuerySet[Referral]:
+    """Every referral of the box (all statuses), for the tab counts."""
+    orgs = actor_for(user).org_ids(*CASE_ROLES)
+    if filters.organisation_id is not None:
+        orgs = frozenset({filters.organisation_id}) & orgs
+    if filters.box == INBOX:
+        # inbox_for's rule: an accepted transfer's row follows the case it made the receiver's.
+        return Referral.objects.filter(receiver_id__in=orgs).filter(receiver_may_see_transfer(user))
+    return referrals_visible_to(user).filter(sender_id__in=orgs)
+
+
+def tab_counts(user: Any, filters: ListFilters, *, now: datetime.datetime | None = None) -> dict[str, int]:
+    """{status: count} for every tab, and "overdue": the waiting ones past their deadline.
+    One query, over the box's index (and the rows of accepted transfers, whose case decides)."""
+    now = now or timezone.now()
+    counts = _scope(user, filters).aggregate(
+        **{status: Count("status", filter=Q(status=status)) for status in TABS},
+        overdue=Count("respond_by", filter=Q(status=ReferralStatus.SENT, respond_by__lt=now)),
+    )
+    return {key: int(value or 0) for key, value in counts.items()}
+
+
+def tab_queryset(user: Any, filters: ListFilters) -> QuerySet[Referral]:
+    """The tab's referrals in the list's order (WAITING_KEYS or ANSWERED_KEYS)."""
+    if filters.box == INBOX:
+        qs = inbox_for(user, status=filters.status)
+        if filters.organisation_id is not None:
+            qs = qs.filter(receiver_id=filters.organisation_id)
+        return qs
+    qs = _scope(user, filters).filter(status=filters.status).annotate(urgency_rank=urgency_rank())
+    return qs.order_by(*_order(filters.status))
+
+
+# --- Keyset pages ----------------------------------------------------------------------------
+
+# The order of each kind of tab: (column, descending), the last one always the id. Waiting
+# referrals by deadline (the overdue first), then the most urgent; the others newest first.
+WAITING_KEYS: tuple[tuple[str, bool], ...] = (("respond_by", False), ("urgency_rank", False), ("id", False))
+ANSWERED_KEYS: tuple[tuple[str, bool], ...] = (("sent_at", True), ("id", True))
+
+
+def _keys(status: str) -> tuple[tuple[str, bool], ...]:
+    return WAITING_KEYS if status == ReferralStatus.SENT else ANSWERED_KEYS
+
+
+def _order(status: str) -> list[str]:
+    return [f"-{name}" if desc else name for name, desc in _keys(status)]
+
+
+def encode_cursor(referral: Referral, status: str) -> str:
+    values: list[Any] = [status]
+    for name, _desc in _keys(status)[:-1]:
+        value = getattr(referral, name)
+        values.append(value.isoformat() if isinstance(value, datetime.datetime) else value)
+    return keyset.encode_cursor(json.dumps(values), referral.pk, salt=_CURSOR_SALT)
+
+
+def decode_cursor(token: str | None, status: str) -> tuple[list[Any], int] | None:
+    """The (values, id) a page starts after; None (the first page) for anything that does
+    not decode or was made for another tab."""
+    position = keyset.decode_cursor(token, salt=_CURSOR_SALT)
+    if position is None:
+        return None
+    raw, pk = position
+    try:
+        values = json.loads(raw)
+        keys = _keys(status)[:-1]
+        if not isinstance(values, list) or len(values) != len(keys) + 1 or values[0] != status:
+            return None
+        decoded: list[Any] = []
+        for (name, _desc), value in zip(keys, values[1:], strict=True):
+            if name in ("respond_by", "sent_at"):
+                moment = datetime.datetime.fromisoformat(value)
+                if timezone.is_naive(moment):
+                    return None
+                decoded.append(moment)
+            elif isinstance(value, int) and not isinstance(value, bool):
+                decoded.append(value)
+            else:
+                return None
+        return decoded, pk
+    except (ValueError, TypeError):
+        return None
+
+
+def _after(status: str, values: list[Any], pk: int) -> Q:
+    """Rows after (values, pk) in the tab's order. The leading column's range comes first
+    so the planner walks the index from there; the OR only trims the boundary."""
+    keys = _keys(status)
+    position = [*values, pk]
+    condition = Q(pk__in=[])
+    for i, (name, desc) in enumerate(keys):
+        step = Q(**{f"{name}__{'lt' if desc else 'gt'}": position[i]})
+        for j in range(i):
+            step &= Q(**{keys[j][0]: position[j]})
+        condition |= step
+    lead, lead_desc = keys[0]
+    return Q(**{f"{lead}__{'lte' if lead_desc else 'gte'}": position[0]}) & condition
+
+
+# --- Rows ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    """One line of a list, already cut to what the reader may see."""
+
+    pk: int
+    kind: str
+    kind_label: str
+    urgency: str
+    urgency_label: str
+    status: str
+    status_label: str
+    sender: str
+    receiver: str
+    sent_at: datetime.datetime
+    respond_by: datetime.datetime
+    status_at: datetime.datetime | None
+    overdue: bool
+    due_label: str  # "in 2 days 3 hours", or "1 day 2 hours late" when overdue
+    url: str  # the referral's page
+    services: tuple[str, ...] = ()
+    handover: str = ""
+    # The child as the receiver may know them before answering.
+    first_name: str = ""
+    age: int | None = None
+    age_estimated: bool = False
+    age_label: str = ""  # "12 years", "±12 years" for an estimated birth date
+    regency: str = ""
+    # The sender's side only: its case, and the child's full name where it may see it.
+    case_number: str = ""
+    child: str = ""
+    masked: bool = False
+
+
+@dataclass
+class ReferralPage:
+    rows: list[ReferralRow] = field(default_factory=list)
+    next_cursor: str | None = None
+    is_first: bool = True
+
+
+def _status_at(referral: Referral) -> datetime.datetime | None:
+    if referral.status == ReferralStatus.COMPLETED:
+        return referral.completed_at
+    if referral.status == ReferralStatus.CANCELLED:
+        return referral.cancelled_at
+    if referral.status in (ReferralStatus.ACCEPTED, ReferralStatus.DECLINED):
+        return referral.answered_at
+    return referral.sent_at
+
+
+def page_queryset(
+    user: Any, filters: ListFilters, *, cursor: str | None = None, size: int = PAGE_SIZE
+) -> QuerySet[Referral]:
+    """The rows of one page after `cursor` (size + 1 of them, to know whether more follow):
+    what referral_page() runs, and what the benchmark EXPLAINs.
+
+    The page's ids are chosen first, from the referrals alone and within the scope
+    (walking or sorting the box's index), and only those rows are joined to the sender,
+    the receiver and the child: otherwise the planner joins every referral of the tab
+    before sorting. The outer query does not repeat the scope: planning it twice cost
+    more than running it.
+    """
+    chosen = tab_queryset(user, filters)
+    after = decode_cursor(cursor, filters.status)
+    if after is not None:
+        chosen = chosen.filter(_after(filters.status, *after))
+    qs = Referral.objects.filter(pk__in=chosen.values("pk")[: size + 1]).annotate(urgency_rank=urgency_rank())
+    if filters.box == OUTBOX:
+        qs = qs.annotate(identity_visible=ExpressionWrapper(_identity_visible(user), output_field=BooleanField()))
+    components = ServiceComponent.objects.only("pk", "code", "name_id", "name_en", "position")
+    return (
+        qs.order_by(*_order(filters.status))
+        .select_related("sender", "receiver", "case__beneficiary")
+        .only(*_ROW_FIELDS)
+        .prefetch_related(Prefetch("components", queryset=components))
+    )
+
+
+def referral_page(
+    user: Any,
+    filters: ListFilters,
+    *,
+    cursor: str | None = None,
+    size: int = PAGE_SIZE,
+    now: datetime.datetime | None = None,
+) -> ReferralPage:
+    """One page of the tab, after `cursor`: three queries (the rows, their services, the
+    kab/kota names), whatever the page size."""
+    now = now or timezone.now()
+    found = list(page_queryset(user, filters, cursor=cursor, size=size))
+    has_more = len(found) > size
+    found = found[:size]
+    children = {r.pk: _child_of(r, box=filters.box) for r in found}
+    regencies = regency_names(c.regency_code for c in children.values() if c is not None)
+    today = timezone.localdate(now)
+    names = {
+        "kind": labels(ReferralKind),
+        "urgency": labels(Urgency),
+        "status": labels(ReferralStatus),
+        "handover": labels(HandoverReason),
+    }
+    rows = [
+        _row(r, child=children[r.pk], box=filters.box, regencies=regencies, names=names, now=now, today=today)
+        for r in found
+    ]
+    return ReferralPage(
+        rows=rows,
+        next_cursor=encode_cursor(found[-1], filters.status) if has_more and found else None,
+        is_first=decode_cursor(cursor, filters.status) is None,
+    )
+
+
+@dataclass(frozen=True)
+class _Child:
+    full_name: str
+    birth_date: datetime.date | None
+    birth_date_estimated: bool
+    regency_code: str
+
+    def age(self, today: datetime.date) -> int | None:
+        b = self.birth_date
+        return None if b is None else today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+
+
+def _child_of(referral: Referral, *, box: str) -> _Child | None:
+    """The child as the row shows them: as referred once the referral is closed (and, on
+    the sender's side, once a transfer handed the case over), as recorded now before."""
+    handed_over = box == OUTBOX and referral.kind == ReferralKind.TRANSFER and referral.status in TRANSFERRED_STATUSES
+    if referral.status in _CLOSED or handed_over:
+        summary = referral.child_summary or {}
+        if not summary:
+            return None  # nothing recorded: show nothing rather than today's record
+        try:
+            born = datetime.date.fromisoformat(summary["birth_date"]) if summary.get("birth_date") else None
+        except (TypeError, ValueError):
+            born = None
+        return _Child(
+            full_name=str(summary.get("full_name", "")),
+            birth_date=born,
+            birth_date_estimated=bool(summary.get("birth_date_estimated")),
+            regency_code=str(summary.get("regency_code", "")),
+        )
+    child = referral.case.beneficiary
+    return _Child(child.full_name, child.birth_date, child.birth_date_estimated, child.regency_code)
+
+
+def _due_label(respond_by: datetime.datetime, now: datetime.datetime) -> str:
+    if respond_by < now:
+        return _("%(time)s late") % {"time": format_duration(now - respond_by)}
+    return _("in %(time)s") % {"time": format_duration(respond_by - now)}
+
+
+def _age_label(age: int | None, *, estimated: bool) -> str:
+    # Built here rather than in the template: fifty rows of {% blocktranslate %} cost more
+    # than the page's queries together.
+    if age is None:
+        return ""
+    label = ngettext("%(age)s year", "%(age)s years", age) % {"age": age}
+    return f"±{label}" if estimated else label
+
+
+def _detail_url(pk: int) -> str:
+    try:
+        return reverse("referrals:detail", args=[pk])
+    except NoReverseMatch:  # the referral page is another module's; the list works without it
+        return ""
+
+
+def _row(
+    referral: Referral,
+    *,
+    child: _Child | None,
+    box: str,
+    regencies: dict[str, str],
+    names: dict[str, dict[str, str]],
+    now: datetime.datetime,
+    today: datetime.date,
+) -> ReferralRow:
+    overdue = referral.is_overdue(now)
+    identity = box == OUTBOX and bool(getattr(referral, "identity_visible", False))
+    masked = box == OUTBOX and not identity
+    common: dict[str, Any] = {
+        "pk": referral.pk,
+        "kind": referral.kind,
+        "kind_label": names["kind"].get(referral.kind, referral.kind),
+        "urgency": referral.urgency,
+        "urgency_label": names["urgency"].get(referral.urgency, referral.urgency),
+        "status": referral.status,
+        "status_label": names["status"].get(referral.status, referral.status),
+        "sender": referral.sender.name,
+        "receiver": referral.receiver.name,
+        "sent_at": referral.sent_at,
+        "respond_by": referral.respond_by,
+        "status_at": _status_at(referral),
+        "overdue": overdue,
+        "due_label": _due_label(referral.respond_by, now),
+        "url": _detail_url(referral.pk),
+        "services": tuple(c.name for c in referral.components.all()),
+        "handover": names["handover"].get(referral.handover_reason, "") if referral.handover_reason else "",
+    }
+    if box == OUTBOX:
+        common["case_number"] = referral.case.number
+    if masked:
+        return ReferralRow(**common, masked=True)
+    if child is None:
+        return ReferralRow(**common)
+    words = child.full_name.split()
+    age = child.age(today)
+    return ReferralRow(
+        **common,
+        first_name=words[0] if words else "",
+        age=age,
+        age_estimated=child.birth_date_estimated,
+        age_label=_age_label(age, estimated=child.birth_date_estimated),
+        regency=regencies.get(child.regency_code, ""),
+        child=child.full_name if identity else "",
+    )
