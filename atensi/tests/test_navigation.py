@@ -63,3 +63,10 @@ def test_intake_shows_how_many_reports_wait(client_for, org):
     report_for(organisation=org, by=supervisor)
     html = client_for(supervisor).get(reverse("home")).content.decode()
     assert re.search(r'data-testid="nav-count-intake">2<', html)
+
+
+def test_the_layout_prints_no_template_comments(client_for, org):
+    # A multi-line {# #} is not a comment in Django: it is printed, and once it carried a
+    # "<style>" into every page, which swallowed the rest of the document.
+    html = client_for(member(organisation=org, role=Role.SOCIAL_WORKER)).get(reverse("home")).content.decode()
+    assert "{#" not in html and "#}" not in html and "{% comment" not in html
