@@ -139,6 +139,15 @@ class NotificationKind(models.TextChoices):
     REFERRAL_CANCELLED = "referral_cancelled", _("Referral cancelled")
     REFERRAL_COMPLETED = "referral_completed", _("Referral completed")
     REFERRAL_MESSAGE = "referral_message", _("Message on a referral")
+    # Reminders and escalations (atensi.reminders).
+    FOLLOW_UP_DUE = "follow_up_due", _("Follow-up due")
+    FOLLOW_UP_OVERDUE = "follow_up_overdue", _("Follow-up overdue")
+    AFTERCARE_MISSED = "aftercare_missed", _("Aftercare visit missed")
+    REFERRAL_ANSWER_SOON = "referral_answer_soon", _("Referral waiting for an answer")
+    REFERRAL_OVERDUE = "referral_overdue", _("Referral not answered in time")
+    STAGE_STALLED = "stage_stalled", _("Case waiting in a stage")
+    AGREEMENT_EXPIRING = "agreement_expiring", _("Agreement about to expire")
+    APPROVAL_WAITING = "approval_waiting", _("Approval waiting")
 
 
 class Notification(models.Model):
@@ -186,3 +195,77 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Reminder(models.Model):
+    """Something to tell one person at a moment: the state of every reminder lives here.
+
+    A rule (atensi.reminders) writes each reminder once — `key` names the event and the
+    person, so planning the same event again adds nothing. Every minute the sweep claims
+    the due ones (skipping rows another sweep holds) and queues one delivery each after
+    its commit; a delivery whose task vanished (a worker killed, the broker down) is
+    claimed again once `claimed_at` is old. What was delivered on which channel is in
+    ReminderDelivery, unique per channel: nothing is sent twice.
+    """
+
+    key = models.CharField(_("event key"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=40, choices=NotificationKind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="reminders"
+    )
+    organisation = models.ForeignKey(
+        "stakeholders.Organisation",
+        verbose_name=_("for organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    due_at = models.DateTimeField(_("due"))
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed by a sweep"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("delivery attempts"), default=0)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    # The thing no longer needs it (the follow-up was done, the referral answered).
+    cancelled_at = models.DateTimeField(_("no longer needed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["due_at", "pk"]
+        indexes = [
+            # The sweep: open reminders by due time (delivered/cancelled rows drop out).
+            models.Index(
+                fields=["due_at"],
+                condition=Q(delivered_at__isnull=True, cancelled_at__isnull=True),
+                name="reminder_open_due",
+            ),
+            models.Index(fields=["recipient", "-due_at"], name="reminder_recipient"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ReminderDelivery(models.Model):
+    """One reminder delivered on one channel; the unique pair is the exactly-once guard."""
+
+    class Channel(models.TextChoices):
+        APP = "app", _("in the portal")
+        EMAIL = "email", _("e-mail")
+
+    reminder = models.ForeignKey(
+        Reminder, verbose_name=_("reminder"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    at = models.DateTimeField(_("delivered"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reminder delivery")
+        verbose_name_plural = _("reminder deliveries")
+        constraints = [models.UniqueConstraint(fields=["reminder", "channel"], name="reminder_delivery_once")]
+
+    def __str__(self) -> str:
+        return f"{self.reminder_id} {self.channel}"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="atensi.ping", acks_late=True, soft_time_limit=10, time_limit=15)
@@ -13,3 +18,42 @@ def ping() -> dict[str, str]:
 
     _db_ok, db_state = check_database()
     return {"pong": "ok", "database": db_state, "at": timezone.now().isoformat()}
+
+
+@shared_task(name="atensi.reminders_sweep", acks_late=True, soft_time_limit=50, time_limit=55)
+def reminders_sweep() -> dict[str, int]:
+    """Every minute (beat): plan what the rules find due, claim due reminders, queue one
+    delivery each once the claim is committed. A queueing failure (the broker is down)
+    leaves the claim to expire; a later sweep takes the reminder again."""
+    from atensi.reminders import claim_due, run_rules
+
+    now = timezone.now()
+    run_rules(now)
+    ids = claim_due(now=now)  # committed: the claims are visible to the deliveries
+    queued = 0
+    for reminder_id in ids:
+        try:
+            reminder_deliver.delay(reminder_id)
+        except BrokerError:  # the broker is down: the claim expires and a later sweep reclaims
+            logger.warning("reminders: the broker refused a delivery; %d left to a later sweep", len(ids) - queued)
+            break
+        queued += 1
+    return {"claimed": len(ids), "queued": queued}
+
+
+@shared_task(
+    name="atensi.reminder_deliver",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=5,
+    retry_backoff_max=600,  # CELERY_MAX_RETRY_DELAY: below the broker's visibility timeout
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=30,
+    time_limit=40,
+)
+def reminder_deliver(reminder_id: int) -> bool:
+    from atensi.reminders import deliver
+
+    return deliver(int(reminder_id))

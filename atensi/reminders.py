@@ -1,0 +1,164 @@
+"""Reminders: planned once, claimed by a sweep, delivered once per channel.
+
+The reliability contract (issue 6):
+- State lives in Postgres (atensi.models.Reminder). Rules (`rule`) look at the data every
+  sweep and `plan` the reminders they find due; the key of each names the event and the
+  person, so planning again adds nothing.
+- The sweep (`claim_due`) takes due rows with SELECT ... FOR UPDATE SKIP LOCKED, marks them
+  claimed and, after its commit, queues one delivery task each. Two sweeps at once claim
+  different rows. A delivery whose task never ran (the broker was down, the worker was
+  killed) is claimed again once its claim is older than RECLAIM_AFTER.
+- A delivery (`deliver`) locks its row and records each channel in ReminderDelivery, unique
+  per (reminder, channel), in the same transaction as the effect: a retried or repeated
+  task finds the row and sends nothing again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Reminder, ReminderDelivery
+from .notifications import notify
+
+log = logging.getLogger(__name__)
+
+# A claim older than this is taken to have lost its task (the sweep runs every minute;
+# a delivery takes well under a second, its retries are separate tasks that re-claim).
+RECLAIM_AFTER = datetime.timedelta(minutes=5)
+CLAIM_BATCH = 500
+
+Rule = Callable[[datetime.datetime], None]
+_RULES: list[Rule] = []
+
+
+def rule(function: Rule) -> Rule:
+    """Register a rule: called by every sweep with `now`, it plans the reminders it finds."""
+    if function not in _RULES:
+        _RULES.append(function)
+    return function
+
+
+def run_rules(now: datetime.datetime) -> None:
+    for function in list(_RULES):
+        # One broken rule must not stop the others (nor the deliveries after them).
+        try:
+            with transaction.atomic():
+                function(now)
+        except Exception:
+            log.exception("reminder rule %s failed", getattr(function, "__name__", function))
+
+
+@dataclass
+class Planned:
+    key: str
+    kind: str
+    recipient_id: int
+    due_at: datetime.datetime
+    organisation_id: int | None = None
+    link: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def plan(rows: Iterable[Planned]) -> None:
+    """Write the reminders that are not there yet (by key); existing ones are left alone."""
+    objects = [
+        Reminder(
+            key=row.key,
+            kind=row.kind,
+            recipient_id=row.recipient_id,
+            organisation_id=row.organisation_id,
+            due_at=row.due_at,
+            link=row.link,
+            data=row.data,
+        )
+        for row in rows
+    ]
+    if objects:
+        Reminder.objects.bulk_create(objects, ignore_conflicts=True, batch_size=1000)
+
+
+def cancel(*, key_prefix: str, now: datetime.datetime | None = None) -> int:
+    """The thing is settled: its reminders not yet delivered are dropped."""
+    return Reminder.objects.filter(
+        key__startswith=key_prefix, delivered_at__isnull=True, cancelled_at__isnull=True
+    ).update(cancelled_at=now or timezone.now())
+
+
+def _open() -> Q:
+    return Q(delivered_at__isnull=True, cancelled_at__isnull=True)
+
+
+def claim_due(*, now: datetime.datetime | None = None, limit: int = CLAIM_BATCH) -> list[int]:
+    """Claim up to `limit` due reminders nobody holds; returns their ids."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Reminder.objects.select_for_update(skip_locked=True)
+            .filter(_open(), due_at__lte=now)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - RECLAIM_AFTER))
+            .order_by("due_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Reminder.objects.filter(pk__in=ids).update(claimed_at=now)
+    return ids
+
+
+# Channels after the portal's own (e-mail, by the delivery module that adds it): each is
+# called inside the delivery's transaction with the locked reminder and returns True when
+# it delivered (False: nothing to do on this channel, e.g. the user switched e-mail off).
+Channel = Callable[[Reminder], bool]
+_CHANNELS: dict[str, Channel] = {}
+
+
+def channel(name: str) -> Callable[[Channel], Channel]:
+    def decorator(function: Channel) -> Channel:
+        _CHANNELS[name] = function
+        return function
+
+    return decorator
+
+
+def deliver(reminder_id: int, *, now: datetime.datetime | None = None) -> bool:
+    """Deliver one reminder on every channel not yet done; True if anything was delivered.
+
+    Idempotent: run twice (a re-delivered task, a retry), it finds the deliveries made
+    and does nothing more. An exception rolls the channel's record back with it, so the
+    retry tries that channel again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        reminder = Reminder.objects.select_for_update().select_related("recipient").filter(pk=reminder_id).first()
+        if reminder is None or reminder.delivered_at is not None or reminder.cancelled_at is not None:
+            return False
+        done = set(reminder.deliveries.values_list("channel", flat=True))
+        delivered = False
+        if ReminderDelivery.Channel.APP not in done:
+            notify(
+                recipients=[reminder.recipient],
+                kind=reminder.kind,
+                link=reminder.link,
+                organisation=reminder.organisation_id and reminder.organisation,
+                key=f"reminder:{reminder.key}",
+                **reminder.data,
+            )
+            ReminderDelivery.objects.create(reminder=reminder, channel=ReminderDelivery.Channel.APP, at=now)
+            delivered = True
+        for name, send in _CHANNELS.items():
+            if name in done:
+                continue
+            with transaction.atomic():
+                if send(reminder):
+                    ReminderDelivery.objects.create(reminder=reminder, channel=name, at=now)
+                    delivered = True
+        reminder.delivered_at = now
+        reminder.attempts += 1
+        reminder.save(update_fields=["delivered_at", "attempts"])
+    return delivered

@@ -1,0 +1,129 @@
+"""The reminder machinery: planned once per key, claimed by one sweep, delivered once per
+channel however often the delivery runs."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from atensi import reminders
+from atensi.models import Notification, NotificationKind, Reminder, ReminderDelivery
+from atensi.reminders import Planned, cancel, claim_due, deliver, plan
+
+pytestmark = pytest.mark.django_db
+
+DATA = {"case_number": "BA-UJI/2026/0001", "due_on": "2026-11-23", "follow_up_kind": "home_visit"}
+
+
+def planned(user: Any, key: str = "follow-up:1:due", minutes_ago: int = 1) -> Planned:
+    return Planned(
+        key=f"{key}:{user.pk}",
+        kind=NotificationKind.FOLLOW_UP_DUE,
+        recipient_id=user.pk,
+        due_at=timezone.now() - datetime.timedelta(minutes=minutes_ago),
+        link="/cases/1/",
+        data=DATA,
+    )
+
+
+def test_planning_the_same_event_again_adds_nothing(owner: Any) -> None:
+    plan([planned(owner)])
+    plan([planned(owner), planned(owner)])
+    assert Reminder.objects.count() == 1
+
+
+def test_only_due_open_reminders_are_claimed_once(owner: Any) -> None:
+    plan([planned(owner, "a"), planned(owner, "b", minutes_ago=-60), planned(owner, "c")])
+    cancel(key_prefix="c:")
+    first = claim_due()
+    assert len(first) == 1 and Reminder.objects.get(pk=first[0]).key.startswith("a:")
+    assert claim_due() == []  # claimed and not yet stale
+
+
+def test_a_claim_whose_task_vanished_is_taken_again(owner: Any) -> None:
+    plan([planned(owner)])
+    [reminder_id] = claim_due()
+    later = timezone.now() + reminders.RECLAIM_AFTER + datetime.timedelta(seconds=1)
+    assert claim_due(now=later) == [reminder_id]
+
+
+def test_delivery_happens_once_however_often_it_runs(owner: Any) -> None:
+    plan([planned(owner)])
+    [reminder_id] = claim_due()
+    assert deliver(reminder_id) is True
+    assert deliver(reminder_id) is False
+    Reminder.objects.filter(pk=reminder_id).update(delivered_at=None)  # as if the first commit was lost
+    deliver(reminder_id)
+    assert Notification.objects.filter(recipient=owner).count() == 1
+    assert ReminderDelivery.objects.filter(reminder_id=reminder_id, channel="app").count() == 1
+
+
+def test_a_failing_channel_rolls_the_whole_delivery_back(owner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan([planned(owner)])
+    [reminder_id] = claim_due()
+
+    def broken(reminder: Reminder) -> bool:
+        raise ConnectionError("smtp down")
+
+    monkeypatch.setitem(reminders._CHANNELS, "email", broken)
+    with pytest.raises(ConnectionError):
+        deliver(reminder_id)
+    assert not Notification.objects.exists() and not ReminderDelivery.objects.exists()
+    monkeypatch.setitem(reminders._CHANNELS, "email", lambda reminder: True)
+    assert deliver(reminder_id) is True
+    assert set(ReminderDelivery.objects.values_list("channel", flat=True)) == {"app", "email"}
+    assert Notification.objects.count() == 1
+
+
+def test_a_cancelled_reminder_is_not_delivered(owner: Any) -> None:
+    plan([planned(owner)])
+    [reminder_id] = claim_due()
+    cancel(key_prefix="follow-up:1:")
+    assert deliver(reminder_id) is False
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_claim_different_rows(owner: Any) -> None:
+    plan([planned(owner, f"r{i}") for i in range(40)])
+    results: list[list[int]] = []
+    barrier = threading.Barrier(4)
+
+    def sweep() -> None:
+        try:
+            barrier.wait()
+            results.append(claim_due(limit=15))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    claimed = [pk for batch in results for pk in batch]
+    assert len(claimed) == len(set(claimed)) == 40
+
+
+def test_the_sweep_is_scheduled_every_minute(db: Any) -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="atensi.reminders_sweep")
+    assert task.enabled and task.interval.every == 1 and task.interval.period == "minutes"
+
+
+def test_a_broken_rule_does_not_stop_the_others(owner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(now: datetime.datetime) -> None:
+        raise RuntimeError("bug")
+
+    def fine(now: datetime.datetime) -> None:
+        plan([planned(owner)])
+
+    monkeypatch.setattr(reminders, "_RULES", [broken, fine])
+    reminders.run_rules(timezone.now())
+    assert Reminder.objects.count() == 1
