@@ -269,3 +269,29 @@ class ReminderDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reminder_id} {self.channel}"
+
+
+class NotificationPreference(models.Model):
+    """How a person wants to hear from the portal besides the bell (default: an e-mail per
+    reminder). No row means the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    email_enabled = models.BooleanField(_("e-mail me"), default=True)
+    digest = models.BooleanField(_("one daily digest instead of single e-mails"), default=False)
+    digest_hour = models.PositiveSmallIntegerField(_("digest hour (local time)"), default=7)
+    last_digest_on = models.DateField(_("last digest sent for"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.CheckConstraint(condition=Q(digest_hour__lte=23), name="notification_digest_hour_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: e-mail {'on' if self.email_enabled else 'off'}"
