@@ -209,6 +209,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str, str | None, str]] = [
     ("pkh.jambi", "Ahmad", "Pendamping PKH", "PKH-JAMBI", Role.REFERRAL_OFFICER),
     ("lksa.jambi", "Dewi", "Pengasuh", "LKSA-KASIHBUNDA", Role.SOCIAL_WORKER),
     ("psm.jambi", "Yusuf", "PSM", "DINSOS-JAMBI", Role.COMMUNITY_REPORTER),
+    ("kabid.jambi", "Hendra", "Kepala Bidang Rehsos", "DINSOS-JAMBI", Role.SUPERVISOR),
     ("peksos.rumbai", "Andi", "Pekerja Sosial", "BA-RUMBAI", Role.SOCIAL_WORKER),
     ("viewer.nasional", "Direktorat", "Rehsos Anak", None, Role.VIEWER),
 ]
@@ -297,6 +298,7 @@ def load_demo_data() -> dict[str, int]:
     agreements = _load_agreements(orgs, by=admin_user)
     cases = _load_cases(orgs)
     referrals = _load_referrals(orgs)
+    _make_demo_overdue()
     return {
         "organisations": created_orgs,
         "users": created_users,
@@ -460,6 +462,7 @@ DEMO_CASES: list[DemoCase] = [
         source="school",
         summary="Sering tidak masuk sekolah; ibu bekerja di luar kota, tinggal dengan nenek yang sakit.",
         visit="Kunjungan rumah: nenek bersedia mengikuti konseling keluarga. Rizky kembali bersekolah dua hari ini.",
+        follow_up_days=0,  # a case review due today: the reminder shows in the bell
     ),
     DemoCase(
         "BA-ALYATAMA",
@@ -711,3 +714,36 @@ def _load_referrals(orgs: dict[str, Organisation]) -> int:
         )
         created += 1
     return created
+
+
+def _make_demo_overdue() -> None:
+    """Something overdue to show the escalations: a home visit of Andi's that nobody
+    recorded (due five days ago, escalated to supervisor.alyatama) and LKSA Kasih Bunda's
+    referral to Dinas Sosial left unanswered past its deadline (escalated to its
+    supervisor, kabid.jambi). The services refuse past dates, so the demo moves them back;
+    only once, the first time the demo is loaded."""
+    from cases.models import Case, FollowUp, FollowUpKind, FollowUpStatus
+    from cases.records import follow_up_create
+    from referrals.models import Referral, ReferralStatus
+
+    today = timezone.localdate()
+    andi = Case.objects.select_related("case_manager").filter(beneficiary__full_name="Andi Saputra").first()
+    if andi is not None and not FollowUp.objects.filter(case=andi, due_on__lt=today).exists():
+        visit = follow_up_create(
+            case=andi,
+            by=andi.case_manager,
+            kind=FollowUpKind.HOME_VISIT,
+            due_on=today,
+            assignee=andi.case_manager,
+            description="Kunjungan ke rumah singgah bersama PSM.",
+        )
+        FollowUp.objects.filter(pk=visit.pk, status=FollowUpStatus.PENDING).update(
+            due_on=today - datetime.timedelta(days=5)
+        )
+    now = timezone.now()
+    Referral.objects.filter(
+        case__beneficiary__full_name="Putri Maharani",
+        receiver__code="DINSOS-JAMBI",
+        status=ReferralStatus.SENT,
+        respond_by__gt=now,
+    ).update(sent_at=now - datetime.timedelta(days=8), respond_by=now - datetime.timedelta(days=1))

@@ -252,6 +252,7 @@ Demo accounts (password: atensi-demo-2026)
   peksos.alyatama      social worker, Balai Anak "Alyatama" Jambi
   supervisor.alyatama  supervisor, Balai Anak "Alyatama" Jambi
   dinsos.jambi         referral officer, Dinas Sosial Provinsi Jambi
+  kabid.jambi          supervisor, Dinas Sosial Provinsi Jambi
   pkh.jambi            referral officer, Koordinator Wilayah PKH Provinsi Jambi
   lksa.jambi           social worker, LKSA Kasih Bunda Kota Jambi
   psm.jambi            community reporter, Kota Jambi

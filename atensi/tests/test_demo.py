@@ -111,3 +111,20 @@ def test_demo_inboxes_hold_a_waiting_referral_each():
     assert inbox_waiting_count(User.objects.get(username="dinsos.jambi")) == 1
     assert inbox_waiting_count(User.objects.get(username="pkh.jambi")) == 1
     assert inbox_waiting_count(User.objects.get(username="peksos.rumbai")) == 0
+
+
+def test_demo_has_something_due_today_and_something_overdue():
+    from django.utils import timezone
+
+    from cases.models import FollowUp, FollowUpStatus
+    from referrals.models import Referral, ReferralStatus
+
+    call_command("load_demo")
+    call_command("load_demo")
+    today = timezone.localdate()
+    pending = FollowUp.objects.filter(status=FollowUpStatus.PENDING, assignee__username="peksos.alyatama")
+    assert pending.filter(due_on=today).exists()
+    assert pending.filter(due_on__lt=today).count() == 1
+    overdue = Referral.objects.filter(status=ReferralStatus.SENT, respond_by__lt=timezone.now())
+    assert list(overdue.values_list("receiver__code", flat=True)) == ["DINSOS-JAMBI"]
+    assert Membership.objects.filter(user__username="kabid.jambi", role="supervisor").exists()
