@@ -5,6 +5,12 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
+def _ensure_schedules(sender: AppConfig, **kwargs: Any) -> None:
+    from .schedules import ensure_schedules
+
+    ensure_schedules()
+
+
 def _load_reference(sender: AppConfig, **kwargs: Any) -> None:
     from .reference import load_reference_data
 
@@ -23,3 +29,6 @@ class CoreConfig(AppConfig):
         # Reference data is part of the schema's meaning: reload it after every migrate
         # and after a test flush (both send post_migrate). Idempotent upserts.
         post_migrate.connect(_load_reference, sender=self, dispatch_uid="atensi_load_reference")
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="atensi_ensure_schedules")
+        # The e-mail channel of reminders (atensi.reminders.channel).
+        from . import email_channel  # noqa: F401

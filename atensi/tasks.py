@@ -21,14 +21,19 @@ def ping() -> dict[str, str]:
 
 
 @shared_task(name="atensi.reminders_sweep", acks_late=True, soft_time_limit=50, time_limit=55)
-def reminders_sweep() -> dict[str, int]:
+def reminders_sweep(rules: bool = True) -> dict[str, int]:
     """Every minute (beat): plan what the rules find due, claim due reminders, queue one
     delivery each once the claim is committed. A queueing failure (the broker is down)
-    leaves the claim to expire; a later sweep takes the reminder again."""
-    from atensi.reminders import claim_due, run_rules
+    leaves the claim to expire; a later sweep takes the reminder again.
+
+    A full batch queues the next sweep (rules already run) behind its deliveries: a
+    backlog drains as fast as the workers deliver, never more than a batch ahead of them
+    (one batch a minute would take 200 minutes over 100,000 reminders)."""
+    from atensi.reminders import CLAIM_BATCH, claim_due, run_rules
 
     now = timezone.now()
-    run_rules(now)
+    if rules:
+        run_rules(now)
     ids = claim_due(now=now)  # committed: the claims are visible to the deliveries
     queued = 0
     for reminder_id in ids:
@@ -38,11 +43,20 @@ def reminders_sweep() -> dict[str, int]:
             logger.warning("reminders: the broker refused a delivery; %d left to a later sweep", len(ids) - queued)
             break
         queued += 1
+    if queued == CLAIM_BATCH:
+        try:
+            reminders_sweep.apply_async(kwargs={"rules": False}, ignore_result=True)
+        except BrokerError:  # beat's next sweep carries on
+            logger.warning("reminders: the broker refused the next sweep; beat's next one carries on")
     return {"claimed": len(ids), "queued": queued}
 
 
 @shared_task(
     name="atensi.reminder_deliver",
+    # Nobody reads its result. With a result, `.delay()` outside a worker (a sweep run by
+    # hand, the web) first subscribes to the result in Redis; with Redis down that retries
+    # for ~20 s and raises RuntimeError, not the broker error the sweep handles.
+    ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(Exception,),
@@ -57,3 +71,26 @@ def reminder_deliver(reminder_id: int) -> bool:
     from atensi.reminders import deliver
 
     return deliver(int(reminder_id))
+
+
+@shared_task(
+    name="atensi.notifications_digest",
+    acks_late=True,
+    # Sends one e-mail after another: allowed most of the hour (below the broker's
+    # visibility timeout); whoever is left when time runs out is sent by the next run.
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def notifications_digest() -> dict[str, int]:
+    """Every hour (beat): the daily digests whose hour has come (atensi.digest)."""
+    from atensi.digest import send_due_digests
+
+    return send_due_digests()
+
+
+@shared_task(name="atensi.notifications_cleanup", acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60)
+def notifications_cleanup() -> dict[str, int]:
+    """Every day (beat): forget old notifications, reminders and temporary rows (atensi.retention)."""
+    from atensi.retention import cleanup
+
+    return cleanup()

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from . import views
+from . import preference_views, views
 
 admin.site.site_header = _("ATENSI Portal administration")
 admin.site.site_title = _("ATENSI Portal")
@@ -16,6 +16,7 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
     path("notifications/read/", views.notifications_read_all, name="notifications_read_all"),
+    path("account/notifications/", preference_views.notification_preferences, name="notification_preferences"),
     path("accounts/", include("django.contrib.auth.urls")),
     # The language switch must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -521,6 +521,8 @@ class Case(models.Model):
         indexes = [
             # The case list: an organisation's cases, newest first, keyset-paginated.
             models.Index(fields=["organisation", "-opened_at", "-id"], name="case_org_opened"),
+            # The stage-deadline reminders: cases sitting in a stage since.
+            models.Index(fields=["stage", "stage_changed_at"], name="case_stage_since"),
             models.Index(fields=["case_manager", "-opened_at", "-id"], name="case_manager_opened"),
             models.Index(fields=["organisation", "stage"], name="case_org_stage"),
             models.Index(fields=["beneficiary"], name="case_beneficiary"),
@@ -839,6 +841,9 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["assignee", "due_on"], name="follow_up_assignee_due", condition=Q(status="pending")),
             models.Index(fields=["case", "due_on"], name="follow_up_case_due", condition=Q(status="pending")),
+            # The reminder rules: follow-ups by status and due day (pending ones to remind
+            # and escalate, missed aftercare to escalate).
+            models.Index(fields=["status", "due_on"], name="follow_up_status_due"),
         ]
 
     def __str__(self) -> str:

@@ -8,4 +8,4 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         # How referral notifications read (atensi.notifications.register).
-        from . import notify  # noqa: F401
+        from . import notify, reminders  # noqa: F401 - renderers and reminder rules

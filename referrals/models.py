@@ -213,6 +213,8 @@ class Referral(models.Model):
             # The answered tabs, newest first.
             models.Index(fields=["receiver", "status", "-sent_at"], name="referral_inbox_answered"),
             models.Index(fields=["sender", "status", "-sent_at"], name="referral_outbox"),
+            # The deadline reminders: waiting referrals by deadline, whatever the receiver.
+            models.Index(fields=["respond_by"], condition=Q(status="sent"), name="referral_waiting_due"),
             models.Index(fields=["case", "-sent_at"], name="referral_case"),
         ]
 

@@ -276,6 +276,16 @@ ATENSI_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 # Aftercare (bimbingan lanjut) visits scheduled when a case enters termination, in
 # calendar months after the day of termination (cases/workflow.py).
 ATENSI_AFTERCARE_MONTHS = (1, 3, 6)
+# Reminder rules (cases/reminders.py): a follow-up still pending more than this many days
+# after its due day escalates to the case's supervisor (missed aftercare too); a case
+# longer than this many days in a stage reminds its case manager; an approval waiting
+# longer than this many days reminds the organisation's other supervisors.
+ATENSI_FOLLOW_UP_ESCALATE_DAYS = 3
+ATENSI_STAGE_DEADLINE_DAYS = {"pendekatan_awal": 7, "asesmen": 14}
+ATENSI_APPROVAL_WAITING_DAYS = 2
+# Read notifications, and delivered or cancelled reminders, are deleted after this many
+# days (atensi/retention.py, daily). Keep it longer than any reminder rule looks back.
+ATENSI_NOTIFICATION_RETENTION_DAYS = 180
 
 LOGGING = {
     "version": 1,

@@ -127,3 +127,13 @@ def test_a_broken_rule_does_not_stop_the_others(owner: Any, monkeypatch: pytest.
     monkeypatch.setattr(reminders, "_RULES", [broken, fine])
     reminders.run_rules(timezone.now())
     assert Reminder.objects.count() == 1
+
+
+def test_the_digest_and_cleanup_are_scheduled(db: Any) -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    digest = PeriodicTask.objects.get(task="atensi.notifications_digest")
+    cleanup = PeriodicTask.objects.get(task="atensi.notifications_cleanup")
+    assert digest.enabled and (digest.crontab.minute, digest.crontab.hour) == ("0", "*")
+    assert cleanup.enabled and (cleanup.crontab.minute, cleanup.crontab.hour) == ("30", "2")
+    assert str(digest.crontab.timezone) == "Asia/Jakarta"

@@ -1,0 +1,68 @@
+"""What the portal forgets, and when (daily, task atensi.notifications_cleanup).
+
+- Read notifications created more than ATENSI_NOTIFICATION_RETENTION_DAYS ago; unread
+  ones stay until read.
+- Reminders delivered or cancelled longer ago than that, with their delivery records.
+  The retention must outlast every reminder rule's look-back window: a rule finding a
+  deleted key's event still due would plan it again.
+- Form-submission tokens older than SUBMISSION_TOKEN_DAYS: a double click comes seconds
+  apart, not days.
+- Spreadsheet import previews never confirmed nor discarded, older than
+  IMPORT_PREVIEW_DAYS: they hold every row of the uploaded file (a discard empties
+  them already; imported and discarded ones stay as the record of what was done).
+
+Deleted in batches of BATCH rows, each its own short transaction, so a large backlog
+never holds locks for long nor builds one huge transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+
+from stakeholders.models import ImportBatch, ImportStatus
+
+from .models import Notification, Reminder, SubmissionToken
+
+SUBMISSION_TOKEN_DAYS = 2
+IMPORT_PREVIEW_DAYS = 2
+BATCH = 5000
+
+
+def _delete_in_batches(queryset: QuerySet[Any], *, batch: int) -> int:
+    model: type[Model] = queryset.model
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            ids = list(queryset.order_by().values_list("pk", flat=True)[:batch])
+            if not ids:
+                return deleted
+            model._default_manager.filter(pk__in=ids).delete()
+        deleted += len(ids)
+
+
+def cleanup(*, now: datetime.datetime | None = None, batch: int = BATCH) -> dict[str, int]:
+    now = now or timezone.now()
+    kept_since = now - datetime.timedelta(days=settings.ATENSI_NOTIFICATION_RETENTION_DAYS)
+    temporary_since = now - datetime.timedelta(days=SUBMISSION_TOKEN_DAYS)
+    return {
+        "notifications": _delete_in_batches(
+            Notification.objects.filter(read_at__isnull=False, created_at__lt=kept_since), batch=batch
+        ),
+        "reminders": _delete_in_batches(
+            Reminder.objects.filter(Q(delivered_at__lt=kept_since) | Q(cancelled_at__lt=kept_since)), batch=batch
+        ),
+        "submission_tokens": _delete_in_batches(SubmissionToken.objects.filter(at__lt=temporary_since), batch=batch),
+        "import_previews": _delete_in_batches(
+            ImportBatch.objects.filter(
+                status=ImportStatus.PREVIEW,
+                created_at__lt=now - datetime.timedelta(days=IMPORT_PREVIEW_DAYS),
+            ),
+            batch=batch,
+        ),
+    }

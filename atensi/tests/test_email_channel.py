@@ -1,0 +1,139 @@
+"""Reminders by e-mail: once per reminder however often delivery runs, only to those who
+want single e-mails and have an address, in their language, with an absolute link."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone, translation
+
+import atensi.email_channel
+from atensi import reminders
+from atensi.models import Notification, NotificationKind, NotificationPreference, Reminder, ReminderDelivery
+from atensi.reminders import Planned, claim_due, deliver, plan
+
+pytestmark = pytest.mark.django_db
+
+# A kind whose sentence is in the Indonesian catalogue already (referrals).
+DATA = {
+    "referral_kind": "service",
+    "sender": "Balai Uji",
+    "receiver": "Dinas Sosial Uji",
+    "urgency": "emergency",
+    "respond_by": "2026-11-24T03:00:00+00:00",
+}
+
+
+def due_reminder(user: Any, *, link: str = "/referrals/7/", organisation: Any = None) -> int:
+    plan(
+        [
+            Planned(
+                key=f"referral:7:half:{user.pk}",
+                kind=NotificationKind.REFERRAL_RECEIVED,
+                recipient_id=user.pk,
+                due_at=timezone.now() - datetime.timedelta(minutes=1),
+                organisation_id=organisation.pk if organisation else None,
+                link=link,
+                data=DATA,
+            )
+        ]
+    )
+    [reminder_id] = claim_due()
+    return reminder_id
+
+
+def sentence(language: str) -> str:
+    with translation.override(language):
+        return atensi.email_channel.notification_text(Notification(kind=NotificationKind.REFERRAL_RECEIVED, data=DATA))
+
+
+def test_a_reminder_is_emailed_once_however_often_delivery_runs(owner: Any) -> None:
+    reminder_id = due_reminder(owner)
+    assert deliver(reminder_id) is True
+    assert deliver(reminder_id) is False
+    Reminder.objects.filter(pk=reminder_id).update(delivered_at=None)  # as if the first commit was lost
+    deliver(reminder_id)
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [owner.email]
+    assert ReminderDelivery.objects.filter(reminder_id=reminder_id, channel="email").count() == 1
+    # The bell's copy is marked e-mailed: a digest will not repeat it.
+    assert Notification.objects.get(recipient=owner).emailed_at is not None
+
+
+@pytest.mark.parametrize("case", ["email_off", "digest", "no_address", "inactive"])
+def test_no_email_for_those_who_do_not_get_single_emails(owner: Any, case: str) -> None:
+    if case == "email_off":
+        NotificationPreference.objects.create(user=owner, email_enabled=False)
+    elif case == "digest":
+        NotificationPreference.objects.create(user=owner, digest=True)
+    elif case == "no_address":
+        owner.email = ""
+        owner.save(update_fields=["email"])
+    else:
+        owner.is_active = False
+        owner.save(update_fields=["is_active"])
+    reminder_id = due_reminder(owner)
+    assert deliver(reminder_id) is True  # the bell still gets it
+    assert mail.outbox == []
+    assert list(ReminderDelivery.objects.values_list("channel", flat=True)) == ["app"]
+    assert Notification.objects.get(recipient=owner).emailed_at is None
+
+
+def test_it_is_written_in_indonesian_by_default_and_english_for_an_english_reader(owner: Any, colleague: Any) -> None:
+    colleague.preferred_language = "en"
+    colleague.save(update_fields=["preferred_language"])
+    assert sentence("id") != sentence("en")
+    deliver(due_reminder(owner))
+    deliver(due_reminder(colleague))
+    by_reader = {message.to[0]: message for message in mail.outbox}
+    indonesian, english = by_reader[owner.email], by_reader[colleague.email]
+    assert sentence("id") in indonesian.body and sentence("en") not in indonesian.body
+    assert "Rujukan masuk" in indonesian.subject  # the kind, from the catalogue
+    assert sentence("en") in english.body and english.subject == "ATENSI Portal: Referral received"
+    html, mimetype = english.alternatives[0]
+    assert mimetype == "text/html" and sentence("en") in html and '<html lang="en">' in html
+
+
+def test_the_links_are_absolute(owner: Any, org: Any, settings: Any) -> None:
+    settings.SITE_URL = "https://atensi.example.id/"
+    deliver(due_reminder(owner, organisation=org))
+    [message] = mail.outbox
+    assert "https://atensi.example.id/referrals/7/" in message.body
+    assert "https://atensi.example.id/account/notifications/" in message.body
+    assert 'href="https://atensi.example.id/referrals/7/"' in message.alternatives[0][0]
+    assert org.name in message.body
+    assert "\n" not in message.subject and message.extra_headers["Auto-Submitted"] == "auto-generated"
+
+
+def test_a_link_leaving_the_portal_is_replaced_by_the_notifications_page(owner: Any, settings: Any) -> None:
+    settings.SITE_URL = "https://atensi.example.id"
+    deliver(due_reminder(owner, link="//evil.example/x"))
+    [message] = mail.outbox
+    assert "evil.example" not in message.body
+    assert "https://atensi.example.id/notifications/" in message.body
+
+
+def test_a_failing_send_rolls_back_and_the_retry_sends_once(owner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    reminder_id = due_reminder(owner)
+    real_send = EmailMultiAlternatives.send
+
+    def broken(self: EmailMultiAlternatives, fail_silently: bool = False) -> int:
+        raise ConnectionError("smtp down")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", broken)
+    with pytest.raises(ConnectionError):
+        deliver(reminder_id)
+    assert not ReminderDelivery.objects.exists() and not Notification.objects.exists()
+    monkeypatch.setattr(EmailMultiAlternatives, "send", real_send)
+    assert deliver(reminder_id) is True
+    assert deliver(reminder_id) is False
+    assert len(mail.outbox) == 1
+    assert Notification.objects.get(recipient=owner).emailed_at is not None
+
+
+def test_the_channel_is_registered() -> None:
+    assert reminders._CHANNELS["email"] is atensi.email_channel.email_reminder
