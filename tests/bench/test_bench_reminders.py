@@ -62,7 +62,7 @@ BENCH_DESCRIPTION = (
 
 # Beat's sweep, in a process of its own: time, queries (the rules' apart) and memory.
 FIRST_SWEEP = """
-import json, resource, time
+import json, threading, time
 import django
 django.setup()
 import psutil
@@ -71,28 +71,50 @@ from django.test.utils import CaptureQueriesContext
 from atensi import reminders
 from atensi.tasks import reminders_sweep
 
-rules_queries = []
+me = psutil.Process()
+peaks = {"sweep": 0, "rules": 0}
+phase = ["rules"]
+stop = threading.Event()
+
+def sample():
+    while not stop.is_set():
+        rss = me.memory_info().rss
+        peaks[phase[0]] = max(peaks[phase[0]], rss)
+        peaks["sweep"] = max(peaks["sweep"], rss)
+        stop.wait(0.005)
+
+rules_queries, rules_seconds = [], []
 run_rules = reminders.run_rules
 
 def counted_rules(now):
+    clock = time.perf_counter()
     with CaptureQueriesContext(connection) as captured:
         run_rules(now)
+    rules_seconds.append(time.perf_counter() - clock)
+    phase[0] = "claim"
+    peaks["claim"] = 0
     rules_queries.append(len(captured.captured_queries))
 
 reminders.run_rules = counted_rules
-before = psutil.Process().memory_info().rss
+before = me.memory_info().rss
+sampler = threading.Thread(target=sample)
+sampler.start()
 with CaptureQueriesContext(connection) as captured:
     started, clock = time.time(), time.perf_counter()
     result = reminders_sweep()
     elapsed = time.perf_counter() - clock
+stop.set()
+sampler.join()
 print(json.dumps({
     "started": started,
     "elapsed": elapsed,
     "queries": len(captured.captured_queries),
     "rules_queries": sum(rules_queries),
+    "rules_seconds": sum(rules_seconds),
     "result": result,
     "rss_before": before,
-    "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    "peak_rss": max(peaks["sweep"], me.memory_info().rss),
+    "peak_rss_rules": peaks["rules"],
 }))
 """
 
@@ -108,6 +130,8 @@ class Peaks:
     total: int = 0
     redis_memory: int = 0
     queue: int = 0
+    worker_cpu: float = 0.0  # CPU seconds the worker's processes used (user + system)
+    machine_busy: float = 0.0  # share of all the machine's CPU time that was not idle
 
 
 @dataclass
@@ -121,6 +145,7 @@ class Run:
     deliveries_ms: list[float]
     delivered_by_tasks: int
     delivery_queries: int
+    emails: int
 
 
 def _sample(worker_pid: int, redis_url: str, peaks: Peaks, stop: threading.Event) -> None:
@@ -130,13 +155,16 @@ def _sample(worker_pid: int, redis_url: str, peaks: Peaks, stop: threading.Event
         while not stop.is_set():
             try:
                 total = main_rss = main.memory_info().rss
+                cpu = sum(main.cpu_times()[:2])
                 for child in main.children():
                     try:
                         rss = child.memory_info().rss
+                        cpu += sum(child.cpu_times()[:2])
                     except psutil.NoSuchProcess:
                         continue
                     peaks.pool[child.pid] = max(peaks.pool.get(child.pid, 0), rss)
                     total += rss
+                peaks.worker_cpu = max(peaks.worker_cpu, cpu)
                 peaks.main, peaks.total = max(peaks.main, main_rss), max(peaks.total, total)
                 peaks.redis_memory = max(peaks.redis_memory, int(client.info("memory")["used_memory"]))
                 peaks.queue = max(peaks.queue, int(client.llen("celery")))
@@ -145,6 +173,12 @@ def _sample(worker_pid: int, redis_url: str, peaks: Peaks, stop: threading.Event
             stop.wait(0.2)
     finally:
         client.close()
+
+
+def _busy(before: Any, after: Any) -> float:
+    spent = sum(after) - sum(before)
+    idle = (after.idle - before.idle) + (getattr(after, "iowait", 0) - getattr(before, "iowait", 0))
+    return 1 - idle / spent if spent else 0.0
 
 
 def _insert(due_at: datetime.datetime) -> float:
@@ -239,16 +273,22 @@ def _drained(redis_url: str) -> bool:
         client.close()
 
 
-def _check_once() -> None:
+def _check_once() -> int:
+    """Every reminder delivered once in the portal, e-mailed at most once; the e-mails sent."""
     mine = Reminder.objects.filter(key__startswith=f"{PREFIX}:")
-    deliveries = ReminderDelivery.objects.filter(reminder__key__startswith=f"{PREFIX}:", channel="app").count()
-    notifications = Notification.objects.filter(key__startswith=f"reminder:{PREFIX}:").count()
+    deliveries = ReminderDelivery.objects.filter(reminder__key__startswith=f"{PREFIX}:")
+    in_app = deliveries.filter(channel="app").count()
+    notifications = Notification.objects.filter(key__startswith=f"reminder:{PREFIX}:")
     twice = mine.exclude(attempts=1).count()
-    if (deliveries, notifications, twice) != (REMINDERS, REMINDERS, 0):
+    if (in_app, notifications.count(), twice) != (REMINDERS, REMINDERS, 0):
         raise BenchError(
-            f"{REMINDERS:,} reminders: {deliveries:,} in-app deliveries, {notifications:,} notifications, "
+            f"{REMINDERS:,} reminders: {in_app:,} in-app deliveries, {notifications.count():,} notifications, "
             f"{twice:,} delivered other than once"
         )
+    emails = deliveries.filter(channel="email").count()
+    if emails != notifications.filter(emailed_at__isnull=False).count():
+        raise BenchError(f"{emails:,} e-mail deliveries recorded, but a different number of notifications e-mailed")
+    return emails
 
 
 def _run(tmp: Path) -> Run:
@@ -262,8 +302,10 @@ def _run(tmp: Path) -> Run:
             sampler = threading.Thread(target=_sample, args=(worker.process.pid, server.url, peaks, stop), daemon=True)
             sampler.start()
             try:
+                cpu_before = psutil.cpu_times()
                 first = _first_sweep(server.url)
                 _wait_for_every_delivery()
+                peaks.machine_busy = _busy(cpu_before, psutil.cpu_times())
                 deadline = time.monotonic() + 120
                 while not _drained(server.url):  # the last sweep of the chain finds nothing
                     if time.monotonic() > deadline:
@@ -276,7 +318,7 @@ def _run(tmp: Path) -> Run:
     started = datetime.datetime.fromtimestamp(first["started"], tz=datetime.UTC)
     finished = Reminder.objects.filter(key__startswith=f"{PREFIX}:").aggregate(last=Max("delivered_at"))["last"]
     others = Reminder.objects.filter(delivered_at__gte=started).exclude(key__startswith=PREFIX).count()
-    _check_once()
+    emails = _check_once()
     sweeps_ms, deliveries_ms, delivered_by_tasks = [], [], 0
     for task, seconds, value in _SUCCEEDED.findall(log):
         if task == "reminders_sweep":
@@ -294,6 +336,7 @@ def _run(tmp: Path) -> Run:
         deliveries_ms=deliveries_ms,
         delivered_by_tasks=delivered_by_tasks,
         delivery_queries=delivery_queries,
+        emails=emails,
     )
 
 
@@ -344,8 +387,11 @@ def test_a_backlog_of_due_reminders_through_a_real_worker(bench: Any, reminder_r
             queries=first["queries"],
             notes=(
                 f"in a process of its own: {first['result']['claimed']} claimed, {first['result']['queued']} queued "
-                f"and the next sweep; {first['rules_queries']} of its queries are the rules'; peak RSS "
-                f"{_mib(first['peak_rss'])} ({_mib(first['rss_before'])} before the sweep, Django loaded)"
+                f"and the next sweep; the rules took {first['rules_seconds'] * 1000:,.0f} ms and "
+                f"{first['rules_queries']} of its queries; RSS "
+                f"{_mib(first['rss_before'])} before the sweep (Django loaded), at most "
+                f"{_mib(first['peak_rss_rules'])} during the rules and {_mib(first['peak_rss'])} during the whole "
+                "sweep (sampled every 5 ms)"
             ),
         )
     )
@@ -359,11 +405,13 @@ def test_a_backlog_of_due_reminders_through_a_real_worker(bench: Any, reminder_r
     )
     bench.record(
         _row(
-            "delivery of one reminder (in-app notification)",
+            "delivery of one reminder (in-app notification and e-mail)",
             run.deliveries_ms,
             queries=run.delivery_queries,
             notes=f"{run.delivered_by_tasks:,} tasks delivered, {len(run.deliveries_ms) - run.delivered_by_tasks:,} "
-            "found nothing to do; queries counted on one delivery outside the worker",
+            f"found nothing to do; {run.emails:,} of the {REMINDERS:,} e-mailed (the rest: recipients inactive, "
+            "without an address or with e-mail off); e-mail built and serialised, not sent (no mail server); "
+            "queries counted on one delivery outside the worker",
         )
     )
     pool = ", ".join(_mib(rss) for rss in run.peaks.pool.values())
@@ -378,7 +426,9 @@ def test_a_backlog_of_due_reminders_through_a_real_worker(bench: Any, reminder_r
             notes=(
                 f"**{total / run.seconds:,.0f} reminders per second** ({run.seconds:,.0f} s); peak RSS of the worker: "
                 f"main process {_mib(run.peaks.main)}, pool processes {pool}, all together {_mib(run.peaks.total)}; "
-                f"Redis at most {_mib(run.peaks.redis_memory)} used, {run.peaks.queue:,} messages queued; "
+                f"Redis at most {_mib(run.peaks.redis_memory)} used, {run.peaks.queue:,} messages queued; the "
+                f"machine's {psutil.cpu_count()} CPUs {run.peaks.machine_busy:.0%} busy, "
+                f"{run.peaks.worker_cpu:,.0f} CPU-seconds of it the worker's; "
                 f"queries: the sum of the rows above; the {REMINDERS:,} inserted in {run.inserted_in:.1f} s"
                 + (f"; the rules planned and delivered {run.others:,} more from the data set" if run.others else "")
             ),
