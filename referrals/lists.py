@@ -40,7 +40,6 @@ from cases.lists import labels, regency_names
 from cases.models import Urgency
 from cases.selectors import CASE_ROLES, cases_readable_by
 from stakeholders.models import Organisation
-from stakeholders.roles import Role
 
 from .figures import format_duration
 from .models import HandoverReason, Referral, ReferralKind, ReferralStatus
@@ -50,6 +49,7 @@ from .models import HandoverReason, Referral, ReferralKind, ReferralStatus
 from .selectors import (
     TRANSFERRED_STATUSES,
     inbox_for,
+    kept_by_sender,
     receiver_may_see_transfer,
     referrals_visible_to,
     urgency_rank,
@@ -149,10 +149,7 @@ def _identity_visible(user: Any) -> Q:
     if actor.is_superuser:
         return Q(pk__isnull=False)
     readable = Exists(cases_readable_by(user).filter(pk=OuterRef("case_id")))
-    handed_over = Q(kind=ReferralKind.TRANSFER, status__in=TRANSFERRED_STATUSES) & (
-        Q(sender_id__in=actor.org_ids(Role.SUPERVISOR) or [0]) | Q(sent_by_id=actor.user_id)
-    )
-    return Q(readable) | handed_over
+    return Q(readable) | kept_by_sender(user)
 
 
 def _scope(user: Any, filters: ListFilters) -> QuerySet[Referral]:

@@ -20,35 +20,54 @@ from django.utils.translation import gettext as _
 
 from atensi.models import NotificationKind
 from atensi.notifications import notify, register
+from atensi.reminder_helpers import holders, members_by_org
 from cases.models import Urgency
-from cases.selectors import CASE_ROLES, holds_role, members_with_roles
+from cases.selectors import CASE_ROLES, holds_role
 from stakeholders.roles import Role
 
 from .models import DeclineReason, Referral, ReferralKind
 
 User = get_user_model()
+Members = dict[int, dict[str, list[int]]]
 
 # Who is told first, in order: the first group with anyone in it gets the notification.
-_RECEIVER_ROLE_GROUPS: tuple[tuple[str, ...], ...] = ((Role.REFERRAL_OFFICER,), (Role.SUPERVISOR,), CASE_ROLES)
+RECEIVER_ROLE_GROUPS: tuple[tuple[str, ...], ...] = ((Role.REFERRAL_OFFICER,), (Role.SUPERVISOR,), CASE_ROLES)
+# Every role the two rules below read (one membership query covers them).
+STAFF_ROLES: tuple[str, ...] = tuple({*CASE_ROLES, Role.REFERRAL_OFFICER, Role.SUPERVISOR})
+
+
+def answering_ids(members: Members, receiver_id: int) -> list[int]:
+    """Who answers for the receiver: its referral officers, else its supervisors, else its
+    case workers (`members` from atensi.reminder_helpers.members_by_org)."""
+    for roles in RECEIVER_ROLE_GROUPS:
+        people = holders(members, receiver_id, roles)
+        if people:
+            return people
+    return []
+
+
+def sender_ids(members: Members, *, sender_id: int, sent_by_id: int | None, case_manager_id: int | None) -> list[int]:
+    """Who hears for the sender: the worker who sent it and the case manager while they
+    still work cases there, else the sender's supervisors."""
+    workers = set(holders(members, sender_id, CASE_ROLES))
+    people = sorted({u for u in (sent_by_id, case_manager_id) if u is not None and u in workers})
+    return people or holders(members, sender_id, [Role.SUPERVISOR])
 
 
 def receiving_staff(referral: Referral) -> QuerySet[Any]:
-    for roles in _RECEIVER_ROLE_GROUPS:
-        people = members_with_roles(organisation_ids=[referral.receiver_id], roles=roles)
-        if people.exists():
-            return people
-    return User.objects.none()
+    members = members_by_org([referral.receiver_id], STAFF_ROLES)
+    return User.objects.filter(pk__in=answering_ids(members, referral.receiver_id)).order_by("pk")
 
 
 def sending_staff(referral: Referral) -> list[Any]:
-    """The worker who sent it and the case's manager, while they still work for the
-    sender; otherwise the sender's supervisors."""
-    people = [
-        user
-        for user in (referral.sent_by, referral.case.case_manager)
-        if user is not None and holds_role(organisation_id=referral.sender_id, user=user, roles=CASE_ROLES)
-    ]
-    return people or list(members_with_roles(organisation_ids=[referral.sender_id], roles=[Role.SUPERVISOR]))
+    members = members_by_org([referral.sender_id], STAFF_ROLES)
+    ids = sender_ids(
+        members,
+        sender_id=referral.sender_id,
+        sent_by_id=referral.sent_by_id,
+        case_manager_id=referral.case.case_manager_id,
+    )
+    return list(User.objects.filter(pk__in=ids).order_by("pk"))
 
 
 def _receiver_side(referral: Referral) -> list[Any]:

@@ -34,11 +34,10 @@ from atensi.models import NotificationKind
 from atensi.notifications import register
 from atensi.reminder_helpers import CATCH_UP, cancel_unless, data_int, holders, members_by_org
 from atensi.reminders import Planned, plan, rule
-from cases.selectors import CASE_ROLES
 from stakeholders.roles import Role
 
 from .models import Referral, ReferralKind, ReferralStatus
-from .notify import _RECEIVER_ROLE_GROUPS
+from .notify import STAFF_ROLES, answering_ids, sender_ids
 
 REMINDER_KINDS = (NotificationKind.REFERRAL_ANSWER_SOON, NotificationKind.REFERRAL_OVERDUE)
 
@@ -49,24 +48,6 @@ def _half_way() -> ExpressionWrapper:
 
 def _link(referral_id: int) -> str:
     return reverse("referrals:detail", args=[referral_id])
-
-
-def _receiving(members: Any, org_id: int) -> list[int]:
-    """referrals.notify.receiving_staff for many referrals at once: the first role group
-    of the receiver with anyone in it."""
-    for roles in _RECEIVER_ROLE_GROUPS:
-        people = holders(members, org_id, roles)
-        if people:
-            return people
-    return []
-
-
-def _sending(members: Any, row: Mapping[str, Any]) -> list[int]:
-    """referrals.notify.sending_staff for many referrals at once: who sent it and the case
-    manager while they work cases for the sender, else the sender's supervisors."""
-    workers = set(holders(members, row["sender_id"], CASE_ROLES))
-    people = sorted({u for u in (row["sent_by_id"], row["case__case_manager_id"]) if u is not None and u in workers})
-    return people or holders(members, row["sender_id"], [Role.SUPERVISOR])
 
 
 def _planned(
@@ -130,8 +111,7 @@ def plan_referral_reminders(now: datetime.datetime) -> None:
         )
     )
     org_ids = {r["sender_id"] for r in rows} | {r["receiver_id"] for r in rows}
-    roles = {role for group in _RECEIVER_ROLE_GROUPS for role in group} | set(CASE_ROLES) | {Role.SUPERVISOR}
-    members = members_by_org(org_ids, roles)
+    members = members_by_org(org_ids, STAFF_ROLES)
     planned: list[Planned] = []
     for row in rows:
         receiver_zone = zone_for_regions(row["receiver__home_region_id"], row["receiver__village_id"])
@@ -149,7 +129,7 @@ def plan_referral_reminders(now: datetime.datetime) -> None:
                 common,
                 "half",
                 NotificationKind.REFERRAL_ANSWER_SOON,
-                _receiving(members, row["receiver_id"]),
+                answering_ids(members, row["receiver_id"]),
                 row["receiver_id"],
                 row["half_way"],
                 zone=receiver_zone.key,
@@ -157,7 +137,9 @@ def plan_referral_reminders(now: datetime.datetime) -> None:
             continue
         # Past the deadline: the receiver's supervisors (its answering staff if it has
         # none), and the sender's side with the case number of their own case.
-        supervisors = holders(members, row["receiver_id"], [Role.SUPERVISOR]) or _receiving(members, row["receiver_id"])
+        supervisors = holders(members, row["receiver_id"], [Role.SUPERVISOR]) or answering_ids(
+            members, row["receiver_id"]
+        )
         planned += _planned(
             row,
             common,
@@ -175,7 +157,12 @@ def plan_referral_reminders(now: datetime.datetime) -> None:
             common,
             "overdue",
             NotificationKind.REFERRAL_OVERDUE,
-            _sending(members, row),
+            sender_ids(
+                members,
+                sender_id=row["sender_id"],
+                sent_by_id=row["sent_by_id"],
+                case_manager_id=row["case__case_manager_id"],
+            ),
             row["sender_id"],
             row["respond_by"],
             side="sender",

@@ -31,6 +31,15 @@ def receiver_may_see_transfer(user: Any) -> Q:
     return ~Q(kind=ReferralKind.TRANSFER, status__in=TRANSFERRED_STATUSES) | Q(readable_case)
 
 
+def kept_by_sender(user: Any) -> Q:
+    """Accepted transfers whose file the user keeps for the sender: its supervisors and
+    the worker who sent it."""
+    actor = actor_for(user)
+    return Q(kind=ReferralKind.TRANSFER, status__in=TRANSFERRED_STATUSES) & (
+        Q(sender_id__in=actor.org_ids(Role.SUPERVISOR) or [0]) | Q(sent_by_id=actor.user_id)
+    )
+
+
 def referrals_visible_to(user: Any) -> QuerySet[Referral]:
     actor = actor_for(user)
     if actor.is_superuser:
@@ -46,8 +55,7 @@ def referrals_visible_to(user: Any) -> QuerySet[Referral]:
     # The sender keeps its referral, and through it the file as it was at the handover,
     # for its supervisors and the worker who sent it — not for every colleague, whatever
     # the new owner later decides about the case's confidentiality.
-    handed_over = transferred & (Q(sender_id__in=actor.org_ids(Role.SUPERVISOR) or [0]) | Q(sent_by_id=actor.user_id))
-    sender_side = Q(sender_id__in=orgs) & ((~transferred & readable_case) | handed_over)
+    sender_side = Q(sender_id__in=orgs) & ((~transferred & readable_case) | kept_by_sender(user))
     return Referral.objects.filter(receiver_side | sender_side)
 
 

@@ -20,9 +20,9 @@ from atensi.errors import ApplicationError
 from atensi.models import ServiceComponent
 from cases.documents import sharing_allowed
 from cases.models import OPEN_STAGES, Case, Document, PlanItem, PlanItemStatus, TimelineKind, Urgency
-from cases.selectors import CASE_ROLES, person_name
+from cases.selectors import CASE_ROLES, members_with_roles, person_name
 from cases.services import case_lock, case_require_worker, is_case_manager_candidate, occupancy_recount, timeline_add
-from stakeholders.models import Membership, Organisation
+from stakeholders.models import Organisation
 from stakeholders.roles import Role
 
 from .models import (
@@ -51,9 +51,7 @@ ANSWERING_ROLES: tuple[str, ...] = (Role.REFERRAL_OFFICER, Role.SUPERVISOR)
 
 
 def _has_staff_in(organisation_id: int, roles: Iterable[str]) -> bool:
-    return Membership.objects.filter(
-        organisation_id=organisation_id, role__in=list(roles), is_active=True, user__is_active=True
-    ).exists()
+    return members_with_roles(organisation_ids=[organisation_id], roles=roles).exists()
 
 
 def may_answer(user: Any, referral: Referral) -> bool:
@@ -292,6 +290,17 @@ def _sync_plan_item(referral: Referral, *, by: Any, at: datetime.datetime) -> No
     )
 
 
+def _settle(referral: Referral, *, by: Any, at: datetime.datetime, action: str, **data: Any) -> None:
+    """What follows every answer: the plan item follows, the other side is told, and the
+    case timeline records it."""
+    _sync_plan_item(referral, by=by, at=at)
+    if action == "cancelled":
+        notify_cancelled(referral)
+    else:
+        notify_answered(referral, action=action)
+    _timeline(referral, by=by, action=action, at=at, **data)
+
+
 def _timeline(referral: Referral, *, by: Any, action: str, at: datetime.datetime, **data: Any) -> None:
     timeline_add(
         case=referral.case,
@@ -348,9 +357,7 @@ def referral_accept(*, referral: Referral, by: Any, case_manager: Any = None) ->
     )
     if referral.kind == ReferralKind.TRANSFER:
         _move_case(referral, case_manager=case_manager, by=by, at=now)
-    _sync_plan_item(referral, by=by, at=now)
-    notify_answered(referral, action="accepted")
-    _timeline(referral, by=by, action="accepted", at=now)
+    _settle(referral, by=by, at=now, action="accepted")
     return referral
 
 
@@ -410,9 +417,7 @@ def _end_other_referrals(transfer: Referral, *, by: Any, at: datetime.datetime) 
             cancelled_at=at,
             cancel_reason=reason,
         )
-        _sync_plan_item(other, by=by, at=at)
-        notify_cancelled(other)
-        _timeline(other, by=by, action="cancelled", at=at)
+        _settle(other, by=by, at=at, action="cancelled")
 
 
 @transaction.atomic
@@ -433,9 +438,7 @@ def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = ""
         decline_reason=reason,
         decline_note=note,
     )
-    _sync_plan_item(referral, by=by, at=now)
-    notify_answered(referral, action="declined")
-    _timeline(referral, by=by, action="declined", at=now, reason=reason)
+    _settle(referral, by=by, at=now, action="declined", reason=reason)
     return referral
 
 
@@ -461,9 +464,7 @@ def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
         cancelled_at=now,
         cancel_reason=reason,
     )
-    _sync_plan_item(referral, by=by, at=now)
-    notify_cancelled(referral)
-    _timeline(referral, by=by, action="cancelled", at=now)
+    _settle(referral, by=by, at=now, action="cancelled")
     return referral
 
 
@@ -482,7 +483,5 @@ def referral_complete(*, referral: Referral, by: Any, outcome: str) -> Referral:
         completed_at=now,
         outcome=outcome,
     )
-    _sync_plan_item(referral, by=by, at=now)
-    notify_answered(referral, action="completed")
-    _timeline(referral, by=by, action="completed", at=now)
+    _settle(referral, by=by, at=now, action="completed")
     return referral
