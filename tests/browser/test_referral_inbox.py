@@ -67,3 +67,42 @@ def test_the_receiver_sees_the_overdue_referral_first_and_switches_tabs(page):
     expect(rows(page)).to_have_count(2)
     assert listed(page)[0] == str(late.pk)
     assert page.csp_violations == []
+
+
+def test_the_sender_follows_its_referrals_and_the_receiver_its_figures(page, browser, live_server):
+    balai = OrganisationFactory(code="BA-KIRIM", name='Balai Anak "Kirim" Jambi')
+    dinsos = OrganisationFactory(code="DINSOS-TERIMA", name="Dinas Sosial Terima")
+    rina = member(organisation=balai, role=Role.SOCIAL_WORKER, username="rina")
+    officer = member(organisation=dinsos, role=Role.REFERRAL_OFFICER, username="dedi")
+    waiting = refer(balai, rina, dinsos, name="Nur Aisyah Putri")
+    make_overdue(waiting, days_late=1)
+    accepted = referral_accept(referral=refer(balai, rina, dinsos, name="Andi Saputra"), by=officer)
+
+    # The sender: its sent list, reached from the boxes, names its own children.
+    login(page, "rina", PASSWORD)
+    page.goto("/referrals/")
+    page.get_by_test_id("box-outbox").click()
+    page.wait_for_url("**/referrals/sent/**")
+    expect(rows(page)).to_have_count(1)
+    assert listed(page) == [str(waiting.pk)]
+    expect(rows(page).first).to_contain_text("Dinas Sosial Terima")
+    expect(rows(page).first.get_by_test_id("overdue-badge")).to_be_visible()
+    expect(rows(page).first.get_by_test_id("referral-child")).to_contain_text("Nur Aisyah Putri")
+    with page.expect_response(lambda r: "status=accepted" in r.url):
+        page.get_by_test_id("tab-accepted").click()
+    assert listed(page) == [str(accepted.pk)]
+
+    # The receiver: its figures over a period of its choosing.
+    receiver = browser.new_context(base_url=live_server.url, locale="id-ID")
+    other = receiver.new_page()
+    login(other, "dedi", PASSWORD)
+    other.goto("/referrals/figures/")
+    figures = other.get_by_test_id("figures-row")
+    expect(figures).to_have_count(1)
+    expect(figures.get_by_test_id("figure-received")).to_have_text("2")
+    expect(figures.get_by_test_id("figure-waiting")).to_have_text("1")
+    expect(figures.get_by_test_id("figure-overdue")).to_have_text("1")
+    expect(figures.get_by_test_id("figure-rate")).to_contain_text("100")
+    expect(other.get_by_test_id("figures-periods")).to_be_visible()
+    receiver.close()
+    assert page.csp_violations == []
