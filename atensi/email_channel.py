@@ -3,7 +3,8 @@
 Registered with atensi.reminders as the "email" channel (importing this module registers
 it; the app's ready() does). A reminder is e-mailed when the recipient is active, has an
 address, has e-mail on and no daily digest; otherwise the channel does nothing (digest
-readers get it in their digest, atensi.digest). The channel runs inside the delivery's
+readers get it in their digest, atensi.digest). An event's e-mail (atensi.reminders.
+email_event) is not sent once its notification was read in the portal. The channel runs inside the delivery's
 transaction, after the in-app notification was written: the notification is marked
 e-mailed and the message sent last, so a failing send rolls the mark (and the delivery
 record) back and the retried task sends it again; once recorded, never twice.
@@ -71,6 +72,9 @@ def email_reminder(reminder: Reminder) -> bool:
     preference = preference_for(user)
     if not preference.email_enabled or preference.digest:
         return False
+    event = reminder.notification
+    if event is not None and event.read_at is not None:
+        return False  # read in the portal before the sweep came round: no need to e-mail it
     # The same sentence the bell shows, from the same codes.
     as_notification = Notification(kind=reminder.kind, data=reminder.data or {})
     link = safe_link(Notification(link=reminder.link)) or reverse("notifications")
@@ -84,8 +88,11 @@ def email_reminder(reminder: Reminder) -> bool:
             "link": absolute_url(link),
         }
     subject, text, html = render_email(template="reminder", context=context, language=language)
-    Notification.objects.filter(recipient_id=user.pk, key=f"reminder:{reminder.key}", emailed_at__isnull=True).update(
-        emailed_at=timezone.now()
+    shown = (
+        Notification.objects.filter(pk=event.pk)
+        if event is not None
+        else Notification.objects.filter(recipient_id=user.pk, key=f"reminder:{reminder.key}")
     )
+    shown.filter(emailed_at__isnull=True).update(emailed_at=timezone.now())
     send_email(to=user.email, subject=subject, text=text, html=html)
     return True

@@ -224,6 +224,16 @@ class Reminder(models.Model):
     due_at = models.DateTimeField(_("due"))
     data = models.JSONField(_("details"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
+    # An event already shown in the bell when it happened (a referral arriving): the
+    # reminder only e-mails it, marking this row e-mailed. Empty for a reminder of its own.
+    notification = models.ForeignKey(
+        Notification,
+        verbose_name=_("notification"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     claimed_at = models.DateTimeField(_("claimed by a sweep"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("delivery attempts"), default=0)

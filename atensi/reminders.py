@@ -11,6 +11,10 @@ The reliability contract (issue 6):
 - A delivery (`deliver`) locks its row and records each channel in ReminderDelivery, unique
   per (reminder, channel), in the same transaction as the effect: a retried or repeated
   task finds the row and sends nothing again.
+
+Events shown in the bell the moment they happen (a referral arriving, answered,
+withdrawn) are e-mailed through the same path (`email_event`): a reminder due at once,
+tied to the notification, planned in the event's own transaction.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Reminder, ReminderDelivery
+from .models import Notification, Reminder, ReminderDelivery
 from .notifications import notify
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,7 @@ class Planned:
     organisation_id: int | None = None
     link: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    notification_id: int | None = None
 
 
 def plan(rows: Iterable[Planned]) -> None:
@@ -78,11 +83,38 @@ def plan(rows: Iterable[Planned]) -> None:
             due_at=row.due_at,
             link=row.link,
             data=row.data,
+            notification_id=row.notification_id,
         )
         for row in rows
     ]
     if objects:
         Reminder.objects.bulk_create(objects, ignore_conflicts=True, batch_size=1000)
+
+
+def email_event(*, key: str, recipient_ids: Iterable[int]) -> None:
+    """E-mail an event its recipients already have in the bell (notify(..., key=key)).
+
+    Planned in the event's transaction and due at once: the next sweep (within a minute)
+    delivers it like any reminder, so it is neither lost (the row commits with the event)
+    nor sent twice (one reminder per notification). Whether it leaves as an e-mail is the
+    channel's call: not for someone with e-mail off, in the digest for digest readers."""
+    now = timezone.now()
+    rows = Notification.objects.filter(recipient_id__in=list(recipient_ids), key=key, emailed_at__isnull=True)
+    plan(
+        Planned(
+            key=f"email:{pk}",
+            kind=kind,
+            recipient_id=recipient_id,
+            organisation_id=organisation_id,
+            due_at=now,
+            link=link,
+            data=data,
+            notification_id=pk,
+        )
+        for pk, kind, recipient_id, organisation_id, link, data in rows.values_list(
+            "pk", "kind", "recipient_id", "organisation_id", "link", "data"
+        )
+    )
 
 
 def cancel(*, key_prefix: str, now: datetime.datetime | None = None) -> int:
@@ -135,12 +167,18 @@ def deliver(reminder_id: int, *, now: datetime.datetime | None = None) -> bool:
     retry tries that channel again."""
     now = now or timezone.now()
     with transaction.atomic():
-        reminder = Reminder.objects.select_for_update().select_related("recipient").filter(pk=reminder_id).first()
+        reminder = (
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related("recipient", "notification")
+            .filter(pk=reminder_id)
+            .first()
+        )
         if reminder is None or reminder.delivered_at is not None or reminder.cancelled_at is not None:
             return False
         done = set(reminder.deliveries.values_list("channel", flat=True))
         delivered = False
-        if ReminderDelivery.Channel.APP not in done:
+        # An event's e-mail (`email_event`) is in the bell already.
+        if ReminderDelivery.Channel.APP not in done and reminder.notification_id is None:
             notify(
                 recipients=[reminder.recipient],
                 kind=reminder.kind,

@@ -53,9 +53,9 @@ def reminders_sweep(rules: bool = True) -> dict[str, int]:
 
 @shared_task(
     name="atensi.reminder_deliver",
-    # Nobody reads its result. With a result, `.delay()` outside a worker (a sweep run by
-    # hand, the web) first subscribes to the result in Redis; with Redis down that retries
-    # for ~20 s and raises RuntimeError, not the broker error the sweep handles.
+    # No result (CELERY_TASK_IGNORE_RESULT, said again here because the sweep depends on
+    # it): sending would otherwise wait on Redis for its result and hang a sweep run by
+    # hand while Redis is down.
     ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,

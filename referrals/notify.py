@@ -3,7 +3,10 @@
 The receiving organisation's referral officers hear when one arrives (its supervisors,
 then any case worker, when it has no referral officer); the sender — the worker who sent
 it and the case manager — hears when it is answered. Each event notifies a person once
-(`key`), so a retried call never doubles a notification.
+(`key`), so a retried call never doubles a notification. Arrivals, answers and
+withdrawals are also e-mailed (atensi.reminders.email_event: within a minute, once, as
+each person chose); messages reach e-mail only through the daily digest, so a busy
+thread does not flood anyone's inbox.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from django.utils.translation import gettext as _
 from atensi.models import NotificationKind
 from atensi.notifications import notify, register
 from atensi.reminder_helpers import holders, members_by_org
+from atensi.reminders import email_event
 from cases.models import Urgency
 from cases.selectors import CASE_ROLES, holds_role
 from stakeholders.roles import Role
@@ -91,8 +95,15 @@ def _common(referral: Referral) -> dict[str, Any]:
     }
 
 
+def _announce(*, recipients: Any, key: str, **kwargs: Any) -> None:
+    """In the bell now, by e-mail within a minute."""
+    people = [u for u in recipients if u is not None]
+    notify(recipients=people, key=key, **kwargs)
+    email_event(key=key, recipient_ids=[u.pk for u in people])
+
+
 def notify_sent(referral: Referral) -> None:
-    notify(
+    _announce(
         recipients=receiving_staff(referral),
         kind=NotificationKind.REFERRAL_RECEIVED,
         link=_link(referral),
@@ -113,7 +124,7 @@ _ANSWER_KINDS = {
 
 def notify_answered(referral: Referral, *, action: str) -> None:
     """Tell the sender that the receiver accepted, declined or completed the referral."""
-    notify(
+    _announce(
         recipients=sending_staff(referral),
         kind=_ANSWER_KINDS[action],
         link=_link(referral),
@@ -127,7 +138,7 @@ def notify_answered(referral: Referral, *, action: str) -> None:
 
 def notify_cancelled(referral: Referral) -> None:
     """Tell the receiver that the sender withdrew the referral."""
-    notify(
+    _announce(
         recipients=_receiver_side(referral),
         kind=NotificationKind.REFERRAL_CANCELLED,
         link=_link(referral),

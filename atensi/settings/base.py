@@ -143,6 +143,11 @@ def celery_broker_url(redis_url: str) -> str:
 CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_RESULT_EXPIRES = 3600
+# Nobody reads a task's result (the worker logs what a sweep did). With results on,
+# sending a task first subscribes to its result in Redis; with Redis down that retries
+# for ~20 s and raises RuntimeError instead of the broker error callers handle, so a web
+# request sending a task would hang. A caller that wants a result asks for it.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -4,13 +4,16 @@ sender when it is answered — once each, and never anyone outside the two sides
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from atensi.errors import ApplicationError
-from atensi.models import Notification, NotificationKind
-from atensi.notifications import notification_text
+from atensi.models import Notification, NotificationKind, NotificationPreference, Reminder, ReminderDelivery
+from atensi.notifications import mark_read, notification_text
+from atensi.reminders import claim_due, deliver
 from cases.tests.factories import open_case
+from referrals.messages import referral_message_send
 from referrals.services import referral_accept, referral_cancel, referral_complete, referral_decline
 from referrals.tests.test_services import consent_to_share, send
 from stakeholders.roles import Role
@@ -97,8 +100,6 @@ def test_a_worker_who_left_is_not_told_the_supervisors_are(org, other_org, offic
 
 
 def test_a_message_tells_the_other_side_only(case, owner, other_org, officer):
-    from referrals.messages import referral_message_send
-
     referral = send(case, owner, other_org)
     referral_message_send(referral=referral, by=owner, body="Apakah ada tempat minggu ini?")
     assert kinds(officer) == [NotificationKind.REFERRAL_MESSAGE, NotificationKind.REFERRAL_RECEIVED]
@@ -108,3 +109,62 @@ def test_a_message_tells_the_other_side_only(case, owner, other_org, officer):
     with translation.override("en"):
         text = notification_text(Notification.objects.get(recipient=owner, kind=NotificationKind.REFERRAL_MESSAGE))
     assert case.number in text and other_org.name in text
+
+
+# --- E-mail: arrivals, answers and withdrawals leave by e-mail once, through the sweep ---
+
+
+def sweep_and_deliver():
+    for reminder_id in claim_due():
+        deliver(reminder_id)
+
+
+def test_an_arrival_is_emailed_once_by_the_next_sweep_without_a_second_bell(case, owner, other_org, officer):
+    referral = send(case, owner, other_org, urgency="emergency")
+    n = Notification.objects.get(recipient=officer)
+    # Planned with the event: in the same transaction, due at once, tied to the bell's row.
+    reminder = Reminder.objects.get(recipient=officer)
+    assert reminder.notification_id == n.pk and reminder.due_at <= timezone.now()
+    assert mail.outbox == []  # nothing is sent inside the request
+    sweep_and_deliver()
+    sweep_and_deliver()  # a second beat finds nothing left
+    assert [m.to for m in mail.outbox] == [[officer.email]]
+    message = mail.outbox[0]
+    assert reverse("referrals:detail", args=[referral.pk]) in message.body
+    assert case.beneficiary.full_name not in message.body and case.beneficiary.full_name not in message.subject
+    # One bell row still (the e-mail does not add another), now marked e-mailed.
+    assert Notification.objects.filter(recipient=officer).count() == 1
+    n.refresh_from_db()
+    assert n.emailed_at is not None
+    assert list(ReminderDelivery.objects.filter(reminder=reminder).values_list("channel", flat=True)) == ["email"]
+
+
+def test_answers_and_a_withdrawal_are_emailed_to_the_other_side(case, owner, other_org, officer):
+    referral = send(case, owner, other_org)
+    referral_accept(referral=referral, by=officer)
+    referral_cancel(referral=referral, by=owner, reason="Keluarga pindah.")
+    sweep_and_deliver()
+    sent = sorted((m.to[0], m.subject) for m in mail.outbox)
+    with translation.override("id"):
+        kinds_ = [
+            str(NotificationKind(k).label) for k in ("referral_accepted", "referral_received", "referral_cancelled")
+        ]
+    assert [to for to, _subject in sent] == sorted([owner.email, officer.email, officer.email])
+    assert all(any(k in subject for k in kinds_) for _to, subject in sent)
+
+
+def test_read_before_the_sweep_or_a_digest_reader_gets_no_single_email(case, owner, other_org, officer):
+    NotificationPreference.objects.create(user=owner, digest=True)
+    referral = send(case, owner, other_org)
+    mark_read(user=officer)  # opened in the portal within the minute
+    referral_decline(referral=referral, by=officer, reason="no_capacity")
+    sweep_and_deliver()
+    assert mail.outbox == []
+    # The digest reader's answer waits for the digest: not marked e-mailed.
+    assert Notification.objects.get(recipient=owner).emailed_at is None
+
+
+def test_messages_are_not_emailed_one_by_one(case, owner, other_org, officer):
+    referral = send(case, owner, other_org)
+    referral_message_send(referral=referral, by=officer, body="Ada, silakan datang Senin.")
+    assert not Reminder.objects.filter(recipient=owner).exists()

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def test_ping_round_trip_through_a_real_worker(tmp_path):
     with celery_worker(tmp_path=tmp_path) as worker:
-        result = ping.apply_async(queue=worker.queue)
+        result = ping.apply_async(queue=worker.queue, ignore_result=False)
         reply = result.get(timeout=60)
     assert reply["pong"] == "ok"
     # The worker reached the test database, not just the broker.
@@ -26,6 +26,8 @@ def test_task_settings_protect_against_lost_workers(settings):
     assert app.conf.task_reject_on_worker_lost is True
     assert app.conf.task_serializer == "json"
     assert app.conf.accept_content == ["json"]
+    # Sending a task must not wait on a result in Redis (a request would hang while Redis is down).
+    assert app.conf.task_ignore_result is True
     assert app.conf.task_time_limit and app.conf.task_soft_time_limit < app.conf.task_time_limit
     # A message is redelivered only after the visibility timeout: it must outlast the
     # longest retry delay plus the task's own time limit.

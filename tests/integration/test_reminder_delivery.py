@@ -234,10 +234,10 @@ def test_a_due_reminder_is_delivered_once_through_the_real_worker(
     reminder = Reminder.objects.get(key__startswith="one:")
     with celery_worker(queue=QUEUE, tmp_path=tmp_path, env=worker_env(broker, mail_dir)) as worker:
         # The sweep goes through the broker to the worker, as beat sends it.
-        assert reminders_sweep.delay().get(timeout=30) == {"claimed": 1, "queued": 1}
+        assert reminders_sweep.apply_async(ignore_result=False).get(timeout=30) == {"claimed": 1, "queued": 1}
         wait_until(lambda: delivered("one") == 1, timeout=30, what="the delivery")
         # A second beat, and the same delivery task again (a redelivered message): nothing more.
-        assert reminders_sweep.delay().get(timeout=30) == {"claimed": 0, "queued": 0}
+        assert reminders_sweep.apply_async(ignore_result=False).get(timeout=30) == {"claimed": 0, "queued": 0}
         assert reminder_deliver.apply_async((reminder.pk,), ignore_result=False).get(timeout=30) is False
         log = worker.output()
     assert "raised unexpected" not in log, log[-3000:]
