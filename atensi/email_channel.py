@@ -73,8 +73,10 @@ def email_reminder(reminder: Reminder) -> bool:
     if not preference.email_enabled or preference.digest:
         return False
     event = reminder.notification
-    if event is not None and event.read_at is not None:
-        return False  # read in the portal before the sweep came round: no need to e-mail it
+    if event is not None and (event.read_at is not None or event.emailed_at is not None):
+        # Read in the portal before the sweep came round, or already in a digest sent
+        # meanwhile (the reader switched back to single e-mails): nothing to add.
+        return False
     # The same sentence the bell shows, from the same codes.
     as_notification = Notification(kind=reminder.kind, data=reminder.data or {})
     link = safe_link(Notification(link=reminder.link)) or reverse("notifications")

@@ -29,6 +29,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from stakeholders.models import Membership
+
 from .models import Notification, Reminder, ReminderDelivery
 from .notifications import notify
 
@@ -159,6 +161,12 @@ def channel(name: str) -> Callable[[Channel], Channel]:
     return decorator
 
 
+def _works_there(user_id: int, organisation_id: int) -> bool:
+    return Membership.objects.filter(
+        user_id=user_id, organisation_id=organisation_id, is_active=True, organisation__is_active=True
+    ).exists()
+
+
 def deliver(reminder_id: int, *, now: datetime.datetime | None = None) -> bool:
     """Deliver one reminder on every channel not yet done; True if anything was delivered.
 
@@ -174,6 +182,12 @@ def deliver(reminder_id: int, *, now: datetime.datetime | None = None) -> bool:
             .first()
         )
         if reminder is None or reminder.delivered_at is not None or reminder.cancelled_at is not None:
+            return False
+        if reminder.organisation_id is not None and not _works_there(reminder.recipient_id, reminder.organisation_id):
+            # Planned while they worked there; they left (or the organisation closed)
+            # before it came due. Its cases and referrals are not theirs to hear about.
+            reminder.cancelled_at = now
+            reminder.save(update_fields=["cancelled_at"])
             return False
         done = set(reminder.deliveries.values_list("channel", flat=True))
         delivered = False

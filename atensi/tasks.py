@@ -13,7 +13,8 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="atensi.ping", acks_late=True, soft_time_limit=10, time_limit=15)
 def ping() -> dict[str, str]:
-    """Round trip through broker and worker; used by the health test and operators."""
+    """Round trip through broker and worker; used by the health test and operators
+    (`ping.apply_async(ignore_result=False).get(timeout=10)`: tasks keep no result unless asked)."""
     from atensi.health import check_database
 
     _db_ok, db_state = check_database()

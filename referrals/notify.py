@@ -17,10 +17,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from atensi.localtime import format_local, organisation_timezone, zone_named
 from atensi.models import NotificationKind
 from atensi.notifications import notify, register
 from atensi.reminder_helpers import holders, members_by_org
@@ -111,6 +110,7 @@ def notify_sent(referral: Referral) -> None:
         key=f"referral:{referral.pk}:sent",
         urgency=referral.urgency,
         respond_by=referral.respond_by.isoformat(),
+        zone=organisation_timezone(referral.receiver).key,
         **_common(referral),
     )
 
@@ -177,9 +177,10 @@ def _kind_label(data: dict[str, Any]) -> str:
     return str(ReferralKind(code).label) if code in ReferralKind.values else code
 
 
-def _when(iso: str) -> str:
-    moment = datetime.datetime.fromisoformat(iso)
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+def _when(iso: str, zone: str | None) -> str:
+    """A deadline in the receiver's zone with its label (rows written before the zone was
+    stored read in WIB, the server's zone, as they always did)."""
+    return format_local(datetime.datetime.fromisoformat(iso), zone_named(zone))
 
 
 @register(NotificationKind.REFERRAL_RECEIVED)
@@ -189,7 +190,7 @@ def _received(data: dict[str, Any]) -> str:
         "kind": _kind_label(data),
         "sender": data["sender"],
         "urgency": str(Urgency(urgency).label).lower() if urgency in Urgency.values else urgency,
-        "due": _when(data["respond_by"]),
+        "due": _when(data["respond_by"], data.get("zone")),
     }
 
 

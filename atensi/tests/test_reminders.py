@@ -88,6 +88,32 @@ def test_a_cancelled_reminder_is_not_delivered(owner: Any) -> None:
     assert not Notification.objects.exists()
 
 
+@pytest.mark.parametrize("how", ["left", "organisation_closed"])
+def test_someone_who_left_the_organisation_before_it_came_due_is_not_reminded(owner: Any, org: Any, how: str) -> None:
+    row = planned(owner)
+    row.organisation_id = org.pk
+    plan([row])
+    [reminder_id] = claim_due()
+    if how == "left":
+        owner.memberships.filter(organisation=org).update(is_active=False)
+    else:
+        type(org).objects.filter(pk=org.pk).update(is_active=False)
+    assert deliver(reminder_id) is False
+    assert not Notification.objects.exists() and not ReminderDelivery.objects.exists()
+    # Settled for good: not claimed again.
+    assert Reminder.objects.get(pk=reminder_id).cancelled_at is not None
+    assert claim_due(now=timezone.now() + reminders.RECLAIM_AFTER * 2) == []
+
+
+def test_a_reminder_for_the_organisation_they_work_for_is_delivered(owner: Any, org: Any) -> None:
+    row = planned(owner)
+    row.organisation_id = org.pk
+    plan([row])
+    [reminder_id] = claim_due()
+    assert deliver(reminder_id) is True
+    assert Notification.objects.get(recipient=owner).organisation_id == org.pk
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_claim_different_rows(owner: Any) -> None:
     plan([planned(owner, f"r{i}") for i in range(40)])

@@ -3,10 +3,13 @@ sender when it is answered — once each, and never anyone outside the two sides
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from atensi.errors import ApplicationError
 from atensi.models import Notification, NotificationKind, NotificationPreference, Reminder, ReminderDelivery
@@ -168,3 +171,21 @@ def test_messages_are_not_emailed_one_by_one(case, owner, other_org, officer):
     referral = send(case, owner, other_org)
     referral_message_send(referral=referral, by=officer, body="Ada, silakan datang Senin.")
     assert not Reminder.objects.filter(recipient=owner).exists()
+
+
+def test_an_email_already_in_a_digest_is_not_sent_again(case, owner, other_org, officer):
+    # The officer read digests, got this arrival in one, then switched back to single e-mails.
+    send(case, owner, other_org)
+    Notification.objects.filter(recipient=officer).update(emailed_at=timezone.now())
+    sweep_and_deliver()
+    assert mail.outbox == []
+
+
+def test_the_arrival_gives_the_deadline_in_the_receivers_zone(case, owner, other_org, officer):
+    type(other_org).objects.filter(pk=other_org.pk).update(home_region_id="9171")  # Kota Jayapura: WIT
+    other_org.refresh_from_db()
+    referral = send(case, owner, other_org, urgency="emergency")
+    local = timezone.localtime(referral.respond_by, ZoneInfo("Asia/Jayapura"))
+    with translation.override("en"):
+        text = notification_text(Notification.objects.get(recipient=officer))
+        assert text.endswith(f"answer by {date_format(local, 'DATETIME_FORMAT')} WIT")
