@@ -3,8 +3,9 @@
 Registered with atensi.reminders as the "email" channel (importing this module registers
 it; the app's ready() does). A reminder is e-mailed when the recipient is active, has an
 address, has e-mail on and no daily digest; otherwise the channel does nothing (digest
-readers get it in their digest, atensi.digest). An event's e-mail (atensi.reminders.
-email_event) is not sent once its notification was read in the portal. The channel runs inside the delivery's
+readers get it in their digest, atensi.digest), nor once its notification was read in the
+portal (an event's e-mail, atensi.reminders.email_event, comes a sweep after the bell; a
+reminder's with `email_from` in the morning after it). The channel runs inside the delivery's
 transaction, after the in-app notification was written: the notification is marked
 e-mailed and the message sent last, so a failing send rolls the mark (and the delivery
 record) back and the retried task sends it again; once recorded, never twice.
@@ -72,10 +73,17 @@ def email_reminder(reminder: Reminder) -> bool:
     preference = preference_for(user)
     if not preference.email_enabled or preference.digest:
         return False
+    # The bell's copy, marked e-mailed first (undone if the send fails). None to mark: it
+    # was read in the portal before the e-mail's time came (an event before the sweep, a
+    # morning e-mail after the night's bell), or it was in a digest sent meanwhile (the
+    # reader switched back to single e-mails) — nothing to add.
     event = reminder.notification
-    if event is not None and (event.read_at is not None or event.emailed_at is not None):
-        # Read in the portal before the sweep came round, or already in a digest sent
-        # meanwhile (the reader switched back to single e-mails): nothing to add.
+    shown = (
+        Notification.objects.filter(pk=event.pk)
+        if event is not None
+        else Notification.objects.filter(recipient_id=user.pk, key=f"reminder:{reminder.key}")
+    )
+    if not shown.filter(read_at__isnull=True, emailed_at__isnull=True).update(emailed_at=timezone.now()):
         return False
     # The same sentence the bell shows, from the same codes.
     as_notification = Notification(kind=reminder.kind, data=reminder.data or {})
@@ -90,11 +98,5 @@ def email_reminder(reminder: Reminder) -> bool:
             "link": absolute_url(link),
         }
     subject, text, html = render_email(template="reminder", context=context, language=language)
-    shown = (
-        Notification.objects.filter(pk=event.pk)
-        if event is not None
-        else Notification.objects.filter(recipient_id=user.pk, key=f"reminder:{reminder.key}")
-    )
-    shown.filter(emailed_at__isnull=True).update(emailed_at=timezone.now())
     send_email(to=user.email, subject=subject, text=text, html=html)
     return True

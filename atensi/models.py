@@ -222,6 +222,10 @@ class Reminder(models.Model):
         related_name="+",
     )
     due_at = models.DateTimeField(_("due"))
+    # The bell may come earlier than the e-mail: a follow-up due today is in the bell from
+    # the start of the local day, its e-mail waits for the morning (nobody is e-mailed at
+    # midnight). Empty: every channel at `due_at`.
+    email_from = models.DateTimeField(_("e-mail not before"), null=True, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
     # An event already shown in the bell when it happened (a referral arriving): the

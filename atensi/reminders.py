@@ -72,6 +72,7 @@ class Planned:
     link: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     notification_id: int | None = None
+    email_from: datetime.datetime | None = None
 
 
 def plan(rows: Iterable[Planned]) -> None:
@@ -86,6 +87,7 @@ def plan(rows: Iterable[Planned]) -> None:
             link=row.link,
             data=row.data,
             notification_id=row.notification_id,
+            email_from=row.email_from,
         )
         for row in rows
     ]
@@ -203,14 +205,23 @@ def deliver(reminder_id: int, *, now: datetime.datetime | None = None) -> bool:
             )
             ReminderDelivery.objects.create(reminder=reminder, channel=ReminderDelivery.Channel.APP, at=now)
             delivered = True
+        email_from = reminder.email_from
+        held = email_from is not None and now < email_from
         for name, send in _CHANNELS.items():
-            if name in done:
+            if name in done or (held and name == ReminderDelivery.Channel.EMAIL):
                 continue
             with transaction.atomic():
                 if send(reminder):
                     ReminderDelivery.objects.create(reminder=reminder, channel=name, at=now)
                     delivered = True
-        reminder.delivered_at = now
         reminder.attempts += 1
+        if email_from is not None and held:
+            # The bell now, the e-mail in the morning: due again then, for the sweep to
+            # claim like any other (the bell's record keeps it from ringing twice).
+            reminder.due_at = email_from
+            reminder.claimed_at = None
+            reminder.save(update_fields=["due_at", "claimed_at", "attempts"])
+            return delivered
+        reminder.delivered_at = now
         reminder.save(update_fields=["delivered_at", "attempts"])
     return delivered

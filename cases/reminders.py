@@ -9,9 +9,10 @@ what was settled since (a follow-up done, an approval decided) has its open remi
 cancelled by the same rule, in one query over the open reminders.
 
 "The day before" and "on the day" are the organisation's local days (atensi.localtime:
-WIB, WITA, WIT by province), and those reminders are due at 07:00 local time. A rule
-plans a reminder during the local day it belongs to: due at 07:00, or at once when the day
-is later than that.
+WIB, WITA, WIT by province). A follow-up's reminder is in the bell from the start of the
+local day it belongs to and e-mailed at 07:00 local time (at once when later: nobody is
+e-mailed at night); escalations and the other reminders come at 07:00, bell and e-mail.
+A rule plans a reminder during the local day it belongs to.
 
 Keys (the part before the recipient names the event):
 
@@ -213,7 +214,8 @@ def _follow_up_data(row: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
 
 @rule
 def plan_follow_up_reminders(now: datetime.datetime) -> None:
-    """The assignee hears about a pending follow-up at 07:00 local the day before and on the day."""
+    """The assignee hears about a pending follow-up the day before and on the day: in the
+    bell from the start of that local day, by e-mail from 07:00 local."""
     _cancel_follow_up_reminders(now)
     first, last = local_dates_span(now)
     # The keys of a row's reminders, in SQL (inside the Exists: the follow-up is the outer row).
@@ -249,7 +251,8 @@ def plan_follow_up_reminders(now: datetime.datetime) -> None:
                 key=f"follow-up:{row['pk']}:{row['due_on'].isoformat()}:{moment}:{row['assignee_id']}",
                 kind=NotificationKind.FOLLOW_UP_DUE,
                 recipient_id=row["assignee_id"],
-                due_at=local_moment(today, MORNING_HOUR, tz),
+                due_at=local_moment(today, 0, tz),
+                email_from=local_moment(today, MORNING_HOUR, tz),
                 organisation_id=row["case__organisation_id"],
                 link=_follow_ups_link(row["case_id"]),
                 data=_follow_up_data(row, moment=moment),

@@ -1,8 +1,8 @@
-"""Reminder rules of cases: follow-ups the day before and on the day at 07:00 the
-organisation's local time (WIB, WITA, WIT), escalation of overdue follow-ups and missed
-aftercare to the supervisor, cases stalled in a stage, approvals left waiting — each
-planned once however often the rules run, cancelled once settled, and never told to
-anyone outside the organisation."""
+"""Reminder rules of cases: follow-ups the day before and on the day, in the bell from the
+start of the organisation's local day (WIB, WITA, WIT) and by e-mail from 07:00 local,
+escalation of overdue follow-ups and missed aftercare to the supervisor, cases stalled in
+a stage, approvals left waiting — each planned once however often the rules run,
+cancelled once settled, and never told to anyone outside the organisation."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core import mail
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from atensi.localtime import WIB, WIT, WITA
 from atensi.models import Notification, NotificationKind, Reminder
-from atensi.notifications import notification_text
+from atensi.notifications import mark_read, notification_text
 from atensi.reminders import claim_due, deliver
 from cases import reminders, workflow
 from cases.models import Approval, ApprovalKind, ClosureReason, FollowUp, FollowUpKind, FollowUpStatus, Stage
@@ -102,32 +103,50 @@ def outsiders(other_org: Any, outsider: Any) -> list[Any]:
 # --- Follow-ups: the day before and on the day -------------------------------------------------
 
 
-def test_the_assignee_hears_at_seven_local_the_day_before_and_on_the_day(place: Place, outsiders: list[Any]) -> None:
+def test_the_assignee_hears_the_day_before_and_on_the_day_bell_at_dawn_email_at_seven(
+    place: Place, outsiders: list[Any]
+) -> None:
     follow_up = place.follow_up()
     tz = place.tz
     assert sweep(local(DUE - days(2), 23, tz, 30)) == []
     assert not Reminder.objects.exists()  # two days before, locally: nothing yet
 
-    assert sweep(local(DUE - days(1), 0, tz, 30)) == []
+    # The bell from the start of the local day before...
+    [told] = sweep(local(DUE - days(1), 0, tz, 1))
     before = Reminder.objects.get()
     assert before.key == f"follow-up:{follow_up.pk}:2026-11-23:before:{place.worker.pk}"
-    assert before.due_at == local(DUE - days(1), 7, tz) and before.delivered_at is None
-    assert sweep(local(DUE - days(1), 6, tz, 59)) == []
-
-    [told] = sweep(local(DUE - days(1), 7, tz))
     assert told.recipient == place.worker and told.kind == NotificationKind.FOLLOW_UP_DUE
     assert told.organisation == place.org
     assert told.link == reverse("cases:case_notes", args=[place.case.pk]) + "#follow-ups"
     assert notification_text(told) == (
         f"Reminder: Home visit on case {place.case.number} is due tomorrow, Nov. 23, 2026."
     )
+    # ...the e-mail waits for 07:00 local: nobody is e-mailed at night.
+    assert before.email_from == local(DUE - days(1), 7, tz) and before.delivered_at is None
+    assert sweep(local(DUE - days(1), 6, tz, 59)) == [] and mail.outbox == []
+    assert sweep(local(DUE - days(1), 7, tz)) == []  # no second bell
+    assert [m.to for m in mail.outbox] == [[place.worker.email]]
+    before.refresh_from_db()
+    assert before.delivered_at == local(DUE - days(1), 7, tz)
 
-    assert sweep(local(DUE, 6, tz, 59)) == []
-    [today] = sweep(local(DUE, 7, tz))
+    assert sweep(local(DUE - days(1), 23, tz, 59)) == []
+    [today] = sweep(local(DUE, 0, tz, 1))
     assert today.recipient == place.worker
     assert notification_text(today) == f"Reminder: Home visit on case {place.case.number} is due today, Nov. 23, 2026."
     assert place.case.beneficiary.full_name not in notification_text(today)
+    sweep(local(DUE, 7, tz))
+    assert len(mail.outbox) == 2 and "Nov. 23, 2026" not in mail.outbox[1].subject
     assert not Notification.objects.filter(recipient__in=outsiders).exists()
+
+
+def test_the_morning_email_is_not_sent_when_the_bell_was_read_in_the_night(place: Place) -> None:
+    place.follow_up()
+    [_bell] = sweep(local(DUE, 0, place.tz, 1))
+    with time_machine.travel(local(DUE, 6, place.tz), tick=False):
+        mark_read(user=place.worker)
+    sweep(local(DUE, 7, place.tz))
+    assert mail.outbox == []
+    assert Reminder.objects.get().delivered_at == local(DUE, 7, place.tz)  # done, not retried
 
 
 def test_on_the_day_is_each_organisations_own_day() -> None:
@@ -139,26 +158,24 @@ def test_on_the_day_is_each_organisations_own_day() -> None:
     planned = {r.recipient_id: r for r in Reminder.objects.all()}
     wib, wita, wit = (planned[places[n].worker.pk] for n in ("wib", "wita", "wit"))
     assert wib.key == f"follow-up:{follow_ups['wib'].pk}:2026-11-23:before:{places['wib'].worker.pk}"
-    assert wib.due_at == local(DUE - days(1), 7, WIB)  # the morning of the 22nd, past: goes at once
-    assert wita.key.endswith(f":day:{places['wita'].worker.pk}") and wita.due_at == local(DUE, 7, WITA)
-    assert wit.key.endswith(f":day:{places['wit'].worker.pk}") and wit.due_at == local(DUE, 7, WIT)
-    assert wit.due_at == datetime.datetime(2026, 11, 22, 22, 0, tzinfo=UTC)
-    assert wita.due_at == datetime.datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
+    # In the bell from the start of each one's local day, e-mailed from its 07:00.
+    assert (wib.due_at, wib.email_from) == (local(DUE - days(1), 0, WIB), local(DUE - days(1), 7, WIB))
+    assert wita.key.endswith(f":day:{places['wita'].worker.pk}") and wita.due_at == local(DUE, 0, WITA)
+    assert wit.key.endswith(f":day:{places['wit'].worker.pk}") and wit.due_at == local(DUE, 0, WIT)
+    assert wit.email_from == datetime.datetime(2026, 11, 22, 22, 0, tzinfo=UTC)
+    assert wita.email_from == datetime.datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
 
 
 def test_a_follow_up_is_reminded_once_however_often_the_rules_run(place: Place) -> None:
     place.follow_up()
     tz = place.tz
-    for minute in (1, 2, 2, 30, 59):
-        sweep(local(DUE - days(1), 6, tz, minute))
-    assert Reminder.objects.count() == 1
     told = []
-    for minute in (0, 0, 1, 15):
-        told += sweep(local(DUE - days(1), 7, tz, minute))
-    assert len(told) == 1
+    for hour, minute in ((0, 0), (0, 0), (0, 1), (6, 30), (6, 59), (7, 0), (7, 0), (7, 1), (15, 0)):
+        told += sweep(local(DUE - days(1), hour, tz, minute))
+    assert len(told) == 1 and len(mail.outbox) == 1
     # Claimed and delivered again by a stray task: still once.
     deliver(Reminder.objects.get().pk)
-    assert Notification.objects.count() == 1 and Reminder.objects.count() == 1
+    assert Notification.objects.count() == 1 and Reminder.objects.count() == 1 and len(mail.outbox) == 1
 
 
 def test_a_follow_up_already_reminded_is_not_even_written_again(place: Place) -> None:
@@ -184,15 +201,27 @@ def test_a_follow_up_created_after_seven_is_reminded_at_once_and_not_for_past_da
 def test_a_settled_follow_up_cancels_its_reminders(outcome: str) -> None:
     place = Place("wita", "73", WITA)
     follow_up = place.follow_up()
-    sweep(local(DUE, 0, WITA, 30))  # planned for 07:00
+    with time_machine.travel(local(DUE - days(2), 12, WITA), tick=False):
+        reminders.plan_follow_up_reminders(timezone.now())  # nothing yet: two days ahead
+    sweep(local(DUE, 0, WITA, 30), deliver_due=False)  # planned: the bell at once, the e-mail at 07:00
     reminder = Reminder.objects.get()
     with time_machine.travel(local(DUE, 6, WITA), tick=False):
         follow_up_mark(follow_up=follow_up, by=place.worker, outcome=outcome, reason="Keluarga tidak di rumah.")
     assert sweep(local(DUE, 7, WITA)) == []
     reminder.refresh_from_db()
     assert reminder.cancelled_at == local(DUE, 7, WITA) and reminder.delivered_at is None
-    assert not Notification.objects.exists()
+    assert not Notification.objects.exists() and mail.outbox == []
     assert Reminder.objects.count() == 1  # nothing planned again
+
+
+def test_a_follow_up_settled_after_the_nights_bell_is_not_emailed_in_the_morning() -> None:
+    place = Place("wit", "91", WIT)
+    follow_up = place.follow_up()
+    [_bell] = sweep(local(DUE, 0, WIT, 30))
+    with time_machine.travel(local(DUE, 6, WIT), tick=False):
+        follow_up_mark(follow_up=follow_up, by=place.worker, outcome="done", reason="")
+    assert sweep(local(DUE, 7, WIT)) == []
+    assert mail.outbox == [] and Reminder.objects.get().cancelled_at == local(DUE, 7, WIT)
 
 
 def test_a_service_may_drop_a_follow_ups_reminders_at_once(place: Place) -> None:
