@@ -242,7 +242,9 @@ class Reminder(models.Model):
     claimed_at = models.DateTimeField(_("claimed by a sweep"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("delivery attempts"), default=0)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
-    # The thing no longer needs it (the follow-up was done, the referral answered).
+    # The thing no longer needs it (the follow-up was done, the referral answered). A
+    # reminder whose bell rang before its e-mail's time may be cancelled in between: its
+    # notification stays (as every delivered one does), the e-mail is not sent.
     cancelled_at = models.DateTimeField(_("no longer needed"), null=True, blank=True)
 
     class Meta:

@@ -10,9 +10,10 @@ cancelled by the same rule, in one query over the open reminders.
 
 "The day before" and "on the day" are the organisation's local days (atensi.localtime:
 WIB, WITA, WIT by province). A follow-up's reminder is in the bell from the start of the
-local day it belongs to and e-mailed at 07:00 local time (at once when later: nobody is
-e-mailed at night); escalations and the other reminders come at 07:00, bell and e-mail.
-A rule plans a reminder during the local day it belongs to.
+local day it belongs to and e-mailed from 07:00 local time, so the night's reminders do
+not e-mail anyone before the morning (one planned later in the day — a follow-up created
+that evening — is e-mailed at once); escalations and the other reminders come at 07:00,
+bell and e-mail. A rule plans a reminder during the local day it belongs to.
 
 Keys (the part before the recipient names the event):
 
