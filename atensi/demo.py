@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from atensi.models import Cluster, ServiceComponent
+from atensi.models import Cluster, Notification, Reminder, ServiceComponent
 from stakeholders.models import Agreement, Organisation, Region, User, WorkforceMember
 from stakeholders.roles import Role
 from stakeholders.services import (
@@ -741,9 +741,23 @@ def _make_demo_overdue() -> None:
             due_on=today - datetime.timedelta(days=5)
         )
     now = timezone.now()
-    Referral.objects.filter(
-        case__beneficiary__full_name="Putri Maharani",
-        receiver__code="DINSOS-JAMBI",
-        status=ReferralStatus.SENT,
-        respond_by__gt=now,
-    ).update(sent_at=now - datetime.timedelta(days=8), respond_by=now - datetime.timedelta(days=1))
+    sent_at, respond_by = now - datetime.timedelta(days=8), now - datetime.timedelta(days=1)
+    late = list(
+        Referral.objects.filter(
+            case__beneficiary__full_name="Putri Maharani",
+            receiver__code="DINSOS-JAMBI",
+            status=ReferralStatus.SENT,
+            respond_by__gt=now,
+        ).values_list("pk", flat=True)
+    )
+    Referral.objects.filter(pk__in=late).update(sent_at=sent_at, respond_by=respond_by)
+    # The arrival's notification and its e-mail (not sent yet) were written with the
+    # deadline it had when sent: they tell the moved one, the bell dated a week back.
+    arrivals = list(Notification.objects.filter(key__in=[f"referral:{pk}:sent" for pk in late]))
+    for notification in arrivals:
+        notification.data = {**notification.data, "respond_by": respond_by.isoformat()}
+        notification.created_at = sent_at
+        notification.save(update_fields=["data", "created_at"])
+    for reminder in Reminder.objects.filter(notification__in=arrivals):
+        reminder.data = {**reminder.data, "respond_by": respond_by.isoformat()}
+        reminder.save(update_fields=["data"])

@@ -128,3 +128,22 @@ def test_demo_has_something_due_today_and_something_overdue():
     overdue = Referral.objects.filter(status=ReferralStatus.SENT, respond_by__lt=timezone.now())
     assert list(overdue.values_list("receiver__code", flat=True)) == ["DINSOS-JAMBI"]
     assert Membership.objects.filter(user__username="kabid.jambi", role="supervisor").exists()
+
+
+
+def test_the_overdue_demo_referrals_arrival_tells_the_moved_deadline():
+    from django.utils import translation
+
+    from atensi.localtime import WIB, format_local
+    from atensi.models import Notification, Reminder
+    from atensi.notifications import notification_text
+    from referrals.models import Referral, ReferralStatus
+
+    call_command("load_demo")
+    late = Referral.objects.get(status=ReferralStatus.SENT, receiver__code="DINSOS-JAMBI")
+    arrival = Notification.objects.get(key=f"referral:{late.pk}:sent")
+    assert arrival.created_at == late.sent_at
+    assert Reminder.objects.get(notification=arrival).data["respond_by"] == late.respond_by.isoformat()
+    with translation.override("en"):
+        # Dinas Sosial Provinsi Jambi is in WIB.
+        assert notification_text(arrival).endswith(f"answer by {format_local(late.respond_by, WIB)}")
