@@ -130,7 +130,6 @@ def test_demo_has_something_due_today_and_something_overdue():
     assert Membership.objects.filter(user__username="kabid.jambi", role="supervisor").exists()
 
 
-
 def test_the_overdue_demo_referrals_arrival_tells_the_moved_deadline():
     from django.utils import translation
 
