@@ -6,7 +6,26 @@ not decode is simply "the first page".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.core import signing
+from django.db.models import Q
+
+
+def rows_after(keys: Sequence[tuple[str, bool]], values: Sequence[Any], pk: int) -> Q:
+    """Rows after (values, pk) in the order of `keys` ((field, descending) pairs, the id
+    last). The leading column's range comes first so the planner walks the index from
+    there; the OR only trims the boundary."""
+    position = [*values, pk]
+    condition = Q(pk__in=[])
+    for i, (name, desc) in enumerate(keys):
+        step = Q(**{f"{name}__{'lt' if desc else 'gt'}": position[i]})
+        for j in range(i):
+            step &= Q(**{keys[j][0]: position[j]})
+        condition |= step
+    lead, lead_desc = keys[0]
+    return Q(**{f"{lead}__{'lte' if lead_desc else 'gte'}": position[0]}) & condition
 
 
 def encode_cursor(name: str, pk: int, *, salt: str) -> str:

@@ -205,20 +205,20 @@ def deliver(reminder_id: int, *, now: datetime.datetime | None = None) -> bool:
             )
             ReminderDelivery.objects.create(reminder=reminder, channel=ReminderDelivery.Channel.APP, at=now)
             delivered = True
-        email_from = reminder.email_from
-        held = email_from is not None and now < email_from
+        # The e-mail's time has not come (the bell rings first): due again then.
+        held_until = reminder.email_from if reminder.email_from and now < reminder.email_from else None
         for name, send in _CHANNELS.items():
-            if name in done or (held and name == ReminderDelivery.Channel.EMAIL):
+            if name in done or (held_until and name == ReminderDelivery.Channel.EMAIL):
                 continue
             with transaction.atomic():
                 if send(reminder):
                     ReminderDelivery.objects.create(reminder=reminder, channel=name, at=now)
                     delivered = True
         reminder.attempts += 1
-        if email_from is not None and held:
-            # The bell now, the e-mail in the morning: due again then, for the sweep to
-            # claim like any other (the bell's record keeps it from ringing twice).
-            reminder.due_at = email_from
+        if held_until is not None:
+            # The sweep claims it then like any other; the bell's record keeps it from
+            # ringing twice.
+            reminder.due_at = held_until
             reminder.claimed_at = None
             reminder.save(update_fields=["due_at", "claimed_at", "attempts"])
             return delivered

@@ -316,24 +316,6 @@ def decode_cursor(token: str | None, sort: str) -> tuple[list[Any], int] | None:
         return None
 
 
-def _after(sort: str, values: list[Any], pk: int) -> Q:
-    """Rows after (values, pk) in the sort's order.
-
-    The leading column's range (opened_at <= x for "newest") comes first so the planner can
-    walk the index from there; the OR only trims the boundary.
-    """
-    keys = SORT_KEYS[sort]
-    position = [*values, pk]
-    condition = Q(pk__in=[])
-    for i, (name, desc) in enumerate(keys):
-        step = Q(**{f"{name}__{'lt' if desc else 'gt'}": position[i]})
-        for j in range(i):
-            step &= Q(**{keys[j][0]: position[j]})
-        condition |= step
-    lead, lead_desc = keys[0]
-    return Q(**{f"{lead}__{'lte' if lead_desc else 'gte'}": position[0]}) & condition
-
-
 @dataclass(frozen=True)
 class CaseRow:
     """One line of the list, already masked: the template cannot show what is not here."""
@@ -392,7 +374,7 @@ def case_page(
     qs = ordered(qs, sort)
     after = decode_cursor(cursor, sort)
     if after is not None:
-        qs = qs.filter(_after(sort, *after))
+        qs = qs.filter(keyset.rows_after(SORT_KEYS[sort], *after))
     qs = qs.select_related("organisation", "beneficiary", "case_manager").annotate(next_due_on=next_due())
     found = list(qs[: size + 1])
     has_more = len(found) > size

@@ -166,40 +166,29 @@ def follow_up_settled(follow_up_id: int) -> int:
 
 
 def _cancel_follow_up_reminders(now: datetime.datetime) -> None:
-    common = {"fu": data_int("follow_up"), "due": data_date("due_on")}
-    # A reminder of the assignee: the follow-up is still pending, for that day, for them,
-    # in the organisation the reminder was planned for (a transferred case moves on).
-    cancel_unless(
-        key_prefix="follow-up:",
-        kinds=[NotificationKind.FOLLOW_UP_DUE],
-        now=now,
-        annotations=common,
-        data_keys=["follow_up", "due_on"],
-        valid=Exists(
-            FollowUp.objects.filter(
-                pk=OuterRef("fu"),
-                status=FollowUpStatus.PENDING,
-                due_on=OuterRef("due"),
-                assignee_id=OuterRef("recipient_id"),
-                case__organisation_id=OuterRef("organisation_id"),
-            )
-        ),
-    )
-    cancel_unless(
-        key_prefix="follow-up:",
-        kinds=[NotificationKind.FOLLOW_UP_OVERDUE],
-        now=now,
-        annotations=common,
-        data_keys=["follow_up", "due_on"],
-        valid=Exists(
-            FollowUp.objects.filter(
-                pk=OuterRef("fu"),
-                status=FollowUpStatus.PENDING,
-                due_on=OuterRef("due"),
-                case__organisation_id=OuterRef("organisation_id"),
-            )
-        ),
-    )
+    # Valid while the follow-up is still pending, for that day, in the organisation the
+    # reminder was planned for (a transferred case moves on) — and, for the assignee's own
+    # reminder, still theirs.
+    for kind, mine in (
+        (NotificationKind.FOLLOW_UP_DUE, {"assignee_id": OuterRef("recipient_id")}),
+        (NotificationKind.FOLLOW_UP_OVERDUE, {}),
+    ):
+        cancel_unless(
+            key_prefix="follow-up:",
+            kinds=[kind],
+            now=now,
+            annotations={"fu": data_int("follow_up"), "due": data_date("due_on")},
+            data_keys=["follow_up", "due_on"],
+            valid=Exists(
+                FollowUp.objects.filter(
+                    pk=OuterRef("fu"),
+                    status=FollowUpStatus.PENDING,
+                    due_on=OuterRef("due"),
+                    case__organisation_id=OuterRef("organisation_id"),
+                    **mine,
+                )
+            ),
+        )
 
 
 def _follow_up_data(row: Mapping[str, Any], **extra: Any) -> dict[str, Any]:

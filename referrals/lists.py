@@ -237,21 +237,6 @@ def decode_cursor(token: str | None, status: str) -> tuple[list[Any], int] | Non
         return None
 
 
-def _after(status: str, values: list[Any], pk: int) -> Q:
-    """Rows after (values, pk) in the tab's order. The leading column's range comes first
-    so the planner walks the index from there; the OR only trims the boundary."""
-    keys = _keys(status)
-    position = [*values, pk]
-    condition = Q(pk__in=[])
-    for i, (name, desc) in enumerate(keys):
-        step = Q(**{f"{name}__{'lt' if desc else 'gt'}": position[i]})
-        for j in range(i):
-            step &= Q(**{keys[j][0]: position[j]})
-        condition |= step
-    lead, lead_desc = keys[0]
-    return Q(**{f"{lead}__{'lte' if lead_desc else 'gte'}": position[0]}) & condition
-
-
 # --- Rows ----------------------------------------------------------------------------------
 
 
@@ -320,7 +305,7 @@ def page_queryset(
     chosen = tab_queryset(user, filters)
     after = decode_cursor(cursor, filters.status)
     if after is not None:
-        chosen = chosen.filter(_after(filters.status, *after))
+        chosen = chosen.filter(keyset.rows_after(_keys(filters.status), *after))
     qs = Referral.objects.filter(pk__in=chosen.values("pk")[: size + 1]).annotate(urgency_rank=urgency_rank())
     if filters.box == OUTBOX:
         qs = qs.annotate(identity_visible=ExpressionWrapper(_identity_visible(user), output_field=BooleanField()))
