@@ -1,34 +1,16 @@
-from typing import Any
+"""The project layer's own app, labelled "atensi_project".
+
+The `atensi` package is the project (settings, URLs, the Celery app, pages that compose
+several apps, demo data, dev tooling); the kernel beside it, `atensi.core`, keeps the
+label "atensi" with the models. This app exists only so Django finds the project's
+management commands (load_demo); it has no models and so no migrations.
+"""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _ensure_schedules(sender: AppConfig, **kwargs: Any) -> None:
-    from .schedules import ensure_schedules
-
-    ensure_schedules()
-
-
-def _load_reference(sender: AppConfig, **kwargs: Any) -> None:
-    from .reference import load_reference_data
-
-    load_reference_data()
-
-
-class CoreConfig(AppConfig):
+class ProjectConfig(AppConfig):
     name = "atensi"
-    label = "atensi"
-    verbose_name = _("ATENSI core")
-
-    def ready(self) -> None:
-        from .admin import restrict_events_browser
-
-        restrict_events_browser()
-        # Reference data is part of the schema's meaning: reload it after every migrate
-        # and after a test flush (both send post_migrate). Idempotent upserts.
-        post_migrate.connect(_load_reference, sender=self, dispatch_uid="atensi_load_reference")
-        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="atensi_ensure_schedules")
-        # The e-mail channel of reminders (atensi.reminders.channel).
-        from . import email_channel  # noqa: F401
+    label = "atensi_project"
+    verbose_name = _("ATENSI portal")

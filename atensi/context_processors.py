@@ -11,14 +11,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from atensi.core.access import actor_for
+from atensi.core.notifications import notifications_for
 from cases.intake import may_report, may_triage
 from cases.selectors import CASE_ROLES, report_queue_for
 from referrals.selectors import inbox_waiting
 from stakeholders.roles import Role
 from stakeholders.workforce import may_see_workforce
-
-from .access import actor_for
-from .notifications import notifications_for
 
 User = get_user_model()
 

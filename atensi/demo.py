@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from atensi.models import Cluster, Notification, Reminder, ServiceComponent
+from atensi.core.models import Cluster, Notification, Reminder, ServiceComponent
 from stakeholders.models import Agreement, Organisation, Region, User, WorkforceMember
 from stakeholders.roles import Role
 from stakeholders.services import (
@@ -574,7 +574,7 @@ def _demo_birth_date(demo: DemoCase, today: datetime.date) -> datetime.date:
 
 def _load_cases(orgs: dict[str, Organisation]) -> int:
     """The demo children and their cases, through the services; nothing twice."""
-    from atensi.models import AmpkCategory
+    from atensi.core.models import AmpkCategory
     from cases.beneficiaries import beneficiary_create, estimated_birth_date
     from cases.models import Beneficiary, Case
     from cases.records import follow_up_create, note_create
@@ -682,7 +682,7 @@ DEMO_REFERRALS: list[tuple[str, str, tuple[str, ...], str, str, str]] = [
 def _load_referrals(orgs: dict[str, Organisation]) -> int:
     """A waiting referral in the inboxes of Dinas Sosial and PKH, each sent after the
     guardian's consent to share with the receiver; nothing twice."""
-    from atensi.models import ServiceComponent
+    from atensi.core.models import ServiceComponent
     from cases.documents import consent_create
     from cases.models import Case
     from referrals.models import Referral

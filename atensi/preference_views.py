@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from .errors import ApplicationError
-from .preferences import DIGEST_HOURS, preference_for, preference_update
+from atensi.core.errors import ApplicationError
+from atensi.core.preferences import DIGEST_HOURS, preference_for, preference_update
 
 
 class NotificationPreferenceForm(forms.Form):

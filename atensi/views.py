@@ -11,11 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from atensi.core.access import get_or_404
+from atensi.core.health import check_database, check_redis
+from atensi.core.notifications import mark_read, notification_text, notifications_for, safe_link
 from stakeholders.selectors import memberships_of_user
-
-from .access import get_or_404
-from .health import check_database, check_redis
-from .notifications import mark_read, notification_text, notifications_for, safe_link
 
 
 @require_GET

@@ -15,8 +15,8 @@ from django.contrib.admin.utils import unquote
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 
-from atensi.access import record_access
-from atensi.admin import PortalAdmin
+from atensi.core.access import record_access
+from atensi.core.admin import PortalAdmin
 
 from . import selectors
 from .models import Beneficiary, BeneficiaryMerge, Case, Report

@@ -23,10 +23,10 @@ from django.db.models.functions import Greatest, Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atensi.access import actor_for
-from atensi.errors import ApplicationError
-from atensi.uploads import IMAGE_KINDS, check_upload
-from atensi.validators import NikParts, normalise_phone, parse_nik, validate_phone
+from atensi.core.access import actor_for
+from atensi.core.errors import ApplicationError
+from atensi.core.uploads import IMAGE_KINDS, check_upload
+from atensi.core.validators import NikParts, normalise_phone, parse_nik, validate_phone
 from stakeholders.models import Organisation, Region, RegionLevel
 from stakeholders.roles import Role
 

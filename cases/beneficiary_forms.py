@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from atensi.models import AmpkCategory, Cluster, PpksType
-from atensi.once import OnceFormMixin
-from atensi.validators import normalise_phone, validate_phone
+from atensi.core.models import AmpkCategory, Cluster, PpksType
+from atensi.core.once import OnceFormMixin
+from atensi.core.validators import normalise_phone, validate_phone
 from stakeholders.fields import RegionField
 from stakeholders.models import Organisation, RegionLevel, User
 

@@ -11,8 +11,8 @@ from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from atensi.once import OnceFormMixin
-from atensi.uploads import DOCUMENT_KINDS
+from atensi.core.once import OnceFormMixin
+from atensi.core.uploads import DOCUMENT_KINDS
 from stakeholders.models import Organisation
 
 from .models import Case, DocumentKind, FamilyMember, Relation

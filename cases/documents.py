@@ -25,9 +25,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from atensi.access import get_or_404
-from atensi.errors import ApplicationError
-from atensi.uploads import DOCUMENT_KINDS, IMAGE_KINDS, check_upload
+from atensi.core.access import get_or_404
+from atensi.core.errors import ApplicationError
+from atensi.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, check_upload
 from stakeholders.models import Organisation
 
 from .models import Case, Consent, Document, DocumentKind, FamilyMember, Relation, SharingOverride, TimelineKind
@@ -98,7 +98,7 @@ def _already_on_case(*, case: Case, sha256: str) -> ApplicationError | None:
 def document_upload(*, case: Case, by: Any, kind: str, title: str, file: Any) -> Document:
     """Store `file` on the case after checking what it really is.
 
-    The type is judged by the bytes (atensi.uploads), the file is stored under a random
+    The type is judged by the bytes (atensi.core.uploads), the file is stored under a random
     name in private storage, and the same bytes are stored once per case.
     """
     case_require_worker(user=by, case=case)

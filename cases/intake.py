@@ -21,11 +21,11 @@ from django.db.models import IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atensi.access import actor_for, get_or_404
-from atensi.errors import ApplicationError
-from atensi.keyset import decode_cursor, encode_cursor
-from atensi.models import AmpkCategory
-from atensi.validators import validate_phone
+from atensi.core.access import actor_for, get_or_404
+from atensi.core.errors import ApplicationError
+from atensi.core.keyset import decode_cursor, encode_cursor
+from atensi.core.models import AmpkCategory
+from atensi.core.validators import validate_phone
 from stakeholders.models import Organisation, OrganisationKind, Region, RegionLevel, WorkforceKind, WorkforceMember
 from stakeholders.selectors import REGION_PATH, organisations_covering, region_label
 

@@ -8,9 +8,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from atensi.models import AmpkCategory
-from atensi.once import OnceFormMixin
-from atensi.validators import validate_phone
+from atensi.core.models import AmpkCategory
+from atensi.core.once import OnceFormMixin
+from atensi.core.validators import validate_phone
 from stakeholders.fields import RegionField
 from stakeholders.models import Organisation, RegionLevel
 

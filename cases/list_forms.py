@@ -14,8 +14,8 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from atensi.access import actor_for
-from atensi.models import AmpkCategory, Cluster
+from atensi.core.access import actor_for
+from atensi.core.models import AmpkCategory, Cluster
 from stakeholders.fields import RegionField
 from stakeholders.models import Membership, RegionLevel, User
 

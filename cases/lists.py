@@ -13,7 +13,7 @@ to hold against questions as well as answers, so:
 - sorting by risk or by the next follow-up puts masked cases last, for the same reason.
 
 Pages are keyed on the sort's own columns and the id, never on an offset, with the
-position carried in a signed cursor (atensi.keyset): page 40 costs what page 1 costs.
+position carried in a signed cursor (atensi.core.keyset): page 40 costs what page 1 costs.
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atensi import keyset
-from atensi.access import actor_for
-from atensi.spreadsheets import spreadsheet_safe
+from atensi.core import keyset
+from atensi.core.access import actor_for
+from atensi.core.spreadsheets import spreadsheet_safe
 from stakeholders.models import Region
 from stakeholders.roles import Role
 

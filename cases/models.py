@@ -20,9 +20,9 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from atensi.audit import audited
-from atensi.models import AmpkCategory, Cluster, PpksType, ServiceComponent
-from atensi.validators import validate_nik
+from atensi.core.audit import audited
+from atensi.core.models import AmpkCategory, Cluster, PpksType, ServiceComponent
+from atensi.core.validators import validate_nik
 from stakeholders.models import Organisation, Region
 
 USER = settings.AUTH_USER_MODEL

@@ -14,8 +14,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from atensi.models import ServiceComponent
-from atensi.once import OnceFormMixin
+from atensi.core.models import ServiceComponent
+from atensi.core.once import OnceFormMixin
 from stakeholders.models import Organisation
 
 from .models import (

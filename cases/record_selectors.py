@@ -16,7 +16,7 @@ from django.db.models import BooleanField, Prefetch, Q, QuerySet, Value, When
 from django.db.models import Case as CaseWhen  # Django's conditional expression
 from django.utils import timezone
 
-from atensi.models import ServiceComponent
+from atensi.core.models import ServiceComponent
 from stakeholders.models import Organisation, User
 
 from .models import (
@@ -64,7 +64,7 @@ def assessments_of_case(*, case: Case) -> QuerySet[Assessment]:
 
 
 def assessment_get(*, case: Case, assessment_id: Any) -> Assessment:
-    from atensi.access import get_or_404
+    from atensi.core.access import get_or_404
 
     return get_or_404(Assessment.objects.filter(case=case).select_related("author"), pk=assessment_id)
 
@@ -124,7 +124,7 @@ def plan_items_of_case(*, case: Case) -> QuerySet[PlanItem]:
 
 
 def plan_item_get(*, case: Case, item_id: Any) -> PlanItem:
-    from atensi.access import get_or_404
+    from atensi.core.access import get_or_404
 
     return get_or_404(PlanItem.objects.filter(case=case).select_related("component", "provider"), pk=item_id)
 
@@ -194,6 +194,6 @@ def follow_ups_decided(*, case: Case) -> QuerySet[FollowUp]:
 
 
 def follow_up_get(*, case: Case, follow_up_id: Any) -> FollowUp:
-    from atensi.access import get_or_404
+    from atensi.core.access import get_or_404
 
     return get_or_404(FollowUp.objects.filter(case=case).select_related("assignee"), pk=follow_up_id)

@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from atensi.errors import ApplicationError
-from atensi.models import ServiceComponent
+from atensi.core.errors import ApplicationError
+from atensi.core.models import ServiceComponent
 from stakeholders.models import Organisation
 
 from .models import (

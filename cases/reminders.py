@@ -1,14 +1,14 @@
 """Reminder rules for cases (issue 6): follow-ups, missed aftercare, cases stalled in a
 stage, and approvals left waiting — and how each of their notifications reads.
 
-Every rule runs each minute (atensi.reminders.run_rules) and looks only at a narrow band of
+Every rule runs each minute (atensi.core.reminders.run_rules) and looks only at a narrow band of
 rows on an indexed column (due dates around today, stage entries and requests whose
 deadline passed in the last `CATCH_UP`), so it costs the same at a thousand cases as at a
 million. What it finds it `plan`s under a deterministic key, so running again adds nothing;
 what was settled since (a follow-up done, an approval decided) has its open reminders
 cancelled by the same rule, in one query over the open reminders.
 
-"The day before" and "on the day" are the organisation's local days (atensi.localtime:
+"The day before" and "on the day" are the organisation's local days (atensi.core.localtime:
 WIB, WITA, WIT by province). A follow-up's reminder is in the bell from the start of the
 local day it belongs to and e-mailed from 07:00 local time, so the night's reminders do
 not e-mail anyone before the morning (one planned later in the day — a follow-up created
@@ -47,16 +47,16 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from atensi.localtime import (
+from atensi.core.localtime import (
     first_local_hour_at_or_after,
     local_date,
     local_dates_span,
     local_moment,
     zone_for_regions,
 )
-from atensi.models import NotificationKind, Reminder
-from atensi.notifications import register
-from atensi.reminder_helpers import (
+from atensi.core.models import NotificationKind, Reminder
+from atensi.core.notifications import register
+from atensi.core.reminder_helpers import (
     CATCH_UP,
     CATCH_UP_DAYS,
     MORNING_HOUR,
@@ -71,7 +71,7 @@ from atensi.reminder_helpers import (
     members_by_org,
     person,
 )
-from atensi.reminders import Planned, cancel, plan, rule
+from atensi.core.reminders import Planned, cancel, plan, rule
 from stakeholders.models import Membership
 from stakeholders.roles import Role
 

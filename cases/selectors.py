@@ -10,7 +10,7 @@ queryset and task:
 - `reports_visible_to(user)`: a reporter's own reports, and the intake queue of the
   organisations the report was routed to.
 
-Anything outside the scope is a 404 (atensi.access.get_or_404).
+Anything outside the scope is a 404 (atensi.core.access.get_or_404).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models import Case as CaseWhen  # Django's conditional expression, not our Case model
 
-from atensi.access import actor_for, get_or_404
+from atensi.core.access import actor_for, get_or_404
 from stakeholders.models import Membership, User
 from stakeholders.roles import Role
 

@@ -16,9 +16,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atensi.access import actor_for
-from atensi.errors import ApplicationError
-from atensi.models import Cluster
+from atensi.core.access import actor_for
+from atensi.core.errors import ApplicationError
+from atensi.core.models import Cluster
 from stakeholders.models import Organisation
 from stakeholders.roles import Role
 

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from atensi.models import ServiceComponent
+from atensi.core.models import ServiceComponent
 
 from .models import (
     ApprovalKind,

@@ -38,8 +38,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from atensi.errors import ApplicationError
-from atensi.models import Cluster
+from atensi.core.errors import ApplicationError
+from atensi.core.models import Cluster
 from stakeholders.roles import Role
 
 from .models import (

@@ -10,8 +10,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from atensi.models import Cluster
-from atensi.once import OnceFormMixin
+from atensi.core.models import Cluster
+from atensi.core.once import OnceFormMixin
 
 from .models import ApprovalKind, Basis, Case, ClosureReason, RiskLevel, Stage
 from .workflow import assignable_case_managers, assignable_supervisors

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from atensi.admin import PortalAdmin
+from atensi.core.admin import PortalAdmin
 from cases.admin import ReadOnlyAdmin
 
 from . import selectors

@@ -7,5 +7,5 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Referrals")
 
     def ready(self) -> None:
-        # How referral notifications read (atensi.notifications.register).
+        # How referral notifications read (atensi.core.notifications.register).
         from . import notify, reminders  # noqa: F401 - renderers and reminder rules

@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from atensi.once import OnceFormMixin
+from atensi.core.once import OnceFormMixin
 from cases.models import Document
 from cases.selectors import CASE_MANAGER_ROLES, members_with_roles
 

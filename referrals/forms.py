@@ -15,9 +15,9 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from atensi.access import is_id
-from atensi.models import ServiceComponent
-from atensi.once import OnceFormMixin
+from atensi.core.access import is_id
+from atensi.core.models import ServiceComponent
+from atensi.core.once import OnceFormMixin
 from cases.models import Case, Document, PlanItem, PlanItemStatus, Urgency
 from cases.record_selectors import active_components
 from stakeholders.models import Organisation

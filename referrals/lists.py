@@ -14,7 +14,7 @@ already cut down to what the reader may see.
   that handed the case over, show the child as they were referred (`child_summary`), not
   what the case's owner recorded since.
 
-Pages are keyed on the order's own columns and the id (a signed cursor, atensi.keyset),
+Pages are keyed on the order's own columns and the id (a signed cursor, atensi.core.keyset),
 never an offset: page 100 of an inbox of 50,000 costs what page 1 costs. The total of a
 tab is its count, all tabs counted in one query over the `referral_inbox` /
 `referral_outbox` index.
@@ -33,9 +33,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from atensi import keyset
-from atensi.access import actor_for
-from atensi.models import ServiceComponent
+from atensi.core import keyset
+from atensi.core.access import actor_for
+from atensi.core.models import ServiceComponent
 from cases.lists import labels, regency_names
 from cases.models import Urgency
 from cases.selectors import CASE_ROLES, cases_readable_by

@@ -37,8 +37,8 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from atensi.access import actor_for, get_or_404
-from atensi.models import ServiceComponent
+from atensi.core.access import actor_for, get_or_404
+from atensi.core.models import ServiceComponent
 from cases.documents import sharing_allowed
 from cases.models import (
     Assessment,
@@ -198,7 +198,7 @@ def section_or_404(access: Access, section: str) -> str:
 
 
 def _event_model(model: type[Model]) -> type[Model]:
-    # Every case model is tracked by pghistory (atensi.audit.audited): <Model>Event.
+    # Every case model is tracked by pghistory (atensi.core.audit.audited): <Model>Event.
     return apps.get_model(model._meta.app_label, f"{model._meta.object_name}Event")
 
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
-from atensi.errors import ApplicationError
+from atensi.core.errors import ApplicationError
 from cases.documents import sharing_allowed
 from cases.models import Document
 from cases.services import full_clean_or_raise

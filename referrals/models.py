@@ -14,8 +14,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from atensi.audit import audited
-from atensi.models import ServiceComponent
+from atensi.core.audit import audited
+from atensi.core.models import ServiceComponent
 from cases.models import Case, Document, PlanItem, Urgency
 from stakeholders.models import Organisation
 

@@ -4,7 +4,7 @@ The receiving organisation's referral officers hear when one arrives (its superv
 then any case worker, when it has no referral officer); the sender — the worker who sent
 it and the case manager — hears when it is answered. Each event notifies a person once
 (`key`), so a retried call never doubles a notification. Arrivals, answers and
-withdrawals are also e-mailed (atensi.reminders.email_event: within a minute, once, as
+withdrawals are also e-mailed (atensi.core.reminders.email_event: within a minute, once, as
 each person chose); messages reach e-mail only through the daily digest, so a busy
 thread does not flood anyone's inbox.
 """
@@ -19,11 +19,11 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from atensi.localtime import format_local, organisation_timezone, zone_named
-from atensi.models import NotificationKind
-from atensi.notifications import notify, register
-from atensi.reminder_helpers import holders, members_by_org
-from atensi.reminders import email_event
+from atensi.core.localtime import format_local, organisation_timezone, zone_named
+from atensi.core.models import NotificationKind
+from atensi.core.notifications import notify, register
+from atensi.core.reminder_helpers import holders, members_by_org
+from atensi.core.reminders import email_event
 from cases.models import Urgency
 from cases.selectors import CASE_ROLES, holds_role
 from stakeholders.roles import Role
@@ -41,7 +41,7 @@ STAFF_ROLES: tuple[str, ...] = tuple({*CASE_ROLES, Role.REFERRAL_OFFICER, Role.S
 
 def answering_ids(members: Members, receiver_id: int) -> list[int]:
     """Who answers for the receiver: its referral officers, else its supervisors, else its
-    case workers (`members` from atensi.reminder_helpers.members_by_org)."""
+    case workers (`members` from atensi.core.reminder_helpers.members_by_org)."""
     for roles in RECEIVER_ROLE_GROUPS:
         people = holders(members, receiver_id, roles)
         if people:

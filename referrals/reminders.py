@@ -29,11 +29,11 @@ from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterR
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from atensi.localtime import format_local, zone_for_regions, zone_named
-from atensi.models import NotificationKind
-from atensi.notifications import register
-from atensi.reminder_helpers import CATCH_UP, cancel_unless, data_int, holders, members_by_org
-from atensi.reminders import Planned, plan, rule
+from atensi.core.localtime import format_local, zone_for_regions, zone_named
+from atensi.core.models import NotificationKind
+from atensi.core.notifications import register
+from atensi.core.reminder_helpers import CATCH_UP, cancel_unless, data_int, holders, members_by_org
+from atensi.core.reminders import Planned, plan, rule
 from stakeholders.roles import Role
 
 from .models import Referral, ReferralKind, ReferralStatus

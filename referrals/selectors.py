@@ -14,7 +14,7 @@ from django.db.models import Case as CaseWhen  # Django's conditional expression
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from atensi.access import actor_for, get_or_404
+from atensi.core.access import actor_for, get_or_404
 from cases.models import Urgency
 from cases.selectors import CASE_ROLES, cases_readable_by
 from stakeholders.roles import Role

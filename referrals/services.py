@@ -15,9 +15,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atensi.access import actor_for
-from atensi.errors import ApplicationError
-from atensi.models import ServiceComponent
+from atensi.core.access import actor_for
+from atensi.core.errors import ApplicationError
+from atensi.core.models import ServiceComponent
 from cases.documents import sharing_allowed
 from cases.models import OPEN_STAGES, Case, Document, PlanItem, PlanItemStatus, TimelineKind, Urgency
 from cases.selectors import CASE_ROLES, members_with_roles, person_name

@@ -27,8 +27,8 @@ from django.db.models import Case as CaseWhen  # Django's conditional expression
 from django.db.models import IntegerField, Max, Value, When
 from django.db.models.functions import Length
 
-from atensi.errors import ApplicationError
-from atensi.models import ServiceComponent
+from atensi.core.errors import ApplicationError
+from atensi.core.models import ServiceComponent
 from cases.documents import sharing_bases
 from cases.models import Case
 from stakeholders.finder import nearest_organisations

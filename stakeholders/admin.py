@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from atensi.admin import PortalAdmin
-from atensi.errors import ApplicationError
+from atensi.core.admin import PortalAdmin
+from atensi.core.errors import ApplicationError
 
 from . import selectors, services
 from .models import Agreement, ImportBatch, Membership, Organisation, Region, User, WorkforceMember

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import BooleanField, Case, CharField, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from atensi.access import actor_for
+from atensi.core.access import actor_for
 
 from .models import AGREEMENT_EXPIRING_DAYS, Agreement, AgreementStatus, Organisation
 

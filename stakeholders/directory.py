@@ -36,11 +36,11 @@ from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from atensi import keyset
-from atensi.access import actor_for, get_or_404
-from atensi.models import Cluster, ServiceComponent
-from atensi.spreadsheets import spreadsheet_safe
-from atensi.validators import normalise_phone
+from atensi.core import keyset
+from atensi.core.access import actor_for, get_or_404
+from atensi.core.models import Cluster, ServiceComponent
+from atensi.core.spreadsheets import spreadsheet_safe
+from atensi.core.validators import normalise_phone
 
 from .models import Accreditation, Membership, Organisation, OrganisationKind, Region, RegionLevel
 

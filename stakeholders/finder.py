@@ -21,9 +21,9 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atensi.errors import ApplicationError
-from atensi.geo import CubeDistance, EarthDistance, earth_point, in_indonesia
-from atensi.models import Cluster, ServiceComponent
+from atensi.core.errors import ApplicationError
+from atensi.core.geo import CubeDistance, EarthDistance, earth_point, in_indonesia
+from atensi.core.models import Cluster, ServiceComponent
 
 from .models import Accreditation, Organisation, Region
 

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from atensi.models import Cluster, ServiceComponent
+from atensi.core.models import Cluster, ServiceComponent
 
 from .fields import RegionField
 from .finder import MAX_KM

@@ -56,11 +56,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from atensi.access import actor_for, get_or_404
-from atensi.errors import ApplicationError
-from atensi.geo import in_indonesia
-from atensi.models import Cluster, ServiceComponent
-from atensi.validators import normalise_phone, parse_nik, validate_phone
+from atensi.core.access import actor_for, get_or_404
+from atensi.core.errors import ApplicationError
+from atensi.core.geo import in_indonesia
+from atensi.core.models import Cluster, ServiceComponent
+from atensi.core.validators import normalise_phone, parse_nik, validate_phone
 
 from . import services
 from .models import (

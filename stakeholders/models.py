@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from atensi.audit import audited
-from atensi.geo import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, LlToEarth
-from atensi.validators import validate_nik, validate_phone
+from atensi.core.audit import audited
+from atensi.core.geo import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, LlToEarth
+from atensi.core.validators import validate_nik, validate_phone
 
 from .roles import Role
 

@@ -20,11 +20,19 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import ngettext
 
-from atensi.localtime import local_date, local_dates_span, local_moment, zone_for_regions
-from atensi.models import NotificationKind
-from atensi.notifications import register
-from atensi.reminder_helpers import CATCH_UP, MORNING_HOUR, cancel_unless, data_date, data_int, holders, members_by_org
-from atensi.reminders import Planned, plan, rule
+from atensi.core.localtime import local_date, local_dates_span, local_moment, zone_for_regions
+from atensi.core.models import NotificationKind
+from atensi.core.notifications import register
+from atensi.core.reminder_helpers import (
+    CATCH_UP,
+    MORNING_HOUR,
+    cancel_unless,
+    data_date,
+    data_int,
+    holders,
+    members_by_org,
+)
+from atensi.core.reminders import Planned, plan, rule
 
 from .models import Agreement
 from .roles import Role

@@ -9,7 +9,7 @@ from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilar
 from django.db.models import Case, QuerySet, Subquery, Value, When
 from django.db.models.functions import Upper
 
-from atensi.access import actor_for, get_or_404
+from atensi.core.access import actor_for, get_or_404
 
 from .agreements import agreements_editable_by as agreements_editable_by  # re-exported: stakeholders/agreements.py
 from .agreements import agreements_visible_to as agreements_visible_to  # re-exported: stakeholders/agreements.py

@@ -14,9 +14,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atensi.access import forget_actor
-from atensi.errors import ApplicationError
-from atensi.validators import parse_nik
+from atensi.core.access import forget_actor
+from atensi.core.errors import ApplicationError
+from atensi.core.validators import parse_nik
 
 from .models import Agreement, Membership, Organisation, RegionLevel, User, WorkforceMember
 from .roles import Role

@@ -19,9 +19,9 @@ from typing import Any
 from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from atensi import keyset
-from atensi.access import actor_for
-from atensi.spreadsheets import spreadsheet_safe
+from atensi.core import keyset
+from atensi.core.access import actor_for
+from atensi.core.spreadsheets import spreadsheet_safe
 
 from .models import REGION_CODE_LENGTHS, Organisation, Region, WorkforceMember
 from .roles import Role

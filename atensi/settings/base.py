@@ -63,10 +63,11 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",  # Bootstrap 5 static files from the django-bootstrap-static wheel
     "js_lib_htmx",  # htmx static files from the django-js-lib-htmx wheel
-    "atensi",
+    "atensi.core",  # the shared kernel, app label "atensi"
     "stakeholders",
     "cases",
     "referrals",
+    "atensi",  # the project layer (app label "atensi_project"): its management commands
 ]
 
 MIDDLEWARE = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 
-from atensi.access import actor_for, get_or_404, record_access
-from atensi.models import AccessLog
+from atensi.core.access import actor_for, get_or_404, record_access
+from atensi.core.models import AccessLog
 from stakeholders.models import Organisation
 from stakeholders.roles import Role
 from stakeholders.services import membership_add

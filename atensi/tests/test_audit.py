@@ -6,7 +6,7 @@ import pghistory.models
 import pytest
 from django.urls import reverse
 
-from atensi.audit import audit_context
+from atensi.core.audit import audit_context
 from stakeholders.models import Membership, Organisation
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from atensi.models import Notification, NotificationKind, Reminder, ReminderDelivery, SubmissionToken
-from atensi.retention import cleanup
-from atensi.tasks import notifications_cleanup
+from atensi.core.models import Notification, NotificationKind, Reminder, ReminderDelivery, SubmissionToken
+from atensi.core.retention import cleanup
+from atensi.core.tasks import notifications_cleanup
 from stakeholders.models import ImportBatch, ImportKind, ImportStatus
 
 pytestmark = pytest.mark.django_db

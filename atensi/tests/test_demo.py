@@ -42,7 +42,7 @@ def test_demo_roles_are_as_documented():
 
 
 def test_reference_data_is_loaded_by_migrations():
-    from atensi.models import AmpkCategory, Cluster, PpksType, ServiceComponent
+    from atensi.core.models import AmpkCategory, Cluster, PpksType, ServiceComponent
 
     assert Cluster.objects.count() == 5
     assert ServiceComponent.objects.count() == 7
@@ -64,8 +64,8 @@ def test_demo_workforce_and_agreements_show_every_status():
 
 
 def test_demo_cases_are_opened_once_with_consistent_niks():
+    from atensi.core.validators import parse_nik
     from atensi.demo import DEMO_CASES
-    from atensi.validators import parse_nik
     from cases.models import Beneficiary, Case, FollowUp
 
     call_command("load_demo")
@@ -133,9 +133,9 @@ def test_demo_has_something_due_today_and_something_overdue():
 def test_the_overdue_demo_referrals_arrival_tells_the_moved_deadline():
     from django.utils import translation
 
-    from atensi.localtime import WIB, format_local
-    from atensi.models import Notification, Reminder
-    from atensi.notifications import notification_text
+    from atensi.core.localtime import WIB, format_local
+    from atensi.core.models import Notification, Reminder
+    from atensi.core.notifications import notification_text
     from referrals.models import Referral, ReferralStatus
 
     call_command("load_demo")

@@ -14,12 +14,12 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from atensi import digest
-from atensi.digest import DueDigest, digests_due, send_digest, send_due_digests
-from atensi.localtime import WIB, WIT
-from atensi.models import Notification, NotificationKind, NotificationPreference
-from atensi.notifications import notify
-from atensi.tasks import notifications_digest
+from atensi.core import digest
+from atensi.core.digest import DueDigest, digests_due, send_digest, send_due_digests
+from atensi.core.localtime import WIB, WIT
+from atensi.core.models import Notification, NotificationKind, NotificationPreference
+from atensi.core.notifications import notify
+from atensi.core.tasks import notifications_digest
 
 pytestmark = pytest.mark.django_db
 

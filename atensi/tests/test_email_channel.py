@@ -11,10 +11,10 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone, translation
 
-import atensi.email_channel
-from atensi import reminders
-from atensi.models import Notification, NotificationKind, NotificationPreference, Reminder, ReminderDelivery
-from atensi.reminders import Planned, claim_due, deliver, plan
+import atensi.core.email_channel
+from atensi.core import reminders
+from atensi.core.models import Notification, NotificationKind, NotificationPreference, Reminder, ReminderDelivery
+from atensi.core.reminders import Planned, claim_due, deliver, plan
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,9 @@ def due_reminder(user: Any, *, link: str = "/referrals/7/", organisation: Any = 
 
 def sentence(language: str) -> str:
     with translation.override(language):
-        return atensi.email_channel.notification_text(Notification(kind=NotificationKind.REFERRAL_RECEIVED, data=DATA))
+        return atensi.core.email_channel.notification_text(
+            Notification(kind=NotificationKind.REFERRAL_RECEIVED, data=DATA)
+        )
 
 
 def test_a_reminder_is_emailed_once_however_often_delivery_runs(owner: Any) -> None:
@@ -136,4 +138,4 @@ def test_a_failing_send_rolls_back_and_the_retry_sends_once(owner: Any, monkeypa
 
 
 def test_the_channel_is_registered() -> None:
-    assert reminders._CHANNELS["email"] is atensi.email_channel.email_reminder
+    assert reminders._CHANNELS["email"] is atensi.core.email_channel.email_reminder

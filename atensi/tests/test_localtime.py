@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from atensi.localtime import (
+from atensi.core.localtime import (
     PROVINCE_ZONES,
     WIB,
     WIT,

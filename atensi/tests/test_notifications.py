@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from atensi.models import Notification, NotificationKind
-from atensi.notifications import mark_read, notification_text, notify, safe_link, unread_count
+from atensi.core.models import Notification, NotificationKind
+from atensi.core.notifications import mark_read, notification_text, notify, safe_link, unread_count
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from atensi.models import NotificationPreference
+from atensi.core.models import NotificationPreference
 
 pytestmark = pytest.mark.django_db
 

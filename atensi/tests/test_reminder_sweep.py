@@ -1,4 +1,4 @@
-"""The sweep task (atensi.tasks.reminders_sweep) without a broker: what it queues, and what it
+"""The sweep task (atensi.core.tasks.reminders_sweep) without a broker: what it queues, and what it
 does when the broker refuses. The real broker and worker: tests/integration/test_reminder_delivery.py."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from atensi import reminders
-from atensi.models import NotificationKind, Reminder
-from atensi.reminders import CLAIM_BATCH, Planned, plan
-from atensi.tasks import reminder_deliver, reminders_sweep
+from atensi.core import reminders
+from atensi.core.models import NotificationKind, Reminder
+from atensi.core.reminders import CLAIM_BATCH, Planned, plan
+from atensi.core.tasks import reminder_deliver, reminders_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def test_a_broker_refusal_is_logged_and_leaves_the_claims_to_expire(
         raise OperationalError("Error 111 connecting to redis. Connection refused.")
 
     monkeypatch.setattr(reminder_deliver, "delay", refuse)
-    with caplog.at_level(logging.WARNING, logger="atensi.tasks"):
+    with caplog.at_level(logging.WARNING, logger="atensi.core.tasks"):
         assert reminders_sweep() == {"claimed": 3, "queued": 0}
     assert "the broker refused a delivery; 3 left to a later sweep" in caplog.text
     assert Reminder.objects.filter(claimed_at__isnull=False, delivered_at__isnull=True).count() == 3

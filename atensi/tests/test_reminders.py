@@ -11,9 +11,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from atensi import reminders
-from atensi.models import Notification, NotificationKind, Reminder, ReminderDelivery
-from atensi.reminders import Planned, cancel, claim_due, deliver, plan
+from atensi.core import reminders
+from atensi.core.models import Notification, NotificationKind, Reminder, ReminderDelivery
+from atensi.core.reminders import Planned, cancel, claim_due, deliver, plan
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from atensi.validators import parse_nik, validate_phone
+from atensi.core.validators import parse_nik, validate_phone
 
 
 def test_nik_parts_for_a_woman_have_day_plus_40():

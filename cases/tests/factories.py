@@ -8,7 +8,7 @@ from typing import Any
 
 import factory
 
-from atensi.models import Cluster
+from atensi.core.models import Cluster
 from cases.models import Basis, Beneficiary, Case, CaseSource, RecipientVia, Report, ReportRecipient, Sex
 from stakeholders.models import Region
 

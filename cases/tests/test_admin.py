@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from atensi.models import AccessLog
+from atensi.core.models import AccessLog
 from cases.tests.factories import open_case
 
 pytestmark = pytest.mark.django_db

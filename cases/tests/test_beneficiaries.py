@@ -15,8 +15,8 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
-from atensi.errors import ApplicationError
-from atensi.models import AccessLog, AmpkCategory
+from atensi.core.errors import ApplicationError
+from atensi.core.models import AccessLog, AmpkCategory
 from cases import beneficiaries as svc
 from cases.models import (
     Beneficiary,

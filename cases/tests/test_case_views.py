@@ -11,7 +11,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from atensi.models import AccessLog, SubmissionToken
+from atensi.core.models import AccessLog, SubmissionToken
 from cases import workflow
 from cases.models import (
     Approval,

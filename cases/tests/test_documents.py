@@ -16,8 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from atensi.errors import ApplicationError
-from atensi.models import AccessLog
+from atensi.core.errors import ApplicationError
+from atensi.core.models import AccessLog
 from cases import documents as docs
 from cases.models import (
     Consent,

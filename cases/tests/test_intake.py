@@ -13,9 +13,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
-from atensi.errors import ApplicationError
-from atensi.models import AccessLog, AmpkCategory
-from atensi.once import OnceFormMixin
+from atensi.core.errors import ApplicationError
+from atensi.core.models import AccessLog, AmpkCategory
+from atensi.core.once import OnceFormMixin
 from cases import intake
 from cases.models import RecipientVia, Report, ReportChannel, ReportRecipient, ReportStatus, Urgency
 from cases.tests.factories import BeneficiaryFactory, open_case, village

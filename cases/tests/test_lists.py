@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from atensi.models import AccessLog, AmpkCategory
+from atensi.core.models import AccessLog, AmpkCategory
 from cases import lists
 from cases.lists import CaseFilters, Scope, Sort
 from cases.models import Basis, Case, FollowUp, FollowUpStatus, RiskLevel, Stage

@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from atensi.errors import ApplicationError
-from atensi.models import AccessLog, ServiceComponent
+from atensi.core.errors import ApplicationError
+from atensi.core.models import AccessLog, ServiceComponent
 from cases import records
 from cases.models import (
     Approval,

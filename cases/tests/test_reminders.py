@@ -18,10 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from atensi.localtime import WIB, WIT, WITA
-from atensi.models import Notification, NotificationKind, Reminder
-from atensi.notifications import mark_read, notification_text
-from atensi.reminders import claim_due, deliver
+from atensi.core.localtime import WIB, WIT, WITA
+from atensi.core.models import Notification, NotificationKind, Reminder
+from atensi.core.notifications import mark_read, notification_text
+from atensi.core.reminders import claim_due, deliver
 from cases import reminders, workflow
 from cases.models import Approval, ApprovalKind, ClosureReason, FollowUp, FollowUpKind, FollowUpStatus, Stage
 from cases.records import follow_up_mark
@@ -235,7 +235,7 @@ def test_a_service_may_drop_a_follow_ups_reminders_at_once(place: Place) -> None
 
 
 def test_reminders_of_these_kinds_planned_elsewhere_are_left_alone(place: Place) -> None:
-    from atensi.reminders import Planned, plan
+    from atensi.core.reminders import Planned, plan
 
     with time_machine.travel(local(DUE, 6, place.tz), tick=False):
         plan(

@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from atensi.errors import ApplicationError
-from atensi.models import AccessLog
+from atensi.core.errors import ApplicationError
+from atensi.core.models import AccessLog
 from cases import beneficiaries as beneficiary_services
 from cases import records
 from cases.models import Beneficiary, Case, CaseNote

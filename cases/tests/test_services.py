@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from atensi.errors import ApplicationError
+from atensi.core.errors import ApplicationError
 from cases.models import Basis, Case, ReportStatus, TimelineEntry
 from cases.selectors import beneficiaries_visible_to, case_get_for_user, cases_visible_to
 from cases.services import case_open, occupancy_recount

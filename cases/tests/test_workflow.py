@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from atensi.errors import ApplicationError
+from atensi.core.errors import ApplicationError
 from cases import workflow
 from cases.models import (
     Approval,

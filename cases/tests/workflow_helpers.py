@@ -11,8 +11,8 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone, translation
 
-from atensi.errors import ApplicationError
-from atensi.models import ServiceComponent
+from atensi.core.errors import ApplicationError
+from atensi.core.models import ServiceComponent
 from cases import workflow
 from cases.models import (
     Approval,

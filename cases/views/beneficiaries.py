@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from atensi.access import actor_for, get_or_404, is_id, record_access
-from atensi.errors import ApplicationError
-from atensi.models import Cluster
-from atensi.once import AlreadySubmitted, claim_submission
+from atensi.core.access import actor_for, get_or_404, is_id, record_access
+from atensi.core.errors import ApplicationError
+from atensi.core.models import Cluster
+from atensi.core.once import AlreadySubmitted, claim_submission
 from stakeholders.models import Organisation
 from stakeholders.roles import Role
 from stakeholders.selectors import region_get, region_label

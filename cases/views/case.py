@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from atensi.access import get_or_404, is_id, record_access
-from atensi.errors import ApplicationError
-from atensi.once import claim_submission
+from atensi.core.access import get_or_404, is_id, record_access
+from atensi.core.errors import ApplicationError
+from atensi.core.once import claim_submission
 from referrals.models import ACTIVE_STATUSES
 from referrals.selectors import referrals_visible_to
 from stakeholders.selectors import region_label, regions_with_path

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from atensi.access import actor_for, record_access_many
-from atensi.spreadsheets import XLSX_CONTENT_TYPE, csv_text, xlsx_bytes
+from atensi.core.access import actor_for, record_access_many
+from atensi.core.spreadsheets import XLSX_CONTENT_TYPE, csv_text, xlsx_bytes
 
 from .. import lists
 from ..list_forms import case_list_filters

@@ -21,9 +21,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from atensi.access import record_access
-from atensi.errors import ApplicationError
-from atensi.once import TOKEN_FIELD, AlreadySubmitted, claim_submission
+from atensi.core.access import record_access
+from atensi.core.errors import ApplicationError
+from atensi.core.once import TOKEN_FIELD, AlreadySubmitted, claim_submission
 
 from .. import record_selectors as sel
 from .. import records

@@ -15,8 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from atensi.errors import ApplicationError
-from atensi.models import AccessLog, ServiceComponent
+from atensi.core.errors import ApplicationError
+from atensi.core.models import AccessLog, ServiceComponent
 from cases import documents as docs
 from cases.models import (
     Assessment,

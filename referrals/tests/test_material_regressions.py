@@ -18,7 +18,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from atensi.models import AccessLog
+from atensi.core.models import AccessLog
 from cases import documents as docs
 from cases.beneficiaries import beneficiary_merge
 from cases.models import Case, Consent, FamilyMember, Relation, SharingOverride

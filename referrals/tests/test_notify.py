@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from atensi.errors import ApplicationError
-from atensi.models import Notification, NotificationKind, NotificationPreference, Reminder, ReminderDelivery
-from atensi.notifications import mark_read, notification_text
-from atensi.reminders import claim_due, deliver
+from atensi.core.errors import ApplicationError
+from atensi.core.models import Notification, NotificationKind, NotificationPreference, Reminder, ReminderDelivery
+from atensi.core.notifications import mark_read, notification_text
+from atensi.core.reminders import claim_due, deliver
 from cases.tests.factories import open_case
 from referrals.messages import referral_message_send
 from referrals.services import referral_accept, referral_cancel, referral_complete, referral_decline

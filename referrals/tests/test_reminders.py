@@ -13,10 +13,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from atensi.localtime import WIB, WIT, WITA
-from atensi.models import Notification, NotificationKind, Reminder
-from atensi.notifications import notification_text
-from atensi.reminders import claim_due, deliver
+from atensi.core.localtime import WIB, WIT, WITA
+from atensi.core.models import Notification, NotificationKind, Reminder
+from atensi.core.notifications import notification_text
+from atensi.core.reminders import claim_due, deliver
 from cases.tests.factories import open_case
 from referrals import notify
 from referrals.models import Referral

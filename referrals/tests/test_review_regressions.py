@@ -10,8 +10,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from atensi.errors import ApplicationError
-from atensi.models import ServiceComponent
+from atensi.core.errors import ApplicationError
+from atensi.core.models import ServiceComponent
 from cases import documents as docs
 from cases.models import Case, Consent, PlanItem
 from referrals.admin import ReferralAdmin

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from atensi.access import actor_for
+from atensi.core.access import actor_for
 from cases.tests.factories import open_case
 from referrals.models import Referral, ReferralStatus
 from referrals.selectors import inbox_for, inbox_waiting_count, overdue_count, referrals_visible_to

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from atensi.models import Cluster, ServiceComponent
+from atensi.core.models import Cluster, ServiceComponent
 from cases.models import Case, Document, PlanItem, PlanItemStatus, SharingOverride
 from cases.tests.factories import BeneficiaryFactory, open_case, village
 from referrals.forms import send_initial

@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone, translation
 
-from atensi.errors import ApplicationError
-from atensi.models import ServiceComponent
+from atensi.core.errors import ApplicationError
+from atensi.core.models import ServiceComponent
 from cases.models import Consent, TimelineEntry
 from cases.tests.factories import open_case
 from referrals.models import Referral, ReferralKind, ReferralStatus

@@ -23,9 +23,9 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from atensi.access import record_access
-from atensi.errors import ApplicationError
-from atensi.once import AlreadySubmitted, claim_submission
+from atensi.core.access import record_access
+from atensi.core.errors import ApplicationError
+from atensi.core.once import AlreadySubmitted, claim_submission
 from cases.documents import document_download_name
 from cases.selectors import person_name
 

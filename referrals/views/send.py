@@ -20,9 +20,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from atensi.access import record_access
-from atensi.errors import ApplicationError
-from atensi.once import TOKEN_FIELD, AlreadySubmitted, claim_submission
+from atensi.core.access import record_access
+from atensi.core.errors import ApplicationError
+from atensi.core.once import TOKEN_FIELD, AlreadySubmitted, claim_submission
 from cases.documents import sharing_allowed, sharing_bases
 from cases.models import Case
 from cases.selectors import case_get_for_user

@@ -74,7 +74,7 @@ def test_admin_membership_add_goes_through_the_service(client_for, superuser, or
 def test_every_domain_model_is_registered(db):
     from django.contrib import admin
 
-    from atensi.models import AccessLog, AmpkCategory, Cluster, PpksType, ServiceComponent
+    from atensi.core.models import AccessLog, AmpkCategory, Cluster, PpksType, ServiceComponent
     from stakeholders.models import User
 
     for model in (Organisation, Membership, User, Cluster, ServiceComponent, AmpkCategory, PpksType, AccessLog):

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from atensi.errors import ApplicationError
-from atensi.models import AccessLog
+from atensi.core.errors import ApplicationError
+from atensi.core.models import AccessLog
 from stakeholders import agreements, services
 from stakeholders.models import Agreement, AgreementStatus
 from stakeholders.tests.factories import OrganisationFactory, UserFactory, member

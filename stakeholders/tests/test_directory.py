@@ -16,8 +16,8 @@ from django.db import connection
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from atensi.models import Cluster, ServiceComponent
-from atensi.spreadsheets import spreadsheet_safe
+from atensi.core.models import Cluster, ServiceComponent
+from atensi.core.spreadsheets import spreadsheet_safe
 from stakeholders import directory
 from stakeholders.models import Agreement, Organisation, OrganisationKind, Region
 from stakeholders.roles import Role

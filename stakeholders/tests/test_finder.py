@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
-from atensi.errors import ApplicationError
-from atensi.models import Cluster, ServiceComponent
+from atensi.core.errors import ApplicationError
+from atensi.core.models import Cluster, ServiceComponent
 from stakeholders.finder import nearest_organisations, organisations_by_distance, origin_coordinates
 from stakeholders.models import Organisation, OrganisationKind, Region, RegionLevel
 from stakeholders.tests.factories import OrganisationFactory

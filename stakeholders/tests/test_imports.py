@@ -16,7 +16,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import translation
 
-from atensi.errors import ApplicationError
+from atensi.core.errors import ApplicationError
 from stakeholders import imports
 from stakeholders.models import (
     ImportBatch,

@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 
-from atensi.errors import ApplicationError
-from atensi.models import Cluster
+from atensi.core.errors import ApplicationError
+from atensi.core.models import Cluster
 from stakeholders import services
 from stakeholders.models import Organisation, Region
 

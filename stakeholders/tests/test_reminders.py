@@ -15,10 +15,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from atensi.localtime import WIB, WIT, WITA
-from atensi.models import Notification, NotificationKind, Reminder
-from atensi.notifications import notification_text
-from atensi.reminders import claim_due, deliver
+from atensi.core.localtime import WIB, WIT, WITA
+from atensi.core.models import Notification, NotificationKind, Reminder
+from atensi.core.notifications import notification_text
+from atensi.core.reminders import claim_due, deliver
 from stakeholders import services
 from stakeholders.models import Agreement, Membership, Organisation
 from stakeholders.reminders import plan_agreement_reminders

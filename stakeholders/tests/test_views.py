@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from atensi.models import AccessLog
+from atensi.core.models import AccessLog
 from stakeholders.models import Membership, User
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ import time_machine
 from django.template.defaultfilters import urlencode
 from django.urls import reverse
 
-from atensi.models import AccessLog
+from atensi.core.models import AccessLog
 from stakeholders.models import Region, WorkforceKind, WorkforceMember
 from stakeholders.tests.factories import UserFactory
 from stakeholders.workforce import Cursor, WorkforceFilters, workforce_directory, workforce_filtered

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import translation
 
-from atensi.errors import ApplicationError
+from atensi.core.errors import ApplicationError
 from stakeholders import services
 from stakeholders.models import Region, WorkforceMember
 

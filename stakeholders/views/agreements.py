@@ -15,8 +15,8 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from atensi.access import actor_for, get_or_404, record_access
-from atensi.errors import ApplicationError
+from atensi.core.access import actor_for, get_or_404, record_access
+from atensi.core.errors import ApplicationError
 
 from .. import agreements, selectors, services
 from ..agreement_forms import AgreementFilterForm, AgreementForm

@@ -16,9 +16,9 @@ from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from atensi.access import actor_for, get_or_404
-from atensi.errors import ApplicationError
-from atensi.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
+from atensi.core.access import actor_for, get_or_404
+from atensi.core.errors import ApplicationError
+from atensi.core.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
 
 from .. import directory, selectors, services
 from ..organisation_forms import OrganisationProfileForm

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from atensi.errors import ApplicationError
+from atensi.core.errors import ApplicationError
 
 from ..finder import nearest_organisations
 from ..finder_forms import FinderForm

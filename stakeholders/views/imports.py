@@ -11,8 +11,8 @@ from django.urls import path, re_path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from atensi.access import get_or_404
-from atensi.errors import ApplicationError
+from atensi.core.access import get_or_404
+from atensi.core.errors import ApplicationError
 
 from .. import imports, selectors
 from ..import_forms import ImportUploadForm

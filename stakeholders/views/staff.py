@@ -9,8 +9,8 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from atensi.access import get_or_404, record_access
-from atensi.errors import ApplicationError
+from atensi.core.access import get_or_404, record_access
+from atensi.core.errors import ApplicationError
 
 from .. import selectors, services
 from ..forms import MembershipActiveForm, StaffInviteForm

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from atensi.access import record_access_many
+from atensi.core.access import record_access_many
 
 from .. import workforce
 from ..workforce_forms import WorkforceFilterForm

@@ -378,7 +378,7 @@ def build_cases(scale: float, orgs: list[Organisation], worker: User, password_h
 
     from faker.providers.person.id_ID import Provider as Names
 
-    from atensi.models import AmpkCategory, Cluster
+    from atensi.core.models import AmpkCategory, Cluster
     from cases.models import Beneficiary, Case, CaseSequence, FollowUp, TimelineEntry
     from cases.occupancy import occupancy_recount_all
     from stakeholders.models import Region
@@ -558,7 +558,7 @@ def build_referrals(scale: float) -> int:
     """The referrals of the data set (see above); returns how many."""
     import datetime as dt
 
-    from atensi.models import ServiceComponent
+    from atensi.core.models import ServiceComponent
     from cases.models import Case
     from referrals.models import Referral
 

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from atensi.models import Cluster, ServiceComponent
+from atensi.core.models import Cluster, ServiceComponent
 from stakeholders.finder import nearest_organisations
 from stakeholders.models import Organisation, OrganisationKind, Region, RegionLevel
 from tests.bench.dataset import BATCH, KIND_NAME, KIND_WEIGHTS, SEED, scale_from_env

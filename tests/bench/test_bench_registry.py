@@ -28,8 +28,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from atensi.models import Cluster, ServiceComponent
-from atensi.validators import normalise_phone
+from atensi.core.models import Cluster, ServiceComponent
+from atensi.core.validators import normalise_phone
 from stakeholders import imports
 from stakeholders.directory import PAGE_SIZE
 from stakeholders.models import ImportBatch, ImportKind, ImportStatus, Organisation, OrganisationKind, Region

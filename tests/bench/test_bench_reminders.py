@@ -30,8 +30,8 @@ from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from atensi.models import Notification, NotificationKind, Reminder, ReminderDelivery
-from atensi.reminders import CLAIM_BATCH, deliver
+from atensi.core.models import Notification, NotificationKind, Reminder, ReminderDelivery
+from atensi.core.reminders import CLAIM_BATCH, deliver
 from atensi.testing.processes import ROOT, celery_worker, process_env, redis_server
 from stakeholders.models import Membership
 from tests.bench.harness import BenchError, Result, percentile
@@ -68,8 +68,8 @@ django.setup()
 import psutil
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from atensi import reminders
-from atensi.tasks import reminders_sweep
+from atensi.core import reminders
+from atensi.core.tasks import reminders_sweep
 
 me = psutil.Process()
 peaks = {"sweep": 0, "rules": 0}

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from atensi.models import AccessLog
+from atensi.core.models import AccessLog
 from cases.documents import document_upload
 from cases.models import Consent, Document, DocumentKind, FamilyMember, Relation, TimelineEntry
 from cases.tests.factories import open_case

@@ -30,7 +30,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from atensi.models import AmpkCategory, ServiceComponent
+from atensi.core.models import AmpkCategory, ServiceComponent
 from cases.models import (
     Approval,
     ApprovalKind,

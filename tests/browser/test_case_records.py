@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from atensi.models import ServiceComponent
+from atensi.core.models import ServiceComponent
 from cases.models import Assessment, Case, CaseNote, FollowUp, PlanItem, TimelineEntry
 from cases.records import assessment_create
 from cases.tests.factories import open_case

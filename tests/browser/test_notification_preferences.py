@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from atensi.models import NotificationPreference
+from atensi.core.models import NotificationPreference
 from stakeholders.roles import Role
 from stakeholders.tests.factories import PASSWORD, member
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from atensi.models import AccessLog, ServiceComponent
+from atensi.core.models import AccessLog, ServiceComponent
 from cases import documents as docs
 from cases.models import Case, Consent, DocumentKind, Sex
 from cases.tests.factories import BeneficiaryFactory, open_case, village

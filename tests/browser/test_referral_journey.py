@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from atensi.models import Notification, NotificationKind, ServiceComponent
+from atensi.core.models import Notification, NotificationKind, ServiceComponent
 from cases.models import Case, TimelineEntry
 from referrals.models import Referral, ReferralKind, ReferralStatus
 from stakeholders.models import Organisation, User

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from atensi.models import Cluster, ServiceComponent
+from atensi.core.models import Cluster, ServiceComponent
 from cases.models import PlanItem
 from cases.tests.factories import BeneficiaryFactory, open_case, village
 from referrals.models import Referral, ReferralKind, ReferralStatus

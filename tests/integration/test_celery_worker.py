@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from atensi.tasks import ping
+from atensi.core.tasks import ping
 from atensi.testing.processes import celery_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -8,7 +8,7 @@ it, and kill workers, without disturbing the shared test Redis; the test process
 (`broker_at`), its workers and sweepers all use that server. Effects are counted in the
 database: one ReminderDelivery per (reminder, channel) and one Notification per
 (recipient, key) — and one e-mail per reminder once an e-mail channel is registered
-(`atensi.reminders.channel("email")`): the workers then write e-mail to files here.
+(`atensi.core.reminders.channel("email")`): the workers then write e-mail to files here.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu import Connection
 
-from atensi import reminders
-from atensi.models import Notification, NotificationKind, Reminder, ReminderDelivery
-from atensi.reminders import Planned, plan
-from atensi.tasks import reminder_deliver, reminders_sweep
+from atensi.core import reminders
+from atensi.core.models import Notification, NotificationKind, Reminder, ReminderDelivery
+from atensi.core.reminders import Planned, plan
+from atensi.core.tasks import reminder_deliver, reminders_sweep
 from atensi.testing.processes import ROOT, broker_at, celery_worker, process_env, redis_server
 from cases.models import RiskLevel
 from cases.tests.factories import open_case
@@ -174,7 +174,7 @@ def assert_delivered_once(prefix: str, count: int, mail_dir: Path) -> None:
         expected = [(recipient, link) for recipient, link in rows.values_list("recipient__email", "link")]
         assert sorted(email_links(mail_dir)) == sorted(expected)
     else:
-        # E-MAIL: no channel "email" is registered in this tree yet (atensi.email_channel);
+        # E-MAIL: no channel "email" is registered in this tree yet (atensi.core.email_channel);
         # once it is, the branch above counts one e-mail per reminder (the workers write
         # them as files into mail_dir: tests/integration/settings_filemail.py).
         assert emails_sent(mail_dir) == []
@@ -366,7 +366,7 @@ def test_a_redis_outage_breaks_neither_saving_a_case_nor_the_reminders(
         # More follow-ups come due; beat's sweep claims them all and cannot queue one:
         # it says so in the log and leaves the claims to expire.
         plan(due("outage", people, 30, start=30))
-        with caplog.at_level(logging.WARNING, logger="atensi.tasks"):
+        with caplog.at_level(logging.WARNING, logger="atensi.core.tasks"):
             assert reminders_sweep() == {"claimed": 60, "queued": 0}
         assert "the broker refused a delivery; 60 left to a later sweep" in caplog.text
         assert delivered("outage") == 0
@@ -392,7 +392,7 @@ SWEEPER = """
 import json, os, sys, time
 import django
 django.setup()
-from atensi.tasks import reminders_sweep
+from atensi.core.tasks import reminders_sweep
 go, seconds = sys.argv[1], float(sys.argv[2])
 print("ready", flush=True)
 while not os.path.exists(go):

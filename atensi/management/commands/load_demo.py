@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from atensi.audit import audit_context
+from atensi.core.audit import audit_context
 from atensi.demo import load_demo_data
 
 

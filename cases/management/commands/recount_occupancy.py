@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from atensi.audit import audit_context
+from atensi.core.audit import audit_context
 from cases.occupancy import occupancy_recount_all
 
 

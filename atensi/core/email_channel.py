@@ -1,10 +1,10 @@
 """E-mail as a reminder channel, and the plumbing every portal e-mail shares.
 
-Registered with atensi.reminders as the "email" channel (importing this module registers
+Registered with atensi.core.reminders as the "email" channel (importing this module registers
 it; the app's ready() does). A reminder is e-mailed when the recipient is active, has an
 address, has e-mail on and no daily digest; otherwise the channel does nothing (digest
-readers get it in their digest, atensi.digest), nor once its notification was read in the
-portal (an event's e-mail, atensi.reminders.email_event, comes a sweep after the bell; a
+readers get it in their digest, atensi.core.digest), nor once its notification was read in the
+portal (an event's e-mail, atensi.core.reminders.email_event, comes a sweep after the bell; a
 reminder's with `email_from` in the morning after it). The channel runs inside the delivery's
 transaction, after the in-app notification was written: the notification is marked
 e-mailed and the message sent last, so a failing send rolls the mark (and the delivery

@@ -53,7 +53,7 @@ class DueDigest:
 
 def user_zones(user_ids: list[int]) -> dict[int, ZoneInfo]:
     """Each user's time zone: that of the organisation they joined first, of those they
-    still work for (atensi.localtime: by its province). People without one are in WIB."""
+    still work for (atensi.core.localtime: by its province). People without one are in WIB."""
     zones: dict[int, ZoneInfo] = {}
     for start in range(0, len(user_ids), _CHUNK):
         rows = (

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from atensi.audit import audit_context
-from atensi.reference import load_reference_data
+from atensi.core.audit import audit_context
+from atensi.core.reference import load_reference_data
 
 
 class Command(BaseCommand):

@@ -74,7 +74,7 @@ class PpksType(ReferenceItem):
 
 
 class AccessLog(models.Model):
-    """Who viewed, downloaded or exported which record. Append-only; written by atensi.access."""
+    """Who viewed, downloaded or exported which record. Append-only; written by atensi.core.access."""
 
     class Action(models.TextChoices):
         VIEW = "view", _("viewed")
@@ -139,7 +139,7 @@ class NotificationKind(models.TextChoices):
     REFERRAL_CANCELLED = "referral_cancelled", _("Referral cancelled")
     REFERRAL_COMPLETED = "referral_completed", _("Referral completed")
     REFERRAL_MESSAGE = "referral_message", _("Message on a referral")
-    # Reminders and escalations (atensi.reminders).
+    # Reminders and escalations (atensi.core.reminders).
     FOLLOW_UP_DUE = "follow_up_due", _("Follow-up due")
     FOLLOW_UP_OVERDUE = "follow_up_overdue", _("Follow-up overdue")
     AFTERCARE_MISSED = "aftercare_missed", _("Aftercare visit missed")
@@ -154,7 +154,7 @@ class Notification(models.Model):
     """Something a user should know about, shown in the portal (and later e-mailed).
 
     `data` holds codes and names, never translated text: the message is rendered in the
-    reader's language (atensi.notifications). Notifications never carry a child's
+    reader's language (atensi.core.notifications). Notifications never carry a child's
     name; the link leads to a page that checks access again. `key` makes one event
     notify a person once, however often the code that reports it runs.
     """
@@ -200,7 +200,7 @@ class Notification(models.Model):
 class Reminder(models.Model):
     """Something to tell one person at a moment: the state of every reminder lives here.
 
-    A rule (atensi.reminders) writes each reminder once — `key` names the event and the
+    A rule (atensi.core.reminders) writes each reminder once — `key` names the event and the
     person, so planning the same event again adds nothing. Every minute the sweep claims
     the due ones (skipping rows another sweep holds) and queues one delivery each after
     its commit; a delivery whose task vanished (a worker killed, the broker down) is

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 def ping() -> dict[str, str]:
     """Round trip through broker and worker; used by the health test and operators
     (`ping.apply_async(ignore_result=False).get(timeout=10)`: tasks keep no result unless asked)."""
-    from atensi.health import check_database
+    from atensi.core.health import check_database
 
     _db_ok, db_state = check_database()
     return {"pong": "ok", "database": db_state, "at": timezone.now().isoformat()}
@@ -30,7 +30,7 @@ def reminders_sweep(rules: bool = True) -> dict[str, int]:
     A full batch queues the next sweep (rules already run) behind its deliveries: a
     backlog drains as fast as the workers deliver, never more than a batch ahead of them
     (one batch a minute would take 200 minutes over 100,000 reminders)."""
-    from atensi.reminders import CLAIM_BATCH, claim_due, run_rules
+    from atensi.core.reminders import CLAIM_BATCH, claim_due, run_rules
 
     now = timezone.now()
     if rules:
@@ -69,7 +69,7 @@ def reminders_sweep(rules: bool = True) -> dict[str, int]:
     time_limit=40,
 )
 def reminder_deliver(reminder_id: int) -> bool:
-    from atensi.reminders import deliver
+    from atensi.core.reminders import deliver
 
     return deliver(int(reminder_id))
 
@@ -83,15 +83,15 @@ def reminder_deliver(reminder_id: int) -> bool:
     time_limit=55 * 60,
 )
 def notifications_digest() -> dict[str, int]:
-    """Every hour (beat): the daily digests whose hour has come (atensi.digest)."""
-    from atensi.digest import send_due_digests
+    """Every hour (beat): the daily digests whose hour has come (atensi.core.digest)."""
+    from atensi.core.digest import send_due_digests
 
     return send_due_digests()
 
 
 @shared_task(name="atensi.notifications_cleanup", acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60)
 def notifications_cleanup() -> dict[str, int]:
-    """Every day (beat): forget old notifications, reminders and temporary rows (atensi.retention)."""
-    from atensi.retention import cleanup
+    """Every day (beat): forget old notifications, reminders and temporary rows (atensi.core.retention)."""
+    from atensi.core.retention import cleanup
 
     return cleanup()

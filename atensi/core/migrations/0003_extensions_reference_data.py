@@ -5,7 +5,7 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from atensi.reference import load_reference_data
+    from atensi.core.reference import load_reference_data
 
     load_reference_data(apps)
 

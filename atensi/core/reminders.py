@@ -1,7 +1,7 @@
 """Reminders: planned once, claimed by a sweep, delivered once per channel.
 
 The reliability contract (issue 6):
-- State lives in Postgres (atensi.models.Reminder). Rules (`rule`) look at the data every
+- State lives in Postgres (atensi.core.models.Reminder). Rules (`rule`) look at the data every
   sweep and `plan` the reminders they find due; the key of each names the event and the
   person, so planning again adds nothing.
 - The sweep (`claim_due`) takes due rows with SELECT ... FOR UPDATE SKIP LOCKED, marks them

@@ -16,7 +16,7 @@ from django import forms
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from atensi.errors import ApplicationError
+from atensi.core.errors import ApplicationError
 
 TOKEN_FIELD = "submission_token"
 
