@@ -12,7 +12,14 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from atensi.core.models import Cluster, Notification, Reminder, ServiceComponent
+from atensi.core.models import AmpkCategory, Cluster, Notification, Reminder, ServiceComponent
+from cases.beneficiaries import beneficiary_create, estimated_birth_date
+from cases.documents import consent_create
+from cases.models import Beneficiary, Case, FollowUp, FollowUpKind, FollowUpStatus
+from cases.records import follow_up_create, note_create
+from cases.services import case_open
+from referrals.models import Referral, ReferralStatus
+from referrals.services import referral_send
 from stakeholders.models import Agreement, Organisation, Region, User, WorkforceMember
 from stakeholders.roles import Role
 from stakeholders.services import (
@@ -574,12 +581,6 @@ def _demo_birth_date(demo: DemoCase, today: datetime.date) -> datetime.date:
 
 def _load_cases(orgs: dict[str, Organisation]) -> int:
     """The demo children and their cases, through the services; nothing twice."""
-    from atensi.core.models import AmpkCategory
-    from cases.beneficiaries import beneficiary_create, estimated_birth_date
-    from cases.models import Beneficiary, Case
-    from cases.records import follow_up_create, note_create
-    from cases.services import case_open
-
     created = 0
     today = timezone.localdate()
     anak = Cluster.objects.get(code="anak")
@@ -682,12 +683,6 @@ DEMO_REFERRALS: list[tuple[str, str, tuple[str, ...], str, str, str]] = [
 def _load_referrals(orgs: dict[str, Organisation]) -> int:
     """A waiting referral in the inboxes of Dinas Sosial and PKH, each sent after the
     guardian's consent to share with the receiver; nothing twice."""
-    from atensi.core.models import ServiceComponent
-    from cases.documents import consent_create
-    from cases.models import Case
-    from referrals.models import Referral
-    from referrals.services import referral_send
-
     created = 0
     today = timezone.localdate()
     for child, receiver_code, components, guardian, relation, reason in DEMO_REFERRALS:
@@ -722,10 +717,6 @@ def _make_demo_overdue() -> None:
     referral to Dinas Sosial left unanswered past its deadline (escalated to its
     supervisor, kabid.jambi). The services refuse past dates, so the demo moves them back;
     only once, the first time the demo is loaded."""
-    from cases.models import Case, FollowUp, FollowUpKind, FollowUpStatus
-    from cases.records import follow_up_create
-    from referrals.models import Referral, ReferralStatus
-
     today = timezone.localdate()
     andi = Case.objects.select_related("case_manager").filter(beneficiary__full_name="Andi Saputra").first()
     if andi is not None and not FollowUp.objects.filter(case=andi, due_on__lt=today).exists():

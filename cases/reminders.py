@@ -54,7 +54,7 @@ from atensi.core.localtime import (
     local_moment,
     zone_for_regions,
 )
-from atensi.core.models import NotificationKind, Reminder
+from atensi.core.models import Reminder
 from atensi.core.notifications import register
 from atensi.core.reminder_helpers import (
     CATCH_UP,
@@ -65,15 +65,14 @@ from atensi.core.reminder_helpers import (
     data_datetime,
     data_int,
     data_text,
-    holders,
     iso_date,
     key_expr,
-    members_by_org,
     person,
 )
 from atensi.core.reminders import Planned, cancel, plan, rule
 from stakeholders.models import Membership
 from stakeholders.roles import Role
+from stakeholders.selectors import holders, members_by_org
 
 from .models import (
     Approval,
@@ -87,6 +86,7 @@ from .models import (
     TimelineEntry,
     TimelineKind,
 )
+from .notification_kinds import NotificationKind
 from .selectors import CASE_ROLES
 from .workflow import AFTERCARE_KEPT_ON
 

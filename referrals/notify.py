@@ -20,15 +20,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from atensi.core.localtime import format_local, organisation_timezone, zone_named
-from atensi.core.models import NotificationKind
 from atensi.core.notifications import notify, register
-from atensi.core.reminder_helpers import holders, members_by_org
 from atensi.core.reminders import email_event
 from cases.models import Urgency
 from cases.selectors import CASE_ROLES, holds_role
 from stakeholders.roles import Role
+from stakeholders.selectors import holders, members_by_org
 
 from .models import DeclineReason, Referral, ReferralKind
+from .notification_kinds import NotificationKind
 
 User = get_user_model()
 Members = dict[int, dict[str, list[int]]]
@@ -41,7 +41,7 @@ STAFF_ROLES: tuple[str, ...] = tuple({*CASE_ROLES, Role.REFERRAL_OFFICER, Role.S
 
 def answering_ids(members: Members, receiver_id: int) -> list[int]:
     """Who answers for the receiver: its referral officers, else its supervisors, else its
-    case workers (`members` from atensi.core.reminder_helpers.members_by_org)."""
+    case workers (`members` from stakeholders.selectors.members_by_org)."""
     for roles in RECEIVER_ROLE_GROUPS:
         people = holders(members, receiver_id, roles)
         if people:

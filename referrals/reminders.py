@@ -30,13 +30,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from atensi.core.localtime import format_local, zone_for_regions, zone_named
-from atensi.core.models import NotificationKind
 from atensi.core.notifications import register
-from atensi.core.reminder_helpers import CATCH_UP, cancel_unless, data_int, holders, members_by_org
+from atensi.core.reminder_helpers import CATCH_UP, cancel_unless, data_int
 from atensi.core.reminders import Planned, plan, rule
 from stakeholders.roles import Role
+from stakeholders.selectors import holders, members_by_org
 
 from .models import Referral, ReferralKind, ReferralStatus
+from .notification_kinds import NotificationKind
 from .notify import STAFF_ROLES, answering_ids, sender_ids
 
 REMINDER_KINDS = (NotificationKind.REFERRAL_ANSWER_SOON, NotificationKind.REFERRAL_OVERDUE)

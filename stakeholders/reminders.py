@@ -21,21 +21,14 @@ from django.utils.formats import date_format
 from django.utils.translation import ngettext
 
 from atensi.core.localtime import local_date, local_dates_span, local_moment, zone_for_regions
-from atensi.core.models import NotificationKind
 from atensi.core.notifications import register
-from atensi.core.reminder_helpers import (
-    CATCH_UP,
-    MORNING_HOUR,
-    cancel_unless,
-    data_date,
-    data_int,
-    holders,
-    members_by_org,
-)
+from atensi.core.reminder_helpers import CATCH_UP, MORNING_HOUR, cancel_unless, data_date, data_int
 from atensi.core.reminders import Planned, plan, rule
 
 from .models import Agreement
+from .notification_kinds import NotificationKind
 from .roles import Role
+from .selectors import holders, members_by_org
 
 # Days before expiry on which the parties' administrators are reminded.
 DAYS_BEFORE: tuple[int, ...] = (60, 30, 7)

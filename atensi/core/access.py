@@ -2,27 +2,41 @@
 
 `actor_for(user)` answers one question once per request: for which organisations
 does this user act, and in which roles. Each model family then has one scoping
-function built on it (e.g. `memberships_visible_to(user)`, later `cases_visible_to(user)`),
+function built on it (e.g. `memberships_visible_to(user)`, `cases_visible_to(user)`),
 used by every list, detail, export, admin queryset and task. Anything outside the
 scope is "not found" (404), never "forbidden": an outsider must not learn that a
 record exists.
+
+The memberships behind an actor are the stakeholders app's: it registers them when it
+loads (`register_memberships`), so the kernel reads no app's models.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
-from stakeholders.roles import ROLE_PERMISSIONS
-
 _CACHE_ATTR = "_atensi_actor"
+
+# The (organisation id, role) pairs of a user's active memberships of active organisations.
+RolesOf = Callable[[int], Iterable[tuple[int, str]]]
+_roles_of: RolesOf | None = None
+# role -> the permissions ("app.codename") it grants.
+_role_permissions: Mapping[str, Collection[str]] = {}
+
+
+def register_memberships(*, roles_of: RolesOf, role_permissions: Mapping[str, Collection[str]]) -> None:
+    """Where actors come from: called once by the app that holds the memberships."""
+    global _roles_of, _role_permissions
+    _roles_of = roles_of
+    _role_permissions = role_permissions
 
 
 @dataclass(frozen=True)
@@ -51,7 +65,7 @@ class Actor:
     def org_ids_with_perm(self, perm: str) -> frozenset[int]:
         """Organisations where one of the user's roles grants `perm` ("app.codename")."""
         return frozenset(
-            org for org, held in self.roles.items() if any(perm in ROLE_PERMISSIONS.get(r, ()) for r in held)
+            org for org, held in self.roles.items() if any(perm in _role_permissions.get(r, ()) for r in held)
         )
 
     def all_roles(self) -> frozenset[str]:
@@ -68,17 +82,11 @@ def actor_for(user: Any) -> Actor:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    from stakeholders.models import Membership
-
+    if _roles_of is None:
+        raise ImproperlyConfigured("No app registered the memberships (atensi.core.access.register_memberships).")
     roles: dict[int, set[str]] = {}
-    # order_by(): Membership's default ordering would add a join and a sort for nothing.
-    rows = (
-        Membership.objects.filter(user_id=user.pk, is_active=True, organisation__is_active=True)
-        .order_by()
-        .values_list("organisation_id", "role")
-    )
     if user.is_active:
-        for org_id, role in rows:
+        for org_id, role in _roles_of(user.pk):
             roles.setdefault(org_id, set()).add(role)
     actor = Actor(
         user_id=user.pk,

@@ -26,10 +26,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from stakeholders.models import Membership
-
 from .email_channel import absolute_url, can_email, render_email, send_email
-from .localtime import DEFAULT_ZONE, ZONES, format_local, local_moment, zone_for_regions
+from .localtime import DEFAULT_ZONE, ZONES, format_local, local_moment, user_zones
 from .models import Notification, NotificationPreference
 from .notifications import notification_text
 from .preferences import email_language
@@ -41,7 +39,6 @@ DIGEST_MAX_ITEMS = 50
 # A first digest (or one after a long pause) reaches back at most this far.
 FIRST_DIGEST_LOOKBACK = datetime.timedelta(days=1)
 MAX_LOOKBACK = datetime.timedelta(days=7)
-_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -49,24 +46,6 @@ class DueDigest:
     user_id: int
     day: datetime.date  # the person's local day the digest is for
     zone: ZoneInfo
-
-
-def user_zones(user_ids: list[int]) -> dict[int, ZoneInfo]:
-    """Each user's time zone: that of the organisation they joined first, of those they
-    still work for (atensi.core.localtime: by its province). People without one are in WIB."""
-    zones: dict[int, ZoneInfo] = {}
-    for start in range(0, len(user_ids), _CHUNK):
-        rows = (
-            Membership.objects.filter(
-                user_id__in=user_ids[start : start + _CHUNK], is_active=True, organisation__is_active=True
-            )
-            .order_by("user_id", "pk")
-            .distinct("user_id")
-            .values_list("user_id", "organisation__home_region_id", "organisation__village_id")
-        )
-        for user_id, home_region, village in rows:
-            zones[user_id] = zone_for_regions(home_region, village)
-    return zones
 
 
 def digests_due(now: datetime.datetime) -> list[DueDigest]:

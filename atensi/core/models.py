@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .audit import audited
+from .notification_kinds import validate_kind
 
 
 class ReferenceItem(models.Model):
@@ -132,24 +133,6 @@ class SubmissionToken(models.Model):
         return str(self.token)
 
 
-class NotificationKind(models.TextChoices):
-    REFERRAL_RECEIVED = "referral_received", _("Referral received")
-    REFERRAL_ACCEPTED = "referral_accepted", _("Referral accepted")
-    REFERRAL_DECLINED = "referral_declined", _("Referral declined")
-    REFERRAL_CANCELLED = "referral_cancelled", _("Referral cancelled")
-    REFERRAL_COMPLETED = "referral_completed", _("Referral completed")
-    REFERRAL_MESSAGE = "referral_message", _("Message on a referral")
-    # Reminders and escalations (atensi.core.reminders).
-    FOLLOW_UP_DUE = "follow_up_due", _("Follow-up due")
-    FOLLOW_UP_OVERDUE = "follow_up_overdue", _("Follow-up overdue")
-    AFTERCARE_MISSED = "aftercare_missed", _("Aftercare visit missed")
-    REFERRAL_ANSWER_SOON = "referral_answer_soon", _("Referral waiting for an answer")
-    REFERRAL_OVERDUE = "referral_overdue", _("Referral not answered in time")
-    STAGE_STALLED = "stage_stalled", _("Case waiting in a stage")
-    AGREEMENT_EXPIRING = "agreement_expiring", _("Agreement about to expire")
-    APPROVAL_WAITING = "approval_waiting", _("Approval waiting")
-
-
 class Notification(models.Model):
     """Something a user should know about, shown in the portal (and later e-mailed).
 
@@ -170,13 +153,13 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
-    kind = models.CharField(_("kind"), max_length=40, choices=NotificationKind.choices)
+    kind = models.CharField(_("kind"), max_length=40, validators=[validate_kind])
     data = models.JSONField(_("details"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
     key = models.CharField(_("event key"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
-    # Set by the e-mail delivery (reminders issue) once the message has left.
+    # Set by the e-mail delivery once the message has left.
     emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
 
     class Meta:
@@ -209,7 +192,7 @@ class Reminder(models.Model):
     """
 
     key = models.CharField(_("event key"), max_length=200, unique=True)
-    kind = models.CharField(_("kind"), max_length=40, choices=NotificationKind.choices)
+    kind = models.CharField(_("kind"), max_length=40, validators=[validate_kind])
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="reminders"
     )

@@ -4,7 +4,8 @@ language.
 Apps register how each kind reads (`register`), from the codes and names stored in
 `Notification.data`; the text is produced when shown, so a Dinas Sosial officer reading
 in English and a social worker reading in Bahasa Indonesia see the same event in their
-own language. E-mail delivery (reminders issue) reads the same rows and renderers.
+own language. E-mail delivery reads the same rows and renderers. Which kinds there are
+is registered by the apps too (atensi.core.notification_kinds).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .models import Notification
+from .notification_kinds import kind_label
 
 Renderer = Callable[[dict[str, Any]], str]
 
@@ -34,12 +36,12 @@ def register(kind: str) -> Callable[[Renderer], Renderer]:
 def notification_text(notification: Notification) -> str:
     renderer = _RENDERERS.get(notification.kind)
     if renderer is None:
-        return str(notification.get_kind_display())
+        return kind_label(notification.kind)
     try:
         return renderer(notification.data or {})
     except (KeyError, TypeError, ValueError):
         # An old row missing a key still says what happened, never breaks the page.
-        return str(notification.get_kind_display())
+        return kind_label(notification.kind)
 
 
 def notify(

@@ -3,8 +3,6 @@
 - `cancel_unless`: drop the open reminders of some kinds whose thing no longer calls for
   them (the follow-up was done, the referral answered), in one query over the open
   reminders (the partial index `reminder_open_due` holds only those).
-- `members_by_org`: who holds which role where, for many organisations in one query, so
-  a rule never asks per row.
 - `data_int` / `data_date` / `data_text`: a value of `Reminder.data` as SQL, for those joins.
 - `key_expr`: a reminder key built in SQL, to skip things whose reminder is already planned.
 """
@@ -12,15 +10,12 @@
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import BigIntegerField, CharField, DateField, DateTimeField, F, Func, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Concat
-
-from stakeholders.models import Membership
 
 from .models import Reminder
 
@@ -91,29 +86,6 @@ def cancel_unless(
     return Reminder.objects.filter(pk__in=stale, delivered_at__isnull=True, cancelled_at__isnull=True).update(
         cancelled_at=now
     )
-
-
-def members_by_org(org_ids: Iterable[int], roles: Iterable[str]) -> dict[int, dict[str, list[int]]]:
-    """{organisation id: {role: [user ids]}} of active memberships of active users, in one
-    query; user ids in ascending order."""
-    ids = sorted({pk for pk in org_ids if pk is not None})
-    found: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    if not ids:
-        return found
-    rows = (
-        Membership.objects.filter(organisation_id__in=ids, role__in=list(roles), is_active=True, user__is_active=True)
-        .order_by("organisation_id", "role", "user_id")
-        .values_list("organisation_id", "role", "user_id")
-    )
-    for org_id, role, user_id in rows:
-        found[org_id][role].append(user_id)
-    return found
-
-
-def holders(members: dict[int, dict[str, list[int]]], org_id: int, roles: Iterable[str]) -> list[int]:
-    """User ids holding any of `roles` in the organisation (from `members_by_org`), sorted."""
-    by_role = members.get(org_id, {})
-    return sorted({user_id for role in roles for user_id in by_role.get(role, [])})
 
 
 def person(first_name: str | None, last_name: str | None, username: str | None) -> str:

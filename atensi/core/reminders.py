@@ -1,6 +1,6 @@
 """Reminders: planned once, claimed by a sweep, delivered once per channel.
 
-The reliability contract (issue 6):
+The reliability contract:
 - State lives in Postgres (atensi.core.models.Reminder). Rules (`rule`) look at the data every
   sweep and `plan` the reminders they find due; the key of each names the event and the
   person, so planning again adds nothing.
@@ -28,8 +28,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-
-from stakeholders.models import Membership
 
 from .models import Notification, Reminder, ReminderDelivery
 from .notifications import notify
@@ -163,10 +161,17 @@ def channel(name: str) -> Callable[[Channel], Channel]:
     return decorator
 
 
-def _works_there(user_id: int, organisation_id: int) -> bool:
-    return Membership.objects.filter(
-        user_id=user_id, organisation_id=organisation_id, is_active=True, organisation__is_active=True
-    ).exists()
+# Delivery-time checks, registered by the apps: each is called with the locked reminder
+# before anything is sent and returns False when it is no longer the recipient's to hear
+# about (e.g. they left the organisation it is for); the reminder is then cancelled.
+DeliveryCheck = Callable[[Reminder], bool]
+_DELIVERY_CHECKS: list[DeliveryCheck] = []
+
+
+def delivery_check(function: DeliveryCheck) -> DeliveryCheck:
+    if function not in _DELIVERY_CHECKS:
+        _DELIVERY_CHECKS.append(function)
+    return function
 
 
 def deliver(reminder_id: int, *, now: datetime.datetime | None = None) -> bool:
@@ -185,9 +190,7 @@ def deliver(reminder_id: int, *, now: datetime.datetime | None = None) -> bool:
         )
         if reminder is None or reminder.delivered_at is not None or reminder.cancelled_at is not None:
             return False
-        if reminder.organisation_id is not None and not _works_there(reminder.recipient_id, reminder.organisation_id):
-            # Planned while they worked there; they left (or the organisation closed)
-            # before it came due. Its cases and referrals are not theirs to hear about.
+        if not all(check(reminder) for check in _DELIVERY_CHECKS):
             reminder.cancelled_at = now
             reminder.save(update_fields=["cancelled_at"])
             return False

@@ -7,9 +7,8 @@
   deleted key's event still due would plan it again.
 - Form-submission tokens older than SUBMISSION_TOKEN_DAYS: a double click comes seconds
   apart, not days.
-- Spreadsheet import previews never confirmed nor discarded, older than
-  IMPORT_PREVIEW_DAYS: they hold every row of the uploaded file (a discard empties
-  them already; imported and discarded ones stay as the record of what was done).
+- What the apps register (`sweep`), e.g. the spreadsheet import previews never
+  confirmed nor discarded (stakeholders).
 
 Deleted in batches of BATCH rows, each its own short transaction, so a large backlog
 never holds locks for long nor builds one huge transaction.
@@ -18,6 +17,7 @@ never holds locks for long nor builds one huge transaction.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -25,16 +25,27 @@ from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from stakeholders.models import ImportBatch, ImportStatus
-
 from .models import Notification, Reminder, SubmissionToken
 
 SUBMISSION_TOKEN_DAYS = 2
-IMPORT_PREVIEW_DAYS = 2
 BATCH = 5000
 
+# An app's own clean-up: called with `now` and the batch size, returns how many rows went.
+Sweep = Callable[[datetime.datetime, int], int]
+_SWEEPS: dict[str, Sweep] = {}
 
-def _delete_in_batches(queryset: QuerySet[Any], *, batch: int) -> int:
+
+def sweep(name: str) -> Callable[[Sweep], Sweep]:
+    """Register a clean-up run daily after the kernel's own; `name` keys its count."""
+
+    def decorator(function: Sweep) -> Sweep:
+        _SWEEPS[name] = function
+        return function
+
+    return decorator
+
+
+def delete_in_batches(queryset: QuerySet[Any], *, batch: int) -> int:
     model: type[Model] = queryset.model
     deleted = 0
     while True:
@@ -50,19 +61,15 @@ def cleanup(*, now: datetime.datetime | None = None, batch: int = BATCH) -> dict
     now = now or timezone.now()
     kept_since = now - datetime.timedelta(days=settings.ATENSI_NOTIFICATION_RETENTION_DAYS)
     temporary_since = now - datetime.timedelta(days=SUBMISSION_TOKEN_DAYS)
-    return {
-        "notifications": _delete_in_batches(
+    counts = {
+        "notifications": delete_in_batches(
             Notification.objects.filter(read_at__isnull=False, created_at__lt=kept_since), batch=batch
         ),
-        "reminders": _delete_in_batches(
+        "reminders": delete_in_batches(
             Reminder.objects.filter(Q(delivered_at__lt=kept_since) | Q(cancelled_at__lt=kept_since)), batch=batch
         ),
-        "submission_tokens": _delete_in_batches(SubmissionToken.objects.filter(at__lt=temporary_since), batch=batch),
-        "import_previews": _delete_in_batches(
-            ImportBatch.objects.filter(
-                status=ImportStatus.PREVIEW,
-                created_at__lt=now - datetime.timedelta(days=IMPORT_PREVIEW_DAYS),
-            ),
-            batch=batch,
-        ),
+        "submission_tokens": delete_in_batches(SubmissionToken.objects.filter(at__lt=temporary_since), batch=batch),
     }
+    for name, function in _SWEEPS.items():
+        counts[name] = function(now, batch)
+    return counts

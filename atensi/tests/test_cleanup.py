@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from atensi.core.models import Notification, NotificationKind, Reminder, ReminderDelivery, SubmissionToken
+from atensi.core.models import Notification, Reminder, ReminderDelivery, SubmissionToken
 from atensi.core.retention import cleanup
 from atensi.core.tasks import notifications_cleanup
+from cases.notification_kinds import NotificationKind
 from stakeholders.models import ImportBatch, ImportKind, ImportStatus
 
 pytestmark = pytest.mark.django_db

@@ -17,9 +17,10 @@ from django.utils import timezone
 from atensi.core import digest
 from atensi.core.digest import DueDigest, digests_due, send_digest, send_due_digests
 from atensi.core.localtime import WIB, WIT
-from atensi.core.models import Notification, NotificationKind, NotificationPreference
+from atensi.core.models import Notification, NotificationPreference
 from atensi.core.notifications import notify
 from atensi.core.tasks import notifications_digest
+from referrals.notification_kinds import NotificationKind
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from django.utils import timezone, translation
 
 import atensi.core.email_channel
 from atensi.core import reminders
-from atensi.core.models import Notification, NotificationKind, NotificationPreference, Reminder, ReminderDelivery
+from atensi.core.models import Notification, NotificationPreference, Reminder, ReminderDelivery
 from atensi.core.reminders import Planned, claim_due, deliver, plan
+from referrals.notification_kinds import NotificationKind
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from atensi.core.models import Notification, NotificationKind
+from atensi.core.models import Notification
 from atensi.core.notifications import mark_read, notification_text, notify, safe_link, unread_count
+from referrals.notification_kinds import NotificationKind
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,10 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from atensi.core import reminders
-from atensi.core.models import NotificationKind, Reminder
+from atensi.core.models import Reminder
 from atensi.core.reminders import CLAIM_BATCH, Planned, plan
 from atensi.core.tasks import reminder_deliver, reminders_sweep
+from cases.notification_kinds import NotificationKind
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ from django.db import connection
 from django.utils import timezone
 
 from atensi.core import reminders
-from atensi.core.models import Notification, NotificationKind, Reminder, ReminderDelivery
+from atensi.core.models import Notification, Reminder, ReminderDelivery
 from atensi.core.reminders import Planned, cancel, claim_due, deliver, plan
+from cases.notification_kinds import NotificationKind
 
 pytestmark = pytest.mark.django_db
 

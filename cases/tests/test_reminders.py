@@ -19,11 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from atensi.core.localtime import WIB, WIT, WITA
-from atensi.core.models import Notification, NotificationKind, Reminder
+from atensi.core.models import Notification, Reminder
 from atensi.core.notifications import mark_read, notification_text
 from atensi.core.reminders import claim_due, deliver
 from cases import reminders, workflow
 from cases.models import Approval, ApprovalKind, ClosureReason, FollowUp, FollowUpKind, FollowUpStatus, Stage
+from cases.notification_kinds import NotificationKind
 from cases.records import follow_up_mark
 from cases.tests.factories import open_case
 from cases.tests.workflow_helpers import give_consent, move, plan_item, to_planning, to_stage

@@ -12,11 +12,12 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from atensi.core.errors import ApplicationError
-from atensi.core.models import Notification, NotificationKind, NotificationPreference, Reminder, ReminderDelivery
+from atensi.core.models import Notification, NotificationPreference, Reminder, ReminderDelivery
 from atensi.core.notifications import mark_read, notification_text
 from atensi.core.reminders import claim_due, deliver
 from cases.tests.factories import open_case
 from referrals.messages import referral_message_send
+from referrals.notification_kinds import NotificationKind
 from referrals.services import referral_accept, referral_cancel, referral_complete, referral_decline
 from referrals.tests.test_services import consent_to_share, send
 from stakeholders.roles import Role

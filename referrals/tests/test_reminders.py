@@ -14,12 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from atensi.core.localtime import WIB, WIT, WITA
-from atensi.core.models import Notification, NotificationKind, Reminder
+from atensi.core.models import Notification, Reminder
 from atensi.core.notifications import notification_text
 from atensi.core.reminders import claim_due, deliver
 from cases.tests.factories import open_case
 from referrals import notify
 from referrals.models import Referral
+from referrals.notification_kinds import NotificationKind
 from referrals.reminders import plan_referral_reminders
 from referrals.services import referral_accept, referral_cancel, referral_decline
 from referrals.tests.test_services import consent_to_share, send

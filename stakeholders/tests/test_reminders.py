@@ -16,11 +16,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from atensi.core.localtime import WIB, WIT, WITA
-from atensi.core.models import Notification, NotificationKind, Reminder
+from atensi.core.models import Notification, Reminder
 from atensi.core.notifications import notification_text
 from atensi.core.reminders import claim_due, deliver
 from stakeholders import services
 from stakeholders.models import Agreement, Membership, Organisation
+from stakeholders.notification_kinds import NotificationKind
 from stakeholders.reminders import plan_agreement_reminders
 from stakeholders.roles import Role
 from stakeholders.tests.factories import OrganisationFactory, member

@@ -30,9 +30,10 @@ from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from atensi.core.models import Notification, NotificationKind, Reminder, ReminderDelivery
+from atensi.core.models import Notification, Reminder, ReminderDelivery
 from atensi.core.reminders import CLAIM_BATCH, deliver
 from atensi.testing.processes import ROOT, celery_worker, process_env, redis_server
+from cases.notification_kinds import NotificationKind
 from stakeholders.models import Membership
 from tests.bench.harness import BenchError, Result, percentile
 

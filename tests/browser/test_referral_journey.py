@@ -25,9 +25,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from atensi.core.models import Notification, NotificationKind, ServiceComponent
+from atensi.core.models import Notification, ServiceComponent
 from cases.models import Case, TimelineEntry
 from referrals.models import Referral, ReferralKind, ReferralStatus
+from referrals.notification_kinds import NotificationKind
 from stakeholders.models import Organisation, User
 
 from .conftest import Devices

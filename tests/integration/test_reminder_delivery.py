@@ -38,11 +38,12 @@ from django.utils import timezone
 from kombu import Connection
 
 from atensi.core import reminders
-from atensi.core.models import Notification, NotificationKind, Reminder, ReminderDelivery
+from atensi.core.models import Notification, Reminder, ReminderDelivery
 from atensi.core.reminders import Planned, plan
 from atensi.core.tasks import reminder_deliver, reminders_sweep
 from atensi.testing.processes import ROOT, broker_at, celery_worker, process_env, redis_server
 from cases.models import RiskLevel
+from cases.notification_kinds import NotificationKind
 from cases.tests.factories import open_case
 from stakeholders.tests.factories import member
 

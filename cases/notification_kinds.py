@@ -1,0 +1,18 @@
+"""What cases notify about (registered with atensi.core.notification_kinds)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from atensi.core.notification_kinds import register_kinds
+
+
+@register_kinds
+class NotificationKind(models.TextChoices):
+    # Reminders and escalations (cases.reminders).
+    FOLLOW_UP_DUE = "follow_up_due", _("Follow-up due")
+    FOLLOW_UP_OVERDUE = "follow_up_overdue", _("Follow-up overdue")
+    AFTERCARE_MISSED = "aftercare_missed", _("Aftercare visit missed")
+    STAGE_STALLED = "stage_stalled", _("Case waiting in a stage")
+    APPROVAL_WAITING = "approval_waiting", _("Approval waiting")
