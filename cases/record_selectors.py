@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from django.db.models import BooleanField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Q, QuerySet, Value, When
 from django.db.models import Case as CaseWhen  # Django's conditional expression
 from django.utils import timezone
 
 from atensi.core.models import ServiceComponent
 from stakeholders.models import Organisation, User
 
+from . import pages
 from .models import (
     Approval,
     ApprovalKind,
@@ -107,18 +108,11 @@ class PlanView:
 
 
 def plan_items_of_case(*, case: Case) -> QuerySet[PlanItem]:
-    # A service of another provider is carried by a referral (newest first) — one the
-    # case's present organisation sent: after a transfer, the old owner's referrals are
-    # not the new owner's to see.
-    referral_model: Any = PlanItem._meta.get_field("referrals").related_model
-    referrals = Prefetch(
-        "referrals",
-        queryset=referral_model._default_manager.filter(sender_id=case.organisation_id).select_related("receiver"),
-    )
+    # What the apps showing something beside a plan item need (cases.pages.plan_item_link).
     return (
         PlanItem.objects.filter(case=case)
         .select_related("component", "provider", "responsible")
-        .prefetch_related(referrals)
+        .prefetch_related(*pages.plan_item_prefetches(case))
         .order_by("component__position", "component__code", "start_date", "pk")
     )
 

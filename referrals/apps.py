@@ -8,4 +8,7 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         # How referral notifications read (atensi.core.notifications.register).
-        from . import notify, reminders  # noqa: F401 - renderers and reminder rules
+        from . import case_pages, notify, reminders  # noqa: F401 - renderers and reminder rules
+
+        # The Referrals tab, panel and plan-item links of the case pages (cases.pages).
+        case_pages.register()

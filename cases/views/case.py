@@ -22,11 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from atensi.core.access import get_or_404, is_id, record_access
 from atensi.core.errors import ApplicationError
 from atensi.core.once import claim_submission
-from referrals.models import ACTIVE_STATUSES
-from referrals.selectors import referrals_visible_to
 from stakeholders.selectors import region_label, regions_with_path
 
-from .. import workflow
+from .. import pages, workflow
 from ..models import STAGE_ORDER, ApprovalKind, ApprovalStatus, Case, FollowUpStatus, Stage
 from ..selectors import can_supervise_case, can_work_on_case, case_get_for_user
 from ..timeline import timeline_page
@@ -109,12 +107,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "follow_ups": follow_ups,
         "today": timezone.localdate(),
         "now": timezone.now(),
-        "live_referrals": list(
-            referrals_visible_to(request.user)
-            .filter(case=case, status__in=ACTIVE_STATUSES)
-            .select_related("receiver")
-            .order_by("respond_by")
-        ),
+        # Sections of the apps above cases (cases.pages.case_panel): referrals under way.
+        "case_panels": pages.panels_for(request, case),
         "timeline": timeline,
         "timeline_is_older_page": before is not None,
         "plan_form": ApprovalRequestForm(initial={"kind": ApprovalKind.PLAN}, auto_id="plan_%s"),
