@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
 _KINDS: dict[str, str | Promise] = {}
 
@@ -36,5 +35,8 @@ def kind_choices() -> list[tuple[str, str | Promise]]:
 
 
 def validate_kind(value: str) -> None:
+    """What `choices=` checked: the same message and code for a kind nobody registered."""
     if value not in _KINDS:
-        raise ValidationError(_("Unknown notification kind: %(kind)s"), code="invalid_choice", params={"kind": value})
+        raise ValidationError(
+            models.Field.default_error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        )
