@@ -1,4 +1,4 @@
-"""Core pages: home, health check, error pages."""
+"""The project's own pages: home, health check, error pages, the notification list."""
 
 from __future__ import annotations
 

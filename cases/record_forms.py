@@ -2,7 +2,7 @@
 
 Forms collect and type the input; the rules (dates, who may be named, stages) live in
 cases/records.py, whose ApplicationError the views put on the field it names.
-Create forms carry a once-only token (atensi/once.py).
+Create forms carry a once-only token (atensi/core/once.py).
 """
 
 from __future__ import annotations

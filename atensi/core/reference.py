@@ -1,4 +1,4 @@
-"""Loading the programme's reference data (bundled CSVs in atensi/reference/)."""
+"""Loading the programme's reference data (bundled CSVs in atensi/core/reference/)."""
 
 from __future__ import annotations
 

@@ -209,7 +209,7 @@ except ImportError:  # pragma: no cover - the wheel is in requirements.txt
     pass
 STORAGES = {
     # Case documents never live under a public URL: they are served by a permission
-    # checked, audited view (cases issue). MEDIA_URL is deliberately unset.
+    # checked, audited view (cases.views.documents). MEDIA_URL is deliberately unset.
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(VAR_DIR / "private")},
@@ -292,7 +292,7 @@ ATENSI_FOLLOW_UP_ESCALATE_DAYS = 3
 ATENSI_STAGE_DEADLINE_DAYS = {"pendekatan_awal": 7, "asesmen": 14}
 ATENSI_APPROVAL_WAITING_DAYS = 2
 # Read notifications, and delivered or cancelled reminders, are deleted after this many
-# days (atensi/retention.py, daily). Keep it longer than any reminder rule looks back.
+# days (atensi/core/retention.py, daily). Keep it longer than any reminder rule looks back.
 ATENSI_NOTIFICATION_RETENTION_DAYS = 180
 
 LOGGING = {
