@@ -88,7 +88,9 @@ def submit(
         return Outcome(done=True, repeated=True)
     except ApplicationError as exc:
         if errors == "form":
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            # An error on a field the user cannot see (a hidden parameter) is the form's own.
+            visible = exc.field in form.fields and not form[exc.field].is_hidden
+            form.add_error(exc.field if visible else None, str(exc))
         else:
             messages.error(request, str(exc))
         return Outcome(done=False, error=exc)

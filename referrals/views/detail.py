@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from atensi.access import record_access
 from atensi.errors import ApplicationError
 from atensi.once import AlreadySubmitted, claim_submission
+from atensi.submit import first_error
 from cases.documents import document_download_name
 from cases.selectors import person_name
 
@@ -149,12 +150,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail_page(request, referral)
 
 
-def _first_form_error(form: Form) -> str:
-    for errors in form.errors.values():
-        return str(errors[0])
-    return _("The request was not understood; nothing was changed.")
-
-
 def _answer(
     request: HttpRequest,
     referral: Referral,
@@ -172,7 +167,7 @@ def _answer(
     if not form.is_valid():
         if is_offered:
             return _detail_page(request, referral, bound={form_name: form})
-        messages.error(request, _first_form_error(form))
+        messages.error(request, first_error(form))
         return _back(referral)
     try:
         updated = act(referral, form.cleaned_data)
@@ -281,7 +276,7 @@ def message_create(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         if offered:
             return _detail_page(request, referral, bound={"message_form": form})
-        messages.error(request, _first_form_error(form))
+        messages.error(request, first_error(form))
         return _back(referral)
     data = form.cleaned_data
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -21,8 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from atensi.access import record_access
-from atensi.errors import ApplicationError
-from atensi.once import TOKEN_FIELD, AlreadySubmitted, claim_submission
+from atensi.submit import submit
 from cases.documents import sharing_allowed, sharing_bases
 from cases.models import Case
 from cases.selectors import case_get_for_user
@@ -33,9 +31,6 @@ from ..case_selectors import plan_items_awaiting_referral, referrals_of_case
 from ..forms import RESENDABLE, ReferralSendForm, send_initial
 from ..services import referral_send
 from ..suggestions import receiver_suggestions
-
-# Errors on these (hidden) fields are shown with the form's own errors, above it.
-HIDDEN_FIELDS = ("plan_item", "resend", TOKEN_FIELD)
 
 
 def _case(request: HttpRequest, pk: int) -> Case:
@@ -78,11 +73,6 @@ def case_referrals(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _form_error(form: ReferralSendForm, exc: ApplicationError) -> None:
-    field = exc.field if exc.field in form.fields and exc.field not in HIDDEN_FIELDS else None
-    form.add_error(field, str(exc))
-
-
 def _missing_consent(case: Case, receiver: Organisation | None) -> Organisation | None:
     """The receiver, if the child's data may not be shared with it yet (so the page links
     to the consent tab), else None."""
@@ -118,29 +108,26 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
     needs_consent = None
     if request.method == "POST":
         form = ReferralSendForm(request.POST, case=case, user=request.user)
-        if form.is_valid():
-            receiver = form.cleaned_data["receiver"]
-            try:
-                with transaction.atomic():
-                    claim_submission(user=request.user, token=form.cleaned_data.get(TOKEN_FIELD))
-                    referral = referral_send(case=case, by=request.user, **form.service_kwargs())
-            except AlreadySubmitted as exc:
-                messages.info(request, str(exc))
-                return redirect("referrals:case_referrals", pk=case.pk)
-            except ApplicationError as exc:
-                if exc.field == "receiver":
-                    needs_consent = _missing_consent(case, receiver)
-                _form_error(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("The referral was sent to %(org)s. They are asked to answer by %(when)s.")
-                    % {
-                        "org": referral.receiver.name,
-                        "when": date_format(timezone.localtime(referral.respond_by), "DATETIME_FORMAT"),
-                    },
-                )
-                return redirect("referrals:detail", pk=referral.pk)
+        # Read before submitting: a refusal on the receiver takes it out of cleaned_data.
+        receiver = form.cleaned_data["receiver"] if form.is_valid() else None
+        outcome = submit(
+            request,
+            form,
+            lambda: referral_send(case=case, by=request.user, **form.service_kwargs()),
+            success=lambda referral: (
+                _("The referral was sent to %(org)s. They are asked to answer by %(when)s.")
+                % {
+                    "org": referral.receiver.name,
+                    "when": date_format(timezone.localtime(referral.respond_by), "DATETIME_FORMAT"),
+                }
+            ),
+        )
+        if outcome.repeated:
+            return redirect("referrals:case_referrals", pk=case.pk)
+        if outcome.value is not None:
+            return redirect("referrals:detail", pk=outcome.value.pk)
+        if outcome.error is not None and outcome.error.field == "receiver":
+            needs_consent = _missing_consent(case, receiver)
     else:
         initial, notes = send_initial(case=case, user=request.user, query=request.GET)
         for note in notes:
