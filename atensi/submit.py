@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, Literal, TypeVar
+from typing import Literal
 
 from django import forms
 from django.contrib import messages
@@ -30,13 +30,11 @@ from django.utils.translation import gettext as _
 from .errors import ApplicationError
 from .once import TOKEN_FIELD, AlreadySubmitted, claim_submission
 
-T = TypeVar("T")
-
 Message = str | Promise
 
 
 @dataclass(frozen=True)
-class Outcome(Generic[T]):
+class Outcome[T]:
     """What became of a submitted form; true when it is saved (now, or by an earlier submit)."""
 
     done: bool
@@ -57,7 +55,7 @@ def first_error(form: forms.Form) -> str:
     return _("The request was not understood; nothing was changed.")
 
 
-def submit(
+def submit[T](
     request: HttpRequest,
     form: forms.Form,
     service: Callable[[], T],
