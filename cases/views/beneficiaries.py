@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from atensi.access import actor_for, get_or_404, is_id, record_access
 from atensi.errors import ApplicationError
-from atensi.models import Cluster
 from atensi.submit import submit
 from stakeholders.models import Organisation
 from stakeholders.roles import Role
@@ -40,9 +39,7 @@ from ..models import (
     Beneficiary,
     Case,
     CaseSource,
-    FamilyMember,
     Report,
-    ReportRecipient,
     ReportStatus,
     RiskLevel,
     Urgency,
@@ -52,7 +49,11 @@ from ..selectors import (
     beneficiaries_visible_to,
     beneficiary_get_for_user,
     cases_readable_by,
+    default_cluster_id,
+    family_member_get,
     members_with_roles,
+    merged_record_get,
+    report_waiting_at,
     reports_visible_to,
 )
 from ..services import case_open
@@ -171,7 +172,7 @@ def beneficiary_search(request: HttpRequest) -> HttpResponse:
 
 def _create_initial(request: HttpRequest, report: Report | None) -> dict[str, Any]:
     initial: dict[str, Any] = {}
-    anak = Cluster.objects.filter(code="anak", is_active=True).values_list("pk", flat=True).first()
+    anak = default_cluster_id()
     if anak:
         initial["cluster"] = anak
     if report is not None:
@@ -253,7 +254,7 @@ def beneficiary_create(request: HttpRequest) -> HttpResponse:
 
 def _survivor_redirect(request: HttpRequest, pk: int) -> HttpResponse | None:
     """A merged record's address leads to the record it was merged into, if the user may see that."""
-    merged = Beneficiary.objects.filter(pk=pk, merged_into__isnull=False).first()
+    merged = merged_record_get(beneficiary_id=pk)
     survivor = svc.merged_survivor(merged) if merged is not None else None
     if survivor is not None and beneficiaries_visible_to(request.user).filter(pk=survivor.pk).exists():
         messages.info(request, _("That record was merged into this one."))
@@ -357,7 +358,7 @@ def family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     beneficiary, refused = _editable(request, pk)
     if refused is not None:
         return refused
-    member = get_or_404(FamilyMember.objects.filter(beneficiary=beneficiary), pk=member_pk)
+    member = family_member_get(beneficiary=beneficiary, member_id=member_pk)
     form = FamilyMemberEditForm(request.POST or None, instance=member)
     if request.method == "POST" and (
         outcome := submit(
@@ -500,11 +501,7 @@ def _workers(organisations: list[Organisation], roles: tuple[str, ...]) -> Any:
 
 
 def _report_organisation(report: Report, organisations: list[Organisation]) -> Organisation | None:
-    queued = set(
-        ReportRecipient.objects.filter(
-            report=report, organisation_id__in=[o.pk for o in organisations], passed_on_at__isnull=True
-        ).values_list("organisation_id", flat=True)
-    )
+    queued = report_waiting_at(report=report, organisation_ids=[o.pk for o in organisations])
     return next((o for o in organisations if o.pk in queued), None)
 
 

@@ -26,6 +26,7 @@ from cases.models import Case
 from cases.selectors import case_get_for_user
 from cases.services import case_worker_refusal
 from stakeholders.models import Organisation
+from stakeholders.selectors import organisation_active_get
 
 from ..case_selectors import plan_items_awaiting_referral, referrals_of_case
 from ..forms import RESENDABLE, ReferralSendForm, send_initial
@@ -87,12 +88,7 @@ def _preset_without_consent(case: Case, form: ReferralSendForm) -> Organisation 
     chosen = form.initial.get("receiver")
     if chosen is None:
         return None
-    receiver = (
-        Organisation.objects.filter(pk=chosen, is_active=True)
-        .exclude(pk=case.organisation_id)
-        .only("pk", "name")
-        .first()
-    )
+    receiver = organisation_active_get(organisation_id=chosen, exclude_id=case.organisation_id)
     if receiver is None or sharing_bases(case=case, organisation_ids=[receiver.pk]):
         return None
     return receiver

@@ -14,12 +14,12 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from atensi.access import actor_for, get_or_404, record_access
+from atensi.access import get_or_404, record_access
 from atensi.submit import submit
 
 from .. import agreements, selectors, services
 from ..agreement_forms import AgreementFilterForm, AgreementForm
-from ..models import AgreementStatus, Organisation
+from ..models import AgreementStatus
 
 _FIELDS = ("number", "title", "scope", "signed_on", "valid_from", "valid_until")
 
@@ -101,9 +101,7 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     for agreement in page:
         agreement.status_label = AgreementStatus(agreement.status_now).label  # type: ignore[attr-defined]
     # Where the user may record a new agreement: the organisations they administer.
-    admin_orgs = Organisation.objects.filter(
-        pk__in=actor_for(request.user).org_ids_with_perm("stakeholders.change_organisation")
-    ).only("pk", "name")
+    admin_orgs = selectors.organisations_with_admin_role(request.user).only("pk", "name")
     return render(
         request,
         "stakeholders/agreement_list.html",
