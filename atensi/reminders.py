@@ -1,6 +1,6 @@
 """Reminders: planned once, claimed by a sweep, delivered once per channel.
 
-The reliability contract (issue 6):
+The reliability contract:
 - State lives in Postgres (atensi.models.Reminder). Rules (`rule`) look at the data every
   sweep and `plan` the reminders they find due; the key of each names the event and the
   person, so planning again adds nothing.

@@ -54,12 +54,6 @@ def organisations_with_staff_visible_to(user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=actor.org_ids_with_perm("stakeholders.view_membership"))
 
 
-def organisations_of(user: Any) -> QuerySet[Organisation]:
-    """The organisations the user acts for (any role)."""
-    actor = actor_for(user)
-    return Organisation.objects.filter(pk__in=actor.org_ids())
-
-
 def memberships_visible_to(user: Any) -> QuerySet[Membership]:
     """The one scoping queryset for memberships: admin, staff pages and exports use it."""
     actor = actor_for(user)

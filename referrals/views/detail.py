@@ -34,7 +34,7 @@ from .. import material
 from ..detail_forms import AcceptForm, CancelForm, CompleteForm, DeclineForm, MessageForm
 from ..messages import referral_message_send, referral_thread, referral_trail
 from ..models import ACTIVE_STATUSES, Referral, ReferralKind, ReferralStatus, SharedSection
-from ..selectors import referrals_visible_to
+from ..selectors import referral_get_for_user, referrals_visible_to
 from ..services import (
     may_accept_transfer,
     may_act_for_sender,
@@ -146,7 +146,7 @@ def _detail_page(request: HttpRequest, referral: Referral, *, bound: dict[str, F
 
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
     return _detail_page(request, referral)
 
 
@@ -183,7 +183,7 @@ def _answer(
 
 @require_POST
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
 
     def act(r: Referral, data: dict[str, Any]) -> Referral:
         return referral_accept(referral=r, by=request.user, case_manager=data.get("case_manager"))
@@ -209,7 +209,7 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def decline(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
 
     def act(r: Referral, data: dict[str, Any]) -> Referral:
         return referral_decline(referral=r, by=request.user, reason=data["reason"], note=data["note"])
@@ -229,7 +229,7 @@ def decline(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
 
     def act(r: Referral, data: dict[str, Any]) -> Referral:
         return referral_complete(referral=r, by=request.user, outcome=data["outcome"])
@@ -247,7 +247,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
 
     def act(r: Referral, data: dict[str, Any]) -> Referral:
         return referral_cancel(referral=r, by=request.user, reason=data["reason"])
@@ -265,7 +265,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def message_create(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
     offered = _actions(request.user, referral)["can_write"]
     documents = (
         material.attachable_documents(user=request.user, referral=referral)
@@ -300,7 +300,7 @@ def message_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
     access = material.referral_access(user=request.user, referral=referral)
     material.section_or_404(access, section)
     data = SECTION_READERS[section](access)
@@ -322,7 +322,7 @@ def section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
 
 @require_GET
 def document(request: HttpRequest, pk: int, document_pk: int) -> HttpResponseBase:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
     access = material.referral_access(user=request.user, referral=referral)
     doc = material.document_get_for_access(access, document_pk)
     # Only the stored name of the document is ever opened, never a path from the request.
