@@ -34,11 +34,9 @@ from .. import material
 from ..detail_forms import AcceptForm, CancelForm, CompleteForm, DeclineForm, MessageForm
 from ..messages import referral_message_send, referral_thread, referral_trail
 from ..models import ACTIVE_STATUSES, Referral, ReferralKind, ReferralStatus, SharedSection
+from ..permissions import can_accept_transfer, can_answer_referral, can_cancel_referral
 from ..selectors import referral_get_for_user, referrals_visible_to
 from ..services import (
-    may_accept_transfer,
-    may_act_for_sender,
-    may_answer,
     referral_accept,
     referral_cancel,
     referral_complete,
@@ -63,18 +61,18 @@ def _back(referral: Referral, anchor: str = "") -> HttpResponse:
 
 def _actions(user: Any, referral: Referral) -> dict[str, bool]:
     """Which forms the page offers the user (the services decide again on submit)."""
-    answers = may_answer(user, referral)
-    for_sender = may_act_for_sender(user, referral)
+    answers = can_answer_referral(user, referral)
+    for_sender = can_cancel_referral(user, referral)
     status = referral.status
     return {
         "can_accept": answers
         and status == ReferralStatus.SENT
-        and (referral.kind != ReferralKind.TRANSFER or may_accept_transfer(user, referral)),
+        and (referral.kind != ReferralKind.TRANSFER or can_accept_transfer(user, referral)),
         # A referral officer may decline a transfer but leaves accepting it to a supervisor.
         "transfer_for_supervisor": answers
         and status == ReferralStatus.SENT
         and referral.kind == ReferralKind.TRANSFER
-        and not may_accept_transfer(user, referral),
+        and not can_accept_transfer(user, referral),
         "can_decline": answers and status == ReferralStatus.SENT,
         "can_complete": answers and status == ReferralStatus.ACCEPTED,
         "can_cancel": for_sender

@@ -8,8 +8,6 @@ are told why and sent back to the tab.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,12 +22,12 @@ from atensi.submit import submit
 from cases.documents import sharing_allowed, sharing_bases
 from cases.models import Case
 from cases.selectors import case_get_for_user
-from cases.services import case_worker_refusal
 from stakeholders.models import Organisation
 from stakeholders.selectors import organisation_active_get
 
 from ..case_selectors import plan_items_awaiting_referral, referrals_of_case
 from ..forms import RESENDABLE, ReferralSendForm, send_initial
+from ..permissions import refer_case_refusal
 from ..services import referral_send
 from ..suggestions import receiver_suggestions
 
@@ -41,18 +39,10 @@ def _case(request: HttpRequest, pk: int) -> Case:
     return case
 
 
-def send_refusal(*, user: Any, case: Case) -> str | None:
-    """Why `user` may not refer `case` now, or None."""
-    refusal = case_worker_refusal(user=user, case=case)
-    if refusal is None and not case.is_open:
-        refusal = _("This case is closed. A closed case cannot be referred; reopen it first.")
-    return refusal
-
-
 @require_GET
 def case_referrals(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    refusal = send_refusal(user=request.user, case=case)
+    refusal = refer_case_refusal(request.user, case)
     now = timezone.now()
     referrals = list(referrals_of_case(user=request.user, case=case))
     for referral in referrals:
@@ -97,7 +87,7 @@ def _preset_without_consent(case: Case, form: ReferralSendForm) -> Organisation 
 @require_http_methods(["GET", "POST"])
 def send(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    refusal = send_refusal(user=request.user, case=case)
+    refusal = refer_case_refusal(request.user, case)
     if refusal is not None:
         messages.error(request, refusal)
         return redirect("referrals:case_referrals", pk=case.pk)
