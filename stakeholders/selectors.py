@@ -40,12 +40,6 @@ def organisation_active_get(*, organisation_id: Any, exclude_id: int | None = No
     return qs.only("pk", "name").first()
 
 
-def can_administer(user: Any, organisation: Organisation) -> bool:
-    """May `user` edit this organisation's profile and staff? (No query: the actor is cached.)"""
-    actor = actor_for(user)
-    return actor.is_superuser or organisation.pk in actor.org_ids_with_perm("stakeholders.change_organisation")
-
-
 def organisations_with_staff_visible_to(user: Any) -> QuerySet[Organisation]:
     """Organisations whose staff list the user may read (supervisors and org admins)."""
     actor = actor_for(user)

@@ -22,6 +22,7 @@ from atensi.submit import submit
 
 from .. import directory, selectors, services
 from ..organisation_forms import OrganisationProfileForm
+from ..permissions import can_administer_organisation
 
 
 @require_GET
@@ -87,7 +88,7 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpRespo
             ),
             "map_tile_url": settings.ATENSI_MAP_TILE_URL,
             "map_attribution": settings.ATENSI_MAP_ATTRIBUTION,
-            "can_manage": selectors.can_administer(request.user, organisation),
+            "can_manage": can_administer_organisation(request.user, organisation),
         },
     )
 

@@ -13,6 +13,7 @@ from atensi.submit import submit
 
 from .. import selectors, services
 from ..forms import MembershipActiveForm, StaffInviteForm
+from ..permissions import can_administer_organisation
 
 
 @require_GET
@@ -20,7 +21,7 @@ def staff_list(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation = selectors.organisation_staff_get(user=request.user, organisation_id=organisation_id)
     memberships = selectors.organisation_staff_list(organisation=organisation)
     record_access(user=request.user, obj=organisation, request=request, organisation_id=organisation.pk)
-    can_manage = selectors.can_administer(request.user, organisation)
+    can_manage = can_administer_organisation(request.user, organisation)
     other_orgs = selectors.organisations_with_staff_visible_to(request.user).exclude(pk=organisation.pk)
     return render(
         request,
