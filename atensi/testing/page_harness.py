@@ -26,9 +26,11 @@ audit leaves no CSP report in the console.
 
 from __future__ import annotations
 
+import functools
 import json
 import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -146,10 +148,10 @@ def load_baseline(path: Path = BASELINE_PATH) -> dict[str, frozenset[str]]:
     }
 
 
+@functools.cache
 def _axe_script() -> str:
-    from axe_playwright_python.base import AXE_SCRIPT
-
-    return AXE_SCRIPT
+    # The axe-core build the package ships (its version is in the file's first line).
+    return resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
 
 
 def _wait_until_settled(page: Any) -> None:
