@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import os
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -161,6 +162,47 @@ PAGES: list[Visit] = [
     Visit("admin_changelist", "admin", _p("/admin/cases/case/")),
     Visit("admin_change", "admin", _p("/admin/cases/case/{case}/change/")),
 ]
+
+# URL patterns that serve no page of their own, each with its reason. Every other
+# pattern of the portal must be visited above (Django admin is sampled, not walked).
+NOT_PAGES: dict[str, str] = {
+    "healthz": "JSON for the load balancer",
+    "logout": "POST only",
+    "set_language": "POST only",
+    "notification_open": "marks read and redirects to what it is about",
+    "notifications_read_all": "POST only",
+    "cases:case_export_csv": "a download",
+    "cases:case_export_xlsx": "a download",
+    "cases:beneficiary_photo": "the photo itself (GET); POST replaces it from the beneficiary page",
+    "cases:document_download": "a download",
+    "cases:case_stage": "POST only",
+    "cases:case_reopen": "POST only",
+    "cases:approval_request": "POST only",
+    "cases:approval_decide": "POST only",
+    "cases:consent_withdraw": "POST only",
+    "cases:sharing_override_create": "POST only",
+    "cases:follow_up_update": "POST only",
+    "cases:report_pass": "POST only",
+    "cases:report_dismiss": "POST only",
+    "referrals:accept": "POST only",
+    "referrals:decline": "POST only",
+    "referrals:complete": "POST only",
+    "referrals:cancel": "POST only",
+    "referrals:message_create": "POST only",
+    "referrals:document": "a download",
+    "referrals:figures": "an htmx fragment, audited inside the inbox",
+    "referrals:send_suggestions": "an htmx fragment of the send form",
+    "stakeholders:agreement_document": "the agreement PDF",
+    "stakeholders:organisation_export_csv": "a download",
+    "stakeholders:organisation_export_xlsx": "a download",
+    "stakeholders:workforce_export": "a download",
+    "stakeholders:import_template": "a download",
+    "stakeholders:import_confirm": "POST only",
+    "stakeholders:import_discard": "POST only",
+    "stakeholders:membership_set_active": "POST only",
+    "stakeholders:region_search": "an htmx fragment of the region picker",
+    "stakeholders:region_children": "an htmx fragment of the region picker",
+}
 
 
 def build_world() -> World:
@@ -354,3 +396,28 @@ def test_axe_runs_under_the_portals_csp_without_a_report(page: Any) -> None:
     assert audit.keys == frozenset()
     assert page.evaluate("() => typeof window.axe.run") == "function"
     assert page.csp_violations == []
+
+
+def _url_names(patterns: list[Any], namespace: str = "") -> set[str]:
+    from django.urls import URLResolver
+
+    names = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace != "admin":
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                names |= _url_names(pattern.url_patterns, inner)
+        else:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_the_walk_visits_every_page_of_the_portal() -> None:
+    from django.urls import get_resolver, resolve
+
+    placeholder = World(**{name: 1 for name in World.__dataclass_fields__} | {"report": str(uuid.uuid4())})
+    walked = {resolve(visit.path(placeholder).partition("?")[0]).view_name for visit in PAGES}
+    missing = _url_names(get_resolver().url_patterns) - walked - set(NOT_PAGES)
+    assert not missing, f"URL patterns neither in PAGES nor in NOT_PAGES: {sorted(missing)}"
+    assert not walked & set(NOT_PAGES)
+    assert len({visit.name for visit in PAGES}) == len(PAGES)
