@@ -162,10 +162,15 @@ def _wait_until_settled(page: Any) -> None:
 
 
 def audit_page(page: Any, name: str) -> PageAudit:
-    """Audit the page as it is, at 390 px wide (reloaded if the viewport had to change)."""
+    """Audit the page as it is, at 390 px wide.
+
+    A page opened at another width is narrowed in place and given two frames to lay out
+    again, not reloaded: a reload would send a form's POST again. Open the page at 390 px
+    (`page.set_viewport_size(PHONE)` first, or a context with `viewport=PHONE`) where a
+    script sizes things once on load."""
     if page.viewport_size != PHONE:
         page.set_viewport_size(PHONE)
-        page.reload()
+        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     _wait_until_settled(page)
     findings = [Finding(OVERFLOW + o["where"], o["detail"]) for o in page.evaluate(_OVERFLOW_JS)]
 

@@ -325,6 +325,7 @@ def test_every_page_passes_the_harness_or_has_exactly_its_baseline_failures(
     try:
         for visit in PAGES:
             page = devices(visit.user) if visit.user else stranger
+            page.set_viewport_size(PHONE)
             path = visit.path(world)
             reports = len(devices.csp_violations)
             response = page.goto(path)
