@@ -6,9 +6,10 @@ their failures. The walk below visits each page as the person who uses it, on th
 data plus what the demo lacks (a community report, an assessment, a plan item, a
 document, a family member, an accepted referral, an import preview, an org admin).
 
-A new page gets a line in PAGES; a new page must pass without a baseline entry.
-`ATENSI_PAGE_BASELINE=write` rewrites the baseline from what the walk finds (for a
-failure accepted on purpose; the goal is an empty file).
+A new URL pattern gets a line in PAGES (or in NOT_PAGES, with the reason it serves no
+page): a test fails until it has one, and a new page must pass without a baseline entry.
+`ATENSI_PAGE_BASELINE=print` prints every finding of the walk; `=write` rewrites the
+baseline from them (for a failure accepted on purpose; the goal is an empty file).
 """
 
 from __future__ import annotations
