@@ -34,11 +34,19 @@ test: install
 bench: install
 	$(PY) -m atensi.devstack --var var/bench exec --test-tuning -- $(PY) -m pytest tests/bench -p no:cacheprovider -o addopts="" --ds=atensi.settings.test -q $(PYTEST_ARGS)
 
+# Every gate CI runs before the tests. The ones that need Django settings (mypy's plugin,
+# makemigrations, makemessages) run inside one embedded PostgreSQL start.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m atensi.devstack --var var/test exec -- $(VENV)/bin/mypy .
+	$(VENV)/bin/djlint templates --lint
+	$(VENV)/bin/bandit -c pyproject.toml -r . --severity-level high --quiet
+	$(PY) -m atensi.i18n_tools check
+	$(PY) -m atensi.devstack --var var/test exec -- bash -c '\
+	  $(VENV)/bin/mypy . && \
+	  $(PY) manage.py makemigrations --check --dry-run && \
+	  $(PY) -m atensi.i18n_tools sources'
 
 # Regenerate the translation catalogues (needs GNU gettext) and compile them.
 messages: install

@@ -7,10 +7,8 @@ management commands (load_demo); it has no models and so no migrations.
 """
 
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class ProjectConfig(AppConfig):
     name = "atensi"
     label = "atensi_project"
-    verbose_name = _("ATENSI portal")

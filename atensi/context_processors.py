@@ -16,8 +16,8 @@ from atensi.core.notifications import notifications_for
 from cases.intake import may_report, may_triage
 from cases.selectors import CASE_ROLES, report_queue_for
 from referrals.selectors import inbox_waiting
+from stakeholders.permissions import can_see_workforce
 from stakeholders.roles import Role
-from stakeholders.workforce import may_see_workforce
 
 User = get_user_model()
 
@@ -75,7 +75,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         NavItem(_("Directory"), reverse("stakeholders:organisation_list"), "directory", network),
         NavItem(_("Find services"), reverse("stakeholders:finder"), "finder", network),
     ]
-    if may_see_workforce(user):
+    if can_see_workforce(user):
         items.append(NavItem(_("Workforce"), reverse("stakeholders:workforce_list"), "workforce", network))
     if actor.org_ids() or actor.is_superuser:
         items.append(NavItem(_("Agreements"), reverse("stakeholders:agreement_list"), "agreements", network))

@@ -6,6 +6,7 @@ Django's makemessages (which does need GNU gettext) and then this module::
     python -m atensi.i18n_tools fill-english   # locale/en: every empty msgstr := its msgid
     python -m atensi.i18n_tools compile        # every locale/*/LC_MESSAGES/django.po -> .mo
     python -m atensi.i18n_tools check          # exit 1 and list problems, if any
+    python -m atensi.i18n_tools sources        # exit 1 if the sources hold strings the catalogue lacks
 
 The compiled .mo files are committed and built with polib, so a machine without gettext
 still gets translations, and `compile` gives the same bytes wherever it runs. (When GNU
@@ -331,6 +332,51 @@ def catalogue_counts(locale_dir: Path = LOCALE_DIR) -> dict[str, dict[str, int]]
     return counts
 
 
+# ---------------------------------------------------------------------------- sources
+
+# The same scan as `make messages`: the portal's own code and templates, not tests or tooling.
+MAKEMESSAGES_IGNORES = (".venv", "var", "tests", "*/tests/*")
+
+
+def _entry_ids(po: polib.POFile) -> set[tuple[str, str, str]]:
+    return {(e.msgctxt or "", e.msgid, e.msgid_plural or "") for e in po if not e.obsolete and e.msgid}
+
+
+def _id_text(key: tuple[str, str, str]) -> str:
+    msgctxt, msgid, _plural = key
+    return f"{msgctxt}|{msgid!r}" if msgctxt else repr(msgid)
+
+
+def source_problems(locale_dir: Path = LOCALE_DIR, language: str = "id") -> list[str]:
+    """Strings in the sources that the catalogue lacks, and catalogue entries no source has.
+
+    Runs Django's makemessages (GNU gettext) over the committed catalogue and compares the
+    message ids; the catalogue is put back exactly as it was, whatever happens. A string
+    added to the code without `make messages` would otherwise show in English to everyone.
+    """
+    if shutil.which("xgettext") is None:
+        return ["GNU gettext is not installed (xgettext): apt-get install gettext"]
+    target = locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    backup = target.read_bytes()
+    before = _entry_ids(polib.pofile(str(target)))
+    command = [sys.executable, str(BASE_DIR / "manage.py"), "makemessages", "-l", language, "--no-obsolete"]
+    command += [f"--ignore={pattern}" for pattern in MAKEMESSAGES_IGNORES]
+    try:
+        result = subprocess.run(command, cwd=BASE_DIR, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            return [f"makemessages failed: {result.stderr.strip()}"]
+        after = _entry_ids(polib.pofile(str(target)))
+    finally:
+        target.write_bytes(backup)
+    missing = sorted(after - before)
+    stale = sorted(before - after)
+    problems = [f"{language}: not in the catalogue: {_id_text(key)}" for key in missing]
+    problems += [f"{language}: in the catalogue, in no source: {_id_text(key)}" for key in stale]
+    if problems:
+        problems.append("run `make messages`, translate, and commit locale/")
+    return problems
+
+
 # ---------------------------------------------------------------------------- command line
 
 
@@ -343,6 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("fill-english", help="give every empty or fuzzy entry of locale/en its msgid")
     commands.add_parser("compile", help="compile every django.po to django.mo with polib")
     commands.add_parser("check", help="exit 1 listing untranslated/fuzzy entries, stale .mo files, placeholder errors")
+    commands.add_parser("sources", help="exit 1 if the code holds strings the catalogue lacks (needs GNU gettext)")
     args = parser.parse_args(argv)
     locale_dir: Path = args.locale_dir
 
@@ -368,6 +415,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{lang}: {count['untranslated']} untranslated and {count['fuzzy']} fuzzy entries "
                     "are left out (Django shows the English source for them)"
                 )
+        return 0
+    if args.command == "sources":
+        problems = source_problems(locale_dir)
+        for problem in problems:
+            print(problem)
+        if problems:
+            return 1
+        print("catalogue holds every string of the sources")
         return 0
     problems = catalogue_problems(locale_dir)
     for problem in problems:

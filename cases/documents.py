@@ -4,7 +4,7 @@ supervisor's emergency override to share without consent.
 
 Services (writes) are keyword-only and atomic and raise ApplicationError; selectors
 (reads) take a case the caller already got through cases.selectors.case_get_for_user.
-`sharing_allowed()` is what the referrals issue asks before sharing a child's data with
+`sharing_allowed()` is what a referral asks before sharing a child's data with
 another organisation.
 """
 

@@ -1,4 +1,4 @@
-"""Reminder rules for cases (issue 6): follow-ups, missed aftercare, cases stalled in a
+"""Reminder rules for cases: follow-ups, missed aftercare, cases stalled in a
 stage, and approvals left waiting — and how each of their notifications reads.
 
 Every rule runs each minute (atensi.core.reminders.run_rules) and looks only at a narrow band of
@@ -92,7 +92,6 @@ from .workflow import AFTERCARE_KEPT_ON
 
 DAY = datetime.timedelta(days=1)
 
-FOLLOW_UP_KINDS = (NotificationKind.FOLLOW_UP_DUE, NotificationKind.FOLLOW_UP_OVERDUE)
 # Where an aftercare visit still matters: the case is in termination or aftercare, or was
 # closed with its goals met (the only closure that keeps aftercare, cases/workflow.py).
 AFTERCARE_STAGES = (Stage.TERMINASI, Stage.BIMBINGAN_LANJUT)

@@ -22,10 +22,11 @@ from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value,
 from django.db.models import Case as CaseWhen  # Django's conditional expression, not our Case model
 
 from atensi.core.access import actor_for, get_or_404
+from atensi.core.models import Cluster
 from stakeholders.models import Membership, User
 from stakeholders.roles import Role
 
-from .models import Beneficiary, Case, Report, ReportRecipient
+from .models import Beneficiary, Case, FamilyMember, Report, ReportRecipient
 
 # Roles that work with cases of their organisation.
 CASE_ROLES: tuple[str, ...] = (Role.SOCIAL_WORKER, Role.SUPERVISOR, Role.INTAKE_OFFICER, Role.REFERRAL_OFFICER)
@@ -146,6 +147,31 @@ def beneficiaries_visible_to(user: Any) -> QuerySet[Beneficiary]:
 def beneficiary_get_for_user(*, user: Any, beneficiary_id: Any) -> Beneficiary:
     return get_or_404(
         beneficiaries_visible_to(user).select_related("organisation", "village", "cluster"), pk=beneficiary_id
+    )
+
+
+def merged_record_get(*, beneficiary_id: int) -> Beneficiary | None:
+    """A record that was merged into another, unscoped: a merged record shows nothing of
+    its own, only the way to its survivor, which the caller checks with beneficiaries_visible_to."""
+    return Beneficiary.objects.filter(pk=beneficiary_id, merged_into__isnull=False).first()
+
+
+def family_member_get(*, beneficiary: Beneficiary, member_id: Any) -> FamilyMember:
+    """A family member of a beneficiary the caller already may see; anything else is a 404."""
+    return get_or_404(FamilyMember.objects.filter(beneficiary=beneficiary), pk=member_id)
+
+
+def default_cluster_id() -> int | None:
+    """The children's cluster (anak), preselected when registering, while it is active."""
+    return Cluster.objects.filter(code="anak", is_active=True).values_list("pk", flat=True).first()
+
+
+def report_waiting_at(*, report: Report, organisation_ids: Iterable[int]) -> set[int]:
+    """Which of these organisations still hold the report in their intake queue (not passed on)."""
+    return set(
+        ReportRecipient.objects.filter(
+            report=report, organisation_id__in=list(organisation_ids), passed_on_at__isnull=True
+        ).values_list("organisation_id", flat=True)
     )
 
 

@@ -5,7 +5,7 @@ Every write locks the case row (`select_for_update`) before it looks at the stag
 clicks or two people cannot both apply the same transition; approval decisions are also a
 conditional update on the pending row, so exactly one decision wins.
 
-Rules (issue 4, "Cases"):
+Rules:
 
 - Stages go forward one at a time (`STAGE_ORDER`); a skip is refused naming the missing
   stage. Entering assessment needs active consent to process the child's data (UU PDP

@@ -99,12 +99,6 @@ _ROW_FIELDS = (
 _CLOSED = (ReferralStatus.DECLINED, ReferralStatus.CANCELLED, ReferralStatus.COMPLETED)
 
 
-def may_list_referrals(user: Any) -> bool:
-    """Case workers of some organisation (and superusers) have referral lists; nobody else."""
-    actor = actor_for(user)
-    return actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))
-
-
 def my_organisations(user: Any) -> list[tuple[int, str]]:
     """(id, name) of the organisations whose referrals the user works, by name."""
     ids = actor_for(user).org_ids(*CASE_ROLES)

@@ -56,30 +56,12 @@ from stakeholders.models import Region
 from stakeholders.selectors import region_label, regions_with_path
 
 from .models import Referral, ReferralKind, ReferralMessage, ReferralStatus, SharedSection
-from .selectors import TRANSFERRED_STATUSES, referrals_visible_to
+from .selectors import TRANSFERRED_STATUSES
 
 SENDER = "sender"
 RECEIVER = "receiver"
 
 SECTION_ORDER: tuple[str, ...] = tuple(SharedSection.values)
-
-
-def referral_get_for_page(*, user: Any, referral_id: Any) -> Referral:
-    """The referral (scoped by `referrals_visible_to`, 404 otherwise) with the people its page names."""
-    return get_or_404(
-        referrals_visible_to(user).select_related(
-            "case",
-            "sender",
-            "receiver",
-            "sent_by",
-            "answered_by",
-            "cancelled_by",
-            "completed_by",
-            "new_case_manager",
-            "resent_from__receiver",
-        ),
-        pk=referral_id,
-    )
 
 
 def side_of(user: Any, referral: Referral) -> str:

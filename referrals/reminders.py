@@ -1,4 +1,4 @@
-"""Reminder rules for referral deadlines (issue 6), and how their notifications read.
+"""Reminder rules for referral deadlines, and how their notifications read.
 
 A referral waiting for an answer (status sent):
 

@@ -60,8 +60,20 @@ def referrals_visible_to(user: Any) -> QuerySet[Referral]:
 
 
 def referral_get_for_user(*, user: Any, referral_id: Any) -> Referral:
+    """The referral (scoped by `referrals_visible_to`, 404 otherwise) with the people its page names."""
     return get_or_404(
-        referrals_visible_to(user).select_related("case", "sender", "receiver", "sent_by"), pk=referral_id
+        referrals_visible_to(user).select_related(
+            "case",
+            "sender",
+            "receiver",
+            "sent_by",
+            "answered_by",
+            "cancelled_by",
+            "completed_by",
+            "new_case_manager",
+            "resent_from__receiver",
+        ),
+        pk=referral_id,
     )
 
 

@@ -15,15 +15,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atensi.core.access import actor_for
-from atensi.core.errors import ApplicationError
+from atensi.core.errors import ApplicationError, require
 from atensi.core.models import ServiceComponent
 from cases.documents import sharing_allowed
 from cases.models import OPEN_STAGES, Case, Document, PlanItem, PlanItemStatus, TimelineKind, Urgency
-from cases.selectors import CASE_ROLES, members_with_roles, person_name
-from cases.services import case_lock, case_require_worker, is_case_manager_candidate, occupancy_recount, timeline_add
+from cases.selectors import person_name
+from cases.services import case_lock, is_case_manager_candidate, occupancy_recount, timeline_add
 from stakeholders.models import Organisation
-from stakeholders.roles import Role
 
 from .models import (
     ACTIVE_STATUSES,
@@ -35,6 +33,12 @@ from .models import (
     SharedSection,
 )
 from .notify import notify_answered, notify_cancelled, notify_sent
+from .permissions import (
+    accept_transfer_refusal,
+    answer_referral_refusal,
+    cancel_referral_refusal,
+    refer_case_refusal,
+)
 
 # Used when the admin-editable table has no row for an urgency (programme defaults).
 DEFAULT_DEADLINE_HOURS = {Urgency.EMERGENCY: 24, Urgency.HIGH: 72, Urgency.NORMAL: 168}
@@ -43,45 +47,6 @@ DEFAULT_DEADLINE_HOURS = {Urgency.EMERGENCY: 24, Urgency.HIGH: 72, Urgency.NORMA
 def deadline_hours(urgency: str) -> int:
     row = ResponseDeadline.objects.filter(urgency=urgency).values_list("hours", flat=True).first()
     return int(row) if row else DEFAULT_DEADLINE_HOURS[Urgency(urgency)]
-
-
-# Who answers for the receiver: its referral officers and supervisors. A small LKSA with
-# neither (one pengasuh) is not left unable to answer: then its social workers may.
-ANSWERING_ROLES: tuple[str, ...] = (Role.REFERRAL_OFFICER, Role.SUPERVISOR)
-
-
-def _has_staff_in(organisation_id: int, roles: Iterable[str]) -> bool:
-    return members_with_roles(organisation_ids=[organisation_id], roles=roles).exists()
-
-
-def may_answer(user: Any, referral: Referral) -> bool:
-    """May the user accept, decline or complete the referral for the receiver?"""
-    actor = actor_for(user)
-    if actor.has_role(referral.receiver_id, *ANSWERING_ROLES):
-        return True
-    return actor.has_role(referral.receiver_id, *CASE_ROLES) and not _has_staff_in(
-        referral.receiver_id, ANSWERING_ROLES
-    )
-
-
-def may_accept_transfer(user: Any, referral: Referral) -> bool:
-    """A transfer's case manager is chosen by the receiver's supervisor (by whoever may
-    answer, where the organisation has no supervisor)."""
-    actor = actor_for(user)
-    if actor.has_role(referral.receiver_id, Role.SUPERVISOR):
-        return True
-    return may_answer(user, referral) and not _has_staff_in(referral.receiver_id, [Role.SUPERVISOR])
-
-
-def may_act_for_sender(user: Any, referral: Referral) -> bool:
-    """Cancel for the sender: who sent it, or who may work on the case (its manager or a
-    supervisor of the organisation that sent it)."""
-    actor = actor_for(user)
-    if not actor.has_role(referral.sender_id, *CASE_ROLES):
-        return False
-    if referral.sent_by_id == actor.user_id or actor.has_role(referral.sender_id, Role.SUPERVISOR):
-        return True
-    return referral.case.organisation_id == referral.sender_id and referral.case.case_manager_id == actor.user_id
 
 
 def child_summary(case: Case) -> dict[str, Any]:
@@ -114,9 +79,7 @@ def referral_send(
 ) -> Referral:
     """Refer the case to `receiver`, who must answer within the urgency's deadline."""
     case = case_lock(case)
-    case_require_worker(user=by, case=case)
-    if case.stage not in OPEN_STAGES:
-        raise ApplicationError(_("A closed case cannot be referred. Reopen it first."))
+    require(refer_case_refusal(by, case))
     if kind not in ReferralKind.values:
         raise ApplicationError(_("Choose what kind of referral this is."), field="kind")
     if urgency not in Urgency.values:
@@ -241,14 +204,6 @@ def _transition(referral: Referral, *, from_status: str, **changes: Any) -> Refe
     return referral
 
 
-def _require_receiver(user: Any, referral: Referral) -> None:
-    if not may_answer(user, referral):
-        raise ApplicationError(
-            _("Only the referral officers and supervisors of %(org)s can answer this referral.")
-            % {"org": referral.receiver.name}
-        )
-
-
 # A plan item carried by a referral follows it: waiting while sent, in progress once
 # accepted, done with the receiver's outcome, and back to planned (to be re-sent
 # elsewhere) when declined or cancelled.
@@ -318,7 +273,7 @@ def _timeline(referral: Referral, *, by: Any, action: str, at: datetime.datetime
 @transaction.atomic
 def referral_accept(*, referral: Referral, by: Any, case_manager: Any = None) -> Referral:
     """Accept; a transfer moves the case to the receiver with the case manager they choose."""
-    _require_receiver(by, referral)
+    require(answer_referral_refusal(by, referral))
     # The case row lock orders this acceptance against a consent withdrawal, a closure or
     # another transfer of the same case.
     case = case_lock(referral.case)
@@ -333,11 +288,7 @@ def referral_accept(*, referral: Referral, by: Any, case_manager: Any = None) ->
             % {"org": referral.receiver.name, "sender": referral.sender.name}
         )
     if referral.kind == ReferralKind.TRANSFER:
-        if not may_accept_transfer(by, referral):
-            raise ApplicationError(
-                _("A supervisor of %(org)s accepts a transfer and chooses its case manager.")
-                % {"org": referral.receiver.name}
-            )
+        require(accept_transfer_refusal(by, referral))
         if case_manager is None:
             raise ApplicationError(_("Choose who will manage the case."), field="case_manager")
         if not is_case_manager_candidate(organisation=referral.receiver, user=case_manager):
@@ -422,7 +373,7 @@ def _end_other_referrals(transfer: Referral, *, by: Any, at: datetime.datetime) 
 
 @transaction.atomic
 def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = "") -> Referral:
-    _require_receiver(by, referral)
+    require(answer_referral_refusal(by, referral))
     if reason not in DeclineReason.values:
         raise ApplicationError(_("Choose the reason for declining."), field="reason")
     note = (note or "").strip()
@@ -445,11 +396,7 @@ def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = ""
 @transaction.atomic
 def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
     """The sender withdraws a referral that was not answered, or stops an accepted one."""
-    if not may_act_for_sender(by, referral):
-        raise ApplicationError(
-            _("Only the worker who sent this referral, the case manager or a supervisor of %(org)s can cancel it.")
-            % {"org": referral.sender.name}
-        )
+    require(cancel_referral_refusal(by, referral))
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Say why the referral is cancelled."), field="reason")
@@ -470,7 +417,7 @@ def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
 
 @transaction.atomic
 def referral_complete(*, referral: Referral, by: Any, outcome: str) -> Referral:
-    _require_receiver(by, referral)
+    require(answer_referral_refusal(by, referral))
     outcome = (outcome or "").strip()
     if not outcome:
         raise ApplicationError(_("Report the outcome: what was done for the child."), field="outcome")

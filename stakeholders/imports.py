@@ -57,7 +57,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from atensi.core.access import actor_for, get_or_404
-from atensi.core.errors import ApplicationError
+from atensi.core.errors import ApplicationError, require
 from atensi.core.geo import in_indonesia
 from atensi.core.models import Cluster, ServiceComponent
 from atensi.core.validators import normalise_phone, parse_nik, validate_phone
@@ -74,7 +74,8 @@ from .models import (
     WorkforceKind,
     WorkforceMember,
 )
-from .selectors import can_administer, organisations_administered_by
+from .permissions import import_for_organisation_refusal
+from .selectors import organisations_administered_by
 
 logger = logging.getLogger(__name__)
 
@@ -1402,11 +1403,6 @@ PLANNERS: dict[str, Callable[..., Plan]] = {
 # --- Preview, confirm, discard --------------------------------------------------------
 
 
-def _require_admin(by: Any, organisation: Organisation) -> None:
-    if not can_administer(by, organisation):
-        raise ApplicationError(_("Only an administrator of %(org)s can import for it.") % {"org": organisation.name})
-
-
 def _wrong_kind_hint(table: Table, kind: str) -> ApplicationError | None:
     """The columns fit the other kind of list: say so rather than list missing columns."""
     other = ImportKind.WORKFORCE if kind == ImportKind.ORGANISATIONS else ImportKind.ORGANISATIONS
@@ -1426,7 +1422,7 @@ def import_preview(*, organisation: Organisation, by: Any, kind: str, upload: An
     A file that cannot be read at all raises ApplicationError (no batch); row problems are
     kept in the batch for the preview page.
     """
-    _require_admin(by, organisation)
+    require(import_for_organisation_refusal(by, organisation))
     if kind not in COLUMNS:
         raise ApplicationError(_("Choose what the file holds: organisations or workforce."))
     table = read_table(upload)
@@ -1485,7 +1481,7 @@ def _write(model: type[models.Model], plan: Plan) -> None:
 
 
 def _confirm(*, batch: ImportBatch, by: Any, kind: str, model: type[models.Model]) -> ImportBatch:
-    _require_admin(by, batch.organisation)
+    require(import_for_organisation_refusal(by, batch.organisation))
     stale: ImportBatch | None = None
     try:
         with transaction.atomic():
@@ -1566,7 +1562,7 @@ def import_confirm(*, batch: ImportBatch, by: Any) -> ImportBatch:
 @transaction.atomic
 def import_discard(*, batch: ImportBatch, by: Any) -> ImportBatch:
     """Drop a previewed import; its rows (personal data for workforce) are deleted."""
-    _require_admin(by, batch.organisation)
+    require(import_for_organisation_refusal(by, batch.organisation))
     locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if locked.status == ImportStatus.IMPORTED:
         raise ApplicationError(_("This import was already saved; it cannot be discarded."))

@@ -218,8 +218,9 @@ class Organisation(models.Model):
     capacity = models.PositiveIntegerField(
         _("residential capacity"), null=True, blank=True, help_text=_("Places for residential care; empty if none.")
     )
-    # Reported by the organisation until open residential cases are counted (cases issue);
-    # the finder reads free places as capacity minus this.
+    # Open residential cases, kept by cases.services as cases open and close (and
+    # recounted by `manage.py recount_occupancy`); the finder reads free places as
+    # capacity minus this.
     occupancy = models.PositiveIntegerField(_("current occupancy"), default=0)
     accreditation = models.CharField(
         _("accreditation"), max_length=1, choices=Accreditation.choices, blank=True, default=Accreditation.NONE

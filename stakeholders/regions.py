@@ -15,9 +15,6 @@ from .models import Region, RegionLevel
 
 BATCH = 5000
 UPDATE_FIELDS = ["level", "name", "parent", "postal_code", "latitude", "longitude", "utc_offset"]
-# Sumatera Barat and Jambi, where most demo organisations are: the tests load their
-# districts and villages (and every province and regency/city) instead of all 83,762.
-TEST_PROVINCES = ("13", "15")
 
 
 def _csv(name: str) -> Iterator[dict[str, str]]:

@@ -1,4 +1,4 @@
-"""Reminder rule for agreements (MoU/PKS) about to expire (issue 6), and how it reads.
+"""Reminder rule for agreements (MoU/PKS) about to expire, and how it reads.
 
 The administrators (Role.ORG_ADMIN) of each active party hear about an agreement 60, 30
 and 7 days before its `valid_until`, at 07:00 their organisation's local time (WIB, WITA,

@@ -27,10 +27,18 @@ def organisations_administered_by(user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=actor.org_ids_with_perm("stakeholders.change_organisation"))
 
 
-def can_administer(user: Any, organisation: Organisation) -> bool:
-    """May `user` edit this organisation's profile and staff? (No query: the actor is cached.)"""
-    actor = actor_for(user)
-    return actor.is_superuser or organisation.pk in actor.org_ids_with_perm("stakeholders.change_organisation")
+def organisations_with_admin_role(user: Any) -> QuerySet[Organisation]:
+    """Organisations the user administers by membership (a superuser's own, not every one):
+    where they may record something new in an organisation's name."""
+    return Organisation.objects.filter(pk__in=actor_for(user).org_ids_with_perm("stakeholders.change_organisation"))
+
+
+def organisation_active_get(*, organisation_id: Any, exclude_id: int | None = None) -> Organisation | None:
+    """An active organisation by id (its name only), or None; organisations are public in the directory."""
+    qs = Organisation.objects.filter(pk=organisation_id, is_active=True)
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.only("pk", "name").first()
 
 
 def organisations_with_staff_visible_to(user: Any) -> QuerySet[Organisation]:
@@ -39,12 +47,6 @@ def organisations_with_staff_visible_to(user: Any) -> QuerySet[Organisation]:
     if actor.is_superuser:
         return Organisation.objects.all()
     return Organisation.objects.filter(pk__in=actor.org_ids_with_perm("stakeholders.view_membership"))
-
-
-def organisations_of(user: Any) -> QuerySet[Organisation]:
-    """The organisations the user acts for (any role)."""
-    actor = actor_for(user)
-    return Organisation.objects.filter(pk__in=actor.org_ids())
 
 
 def memberships_visible_to(user: Any) -> QuerySet[Membership]:

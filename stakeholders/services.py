@@ -15,12 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atensi.core.access import forget_actor
-from atensi.core.errors import ApplicationError
+from atensi.core.errors import ApplicationError, require
 from atensi.core.validators import parse_nik
 
 from .models import Agreement, Membership, Organisation, RegionLevel, User, WorkforceMember
+from .permissions import administer_organisation_refusal, agreement_parties_refusal, change_agreement_refusal
 from .roles import Role
-from .selectors import can_administer
 
 # What an organisation's own admins keep up to date. Not the occupancy: that is the count
 # of its open residential cases (cases.services.occupancy_recount), never typed in.
@@ -52,12 +52,6 @@ ORGANISATION_NATIONAL_FIELDS = (
 )
 ORGANISATION_EDITABLE_FIELDS = ORGANISATION_PROFILE_FIELDS + ORGANISATION_NATIONAL_FIELDS
 _M2M_FIELDS = ("clusters", "components", "coverage")
-
-
-def _require_org_admin(*, by: Any, organisation: Organisation) -> None:
-    if can_administer(by, organisation):
-        return
-    raise ApplicationError(_("Only an administrator of %(org)s can do this.") % {"org": organisation.name})
 
 
 def _field_label(model: Any, name: str) -> str:
@@ -158,7 +152,7 @@ def organisation_update(
     `expected_updated_at`: when the editor loaded the form. If the row changed since,
     the save is refused rather than silently overwriting the other person's changes.
     """
-    _require_org_admin(by=by, organisation=organisation)
+    require(administer_organisation_refusal(by, organisation))
     unknown = set(changes) - set(ORGANISATION_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable here: {sorted(unknown)}")
@@ -235,7 +229,7 @@ def user_create(
 def membership_add(*, organisation: Organisation, user: User, role: str, by: Any = None) -> Membership:
     """Give `user` `role` in `organisation` (reactivating a revoked membership)."""
     if by is not None:
-        _require_org_admin(by=by, organisation=organisation)
+        require(administer_organisation_refusal(by, organisation))
     if role not in Role.values:
         raise ApplicationError(_("Unknown role."), field="role")
     if not organisation.is_active:
@@ -255,7 +249,7 @@ def staff_invite(
     *, organisation: Organisation, by: Any, role: str, username: str, email: str, first_name: str, last_name: str = ""
 ) -> Membership:
     """An org admin adds a new colleague: account, role, and an email to set a password."""
-    _require_org_admin(by=by, organisation=organisation)
+    require(administer_organisation_refusal(by, organisation))
     if not email:
         raise ApplicationError(_("An email address is needed to send the password link."), field="email")
     user = user_create(username=username, email=email, first_name=first_name, last_name=last_name)
@@ -294,7 +288,7 @@ def _send_password_setup(user: User) -> None:
 
 @transaction.atomic
 def membership_set_active(*, membership: Membership, by: Any, active: bool) -> Membership:
-    _require_org_admin(by=by, organisation=membership.organisation)
+    require(administer_organisation_refusal(by, membership.organisation))
     if not active and membership.user_id == getattr(by, "pk", None) and membership.role == Role.ORG_ADMIN:
         raise ApplicationError(_("You cannot remove your own administrator role."))
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -369,8 +363,7 @@ def _agreement_check(
             raise ApplicationError(
                 _("%(org)s is not active and cannot become a party.") % {"org": party.name}, field="parties"
             )
-    if not any(can_administer(by, p) for p in parties):
-        raise ApplicationError(_("One of the parties must be an organisation you administer."), field="parties")
+    require(agreement_parties_refusal(by, parties), field="parties")
     duplicate = (
         Agreement.objects.filter(number__iexact=agreement.number, parties__in=[p.pk for p in parties])
         .exclude(pk=agreement.pk)
@@ -452,8 +445,7 @@ def agreement_update(
     # Lock the row: two party admins saving at once must not interleave.
     locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
     previous = list(locked.parties.all())
-    if not any(can_administer(by, p) for p in previous):
-        raise ApplicationError(_("Only an administrator of one of the parties can change this agreement."))
+    require(change_agreement_refusal(by, previous))
     party_list = _distinct_parties(changes.pop("parties")) if "parties" in changes else previous
     for name, value in changes.items():
         setattr(locked, name, value)
@@ -554,7 +546,7 @@ def workforce_create(
 ) -> WorkforceMember:
     """Register a field worker with `organisation`. `by` administers it (None: commands, tests)."""
     if by is not None:
-        _require_org_admin(by=by, organisation=organisation)
+        require(administer_organisation_refusal(by, organisation))
     member = WorkforceMember(
         organisation=organisation,
         kind=kind,
@@ -576,7 +568,7 @@ def workforce_create(
 @transaction.atomic
 def workforce_update(*, member: WorkforceMember, by: Any, **changes: Any) -> WorkforceMember:
     """Change a worker's record; `changes` takes any of WORKFORCE_EDITABLE_FIELDS."""
-    _require_org_admin(by=by, organisation=member.organisation)
+    require(administer_organisation_refusal(by, member.organisation))
     unknown = set(changes) - set(WORKFORCE_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable here: {sorted(unknown)}")

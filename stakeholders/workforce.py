@@ -24,7 +24,7 @@ from atensi.core.access import actor_for
 from atensi.core.spreadsheets import spreadsheet_safe
 
 from .models import REGION_CODE_LENGTHS, Organisation, Region, WorkforceMember
-from .roles import Role
+from .permissions import can_see_workforce
 
 # A certificate (or anything else with an end date) this close to its end needs renewing.
 CERTIFICATE_EXPIRING_DAYS = 60
@@ -83,22 +83,13 @@ class WorkforcePage:
     prev_cursor: str | None = None
 
 
-# Viewers read aggregate figures only; names and phones of field workers are not that.
-WORKFORCE_ROLES = tuple(r for r in Role.values if r != Role.VIEWER)
-
-
-def may_see_workforce(user: Any) -> bool:
-    actor = actor_for(user)
-    return actor.is_superuser or bool(actor.org_ids(*WORKFORCE_ROLES))
-
-
 def workforce_visible_to(user: Any) -> QuerySet[WorkforceMember]:
     """The one scoping queryset for workforce records: list, export and admin use it.
 
     Every working member of an organisation may read the whole registry (coordination
     between organisations is its purpose); viewers and people without a role see nothing.
     """
-    if not may_see_workforce(user):
+    if not can_see_workforce(user):
         return WorkforceMember.objects.none()
     return WorkforceMember.objects.all()
 

@@ -18,3 +18,13 @@ class ApplicationError(Exception):
 
     def __str__(self) -> str:
         return str(self.message)
+
+
+def require(refusal: str | None, *, field: str | None = None) -> None:
+    """Enforce a permission rule in a service: its refusal (None when allowed) becomes the error.
+
+    The same rule answers `can_<verb>_<thing>` for the page, so the button a user sees and
+    the refusal a service gives are decided once, in the app's permissions module.
+    """
+    if refusal is not None:
+        raise ApplicationError(refusal, field=field)

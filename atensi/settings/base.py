@@ -209,7 +209,7 @@ except ImportError:  # pragma: no cover - the wheel is in requirements.txt
     pass
 STORAGES = {
     # Case documents never live under a public URL: they are served by a permission
-    # checked, audited view (cases.views.documents). MEDIA_URL is deliberately unset.
+    # checked, audited view. MEDIA_URL is deliberately unset.
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(VAR_DIR / "private")},

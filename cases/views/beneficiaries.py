@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -19,8 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from atensi.core.access import actor_for, get_or_404, is_id, record_access
 from atensi.core.errors import ApplicationError
-from atensi.core.models import Cluster
-from atensi.core.once import AlreadySubmitted, claim_submission
+from atensi.core.submit import submit
 from stakeholders.models import Organisation
 from stakeholders.roles import Role
 from stakeholders.selectors import region_get, region_label
@@ -41,9 +39,7 @@ from ..models import (
     Beneficiary,
     Case,
     CaseSource,
-    FamilyMember,
     Report,
-    ReportRecipient,
     ReportStatus,
     RiskLevel,
     Urgency,
@@ -53,7 +49,11 @@ from ..selectors import (
     beneficiaries_visible_to,
     beneficiary_get_for_user,
     cases_readable_by,
+    default_cluster_id,
+    family_member_get,
     members_with_roles,
+    merged_record_get,
+    report_waiting_at,
     reports_visible_to,
 )
 from ..services import case_open
@@ -90,10 +90,6 @@ def _require_case_worker(request: HttpRequest) -> list[Organisation]:
 
 def _ids(values: list[str]) -> set[int]:
     return {int(v) for v in values if is_id(v)}
-
-
-def _error(form: Any, exc: ApplicationError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
 
 
 def _editable(request: HttpRequest, pk: int) -> tuple[Beneficiary, HttpResponse | None]:
@@ -176,7 +172,7 @@ def beneficiary_search(request: HttpRequest) -> HttpResponse:
 
 def _create_initial(request: HttpRequest, report: Report | None) -> dict[str, Any]:
     initial: dict[str, Any] = {}
-    anak = Cluster.objects.filter(code="anak", is_active=True).values_list("pk", flat=True).first()
+    anak = default_cluster_id()
     if anak:
         initial["cluster"] = anak
     if report is not None:
@@ -202,21 +198,20 @@ def beneficiary_create(request: HttpRequest) -> HttpResponse:
     )
     candidates: list[svc.Match] = []
     nik_match: svc.Match | None = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                claim_submission(user=request.user, token=data.get("submission_token"))
-                beneficiary = svc.beneficiary_create(
-                    by=request.user,
-                    organisation=data["organisation"],
-                    ampk_categories=data["ampk_categories"],
-                    ppks_types=data["ppks_types"],
-                    not_same_as=_ids(request.POST.getlist("not_same")),
-                    **form.values(),
-                )
-        except AlreadySubmitted as exc:
-            messages.info(request, str(exc))
+    if request.method == "POST":
+        outcome = submit(
+            request,
+            form,
+            lambda: svc.beneficiary_create(
+                by=request.user,
+                organisation=form.cleaned_data["organisation"],
+                ampk_categories=form.cleaned_data["ampk_categories"],
+                ppks_types=form.cleaned_data["ppks_types"],
+                not_same_as=_ids(request.POST.getlist("not_same")),
+                **form.values(),
+            ),
+        )
+        if outcome.repeated:
             latest = (
                 beneficiaries_visible_to(request.user)
                 .filter(created_by_id=request.user.pk)
@@ -226,13 +221,12 @@ def beneficiary_create(request: HttpRequest) -> HttpResponse:
             if latest is None:
                 return redirect("cases:beneficiary_search")
             return redirect("cases:beneficiary_detail", pk=latest.pk)
-        except svc.PossibleDuplicates as exc:
-            candidates = exc.candidates
-            form.add_error(None, str(exc))
-        except ApplicationError as exc:
-            nik_match = exc.extra.get("match")
-            _error(form, exc)
-        else:
+        if isinstance(outcome.error, svc.PossibleDuplicates):
+            candidates = outcome.error.candidates
+        elif outcome.error is not None:
+            nik_match = outcome.error.extra.get("match")
+        if outcome.value is not None:
+            beneficiary = outcome.value
             messages.success(request, _("%(name)s was registered.") % {"name": beneficiary.full_name})
             for warning in form.warnings:
                 messages.warning(request, warning)
@@ -260,7 +254,7 @@ def beneficiary_create(request: HttpRequest) -> HttpResponse:
 
 def _survivor_redirect(request: HttpRequest, pk: int) -> HttpResponse | None:
     """A merged record's address leads to the record it was merged into, if the user may see that."""
-    merged = Beneficiary.objects.filter(pk=pk, merged_into__isnull=False).first()
+    merged = merged_record_get(beneficiary_id=pk)
     survivor = svc.merged_survivor(merged) if merged is not None else None
     if survivor is not None and beneficiaries_visible_to(request.user).filter(pk=survivor.pk).exists():
         messages.info(request, _("That record was merged into this one."))
@@ -311,28 +305,29 @@ def beneficiary_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if refused is not None:
         return refused
     form = BeneficiaryEditForm(request.POST or None, instance=beneficiary)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            changed = svc.beneficiary_update(
+    if request.method == "POST" and (
+        outcome := submit(
+            request,
+            form,
+            lambda: svc.beneficiary_update(
                 beneficiary=beneficiary,
                 by=request.user,
-                expected_updated_at=data["updated_at"],
-                ampk_categories=data["ampk_categories"],
-                ppks_types=data["ppks_types"],
+                expected_updated_at=form.cleaned_data["updated_at"],
+                ampk_categories=form.cleaned_data["ampk_categories"],
+                ppks_types=form.cleaned_data["ppks_types"],
                 **form.values(),
-            )
-        except ApplicationError as exc:
-            _error(form, exc)
+            ),
+        )
+    ):
+        changed = outcome.value
+        if changed:
+            messages.success(request, _("The record of %(name)s was saved.") % {"name": beneficiary.full_name})
+            if "nik" in changed:
+                for warning in form.warnings:
+                    messages.warning(request, warning)
         else:
-            if changed:
-                messages.success(request, _("The record of %(name)s was saved.") % {"name": beneficiary.full_name})
-                if "nik" in changed:
-                    for warning in form.warnings:
-                        messages.warning(request, warning)
-            else:
-                messages.info(request, _("Nothing was changed."))
-            return redirect("cases:beneficiary_detail", pk=beneficiary.pk)
+            messages.info(request, _("Nothing was changed."))
+        return redirect("cases:beneficiary_detail", pk=beneficiary.pk)
     return render(request, "cases/beneficiary_edit.html", {"beneficiary": beneficiary, "form": form})
 
 
@@ -345,23 +340,16 @@ def family_add(request: HttpRequest, pk: int) -> HttpResponse:
     if refused is not None:
         return refused
     form = FamilyMemberCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                claim_submission(user=request.user, token=form.cleaned_data.get("submission_token"))
-                member = svc.family_member_add(beneficiary=beneficiary, by=request.user, **form.values())
-        except AlreadySubmitted as exc:
-            messages.info(request, str(exc))
-            return redirect("cases:beneficiary_detail", pk=beneficiary.pk)
-        except ApplicationError as exc:
-            _error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("%(member)s was added to the family of %(name)s.")
-                % {"member": member.name, "name": beneficiary.full_name},
-            )
-            return redirect("cases:beneficiary_detail", pk=beneficiary.pk)
+    if request.method == "POST" and submit(
+        request,
+        form,
+        lambda: svc.family_member_add(beneficiary=beneficiary, by=request.user, **form.values()),
+        success=lambda member: (
+            _("%(member)s was added to the family of %(name)s.")
+            % {"member": member.name, "name": beneficiary.full_name}
+        ),
+    ):
+        return redirect("cases:beneficiary_detail", pk=beneficiary.pk)
     return render(request, "cases/family_form.html", {"beneficiary": beneficiary, "form": form, "member": None})
 
 
@@ -370,21 +358,22 @@ def family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     beneficiary, refused = _editable(request, pk)
     if refused is not None:
         return refused
-    member = get_or_404(FamilyMember.objects.filter(beneficiary=beneficiary), pk=member_pk)
+    member = family_member_get(beneficiary=beneficiary, member_id=member_pk)
     form = FamilyMemberEditForm(request.POST or None, instance=member)
-    if request.method == "POST" and form.is_valid():
-        try:
-            changed = svc.family_member_update(
+    if request.method == "POST" and (
+        outcome := submit(
+            request,
+            form,
+            lambda: svc.family_member_update(
                 member=member, by=request.user, expected_updated_at=form.cleaned_data["updated_at"], **form.values()
-            )
-        except ApplicationError as exc:
-            _error(form, exc)
+            ),
+        )
+    ):
+        if outcome.value:
+            messages.success(request, _("%(member)s was saved.") % {"member": member.name})
         else:
-            if changed:
-                messages.success(request, _("%(member)s was saved.") % {"member": member.name})
-            else:
-                messages.info(request, _("Nothing was changed."))
-            return redirect("cases:beneficiary_detail", pk=beneficiary.pk)
+            messages.info(request, _("Nothing was changed."))
+        return redirect("cases:beneficiary_detail", pk=beneficiary.pk)
     return render(request, "cases/family_form.html", {"beneficiary": beneficiary, "form": form, "member": member})
 
 
@@ -479,23 +468,15 @@ def beneficiary_merge(request: HttpRequest) -> HttpResponse:
     form = MergeForm(request.POST or None, first=first, second=second)
     if request.method == "POST" and form.is_valid():
         survivor, merged = (first, second) if form.cleaned_data["survivor"] == first.pk else (second, first)
-        try:
-            with transaction.atomic():
-                claim_submission(user=request.user, token=form.cleaned_data.get("submission_token"))
-                svc.beneficiary_merge(
-                    survivor=survivor, merged=merged, by=request.user, reason=form.cleaned_data["reason"]
-                )
-        except AlreadySubmitted as exc:
-            messages.info(request, str(exc))
-            return redirect("cases:beneficiary_detail", pk=survivor.pk)
-        except ApplicationError as exc:
-            _error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Record no. %(merged)s was merged into this one; its cases and family are here now.")
-                % {"merged": merged.pk},
-            )
+        if submit(
+            request,
+            form,
+            lambda: svc.beneficiary_merge(
+                survivor=survivor, merged=merged, by=request.user, reason=form.cleaned_data["reason"]
+            ),
+            success=_("Record no. %(merged)s was merged into this one; its cases and family are here now.")
+            % {"merged": merged.pk},
+        ):
             return redirect("cases:beneficiary_detail", pk=survivor.pk)
     records = []
     for b in (first, second):
@@ -520,11 +501,7 @@ def _workers(organisations: list[Organisation], roles: tuple[str, ...]) -> Any:
 
 
 def _report_organisation(report: Report, organisations: list[Organisation]) -> Organisation | None:
-    queued = set(
-        ReportRecipient.objects.filter(
-            report=report, organisation_id__in=[o.pk for o in organisations], passed_on_at__isnull=True
-        ).values_list("organisation_id", flat=True)
-    )
+    queued = report_waiting_at(report=report, organisation_ids=[o.pk for o in organisations])
     return next((o for o in organisations if o.pk in queued), None)
 
 
@@ -580,25 +557,28 @@ def case_create(request: HttpRequest, pk: int) -> HttpResponse:
         _log_view(request, beneficiary)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                claim_submission(user=request.user, token=data.get("submission_token"))
-                case = case_open(
-                    organisation=data["organisation"],
-                    beneficiary=beneficiary,
-                    opened_by=request.user,
-                    cluster=data["cluster"],
-                    basis=data["basis"],
-                    source=data["source"],
-                    risk_level=data["risk_level"],
-                    is_confidential=data["is_confidential"],
-                    summary=data["summary"],
-                    case_manager=data["case_manager"],
-                    supervisor=data["supervisor"],
-                    report=report,
-                )
-        except AlreadySubmitted as exc:
-            messages.info(request, str(exc))
+        outcome = submit(
+            request,
+            form,
+            lambda: case_open(
+                organisation=data["organisation"],
+                beneficiary=beneficiary,
+                opened_by=request.user,
+                cluster=data["cluster"],
+                basis=data["basis"],
+                source=data["source"],
+                risk_level=data["risk_level"],
+                is_confidential=data["is_confidential"],
+                summary=data["summary"],
+                case_manager=data["case_manager"],
+                supervisor=data["supervisor"],
+                report=report,
+            ),
+            success=lambda case: (
+                _("Case %(number)s was opened for %(name)s.") % {"number": case.number, "name": beneficiary.full_name}
+            ),
+        )
+        if outcome.repeated:
             opened = (
                 cases_readable_by(request.user)
                 .filter(beneficiary=beneficiary, organisation=data["organisation"], stage__in=OPEN_STAGES)
@@ -607,17 +587,11 @@ def case_create(request: HttpRequest, pk: int) -> HttpResponse:
             if opened is not None:
                 return redirect(case_url(opened))
             return redirect("cases:beneficiary_detail", pk=beneficiary.pk)
-        except ApplicationError as exc:
-            found = exc.extra.get("case")
-            if found is not None and cases_readable_by(request.user).filter(pk=found.pk).exists():
-                existing = found
-            _error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Case %(number)s was opened for %(name)s.") % {"number": case.number, "name": beneficiary.full_name},
-            )
-            return redirect(case_url(case))
+        if outcome.value is not None:
+            return redirect(case_url(outcome.value))
+        found = outcome.error.extra.get("case") if outcome.error is not None else None
+        if found is not None and cases_readable_by(request.user).filter(pk=found.pk).exists():
+            existing = found
     return render(
         request,
         "cases/case_create.html",

@@ -7,11 +7,8 @@ organisation's supervisors change them; everyone else gets 404.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -21,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from atensi.core.access import record_access
 from atensi.core.errors import ApplicationError
-from atensi.core.once import AlreadySubmitted, claim_submission
+from atensi.core.submit import submit
 
 from .. import documents as docs
 from ..document_forms import (
@@ -35,10 +32,6 @@ from ..models import Case, Consent
 from ..selectors import can_supervise_case, can_work_on_case, case_get_for_user
 
 PAGE_SIZE = 50
-
-
-def _form_error(form: Any, exc: ApplicationError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
 
 
 def _refuse_reader(request: HttpRequest, case: Case, to: str) -> HttpResponse | None:
@@ -83,22 +76,19 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if refused is not None:
         return refused
     form = DocumentUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                claim_submission(user=request.user, token=data.get("submission_token"))
-                document = docs.document_upload(
-                    case=case, by=request.user, kind=data["kind"], title=data["title"], file=data["file"]
-                )
-        except AlreadySubmitted as exc:
-            messages.info(request, str(exc))
-            return redirect("cases:case_documents", pk=case.pk)
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, _("“%(title)s” was added to the case.") % {"title": document.title})
-            return redirect("cases:case_documents", pk=case.pk)
+    if request.method == "POST" and submit(
+        request,
+        form,
+        lambda: docs.document_upload(
+            case=case,
+            by=request.user,
+            kind=form.cleaned_data["kind"],
+            title=form.cleaned_data["title"],
+            file=form.cleaned_data["file"],
+        ),
+        success=lambda document: _("“%(title)s” was added to the case.") % {"title": document.title},
+    ):
+        return redirect("cases:case_documents", pk=case.pk)
     return render(request, "cases/document_upload.html", {"case": case, "tab": "documents", "form": form})
 
 
@@ -186,34 +176,25 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
     if refused is not None:
         return refused
     form = ConsentForm(request.POST or None, case=case)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                claim_submission(user=request.user, token=data.get("submission_token"))
-                consent = docs.consent_create(
-                    case=case,
-                    by=request.user,
-                    given_by=data["given_by"],
-                    given_by_name=data["given_by_name"],
-                    relation=data["relation"],
-                    given_on=data["given_on"],
-                    allows_processing=data["allows_processing"],
-                    allows_photos=data["allows_photos"],
-                    share_with=data["share_with"],
-                    form_document=data["form_document"],
-                    notes=data["notes"],
-                )
-        except AlreadySubmitted as exc:
-            messages.info(request, str(exc))
-            return redirect("cases:case_consent", pk=case.pk)
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(
-                request, _("The consent given by %(name)s was recorded.") % {"name": consent.given_by_name}
-            )
-            return redirect("cases:case_consent", pk=case.pk)
+    if request.method == "POST" and submit(
+        request,
+        form,
+        lambda: docs.consent_create(
+            case=case,
+            by=request.user,
+            given_by=form.cleaned_data["given_by"],
+            given_by_name=form.cleaned_data["given_by_name"],
+            relation=form.cleaned_data["relation"],
+            given_on=form.cleaned_data["given_on"],
+            allows_processing=form.cleaned_data["allows_processing"],
+            allows_photos=form.cleaned_data["allows_photos"],
+            share_with=form.cleaned_data["share_with"],
+            form_document=form.cleaned_data["form_document"],
+            notes=form.cleaned_data["notes"],
+        ),
+        success=lambda consent: _("The consent given by %(name)s was recorded.") % {"name": consent.given_by_name},
+    ):
+        return redirect("cases:case_consent", pk=case.pk)
     return render(request, "cases/consent_create.html", {"case": case, "tab": "consent", "form": form})
 
 
@@ -230,25 +211,23 @@ def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResp
         messages.error(request, str(exc))
         return redirect("cases:case_consent", pk=case.pk)
     form = ConsentWithdrawForm(request.POST, auto_id=f"id_w{consent.pk}_%s")
-    if form.is_valid():
-        try:
-            consent = docs.consent_withdraw(
-                consent=consent,
-                by=request.user,
-                withdrawn_on=form.cleaned_data["withdrawn_on"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ApplicationError as exc:
-            if exc.field is None:
-                # Nothing the user can fix in the form (e.g. already withdrawn).
-                messages.error(request, str(exc))
-                return redirect("cases:case_consent", pk=case.pk)
-            _form_error(form, exc)
-        else:
-            messages.success(
-                request, _("The consent given by %(name)s is withdrawn.") % {"name": consent.given_by_name}
-            )
-            return redirect("cases:case_consent", pk=case.pk)
+    outcome = submit(
+        request,
+        form,
+        lambda: docs.consent_withdraw(
+            consent=consent,
+            by=request.user,
+            withdrawn_on=form.cleaned_data["withdrawn_on"],
+            reason=form.cleaned_data["reason"],
+        ),
+        success=lambda withdrawn: _("The consent given by %(name)s is withdrawn.") % {"name": withdrawn.given_by_name},
+    )
+    if outcome:
+        return redirect("cases:case_consent", pk=case.pk)
+    if outcome.error is not None and outcome.error.field is None:
+        # Nothing the user can fix in the form (e.g. already withdrawn): said on the page.
+        messages.error(request, str(outcome.error))
+        return redirect("cases:case_consent", pk=case.pk)
     return _consent_page(request, case, withdraw_form=form, withdraw_for=consent.pk)
 
 
@@ -262,26 +241,21 @@ def sharing_override_create(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("cases:case_consent", pk=case.pk)
     form = SharingOverrideForm(request.POST, case=case)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                claim_submission(user=request.user, token=data.get("submission_token"))
-                override = docs.sharing_override_create(
-                    case=case, by=request.user, organisation=data["organisation"], reason=data["reason"]
-                )
-        except AlreadySubmitted as exc:
-            messages.info(request, str(exc))
-            return redirect("cases:case_consent", pk=case.pk)
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("The child's data may now be shared with %(org)s without consent. The reason is on record.")
-                % {"org": override.organisation.name},
-            )
-            return redirect("cases:case_consent", pk=case.pk)
+    if submit(
+        request,
+        form,
+        lambda: docs.sharing_override_create(
+            case=case,
+            by=request.user,
+            organisation=form.cleaned_data["organisation"],
+            reason=form.cleaned_data["reason"],
+        ),
+        success=lambda override: (
+            _("The child's data may now be shared with %(org)s without consent. The reason is on record.")
+            % {"org": override.organisation.name}
+        ),
+    ):
+        return redirect("cases:case_consent", pk=case.pk)
     return _consent_page(request, case, override_form=form)
 
 

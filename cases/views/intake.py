@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -22,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from atensi.core.access import record_access
 from atensi.core.errors import ApplicationError
-from atensi.core.once import AlreadySubmitted, claim_submission
+from atensi.core.submit import submit
 from stakeholders.models import Organisation
 from stakeholders.selectors import region_label
 
@@ -44,17 +43,12 @@ def report_create(request: HttpRequest) -> HttpResponse:
             may_record_for_others=for_others,
             initial={"reporter_kind": defaults.kind, "reporter_name": defaults.name, "reporter_phone": defaults.phone},
         )
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                claim_submission(user=request.user, token=form.cleaned_data.get("submission_token"))
-                report = intake.report_create(recorded_by=request.user, **form.service_kwargs())
-        except AlreadySubmitted as exc:
-            messages.info(request, str(exc))
+    if request.method == "POST":
+        outcome = submit(request, form, lambda: intake.report_create(recorded_by=request.user, **form.service_kwargs()))
+        if outcome.repeated:
             return redirect("cases:report_mine")
-        except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-        else:
+        if outcome.value is not None:
+            report = outcome.value
             names = [r.organisation.name for r in report.recipients.select_related("organisation")]
             messages.success(
                 request,

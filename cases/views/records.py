@@ -7,12 +7,8 @@ once-only: the token is claimed in the same transaction as the write.
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -22,8 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from atensi.core.access import record_access
-from atensi.core.errors import ApplicationError
-from atensi.core.once import TOKEN_FIELD, AlreadySubmitted, claim_submission
+from atensi.core.submit import submit
 
 from .. import record_selectors as sel
 from .. import records
@@ -51,20 +46,9 @@ def _case(request: HttpRequest, pk: int) -> Case:
     return case
 
 
-def _form_error(form: forms.Form, exc: ApplicationError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-
-
 def _refused(request: HttpRequest, refusal: str, to: str, case: Case) -> HttpResponse:
     messages.error(request, refusal)
     return redirect(to, pk=case.pk)
-
-
-def _once(request: HttpRequest, form: forms.Form, write: Any) -> Any:
-    """Run `write()` with the form's submission claimed in the same transaction."""
-    with transaction.atomic():
-        claim_submission(user=request.user, token=form.cleaned_data.get(TOKEN_FIELD))
-        return write()
 
 
 # --- Assessments ---------------------------------------------------------------------------
@@ -101,21 +85,13 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
     if refusal is not None:
         return _refused(request, refusal, "cases:case_assessments", case)
     form = AssessmentForm(request.POST or None, components=assessment_components())
-    if request.method == "POST" and form.is_valid():
-        try:
-            _once(
-                request,
-                form,
-                lambda: records.assessment_create(case=case, by=request.user, **form.service_kwargs()),
-            )
-        except AlreadySubmitted as exc:
-            messages.info(request, str(exc))
-            return redirect("cases:case_assessments", pk=case.pk)
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, _("The assessment was saved."))
-            return redirect("cases:case_assessments", pk=case.pk)
+    if request.method == "POST" and submit(
+        request,
+        form,
+        lambda: records.assessment_create(case=case, by=request.user, **form.service_kwargs()),
+        success=_("The assessment was saved."),
+    ):
+        return redirect("cases:case_assessments", pk=case.pk)
     return render(request, "cases/assessment_form.html", {"case": case, "tab": "assessments", "form": form})
 
 
@@ -133,18 +109,18 @@ def assessment_edit(request: HttpRequest, pk: int, assessment_pk: int) -> HttpRe
     else:
         form = AssessmentEditForm(initial=AssessmentEditForm.initial_for(assessment), components=components)
     conflict = False
-    if request.method == "POST" and form.is_valid():
-        kwargs = form.service_kwargs()
-        try:
-            records.assessment_update(
-                assessment=assessment, by=request.user, version=form.cleaned_data["version"], **kwargs
-            )
-        except ApplicationError as exc:
-            conflict = bool(exc.extra.get("conflict"))
-            _form_error(form, exc)
-        else:
-            messages.success(request, _("The assessment was saved."))
+    if request.method == "POST":
+        outcome = submit(
+            request,
+            form,
+            lambda: records.assessment_update(
+                assessment=assessment, by=request.user, version=form.cleaned_data["version"], **form.service_kwargs()
+            ),
+            success=_("The assessment was saved."),
+        )
+        if outcome:
             return redirect("cases:case_assessments", pk=case.pk)
+        conflict = bool(outcome.error and outcome.error.extra.get("conflict"))
     return render(
         request,
         "cases/assessment_form.html",
@@ -170,8 +146,10 @@ def case_plan(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _plan_saved_messages(request: HttpRequest, case: Case, saved: records.PlanItemSaved) -> None:
-    messages.success(request, _("The plan item was saved."))
+def _plan_saved_messages(request: HttpRequest, saved: records.PlanItemSaved | None) -> None:
+    """What else the user must know after a plan item is saved (nothing after a repeated submit)."""
+    if saved is None:
+        return
     if saved.item.provider_id is not None:
         messages.info(
             request,
@@ -195,18 +173,15 @@ def plan_item_create(request: HttpRequest, pk: int) -> HttpResponse:
     if refusal is not None:
         return _refused(request, refusal, "cases:case_plan", case)
     form = PlanItemForm(request.POST or None, case=case)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = _once(
-                request, form, lambda: records.plan_item_create(case=case, by=request.user, **form.service_kwargs())
-            )
-        except AlreadySubmitted as exc:
-            messages.info(request, str(exc))
-            return redirect("cases:case_plan", pk=case.pk)
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            _plan_saved_messages(request, case, saved)
+    if request.method == "POST":
+        outcome = submit(
+            request,
+            form,
+            lambda: records.plan_item_create(case=case, by=request.user, **form.service_kwargs()),
+            success=_("The plan item was saved."),
+        )
+        if outcome:
+            _plan_saved_messages(request, outcome.value)
             return redirect("cases:case_plan", pk=case.pk)
     return render(
         request,
@@ -227,13 +202,15 @@ def plan_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         form = PlanItemEditForm(request.POST, case=case, item=item)
     else:
         form = PlanItemEditForm(initial=PlanItemEditForm.initial_for(item), case=case, item=item)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = records.plan_item_update(item=item, by=request.user, **form.service_kwargs())
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            _plan_saved_messages(request, case, saved)
+    if request.method == "POST":
+        outcome = submit(
+            request,
+            form,
+            lambda: records.plan_item_update(item=item, by=request.user, **form.service_kwargs()),
+            success=_("The plan item was saved."),
+        )
+        if outcome:
+            _plan_saved_messages(request, outcome.value)
             return redirect("cases:case_plan", pk=case.pk)
     return render(
         request,
@@ -280,24 +257,21 @@ def note_create(request: HttpRequest, pk: int) -> HttpResponse:
     if refusal is not None:
         return _refused(request, refusal, "cases:case_notes", case)
     form = NoteForm(request.POST or None, case=case)
-    if request.method == "POST" and form.is_valid():
-        try:
-            _once(request, form, lambda: records.note_create(case=case, by=request.user, **form.service_kwargs()))
-        except AlreadySubmitted as exc:
-            messages.info(request, str(exc))
-            return redirect("cases:case_notes", pk=case.pk)
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            if form.cleaned_data.get("add_follow_up"):
-                messages.success(
-                    request,
-                    _("The note was saved, with a follow-up due on %(due)s.")
-                    % {"due": date_format(form.cleaned_data["follow_up_due_on"], "DATE_FORMAT")},
-                )
-            else:
-                messages.success(request, _("The note was saved."))
-            return redirect("cases:case_notes", pk=case.pk)
+
+    def saved(_note: object) -> str:
+        if form.cleaned_data.get("add_follow_up"):
+            return _("The note was saved, with a follow-up due on %(due)s.") % {
+                "due": date_format(form.cleaned_data["follow_up_due_on"], "DATE_FORMAT")
+            }
+        return _("The note was saved.")
+
+    if request.method == "POST" and submit(
+        request,
+        form,
+        lambda: records.note_create(case=case, by=request.user, **form.service_kwargs()),
+        success=saved,
+    ):
+        return redirect("cases:case_notes", pk=case.pk)
     return render(request, "cases/note_form.html", {"case": case, "tab": "notes", "form": form})
 
 
@@ -308,16 +282,16 @@ def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
     if refusal is not None:
         return _refused(request, refusal, "cases:case_notes", case)
     form = FollowUpForm(request.POST or None, case=case)
-    if request.method == "POST" and form.is_valid():
-        try:
-            _once(request, form, lambda: records.follow_up_create(case=case, by=request.user, **form.service_kwargs()))
-        except AlreadySubmitted as exc:
-            messages.info(request, str(exc))
+    if request.method == "POST":
+        outcome = submit(
+            request,
+            form,
+            lambda: records.follow_up_create(case=case, by=request.user, **form.service_kwargs()),
+            success=_("The follow-up was scheduled."),
+        )
+        if outcome.repeated:
             return redirect("cases:case_notes", pk=case.pk)
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, _("The follow-up was scheduled."))
+        if outcome:
             return redirect(reverse("cases:case_notes", kwargs={"pk": case.pk}) + "#follow-ups")
     return render(request, "cases/follow_up_form.html", {"case": case, "tab": "notes", "form": form})
 
@@ -329,23 +303,23 @@ def follow_up_update(request: HttpRequest, pk: int, follow_up_pk: int) -> HttpRe
     follow_up.case = case
     back = reverse("cases:case_notes", kwargs={"pk": case.pk}) + "#follow-ups"
     form = FollowUpMarkForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose whether the follow-up was done or missed. Nothing was changed."))
-        return redirect(back)
-    try:
-        records.follow_up_mark(
+    submit(
+        request,
+        form,
+        lambda: records.follow_up_mark(
             follow_up=follow_up,
             by=request.user,
             outcome=form.cleaned_data["outcome"],
             reason=form.cleaned_data["reason"],
-        )
-    except ApplicationError as exc:
-        messages.error(request, str(exc))
-    else:
-        if follow_up.status == FollowUpStatus.DONE:
-            messages.success(request, _("The follow-up was marked as done."))
-        else:
-            messages.success(request, _("The follow-up was marked as missed."))
+        ),
+        success=lambda marked: (
+            _("The follow-up was marked as done.")
+            if marked.status == FollowUpStatus.DONE
+            else _("The follow-up was marked as missed.")
+        ),
+        errors="message",
+        invalid=_("Choose whether the follow-up was done or missed. Nothing was changed."),
+    )
     return redirect(back)
 
 

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from atensi.core.access import record_access
 from atensi.core.errors import ApplicationError
 from atensi.core.once import AlreadySubmitted, claim_submission
+from atensi.core.submit import first_error
 from cases.documents import document_download_name
 from cases.selectors import person_name
 
@@ -33,11 +34,9 @@ from .. import material
 from ..detail_forms import AcceptForm, CancelForm, CompleteForm, DeclineForm, MessageForm
 from ..messages import referral_message_send, referral_thread, referral_trail
 from ..models import ACTIVE_STATUSES, Referral, ReferralKind, ReferralStatus, SharedSection
-from ..selectors import referrals_visible_to
+from ..permissions import can_accept_transfer, can_answer_referral, can_cancel_referral
+from ..selectors import referral_get_for_user, referrals_visible_to
 from ..services import (
-    may_accept_transfer,
-    may_act_for_sender,
-    may_answer,
     referral_accept,
     referral_cancel,
     referral_complete,
@@ -62,18 +61,18 @@ def _back(referral: Referral, anchor: str = "") -> HttpResponse:
 
 def _actions(user: Any, referral: Referral) -> dict[str, bool]:
     """Which forms the page offers the user (the services decide again on submit)."""
-    answers = may_answer(user, referral)
-    for_sender = may_act_for_sender(user, referral)
+    answers = can_answer_referral(user, referral)
+    for_sender = can_cancel_referral(user, referral)
     status = referral.status
     return {
         "can_accept": answers
         and status == ReferralStatus.SENT
-        and (referral.kind != ReferralKind.TRANSFER or may_accept_transfer(user, referral)),
+        and (referral.kind != ReferralKind.TRANSFER or can_accept_transfer(user, referral)),
         # A referral officer may decline a transfer but leaves accepting it to a supervisor.
         "transfer_for_supervisor": answers
         and status == ReferralStatus.SENT
         and referral.kind == ReferralKind.TRANSFER
-        and not may_accept_transfer(user, referral),
+        and not can_accept_transfer(user, referral),
         "can_decline": answers and status == ReferralStatus.SENT,
         "can_complete": answers and status == ReferralStatus.ACCEPTED,
         "can_cancel": for_sender
@@ -145,14 +144,8 @@ def _detail_page(request: HttpRequest, referral: Referral, *, bound: dict[str, F
 
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
     return _detail_page(request, referral)
-
-
-def _first_form_error(form: Form) -> str:
-    for errors in form.errors.values():
-        return str(errors[0])
-    return _("The request was not understood; nothing was changed.")
 
 
 def _answer(
@@ -172,7 +165,7 @@ def _answer(
     if not form.is_valid():
         if is_offered:
             return _detail_page(request, referral, bound={form_name: form})
-        messages.error(request, _first_form_error(form))
+        messages.error(request, first_error(form))
         return _back(referral)
     try:
         updated = act(referral, form.cleaned_data)
@@ -188,7 +181,7 @@ def _answer(
 
 @require_POST
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
 
     def act(r: Referral, data: dict[str, Any]) -> Referral:
         return referral_accept(referral=r, by=request.user, case_manager=data.get("case_manager"))
@@ -214,7 +207,7 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def decline(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
 
     def act(r: Referral, data: dict[str, Any]) -> Referral:
         return referral_decline(referral=r, by=request.user, reason=data["reason"], note=data["note"])
@@ -234,7 +227,7 @@ def decline(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
 
     def act(r: Referral, data: dict[str, Any]) -> Referral:
         return referral_complete(referral=r, by=request.user, outcome=data["outcome"])
@@ -252,7 +245,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
 
     def act(r: Referral, data: dict[str, Any]) -> Referral:
         return referral_cancel(referral=r, by=request.user, reason=data["reason"])
@@ -270,7 +263,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def message_create(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
     offered = _actions(request.user, referral)["can_write"]
     documents = (
         material.attachable_documents(user=request.user, referral=referral)
@@ -281,7 +274,7 @@ def message_create(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         if offered:
             return _detail_page(request, referral, bound={"message_form": form})
-        messages.error(request, _first_form_error(form))
+        messages.error(request, first_error(form))
         return _back(referral)
     data = form.cleaned_data
     try:
@@ -305,7 +298,7 @@ def message_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
     access = material.referral_access(user=request.user, referral=referral)
     material.section_or_404(access, section)
     data = SECTION_READERS[section](access)
@@ -327,7 +320,7 @@ def section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
 
 @require_GET
 def document(request: HttpRequest, pk: int, document_pk: int) -> HttpResponseBase:
-    referral = material.referral_get_for_page(user=request.user, referral_id=pk)
+    referral = referral_get_for_user(user=request.user, referral_id=pk)
     access = material.referral_access(user=request.user, referral=referral)
     doc = material.document_get_for_access(access, document_pk)
     # Only the stored name of the document is ever opened, never a path from the request.

@@ -22,10 +22,11 @@ from django.views.decorators.http import require_GET
 from .. import lists
 from ..figures import DEFAULT_PERIOD_DAYS, PERIODS, Figures, default_since, referral_figures
 from ..models import ReferralStatus
+from ..permissions import can_list_referrals
 
 
 def _require_case_worker(request: HttpRequest) -> None:
-    if not lists.may_list_referrals(request.user):
+    if not can_list_referrals(request.user):
         raise Http404
 
 

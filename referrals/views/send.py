@@ -8,10 +8,7 @@ are told why and sent back to the tab.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -21,21 +18,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from atensi.core.access import record_access
-from atensi.core.errors import ApplicationError
-from atensi.core.once import TOKEN_FIELD, AlreadySubmitted, claim_submission
+from atensi.core.submit import submit
 from cases.documents import sharing_allowed, sharing_bases
 from cases.models import Case
 from cases.selectors import case_get_for_user
-from cases.services import case_worker_refusal
 from stakeholders.models import Organisation
+from stakeholders.selectors import organisation_active_get
 
 from ..case_selectors import plan_items_awaiting_referral, referrals_of_case
 from ..forms import RESENDABLE, ReferralSendForm, send_initial
+from ..permissions import refer_case_refusal
 from ..services import referral_send
 from ..suggestions import receiver_suggestions
-
-# Errors on these (hidden) fields are shown with the form's own errors, above it.
-HIDDEN_FIELDS = ("plan_item", "resend", TOKEN_FIELD)
 
 
 def _case(request: HttpRequest, pk: int) -> Case:
@@ -45,18 +39,10 @@ def _case(request: HttpRequest, pk: int) -> Case:
     return case
 
 
-def send_refusal(*, user: Any, case: Case) -> str | None:
-    """Why `user` may not refer `case` now, or None."""
-    refusal = case_worker_refusal(user=user, case=case)
-    if refusal is None and not case.is_open:
-        refusal = _("This case is closed. A closed case cannot be referred; reopen it first.")
-    return refusal
-
-
 @require_GET
 def case_referrals(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    refusal = send_refusal(user=request.user, case=case)
+    refusal = refer_case_refusal(request.user, case)
     now = timezone.now()
     referrals = list(referrals_of_case(user=request.user, case=case))
     for referral in referrals:
@@ -78,11 +64,6 @@ def case_referrals(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _form_error(form: ReferralSendForm, exc: ApplicationError) -> None:
-    field = exc.field if exc.field in form.fields and exc.field not in HIDDEN_FIELDS else None
-    form.add_error(field, str(exc))
-
-
 def _missing_consent(case: Case, receiver: Organisation | None) -> Organisation | None:
     """The receiver, if the child's data may not be shared with it yet (so the page links
     to the consent tab), else None."""
@@ -97,12 +78,7 @@ def _preset_without_consent(case: Case, form: ReferralSendForm) -> Organisation 
     chosen = form.initial.get("receiver")
     if chosen is None:
         return None
-    receiver = (
-        Organisation.objects.filter(pk=chosen, is_active=True)
-        .exclude(pk=case.organisation_id)
-        .only("pk", "name")
-        .first()
-    )
+    receiver = organisation_active_get(organisation_id=chosen, exclude_id=case.organisation_id)
     if receiver is None or sharing_bases(case=case, organisation_ids=[receiver.pk]):
         return None
     return receiver
@@ -111,36 +87,33 @@ def _preset_without_consent(case: Case, form: ReferralSendForm) -> Organisation 
 @require_http_methods(["GET", "POST"])
 def send(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    refusal = send_refusal(user=request.user, case=case)
+    refusal = refer_case_refusal(request.user, case)
     if refusal is not None:
         messages.error(request, refusal)
         return redirect("referrals:case_referrals", pk=case.pk)
     needs_consent = None
     if request.method == "POST":
         form = ReferralSendForm(request.POST, case=case, user=request.user)
-        if form.is_valid():
-            receiver = form.cleaned_data["receiver"]
-            try:
-                with transaction.atomic():
-                    claim_submission(user=request.user, token=form.cleaned_data.get(TOKEN_FIELD))
-                    referral = referral_send(case=case, by=request.user, **form.service_kwargs())
-            except AlreadySubmitted as exc:
-                messages.info(request, str(exc))
-                return redirect("referrals:case_referrals", pk=case.pk)
-            except ApplicationError as exc:
-                if exc.field == "receiver":
-                    needs_consent = _missing_consent(case, receiver)
-                _form_error(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("The referral was sent to %(org)s. They are asked to answer by %(when)s.")
-                    % {
-                        "org": referral.receiver.name,
-                        "when": date_format(timezone.localtime(referral.respond_by), "DATETIME_FORMAT"),
-                    },
-                )
-                return redirect("referrals:detail", pk=referral.pk)
+        # Read before submitting: a refusal on the receiver takes it out of cleaned_data.
+        receiver = form.cleaned_data["receiver"] if form.is_valid() else None
+        outcome = submit(
+            request,
+            form,
+            lambda: referral_send(case=case, by=request.user, **form.service_kwargs()),
+            success=lambda referral: (
+                _("The referral was sent to %(org)s. They are asked to answer by %(when)s.")
+                % {
+                    "org": referral.receiver.name,
+                    "when": date_format(timezone.localtime(referral.respond_by), "DATETIME_FORMAT"),
+                }
+            ),
+        )
+        if outcome.repeated:
+            return redirect("referrals:case_referrals", pk=case.pk)
+        if outcome.value is not None:
+            return redirect("referrals:detail", pk=outcome.value.pk)
+        if outcome.error is not None and outcome.error.field == "receiver":
+            needs_consent = _missing_consent(case, receiver)
     else:
         initial, notes = send_initial(case=case, user=request.user, query=request.GET)
         for note in notes:

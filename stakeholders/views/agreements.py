@@ -6,7 +6,6 @@ record and edit it; everyone else gets 404.
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -15,12 +14,12 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from atensi.core.access import actor_for, get_or_404, record_access
-from atensi.core.errors import ApplicationError
+from atensi.core.access import get_or_404, record_access
+from atensi.core.submit import submit
 
 from .. import agreements, selectors, services
 from ..agreement_forms import AgreementFilterForm, AgreementForm
-from ..models import AgreementStatus, Organisation
+from ..models import AgreementStatus
 
 _FIELDS = ("number", "title", "scope", "signed_on", "valid_from", "valid_until")
 
@@ -44,28 +43,22 @@ def agreement_document(request: HttpRequest, agreement_id: int) -> HttpResponseB
     return response
 
 
-def _form_error(form: AgreementForm, exc: ApplicationError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-
-
 @require_http_methods(["GET", "POST"])
 def agreement_create(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation = get_or_404(selectors.organisations_administered_by(request.user), pk=organisation_id)
     form = AgreementForm(request.POST or None, request.FILES or None, host=organisation)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            agreement = services.agreement_create(
-                by=request.user,
-                parties=[organisation, *data["parties"]],
-                document=data["document"],
-                **{f: data[f] for f in _FIELDS},
-            )
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, _("Agreement %(number)s was recorded.") % {"number": agreement.number})
-            return redirect("stakeholders:agreement_list")
+    if request.method == "POST" and submit(
+        request,
+        form,
+        lambda: services.agreement_create(
+            by=request.user,
+            parties=[organisation, *form.cleaned_data["parties"]],
+            document=form.cleaned_data["document"],
+            **{f: form.cleaned_data[f] for f in _FIELDS},
+        ),
+        success=lambda agreement: _("Agreement %(number)s was recorded.") % {"number": agreement.number},
+    ):
+        return redirect("stakeholders:agreement_list")
     return render(
         request, "stakeholders/agreement_form.html", {"form": form, "organisation": organisation, "agreement": None}
     )
@@ -82,21 +75,19 @@ def agreement_edit(request: HttpRequest, agreement_id: int) -> HttpResponse:
         current_party_ids=party_ids,
         has_document=bool(agreement.document),
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            agreement = services.agreement_update(
-                agreement=agreement,
-                by=request.user,
-                document=data["document"],
-                parties=data["parties"],
-                **{f: data[f] for f in _FIELDS},
-            )
-        except ApplicationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, _("Agreement %(number)s was saved.") % {"number": agreement.number})
-            return redirect("stakeholders:agreement_list")
+    if request.method == "POST" and submit(
+        request,
+        form,
+        lambda: services.agreement_update(
+            agreement=agreement,
+            by=request.user,
+            document=form.cleaned_data["document"],
+            parties=form.cleaned_data["parties"],
+            **{f: form.cleaned_data[f] for f in _FIELDS},
+        ),
+        success=lambda saved: _("Agreement %(number)s was saved.") % {"number": saved.number},
+    ):
+        return redirect("stakeholders:agreement_list")
     return render(
         request, "stakeholders/agreement_form.html", {"form": form, "organisation": None, "agreement": agreement}
     )
@@ -110,9 +101,7 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     for agreement in page:
         agreement.status_label = AgreementStatus(agreement.status_now).label  # type: ignore[attr-defined]
     # Where the user may record a new agreement: the organisations they administer.
-    admin_orgs = Organisation.objects.filter(
-        pk__in=actor_for(request.user).org_ids_with_perm("stakeholders.change_organisation")
-    ).only("pk", "name")
+    admin_orgs = selectors.organisations_with_admin_role(request.user).only("pk", "name")
     return render(
         request,
         "stakeholders/agreement_list.html",

@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from atensi.core.access import actor_for, get_or_404
-from atensi.core.errors import ApplicationError
 from atensi.core.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
+from atensi.core.submit import submit
 
 from .. import directory, selectors, services
 from ..organisation_forms import OrganisationProfileForm
+from ..permissions import can_administer_organisation
 
 
 @require_GET
@@ -87,7 +88,7 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpRespo
             ),
             "map_tile_url": settings.ATENSI_MAP_TILE_URL,
             "map_attribution": settings.ATENSI_MAP_ATTRIBUTION,
-            "can_manage": selectors.can_administer(request.user, organisation),
+            "can_manage": can_administer_organisation(request.user, organisation),
         },
     )
 
@@ -101,17 +102,17 @@ def organisation_edit(request: HttpRequest, organisation_id: int) -> HttpRespons
         if not changes:
             messages.info(request, _("Nothing was changed."))
             return redirect("stakeholders:organisation_detail", organisation_id=organisation.pk)
-        try:
-            services.organisation_update(
+        if submit(
+            request,
+            form,
+            lambda: services.organisation_update(
                 organisation=organisation,
                 by=request.user,
                 expected_updated_at=form.cleaned_data["updated_at"],
                 **changes,
-            )
-        except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-        else:
-            messages.success(request, _("The profile of %(org)s was saved.") % {"org": organisation.name})
+            ),
+            success=_("The profile of %(org)s was saved.") % {"org": organisation.name},
+        ):
             return redirect("stakeholders:organisation_detail", organisation_id=organisation.pk)
     return render(request, "stakeholders/organisation_form.html", {"organisation": organisation, "form": form})
 

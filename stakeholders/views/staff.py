@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -10,10 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from atensi.core.access import get_or_404, record_access
-from atensi.core.errors import ApplicationError
+from atensi.core.submit import submit
 
 from .. import selectors, services
 from ..forms import MembershipActiveForm, StaffInviteForm
+from ..permissions import can_administer_organisation
 
 
 @require_GET
@@ -21,7 +21,7 @@ def staff_list(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation = selectors.organisation_staff_get(user=request.user, organisation_id=organisation_id)
     memberships = selectors.organisation_staff_list(organisation=organisation)
     record_access(user=request.user, obj=organisation, request=request, organisation_id=organisation.pk)
-    can_manage = selectors.can_administer(request.user, organisation)
+    can_manage = can_administer_organisation(request.user, organisation)
     other_orgs = selectors.organisations_with_staff_visible_to(request.user).exclude(pk=organisation.pk)
     return render(
         request,
@@ -39,22 +39,16 @@ def staff_list(request: HttpRequest, organisation_id: int) -> HttpResponse:
 def staff_invite(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation = get_or_404(selectors.organisations_administered_by(request.user), pk=organisation_id)
     form = StaffInviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            membership = services.staff_invite(organisation=organisation, by=request.user, **form.cleaned_data)
-        except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-        else:
-            messages.success(
-                request,
-                _("%(name)s was added as %(role)s. A link to set the password was sent to %(email)s.")
-                % {
-                    "name": membership.user,
-                    "role": membership.get_role_display(),
-                    "email": membership.user.email,
-                },
-            )
-            return redirect("stakeholders:staff_list", organisation_id=organisation.pk)
+    if request.method == "POST" and submit(
+        request,
+        form,
+        lambda: services.staff_invite(organisation=organisation, by=request.user, **form.cleaned_data),
+        success=lambda membership: (
+            _("%(name)s was added as %(role)s. A link to set the password was sent to %(email)s.")
+            % {"name": membership.user, "role": membership.get_role_display(), "email": membership.user.email}
+        ),
+    ):
+        return redirect("stakeholders:staff_list", organisation_id=organisation.pk)
     return render(request, "stakeholders/staff_invite.html", {"organisation": organisation, "form": form})
 
 
@@ -63,26 +57,19 @@ def membership_set_active(request: HttpRequest, organisation_id: int, membership
     organisation = get_or_404(selectors.organisations_administered_by(request.user), pk=organisation_id)
     membership = get_or_404(selectors.memberships_visible_to(request.user), pk=membership_id, organisation=organisation)
     form = MembershipActiveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("The request was not understood; nothing was changed."))
-        return redirect("stakeholders:staff_list", organisation_id=organisation.pk)
-    try:
-        membership = services.membership_set_active(
+    submit(
+        request,
+        form,
+        lambda: services.membership_set_active(
             membership=membership, by=request.user, active=form.cleaned_data["active"]
-        )
-    except ApplicationError as exc:
-        messages.error(request, str(exc))
-    else:
-        if membership.is_active:
-            messages.success(
-                request,
-                _("%(name)s is again %(role)s.") % {"name": membership.user, "role": membership.get_role_display()},
-            )
-        else:
-            messages.success(
-                request,
-                _("%(name)s is no longer %(role)s.") % {"name": membership.user, "role": membership.get_role_display()},
-            )
+        ),
+        success=lambda changed: (
+            (_("%(name)s is again %(role)s.") if changed.is_active else _("%(name)s is no longer %(role)s."))
+            % {"name": changed.user, "role": changed.get_role_display()}
+        ),
+        errors="message",
+        invalid=_("The request was not understood; nothing was changed."),
+    )
     return redirect("stakeholders:staff_list", organisation_id=organisation.pk)
 
 

@@ -13,11 +13,12 @@ from django.views.decorators.http import require_GET
 from atensi.core.access import record_access_many
 
 from .. import workforce
+from ..permissions import can_see_workforce
 from ..workforce_forms import WorkforceFilterForm
 
 
 def _filter_form(request: HttpRequest) -> WorkforceFilterForm:
-    if not workforce.may_see_workforce(request.user):
+    if not can_see_workforce(request.user):
         raise Http404
     return WorkforceFilterForm(request.GET)
 

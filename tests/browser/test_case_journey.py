@@ -1,4 +1,4 @@
-"""The acceptance journey of the case file (issue 4, "Done when"), in one browser run.
+"""The acceptance journey of the case file, from a community report to closure, in one browser run.
 
 A PSM of Dinas Sosial Provinsi Jambi reports a girl in Telanaipura, Kota Jambi. The
 supervisor of Balai Anak "Alyatama" sees the report in the intake queue and triages it

@@ -1,4 +1,4 @@
-"""The acceptance journeys of the referrals issue (issue 5, "Done when"), on the demo data.
+"""The acceptance journeys of referrals and transfers, on the demo data.
 
 1. A social worker of Balai Anak "Alyatama" records the grandmother's consent to share
    with Dinas Sosial Provinsi Jambi and refers a Jambi child there for family support.

@@ -1,7 +1,7 @@
-"""Reminders through a real Redis and real `celery worker` processes (issue 6, the fault
-tests): a due reminder is delivered once; a worker killed mid-batch loses nothing and
-sends nothing twice; a Redis outage breaks neither saving a case nor the reminders; two
-sweeps at once still deliver each reminder once.
+"""Reminders through a real Redis and real `celery worker` processes, the fault tests: a
+due reminder is delivered once; a worker killed mid-batch loses nothing and sends nothing
+twice; a Redis outage breaks neither saving a case nor the reminders; two sweeps at once
+still deliver each reminder once.
 
 Each test runs its own redis-server (`redis_server`, the devstack's binary) so it can stop
 it, and kill workers, without disturbing the shared test Redis; the test process
