@@ -61,7 +61,7 @@ from .models import (
     Sex,
     Stage,
 )
-from .selectors import CASE_ROLES, cases_visible_to, person_name
+from .selectors import cases_visible_to, person_name
 
 PAGE_SIZE = 50
 # An export larger than this is refused: narrow the filter instead (a stage, a kab/kota).
@@ -125,11 +125,6 @@ class CaseFilters:
     def reads_identity(self) -> bool:
         """Does a filter look at more than a masked case shows (number, stage, organisation)?"""
         return bool(self.risks or self.cluster or self.ampk or self.case_manager or self.kabkota or self.overdue)
-
-
-def may_list_cases(user: Any) -> bool:
-    actor = actor_for(user)
-    return actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))
 
 
 def default_scope(user: Any) -> str:

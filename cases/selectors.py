@@ -115,17 +115,6 @@ def case_get_for_user(*, user: Any, case_id: Any) -> Case:
     )
 
 
-def can_work_on_case(user: Any, case: Case) -> bool:
-    """May the user change the case: its case manager, or a supervisor of the owning organisation."""
-    actor = actor_for(user)
-    return case.case_manager_id == actor.user_id or actor.has_role(case.organisation_id, Role.SUPERVISOR)
-
-
-def can_supervise_case(user: Any, case: Case) -> bool:
-    """May the user approve plans and closures and assign workers on the case."""
-    return actor_for(user).has_role(case.organisation_id, Role.SUPERVISOR)
-
-
 def beneficiaries_visible_to(user: Any) -> QuerySet[Beneficiary]:
     """People the user may see by name: those of a readable case, or registered by the
     user's organisation and not (yet) in any case. Merged records are left out."""
