@@ -10,7 +10,6 @@ organisation for a referral without learning who the child is.
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,16 @@ from django.utils.translation import gettext as _
 from atensi.access import actor_for
 from atensi.errors import ApplicationError
 from atensi.uploads import IMAGE_KINDS, check_upload
-from atensi.validators import NikParts, normalise_phone, parse_nik, validate_phone
+from atensi.values import (
+    NikFacts,
+    is_kk_shaped,
+    nik_problem,
+    normalise_kk,
+    normalise_nik,
+    normalise_phone,
+    parse_nik,
+    validate_phone,
+)
 from stakeholders.models import Organisation, Region, RegionLevel
 from stakeholders.roles import Role
 
@@ -100,15 +108,7 @@ FAMILY_FIELDS: tuple[str, ...] = (
     "lives_with_beneficiary",
 )
 
-_SEPARATORS = re.compile(r"[\s.\-]")
-
-
 # --- Identity checks ---------------------------------------------------------------------
-
-
-def normalise_number(value: str | None) -> str:
-    """A NIK or KK as people type it ("1571 0157 0515 0001", "1571.01...") as digits."""
-    return _SEPARATORS.sub("", value or "")
 
 
 def _dmy(value: datetime.date) -> str:
@@ -125,13 +125,6 @@ def age_on(birth_date: datetime.date, today: datetime.date) -> int:
     return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
 
 
-def nik_parts_or_none(nik: str) -> NikParts | None:
-    try:
-        return parse_nik(nik) if nik else None
-    except ValidationError:
-        return None
-
-
 def nik_district_known(code: str) -> bool:
     return Region.objects.filter(code=code, level=RegionLevel.DISTRICT).exists()
 
@@ -142,7 +135,7 @@ class IdentityCheck:
 
     errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    nik_parts: NikParts | None = None
+    nik_parts: NikFacts | None = None
 
     def raise_first(self) -> None:
         if self.errors:
@@ -178,7 +171,7 @@ def identity_check(
                 _("The birth date %(date)s is in the future. Check the year.") % {"date": _dmy(birth_date)},
             )
         )
-    if kk_number and not (re.fullmatch(r"[0-9]{16}", kk_number)):
+    if kk_number and not is_kk_shaped(kk_number):
         check.errors.append(
             (
                 "kk_number",
@@ -230,7 +223,7 @@ def identity_check(
 
 
 def _nik_disagreements(
-    parts: NikParts, *, sex: str, birth_date: datetime.date | None, estimated: bool
+    parts: NikFacts, *, sex: str, birth_date: datetime.date | None, estimated: bool
 ) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if sex and sex != parts.sex:
@@ -255,17 +248,6 @@ def _nik_disagreements(
                 )
             )
     return problems
-
-
-def family_nik_check(nik: str) -> str | None:
-    """A family member's NIK: its format only (nobody enters their birth date here)."""
-    if not nik:
-        return None
-    try:
-        parse_nik(nik)
-    except ValidationError as exc:
-        return str(exc.messages[0])
-    return None
 
 
 # --- Search before create ------------------------------------------------------------------
@@ -549,9 +531,10 @@ def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"Not a beneficiary field: {sorted(unknown)}")
     cleaned = dict(values)
-    for name in ("nik", "kk_number"):
-        if name in cleaned:
-            cleaned[name] = normalise_number(cleaned[name])
+    if "nik" in cleaned:
+        cleaned["nik"] = normalise_nik(cleaned["nik"])
+    if "kk_number" in cleaned:
+        cleaned["kk_number"] = normalise_kk(cleaned["kk_number"])
     for name in ("full_name", "alias"):
         if name in cleaned:
             cleaned[name] = " ".join((cleaned[name] or "").split())
@@ -742,8 +725,9 @@ def _family_values(values: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"Not a family member field: {sorted(unknown)}")
     cleaned = dict(values)
     if "nik" in cleaned:
-        cleaned["nik"] = normalise_number(cleaned["nik"])
-        problem = family_nik_check(cleaned["nik"])
+        # A family member's NIK: its format only (nobody enters their birth date here).
+        cleaned["nik"] = normalise_nik(cleaned["nik"])
+        problem = nik_problem(cleaned["nik"])
         if problem:
             raise ApplicationError(problem, field="nik")
     if "phone" in cleaned:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.audit import audited
 from atensi.models import AmpkCategory, Cluster, PpksType, ServiceComponent
-from atensi.validators import validate_nik
+from atensi.values import validate_nik
 from stakeholders.models import Organisation, Region
 
 USER = settings.AUTH_USER_MODEL

@@ -60,7 +60,7 @@ from atensi.access import actor_for, get_or_404
 from atensi.errors import ApplicationError
 from atensi.geo import in_indonesia
 from atensi.models import Cluster, ServiceComponent
-from atensi.validators import normalise_phone, parse_nik, validate_phone
+from atensi.values import normalise_nik, normalise_phone, parse_nik, restore_mobile_zero, validate_phone
 
 from . import services
 from .models import (
@@ -661,10 +661,7 @@ def _parse_coordinate(value: str) -> float:
 
 
 def _parse_phone(value: str) -> str:
-    phone = normalise_phone(value)
-    if re.fullmatch(r"8[0-9]{8,12}", phone):
-        # A mobile number stored as an Excel number lost its leading 0.
-        phone = "0" + phone
+    phone = restore_mobile_zero(normalise_phone(value))
     try:
         validate_phone(phone)
     except ValidationError as exc:
@@ -1242,7 +1239,7 @@ _WORKFORCE_TEXT_DEFAULTS = {"phone", "certificate_number"}
 
 
 def _parse_nik(value: str) -> str:
-    nik = services.normalise_nik(value)
+    nik = normalise_nik(value)
     try:
         parse_nik(nik)
     except ValidationError as exc:
@@ -1260,7 +1257,7 @@ def plan_workforce(
     region_codes: set[str] = set()
     region_names: set[str] = set()
     for raw in rows:
-        niks.add(services.normalise_nik(str(raw.get("nik") or "")))
+        niks.add(normalise_nik(str(raw.get("nik") or "")))
         for piece in re.split(r"[,;]", str(raw.get("regions") or "")):
             piece = piece.strip()
             if piece:

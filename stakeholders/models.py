@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.audit import audited
 from atensi.geo import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, LlToEarth
-from atensi.validators import validate_nik, validate_phone
+from atensi.values import validate_nik, validate_phone
 
 from .roles import Role
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from atensi.access import forget_actor
 from atensi.errors import ApplicationError
-from atensi.validators import parse_nik
+from atensi.values import normalise_nik, parse_nik
 
 from .models import Agreement, Membership, Organisation, RegionLevel, User, WorkforceMember
 from .roles import Role
@@ -490,11 +489,6 @@ WORKFORCE_EDITABLE_FIELDS = (
     "is_active",
     "user",
 )
-
-
-def normalise_nik(value: str) -> str:
-    """A NIK as people type it (spaces, dots, dashes between the groups) as 16 digits."""
-    return re.sub(r"[\s.\-]", "", value or "")
 
 
 def workforce_check(member: WorkforceMember) -> None:
