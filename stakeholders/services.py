@@ -496,7 +496,7 @@ def workforce_check(member: WorkforceMember) -> None:
 
     The NIK goes through parse_nik first for a message that says which part is wrong (the
     field validator only says "invalid"); uniqueness of (NIK, kind) is the caller's query.
-    The spreadsheet import (stakeholders/imports.py) runs this on every row.
+    The spreadsheet import (stakeholders/imports/) runs this on every row.
     """
     member.nik = normalise_nik(member.nik)
     try:
