@@ -1,7 +1,7 @@
 """Forms for beneficiaries, their families, the search before registration, the merge,
 and the "open a case" form.
 
-Plain forms, not ModelForms: the services in cases/beneficiaries.py validate the model
+Plain forms, not ModelForms: the services in cases/beneficiaries/ validate the model
 under their row locks. The forms check what they can up front (every identity problem
 at once), the services check it all again.
 """
