@@ -37,6 +37,7 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m atensi.lint_size
 	$(PY) -m atensi.devstack --var var/test exec -- $(VENV)/bin/mypy .
 
 # Regenerate the translation catalogues (needs GNU gettext) and compile them.
