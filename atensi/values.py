@@ -5,7 +5,8 @@ accept exactly the same values and refuse them with the same words:
 
 - `normalise_nik(raw)` (and `normalise_kk` for the family card) turn a NIK as people type
   it into digits; `parse_nik(nik)` reads its parts (`NikFacts`) or says which part is
-  wrong; `validate_nik` is the model field validator; `nik_problem` the message or None.
+  wrong; `validate_nik` is the model field validator; `nik_problem` the message or None;
+  `mask_nik` what a list shows of it.
 - `normalise_phone(raw)` strips what people type between the digits; `validate_phone`
   refuses a number that is not Indonesian.
 
@@ -137,6 +138,11 @@ def nik_problem(value: str) -> str | None:
 def validate_nik(value: str) -> None:
     """The model field validator (blank is the field's business)."""
     parse_nik(value)
+
+
+def mask_nik(nik: str, *, fill: str = "•") -> str:
+    """Enough of a NIK to tell two people apart on a list: the district code and the serial."""
+    return f"{nik[:6]}{fill * 6}{nik[-4:]}" if nik else ""
 
 
 # --- Phone ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from atensi import validators, values
 from atensi.values import (
     is_kk_shaped,
     is_nik_shaped,
+    mask_nik,
     nik_facts_or_none,
     nik_problem,
     normalise_kk,
@@ -161,6 +162,12 @@ def test_an_empty_nik_is_no_problem_and_has_no_facts():
 def test_a_good_nik_is_no_problem():
     assert nik_problem("1571014507100001") is None
     validate_nik("1571014507100001")
+
+
+def test_a_masked_nik_keeps_the_district_and_the_serial():
+    assert mask_nik("1571014507100001") == "157101••••••0001"
+    assert mask_nik("1571014507100001", fill="*") == "157101******0001"
+    assert mask_nik("") == ""
 
 
 def test_the_old_import_path_is_the_same_validator():

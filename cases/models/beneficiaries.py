@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.audit import audited
 from atensi.models import AmpkCategory, Cluster, PpksType
-from atensi.values import validate_nik
+from atensi.values import mask_nik, validate_nik
 from stakeholders.models import Organisation, Region
 
 from .common import USER, Sex, private_upload_path
@@ -137,7 +137,7 @@ class Beneficiary(models.Model):
 
     @property
     def masked_nik(self) -> str:
-        return f"{self.nik[:6]}••••••{self.nik[-4:]}" if self.nik else ""
+        return mask_nik(self.nik)
 
 
 class Relation(models.TextChoices):

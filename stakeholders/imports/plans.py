@@ -20,7 +20,7 @@ from atensi.access import actor_for
 from atensi.errors import ApplicationError
 from atensi.geo import in_indonesia
 from atensi.models import Cluster, ServiceComponent
-from atensi.values import normalise_nik
+from atensi.values import mask_nik, normalise_nik
 
 from .. import services
 from ..models import ImportKind, Organisation, OrganisationKind, Region, WorkforceKind, WorkforceMember
@@ -428,7 +428,7 @@ def plan_workforce(
         row.cell("is_active", parse_yes_no, text=lambda b: "true" if b else "false")
         nik, kind = row.values.get("nik"), row.values.get("kind")
         if nik:
-            row.out["_nik"] = f"{nik[:6]}******{nik[-4:]}"
+            row.out["_nik"] = mask_nik(nik, fill="*")
         if row.values.get("regions"):
             row.out["_regions"] = ", ".join(r.name for r in row.values["regions"])
         current: WorkforceMember | None = None
