@@ -22,9 +22,6 @@ from ..models import Sex
 ADULT_AGE = 18
 
 
-# --- Identity checks ---------------------------------------------------------------------
-
-
 def _dmy(value: datetime.date) -> str:
     return value.strftime("%d-%m-%Y")
 

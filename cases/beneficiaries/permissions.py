@@ -15,8 +15,6 @@ from stakeholders.roles import Role
 from ..models import OPEN_STAGES, Beneficiary, Case
 from ..selectors import CASE_ROLES
 
-# --- Who may do what ------------------------------------------------------------------------
-
 
 def registering_organisations(user: Any) -> list[Organisation]:
     """Organisations where the user works cases, i.e. may register a person."""

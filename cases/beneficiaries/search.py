@@ -25,9 +25,6 @@ NAME_SEARCH_MAX_LENGTH = 200
 DUPLICATE_LIMIT = 10
 
 
-# --- Search before create ------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Match:
     """A registered person that may be the one being searched for.

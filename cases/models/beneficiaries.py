@@ -18,8 +18,6 @@ from stakeholders.models import Organisation, Region
 
 from .common import USER, Sex, private_upload_path
 
-# --- Beneficiaries and families ----------------------------------------------------------
-
 
 class Religion(models.TextChoices):
     ISLAM = "islam", _("Islam")

@@ -17,8 +17,6 @@ from .beneficiaries import Beneficiary
 from .common import STAGE_ORDER, USER, Basis, CaseSource, ClosureReason, RiskLevel, Stage
 from .intake import Report
 
-# --- Cases ---------------------------------------------------------------------------------
-
 
 class CaseSequence(models.Model):
     """The last case number used per organisation and year (gap-free numbering)."""

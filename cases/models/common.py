@@ -14,9 +14,6 @@ from django.utils.translation import gettext_lazy as _
 USER = settings.AUTH_USER_MODEL
 
 
-# --- Choices --------------------------------------------------------------------------
-
-
 class Sex(models.TextChoices):
     MALE = "M", _("Male")
     FEMALE = "F", _("Female")

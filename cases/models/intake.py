@@ -15,8 +15,6 @@ from stakeholders.models import Organisation, Region
 
 from .common import USER, Sex, Urgency
 
-# --- Community reports (intake) --------------------------------------------------------
-
 
 class ReporterKind(models.TextChoices):
     PSM = "psm", _("PSM (community social worker)")

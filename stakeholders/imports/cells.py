@@ -24,8 +24,6 @@ from atensi.values import normalise_nik, normalise_phone, parse_nik, restore_mob
 
 from ..models import OrganisationKind, Region, RegionLevel, WorkforceKind
 
-# --- Values in cells ------------------------------------------------------------------
-
 
 class CellError(Exception):
     """A cell's value is wrong; the message says what to write instead."""

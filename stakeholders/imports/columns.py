@@ -13,8 +13,6 @@ from django.utils.translation import gettext_lazy
 
 from ..models import ImportKind
 
-# --- Columns --------------------------------------------------------------------------
-
 
 @dataclass(frozen=True)
 class Column:

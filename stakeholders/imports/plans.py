@@ -52,9 +52,6 @@ from .cells import (
 ADMIN_IMPORTABLE_KINDS = (OrganisationKind.LKSA, OrganisationKind.LPKS, OrganisationKind.OTHER)
 
 
-# --- Plans ----------------------------------------------------------------------------
-
-
 @dataclass
 class Plan:
     """What an import would do: normalised rows, row errors, and (without errors) the writes."""

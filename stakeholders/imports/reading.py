@@ -57,9 +57,6 @@ def _alias_index(columns: Sequence[Column]) -> dict[str, str]:
     return index
 
 
-# --- Reading the file -----------------------------------------------------------------
-
-
 def _clean_text(text: str) -> str:
     text = text.replace("\xa0", " ").strip()
     # Our own exports (and careful users) guard formulas and long numbers with a quote.

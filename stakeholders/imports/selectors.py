@@ -15,9 +15,6 @@ from ..selectors import organisations_administered_by
 PREVIEW_ROWS = 20
 
 
-# --- Reads ----------------------------------------------------------------------------
-
-
 def import_batch_get(*, user: Any, organisation_id: Any, batch_id: Any) -> ImportBatch:
     """A batch of an organisation `user` administers, or 404."""
     organisation = get_or_404(organisations_administered_by(user), pk=organisation_id)

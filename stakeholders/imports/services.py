@@ -27,9 +27,6 @@ from .reading import Table, map_headers, read_table, table_rows, too_many_rows
 logger = logging.getLogger(__name__)
 
 
-# --- Preview, confirm, discard --------------------------------------------------------
-
-
 def _require_admin(by: Any, organisation: Organisation) -> None:
     if not can_administer(by, organisation):
         raise ApplicationError(_("Only an administrator of %(org)s can import for it.") % {"org": organisation.name})
