@@ -3,14 +3,21 @@
 This package owns the whole path from an uploaded CSV or XLSX file to saved rows, one
 layer a module:
 
-- `reading.read_table` turns the upload into rows of text, or refuses the file as a whole (wrong
-  type, a disguised file, too large, not UTF-8, damaged) with a message in plain words;
-- `plans.plan_organisations` / `plan_workforce` validate every row and resolve region codes and
-  names, existing codes, clusters and components with a few set-based queries for the whole
-  file, giving normalised rows, row errors and the objects to write;
+- `columns` names each import's columns (and the aliases a spreadsheet may use) and writes
+  the templates;
+- `reading.read_table` turns the upload into rows of text, or refuses the file as a whole
+  (wrong type, a disguised file, too large, not UTF-8, damaged) with a message in plain words;
+- `cells` parses one cell (dates, phones, NIKs, yes/no, regions, clusters...);
+- `plans.plan_organisations` / `plan_workforce` validate every row (`rows.Row`) and resolve
+  region codes and names, existing codes, clusters and components with a few set-based
+  queries for the whole file, giving a `rows.Plan`: normalised rows, row errors and the
+  objects to write;
 - `services.import_preview` keeps the normalised rows in an ImportBatch; nothing else is saved;
-- `services.organisation_import_confirm` / `workforce_import_confirm` plan the stored rows again,
-  under locks, and write them in bulk in one transaction: every row or none.
+- `services.organisation_import_confirm` / `workforce_import_confirm` plan the stored rows
+  again, under locks, and write them in bulk in one transaction: every row or none;
+- `selectors` reads batches for the preview page and the list of recent imports.
+
+Everything a caller needs is re-exported here (`from stakeholders import imports`).
 
 Normalising is idempotent (a village name becomes its code, a date its ISO form), so the
 confirmation re-validates exactly what the preview showed, against the register as it is now.
@@ -40,8 +47,9 @@ from .columns import (
     template_csv,
     template_xlsx,
 )
-from .plans import ADMIN_IMPORTABLE_KINDS, PLANNERS, Plan, plan_organisations, plan_workforce
+from .plans import ADMIN_IMPORTABLE_KINDS, PLANNERS, plan_organisations, plan_workforce
 from .reading import HeaderMap, Table, map_headers, read_table, table_rows
+from .rows import Plan
 from .selectors import PREVIEW_ROWS, import_batch_get, import_batches_of
 from .services import (
     import_confirm,

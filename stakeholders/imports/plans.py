@@ -5,14 +5,11 @@ normalised rows, the row errors and (without errors) the objects to write.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -47,88 +44,10 @@ from .cells import (
     regency_keys,
     region_label,
 )
+from .rows import Plan, Row, changed_fields, field_errors, snapshot
 
 # Kinds an organisation's admin may register under it; national admins import any kind.
 ADMIN_IMPORTABLE_KINDS = (OrganisationKind.LKSA, OrganisationKind.LPKS, OrganisationKind.OTHER)
-
-
-@dataclass
-class Plan:
-    """What an import would do: normalised rows, row errors, and (without errors) the writes."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    creates: list[Any] = field(default_factory=list)
-    updates: list[Any] = field(default_factory=list)
-    update_fields: set[str] = field(default_factory=set)
-    unchanged: int = 0
-    # (object, M2M field name, target ids); `replace` marks objects whose links are rewritten
-    links: list[tuple[Any, str, list[int]]] = field(default_factory=list)
-    replace: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "rows": len(self.rows),
-            "new": len(self.creates),
-            "updated": len(self.updates),
-            "unchanged": self.unchanged,
-            "error_rows": len({e["row"] for e in self.errors}),
-        }
-
-
-class _Row:
-    """One row's cells being parsed; errors collect in the plan, at the file's column names."""
-
-    def __init__(self, plan: Plan, raw: dict[str, Any], headers: dict[str, str]) -> None:
-        self.plan = plan
-        self.raw = raw
-        self.number = int(raw["_row"])
-        self.headers = headers
-        self.out: dict[str, Any] = {"_row": self.number}
-        self.values: dict[str, Any] = {}
-        self.failed = False
-
-    def error(self, key: str, message: Any) -> None:
-        self.failed = True
-        self.plan.errors.append({"row": self.number, "column": self.headers.get(key, ""), "message": str(message)})
-
-    def has(self, key: str) -> bool:
-        return key in self.raw
-
-    def cell(self, key: str, parse: Callable[[str], Any], *, required: bool = False, text: Any = None) -> None:
-        """Parse one cell into self.values (absent column: nothing; empty cell: None)."""
-        if key not in self.raw:
-            return
-        raw = str(self.raw.get(key) or "").strip()
-        if not raw:
-            if required:
-                self.error(key, _("This cell is required but empty."))
-            self.out[key] = ""
-            self.values[key] = None
-            return
-        try:
-            value = parse(raw)
-        except CellError as exc:
-            self.error(key, exc)
-            self.out[key] = raw
-            return
-        self.values[key] = value
-        self.out[key] = text(value) if text is not None else (value if isinstance(value, str) else str(value))
-
-
-def _field_errors(row: _Row, exc: ValidationError, field_to_column: dict[str, str]) -> None:
-    for field_name, messages in exc.message_dict.items():
-        column = field_to_column.get(field_name, field_name)
-        for message in messages:
-            row.error(column, message)
-
-
-def _snapshot(obj: models.Model) -> dict[str, Any]:
-    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
-
-
-def _changed_fields(obj: models.Model, before: dict[str, Any]) -> set[str]:
-    return {f.name for f in obj._meta.concrete_fields if getattr(obj, f.attname) != before[f.attname]}
 
 
 ORGANISATION_FIELD_COLUMNS = {"home_region": "regency", "village": "village", "parent": "code"}
@@ -195,7 +114,7 @@ def plan_organisations(
         return kind
 
     for raw in rows:
-        row = _Row(plan, raw, headers)
+        row = Row(plan, raw, headers)
         code = str(raw.get("code") or "").strip().upper()
         row.out["code"] = code
         current: Organisation | None = None
@@ -283,7 +202,7 @@ def plan_organisations(
             continue
 
         obj = current if current is not None else Organisation(code=code, parent=organisation, is_active=True)
-        before = _snapshot(obj) if current is not None else None
+        before = snapshot(obj) if current is not None else None
         for key in _ORG_SIMPLE_FIELDS:
             if key in row.values:
                 value = row.values[key]
@@ -317,13 +236,13 @@ def plan_organisations(
         except ApplicationError as exc:
             row.error(ORGANISATION_FIELD_COLUMNS.get(exc.field or "", exc.field or "code"), exc)
         except ValidationError as exc:
-            _field_errors(row, exc, ORGANISATION_FIELD_COLUMNS)
+            field_errors(row, exc, ORGANISATION_FIELD_COLUMNS)
         if row.failed:
             row.out["_action"] = "error"
             plan.rows.append(row.out)
             continue
 
-        changed: set[str] = set() if before is None else _changed_fields(obj, before)
+        changed: set[str] = set() if before is None else changed_fields(obj, before)
         links: list[tuple[str, list[int]]] = []
         for m2m in ("clusters", "components"):
             if m2m in row.values:
@@ -414,7 +333,7 @@ def plan_workforce(
         return found
 
     for raw in rows:
-        row = _Row(plan, raw, headers)
+        row = Row(plan, raw, headers)
         row.cell("name", str, required=True)
         row.cell("nik", parse_nik_cell, required=True)
         row.cell("kind", parse_kind, required=True)
@@ -455,7 +374,7 @@ def plan_workforce(
             if current is not None
             else WorkforceMember(organisation=organisation, nik=nik or "", is_active=True)
         )
-        before = _snapshot(obj) if current is not None else None
+        before = snapshot(obj) if current is not None else None
         for key in _WORKFORCE_FIELDS:
             if key in row.values:
                 value = row.values[key]
@@ -471,7 +390,7 @@ def plan_workforce(
             row.out["_action"] = "error"
             plan.rows.append(row.out)
             continue
-        changed: set[str] = set() if before is None else _changed_fields(obj, before)
+        changed: set[str] = set() if before is None else changed_fields(obj, before)
         links: list[int] | None = None
         if "regions" in row.values:
             wanted = [r.pk for r in row.values["regions"] or []]

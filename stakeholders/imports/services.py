@@ -21,8 +21,9 @@ from atensi.errors import ApplicationError
 from ..models import ImportBatch, ImportKind, ImportStatus, Organisation, WorkforceMember
 from ..selectors import can_administer
 from .columns import COLUMNS
-from .plans import PLANNERS, Plan
+from .plans import PLANNERS
 from .reading import Table, map_headers, read_table, table_rows, too_many_rows
+from .rows import Plan
 
 logger = logging.getLogger(__name__)
 
