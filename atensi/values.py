@@ -116,6 +116,13 @@ def parse_nik(value: str, *, today: datetime.date | None = None) -> NikFacts:
     return NikFacts(district_code=value[:6], birth_date=birth, sex=sex, sequence=value[12:])
 
 
+def build_nik(*, district_code: str, birth_date: datetime.date, sex: str, sequence: str) -> str:
+    """A NIK as Dukcapil writes it, the inverse of `parse_nik`: the kecamatan code, the birth
+    date as DDMMYY with 40 added to a woman's day, then the serial."""
+    day = birth_date.day + (40 if sex == "F" else 0)
+    return f"{district_code[:6]}{day:02d}{birth_date:%m%y}{sequence}"
+
+
 def nik_facts_or_none(value: str) -> NikFacts | None:
     """The parts of a valid NIK, or None for an empty or invalid one."""
     try:

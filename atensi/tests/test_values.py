@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from atensi import validators, values
 from atensi.values import (
+    build_nik,
     is_kk_shaped,
     is_nik_shaped,
     mask_nik,
@@ -162,6 +163,19 @@ def test_an_empty_nik_is_no_problem_and_has_no_facts():
 def test_a_good_nik_is_no_problem():
     assert nik_problem("1571014507100001") is None
     validate_nik("1571014507100001")
+
+
+@pytest.mark.parametrize("sex", ["M", "F"])
+def test_build_nik_is_the_inverse_of_parse_nik(sex):
+    nik = build_nik(district_code="157101", birth_date=datetime.date(2010, 7, 5), sex=sex, sequence="0001")
+    assert nik == ("1571010507100001" if sex == "M" else "1571014507100001")
+    facts = parse_nik(nik, today=TODAY)
+    assert (facts.district_code, facts.birth_date, facts.sex, facts.sequence) == (
+        "157101",
+        datetime.date(2010, 7, 5),
+        sex,
+        "0001",
+    )
 
 
 def test_a_masked_nik_keeps_the_district_and_the_serial():
