@@ -39,6 +39,7 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m atensi.lint_size
 	$(VENV)/bin/djlint templates --lint
 	$(VENV)/bin/bandit -c pyproject.toml -r . --severity-level high --quiet
 	$(PY) -m atensi.i18n_tools check

@@ -25,7 +25,7 @@ from atensi.access import actor_for, get_or_404
 from atensi.errors import ApplicationError
 from atensi.keyset import decode_cursor, encode_cursor
 from atensi.models import AmpkCategory
-from atensi.validators import validate_phone
+from atensi.values import validate_phone
 from stakeholders.models import Organisation, OrganisationKind, Region, RegionLevel, WorkforceKind, WorkforceMember
 from stakeholders.selectors import REGION_PATH, organisations_covering, region_label
 

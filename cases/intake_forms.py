@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.models import AmpkCategory
 from atensi.once import OnceFormMixin
-from atensi.validators import validate_phone
+from atensi.values import validate_phone
 from stakeholders.fields import RegionField
 from stakeholders.models import Organisation, RegionLevel
 

@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from atensi import keyset
 from atensi.access import actor_for
 from atensi.spreadsheets import spreadsheet_safe
+from atensi.values import is_nik_shaped, normalise_nik
 from stakeholders.models import Region
 from stakeholders.roles import Role
 
@@ -75,7 +76,6 @@ _NEVER = datetime.date(9999, 12, 31)
 _MASKED_RANK = 99
 # The most urgent first.
 RISK_ORDER: list[str] = [RiskLevel.CRITICAL, RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.LOW]
-NIK_SEARCH = re.compile(r"^[0-9]{16}$")
 # A whole case number as people type it: "ba-alyatama/2026/12" is BA-ALYATAMA/2026/0012.
 WHOLE_NUMBER = re.compile(r"^(?P<code>[A-Za-z0-9][A-Za-z0-9._-]*)/(?P<year>[0-9]{4})/(?P<sequence>[0-9]{1,9})$")
 
@@ -139,15 +139,11 @@ def search_kind(q: str) -> str:
     q = q.strip()
     if not q:
         return SearchKind.NONE
-    if NIK_SEARCH.match(_compact(q)):
+    if is_nik_shaped(normalise_nik(q)):
         return SearchKind.NIK
     if "/" in q or any(ch.isdigit() for ch in q):
         return SearchKind.NUMBER
     return SearchKind.NAME
-
-
-def _compact(q: str) -> str:
-    return re.sub(r"[\s.\-]", "", q)
 
 
 # --- The filtered list -----------------------------------------------------------------
@@ -205,7 +201,7 @@ def _search(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
     q = q.strip()
     if kind == SearchKind.NIK:
         # merged_into IS NULL lets the planner use the partial unique index beneficiary_nik_unique.
-        return qs.filter(IDENTITY_VISIBLE, beneficiary__nik=_compact(q), beneficiary__merged_into__isnull=True)
+        return qs.filter(IDENTITY_VISIBLE, beneficiary__nik=normalise_nik(q), beneficiary__merged_into__isnull=True)
     if kind == SearchKind.NUMBER:
         whole = WHOLE_NUMBER.match(q.replace(" ", ""))
         if whole is not None:

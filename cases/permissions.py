@@ -20,11 +20,15 @@ shows and the service's refusal are one decision.
 - Triage community reports: intake officers and supervisors, of an organisation the
   report was routed to.
 - Have a case list: case workers of some organisation, and superusers.
+- Change a person's record (and their family, photo): case workers of the organisation
+  that registered them or of one that has an open case for them; never a merged record.
+- Merge two records: a supervisor of an organisation that registered, or has a case for,
+  both people.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -32,7 +36,7 @@ from django.utils.translation import gettext as _
 from atensi.access import actor_for
 from stakeholders.roles import Role
 
-from .models import Case, FollowUp, ReportRecipient, Stage
+from .models import OPEN_STAGES, Beneficiary, Case, FollowUp, ReportRecipient, Stage
 from .selectors import CASE_ROLES, INTAKE_ROLES, REPORTING_ROLES, cases_readable_by
 
 # The stages in which the intervention plan may change.
@@ -138,3 +142,56 @@ def can_triage_report(user: Any, recipients: Iterable[ReportRecipient]) -> bool:
     """Does the user triage for one of the organisations the report was routed to?"""
     orgs = actor_for(user).org_ids(*INTAKE_ROLES)
     return any(r.organisation_id in orgs for r in recipients)
+
+
+# --- Beneficiaries ---------------------------------------------------------------------------
+
+
+def can_edit_beneficiary(user: Any, beneficiary: Beneficiary) -> bool:
+    """Workers of the organisation that registered the person, or that owns one of their open cases."""
+    orgs = actor_for(user).org_ids(*CASE_ROLES)
+    if not orgs:
+        return False
+    if beneficiary.organisation_id in orgs:
+        return True
+    return Case.objects.filter(beneficiary=beneficiary, organisation_id__in=orgs, stage__in=OPEN_STAGES).exists()
+
+
+def edit_beneficiary_refusal(user: Any, beneficiary: Beneficiary) -> str | None:
+    if beneficiary.merged_into_id:
+        return _("This record was merged into another one; make your changes there.")
+    if can_edit_beneficiary(user, beneficiary):
+        return None
+    return _(
+        "Only the workers of the organisation that registered %(name)s, or of one that has an open case "
+        "for them, can change this record."
+    ) % {"name": beneficiary.full_name}
+
+
+def related_org_ids(beneficiary_ids: Collection[int]) -> dict[int, set[int]]:
+    """For each person: the organisation that registered them and those owning one of their cases."""
+    related: dict[int, set[int]] = {pk: set() for pk in beneficiary_ids}
+    for pk, org_id in Beneficiary.objects.filter(pk__in=list(beneficiary_ids)).values_list("pk", "organisation_id"):
+        related[pk].add(org_id)
+    rows = (
+        Case.objects.filter(beneficiary_id__in=list(beneficiary_ids))
+        .order_by()
+        .values_list("beneficiary_id", "organisation_id")
+    )
+    for pk, org_id in rows.distinct():
+        related[pk].add(org_id)
+    return related
+
+
+def merge_organisations(*, user: Any, first_id: int, second_id: int) -> set[int]:
+    """Organisations where the user is a supervisor and that registered or own a case of both people."""
+    supervised = actor_for(user).org_ids(Role.SUPERVISOR)
+    if not supervised:
+        return set()
+    related = related_org_ids([first_id, second_id])
+    return set(supervised) & related.get(first_id, set()) & related.get(second_id, set())
+
+
+def can_merge_beneficiaries(user: Any) -> bool:
+    """Supervisors merge duplicates (which pairs: `merge_organisations`)."""
+    return bool(actor_for(user).org_ids(Role.SUPERVISOR))

@@ -23,7 +23,7 @@ from django.db.models import Case as CaseWhen  # Django's conditional expression
 
 from atensi.access import actor_for, get_or_404
 from atensi.models import Cluster
-from stakeholders.models import Membership, User
+from stakeholders.models import Membership, Organisation, User
 from stakeholders.roles import Role
 
 from .models import Beneficiary, Case, FamilyMember, Report, ReportRecipient
@@ -162,6 +162,12 @@ def report_waiting_at(*, report: Report, organisation_ids: Iterable[int]) -> set
             report=report, organisation_id__in=list(organisation_ids), passed_on_at__isnull=True
         ).values_list("organisation_id", flat=True)
     )
+
+
+def registering_organisations(user: Any) -> list[Organisation]:
+    """Organisations where the user works cases, i.e. may register a person."""
+    ids = actor_for(user).org_ids(*CASE_ROLES)
+    return list(Organisation.objects.filter(pk__in=ids, is_active=True).order_by("name")) if ids else []
 
 
 def reports_visible_to(user: Any) -> QuerySet[Report]:

@@ -40,7 +40,7 @@ from atensi import keyset
 from atensi.access import actor_for, get_or_404
 from atensi.models import Cluster, ServiceComponent
 from atensi.spreadsheets import spreadsheet_safe
-from atensi.validators import normalise_phone
+from atensi.values import normalise_phone
 
 from .models import Accreditation, Membership, Organisation, OrganisationKind, Region, RegionLevel
 
