@@ -40,6 +40,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m atensi.lint_size
 	$(VENV)/bin/djlint templates --lint
 	$(VENV)/bin/bandit -c pyproject.toml -r . --severity-level high --quiet
 	$(PY) -m atensi.i18n_tools check

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.core.access import actor_for
 from atensi.core.notifications import notifications_for
-from cases.intake import may_report, may_triage
+from cases.permissions import can_report, can_triage_reports
 from cases.selectors import CASE_ROLES, report_queue_for
 from referrals.selectors import inbox_waiting
 from stakeholders.permissions import can_see_workforce
@@ -57,7 +57,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     actor = actor_for(user)
     if not actor.is_authenticated:
         return {"nav_items": []}
-    triage = may_triage(user)
+    triage = can_triage_reports(user)
     case_worker = actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))
     counts = nav_counts(user, intake=triage, referrals=case_worker)
     items = [NavItem(_("Home"), reverse("home"), "home")]
@@ -66,7 +66,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(NavItem(_("Referrals"), reverse("referrals:inbox"), "referrals", count=counts["referrals"]))
     if triage:
         items.append(NavItem(_("Intake"), reverse("cases:report_queue"), "intake", count=counts["intake"]))
-    if may_report(user):
+    if can_report(user):
         items.append(NavItem(_("Report a child"), reverse("cases:report_create"), "report"))
     if actor.org_ids(Role.COMMUNITY_REPORTER):
         items.append(NavItem(_("My reports"), reverse("cases:report_mine"), "my_reports"))

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from atensi.core.models import AmpkCategory, Cluster, Notification, Reminder, ServiceComponent
+from atensi.core.values import build_nik
 from cases.beneficiaries import beneficiary_create, estimated_birth_date
 from cases.documents import consent_create
 from cases.models import Beneficiary, Case, FollowUp, FollowUpKind, FollowUpStatus
@@ -568,8 +569,7 @@ DEMO_CASES: list[DemoCase] = [
 def demo_nik(*, village: str, birth_date: datetime.date, sex: str, sequence: str) -> str:
     """A NIK as Dukcapil builds it: the kecamatan (digits 1-6 of the village code), the
     birth date as DDMMYY with 40 added to the day for girls, then a sequence number."""
-    day = birth_date.day + (40 if sex == "F" else 0)
-    return f"{_code(village)[:6]}{day:02d}{birth_date:%m%y}{sequence}"
+    return build_nik(district_code=_code(village)[:6], birth_date=birth_date, sex=sex, sequence=sequence)
 
 
 def _demo_birth_date(demo: DemoCase, today: datetime.date) -> datetime.date:

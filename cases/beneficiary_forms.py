@@ -1,7 +1,7 @@
 """Forms for beneficiaries, their families, the search before registration, the merge,
 and the "open a case" form.
 
-Plain forms, not ModelForms: the services in cases/beneficiaries.py validate the model
+Plain forms, not ModelForms: the services in cases/beneficiaries/ validate the model
 under their row locks. The forms check what they can up front (every identity problem
 at once), the services check it all again.
 """
@@ -9,7 +9,6 @@ at once), the services check it all again.
 from __future__ import annotations
 
 import datetime
-import re
 from typing import Any, cast
 
 from django import forms
@@ -20,7 +19,15 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.core.models import AmpkCategory, Cluster, PpksType
 from atensi.core.once import OnceFormMixin
-from atensi.core.validators import normalise_phone, validate_phone
+from atensi.core.values import (
+    is_nik_shaped,
+    nik_facts_or_none,
+    nik_problem,
+    normalise_kk,
+    normalise_nik,
+    normalise_phone,
+    validate_phone,
+)
 from stakeholders.fields import RegionField
 from stakeholders.models import Organisation, RegionLevel, User
 
@@ -64,8 +71,8 @@ class BeneficiarySearchForm(forms.Form):
     )
 
     def clean_nik(self) -> str:
-        nik = svc.normalise_number(self.cleaned_data.get("nik"))
-        if nik and not (re.fullmatch(r"[0-9]{16}", nik)):
+        nik = normalise_nik(self.cleaned_data.get("nik"))
+        if nik and not is_nik_shaped(nik):
             raise forms.ValidationError(_("A NIK has exactly 16 digits."))
         return nik
 
@@ -160,10 +167,10 @@ class BeneficiaryForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_nik(self) -> str:
-        return svc.normalise_number(self.cleaned_data.get("nik"))
+        return normalise_nik(self.cleaned_data.get("nik"))
 
     def clean_kk_number(self) -> str:
-        return svc.normalise_number(self.cleaned_data.get("kk_number"))
+        return normalise_kk(self.cleaned_data.get("kk_number"))
 
     def _birth(self, data: dict[str, Any]) -> tuple[datetime.date | None, bool]:
         birth_date, age = data.get("birth_date"), data.get("approximate_age")
@@ -189,7 +196,7 @@ class BeneficiaryForm(forms.Form):
                 # An unchanged estimate keeps its date: re-estimating would move it every year.
                 return instance.birth_date, True
             return svc.estimated_birth_date(age), True
-        parts = svc.nik_parts_or_none(data.get("nik") or "")
+        parts = nik_facts_or_none(data.get("nik") or "")
         if parts is not None:
             return parts.birth_date, False  # the NIK carries the birth date
         if "birth_date" not in self.errors and "approximate_age" not in self.errors:
@@ -279,8 +286,8 @@ class FamilyMemberForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_nik(self) -> str:
-        nik = svc.normalise_number(self.cleaned_data.get("nik"))
-        problem = svc.family_nik_check(nik)
+        nik = normalise_nik(self.cleaned_data.get("nik"))
+        problem = nik_problem(nik)
         if problem:
             raise forms.ValidationError(problem)
         return nik

@@ -26,12 +26,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from atensi.core.access import get_or_404
-from atensi.core.errors import ApplicationError
+from atensi.core.errors import ApplicationError, require
 from atensi.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, check_upload
 from stakeholders.models import Organisation
 
 from .models import Case, Consent, Document, DocumentKind, FamilyMember, Relation, SharingOverride, TimelineKind
-from .services import case_lock, case_require_supervisor, case_require_worker, full_clean_or_raise, timeline_add
+from .permissions import change_case_refusal, supervise_case_refusal
+from .services import case_lock, full_clean_or_raise, timeline_add
 
 # --- Names of uploaded files ------------------------------------------------------------
 
@@ -101,7 +102,7 @@ def document_upload(*, case: Case, by: Any, kind: str, title: str, file: Any) ->
     The type is judged by the bytes (atensi.core.uploads), the file is stored under a random
     name in private storage, and the same bytes are stored once per case.
     """
-    case_require_worker(user=by, case=case)
+    require(change_case_refusal(by, case))
     title = (title or "").strip()
     if not title:
         raise ApplicationError(_("Give the document a title, e.g. “Akta kelahiran”."), field="title")
@@ -211,7 +212,7 @@ def consent_create(
     `given_by`, a family member of the child, fills the name and the relation;
     without one, `given_by_name` and `relation` are typed in.
     """
-    case_require_worker(user=by, case=case)
+    require(change_case_refusal(by, case))
     if given_by is not None:
         if given_by.beneficiary_id != case.beneficiary_id:
             raise ApplicationError(
@@ -298,7 +299,7 @@ def consent_require_active(consent: Consent) -> None:
 def consent_withdraw(*, consent: Consent, by: Any, withdrawn_on: datetime.date, reason: str) -> Consent:
     """Record that the consent was withdrawn: from that day nothing more is shared under it."""
     case = consent.case
-    case_require_worker(user=by, case=case)
+    require(change_case_refusal(by, case))
     locked = Consent.objects.select_for_update().get(pk=consent.pk)
     consent_require_active(locked)
     reason = (reason or "").strip()
@@ -454,7 +455,7 @@ def sharing_override_create(*, case: Case, by: Any, organisation: Organisation |
     without consent, with the reason. Audited (pghistory) and on the timeline."""
     # Serialise overrides on the case: two supervisors at once must not both add one.
     case = case_lock(case)
-    case_require_supervisor(user=by, case=case)
+    require(supervise_case_refusal(by, case))
     if organisation is None:
         raise ApplicationError(_("Choose the organisation the data must be shared with."), field="organisation")
     reason = (reason or "").strip()

@@ -25,7 +25,7 @@ from atensi.core.access import actor_for, get_or_404
 from atensi.core.errors import ApplicationError
 from atensi.core.keyset import decode_cursor, encode_cursor
 from atensi.core.models import AmpkCategory
-from atensi.core.validators import validate_phone
+from atensi.core.values import validate_phone
 from stakeholders.models import Organisation, OrganisationKind, Region, RegionLevel, WorkforceKind, WorkforceMember
 from stakeholders.selectors import REGION_PATH, organisations_covering, region_label
 
@@ -40,10 +40,9 @@ from .models import (
     ReportStatus,
     Urgency,
 )
+from .permissions import can_report, can_report_for_others
 from .selectors import (
-    CASE_ROLES,
     INTAKE_ROLES,
-    REPORTING_ROLES,
     beneficiaries_visible_to,
     cases_readable_by,
     report_queue_for,
@@ -69,20 +68,6 @@ _MINE_CURSOR_SALT = "cases.report_mine"
 
 
 # --- Who may do what ---------------------------------------------------------------------
-
-
-def may_report(user: Any) -> bool:
-    """Anyone holding a reporting role in any organisation may record a community report."""
-    return bool(actor_for(user).org_ids(*REPORTING_ROLES))
-
-
-def may_record_for_others(user: Any) -> bool:
-    """Office staff take walk-in and phone reports, typing in who reports."""
-    return bool(actor_for(user).org_ids(*CASE_ROLES))
-
-
-def may_triage(user: Any) -> bool:
-    return bool(actor_for(user).org_ids(*INTAKE_ROLES))
 
 
 def triages_for_several(user: Any) -> bool:
@@ -111,7 +96,7 @@ def reporter_defaults(user: Any) -> ReporterDefaults:
             name=record.name,
             phone=record.phone or user.phone,
         )
-    if may_record_for_others(user):
+    if can_report_for_others(user):
         return ReporterDefaults(kind="", name="", phone="")
     return ReporterDefaults(kind="", name=user.get_full_name() or user.username, phone=user.phone)
 
@@ -154,11 +139,11 @@ def report_create(
     urgency: str = Urgency.NORMAL,
 ) -> Report:
     """Record a community report and route it to the intake queues that serve the village."""
-    if not may_report(recorded_by):
+    if not can_report(recorded_by):
         raise ApplicationError(
             _("Your account cannot record reports. Ask your organisation's administrator for a reporting role.")
         )
-    if channel != ReportChannel.FIELD and not may_record_for_others(recorded_by):
+    if channel != ReportChannel.FIELD and not can_report_for_others(recorded_by):
         raise ApplicationError(
             _("Only office staff record walk-in and phone reports. Choose “Field report”."), field="channel"
         )
@@ -299,11 +284,6 @@ def queue_organisation_id(user: Any, recipients: Iterable[ReportRecipient]) -> i
     """The first organisation the report was routed to whose intake the user triages, if any."""
     orgs = actor_for(user).org_ids(*INTAKE_ROLES)
     return next((r.organisation_id for r in recipients if r.organisation_id in orgs), None)
-
-
-def is_queue_member(user: Any, recipients: Iterable[ReportRecipient]) -> bool:
-    """Does the user triage for one of the organisations the report was routed to?"""
-    return queue_organisation_id(user, recipients) is not None
 
 
 def triage_rows(user: Any, recipients: Iterable[ReportRecipient]) -> list[ReportRecipient]:

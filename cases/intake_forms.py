@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.core.models import AmpkCategory
 from atensi.core.once import OnceFormMixin
-from atensi.core.validators import validate_phone
+from atensi.core.values import validate_phone
 from stakeholders.fields import RegionField
 from stakeholders.models import Organisation, RegionLevel
 
@@ -116,10 +116,10 @@ class ReportForm(OnceFormMixin):
         widget=forms.TextInput(attrs={**LARGE, "inputmode": "tel", "autocomplete": "tel"}),
     )
 
-    def __init__(self, *args: Any, may_record_for_others: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, can_report_for_others: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.may_record_for_others = may_record_for_others
-        if not may_record_for_others:
+        self.can_report_for_others = can_report_for_others
+        if not can_report_for_others:
             # A PSM or a volunteer reports from the field, as themselves.
             del self.fields["channel"]
 

@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from atensi.core import keyset
 from atensi.core.access import actor_for
 from atensi.core.spreadsheets import spreadsheet_safe
+from atensi.core.values import is_nik_shaped, normalise_nik
 from stakeholders.models import Region
 from stakeholders.roles import Role
 
@@ -61,7 +62,7 @@ from .models import (
     Sex,
     Stage,
 )
-from .selectors import CASE_ROLES, cases_visible_to, person_name
+from .selectors import cases_visible_to, person_name
 
 PAGE_SIZE = 50
 # An export larger than this is refused: narrow the filter instead (a stage, a kab/kota).
@@ -75,7 +76,6 @@ _NEVER = datetime.date(9999, 12, 31)
 _MASKED_RANK = 99
 # The most urgent first.
 RISK_ORDER: list[str] = [RiskLevel.CRITICAL, RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.LOW]
-NIK_SEARCH = re.compile(r"^[0-9]{16}$")
 # A whole case number as people type it: "ba-alyatama/2026/12" is BA-ALYATAMA/2026/0012.
 WHOLE_NUMBER = re.compile(r"^(?P<code>[A-Za-z0-9][A-Za-z0-9._-]*)/(?P<year>[0-9]{4})/(?P<sequence>[0-9]{1,9})$")
 
@@ -127,11 +127,6 @@ class CaseFilters:
         return bool(self.risks or self.cluster or self.ampk or self.case_manager or self.kabkota or self.overdue)
 
 
-def may_list_cases(user: Any) -> bool:
-    actor = actor_for(user)
-    return actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))
-
-
 def default_scope(user: Any) -> str:
     """Supervisors start from all cases of their organisation, everyone else from their own."""
     actor = actor_for(user)
@@ -144,15 +139,11 @@ def search_kind(q: str) -> str:
     q = q.strip()
     if not q:
         return SearchKind.NONE
-    if NIK_SEARCH.match(_compact(q)):
+    if is_nik_shaped(normalise_nik(q)):
         return SearchKind.NIK
     if "/" in q or any(ch.isdigit() for ch in q):
         return SearchKind.NUMBER
     return SearchKind.NAME
-
-
-def _compact(q: str) -> str:
-    return re.sub(r"[\s.\-]", "", q)
 
 
 # --- The filtered list -----------------------------------------------------------------
@@ -210,7 +201,7 @@ def _search(qs: QuerySet[Case], q: str) -> QuerySet[Case]:
     q = q.strip()
     if kind == SearchKind.NIK:
         # merged_into IS NULL lets the planner use the partial unique index beneficiary_nik_unique.
-        return qs.filter(IDENTITY_VISIBLE, beneficiary__nik=_compact(q), beneficiary__merged_into__isnull=True)
+        return qs.filter(IDENTITY_VISIBLE, beneficiary__nik=normalise_nik(q), beneficiary__merged_into__isnull=True)
     if kind == SearchKind.NUMBER:
         whole = WHOLE_NUMBER.match(q.replace(" ", ""))
         if whole is not None:

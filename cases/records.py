@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from atensi.core.errors import ApplicationError
+from atensi.core.errors import ApplicationError, require
 from atensi.core.models import ServiceComponent
 from stakeholders.models import Organisation
 
@@ -37,15 +37,12 @@ from .models import (
     NoteKind,
     PlanItem,
     PlanItemStatus,
-    Stage,
     TimelineKind,
 )
+from .permissions import change_plan_refusal, mark_follow_up_refusal, write_assessment_refusal, write_note_refusal
 from .record_selectors import assessment_last_saved, plan_was_approved
-from .selectors import CASE_ROLES, can_work_on_case, cases_readable_by, holds_role, person_name
-from .services import case_lock, case_worker_refusal, full_clean_or_raise, timeline_add
-
-# The plan is drawn up in planning and may be adjusted while it is carried out and reviewed.
-PLAN_STAGES: tuple[str, ...] = (Stage.PERENCANAAN, Stage.INTERVENSI, Stage.MONITORING_EVALUASI)
+from .selectors import CASE_ROLES, holds_role, person_name
+from .services import case_lock, full_clean_or_raise, timeline_add
 
 ASSESSMENT_TEXT_FIELDS: tuple[str, ...] = (
     "problems",
@@ -60,11 +57,6 @@ ASSESSMENT_TEXT_FIELDS: tuple[str, ...] = (
 )
 # Changing any of these changes what the supervisor approved.
 PLAN_APPROVED_FIELDS: tuple[str, ...] = ("component", "service", "provider")
-
-
-def _raise(refusal: str | None) -> None:
-    if refusal is not None:
-        raise ApplicationError(refusal)
 
 
 def _require_case_worker(*, case: Case, user: Any, field: str) -> None:
@@ -87,14 +79,6 @@ def _require_not_future(day: datetime.date, *, field: str, what: str) -> None:
 
 
 # --- Assessments ---------------------------------------------------------------------------
-
-
-def assessment_refusal(*, user: Any, case: Case) -> str | None:
-    """Why `user` may not add or change an assessment on `case` now, or None."""
-    refusal = case_worker_refusal(user=user, case=case)
-    if refusal is None and not case.is_open:
-        refusal = _("This case is closed. Reopen it to add or change an assessment.")
-    return refusal
 
 
 def _clean_needs(needs: Mapping[str, str], *, allowed_codes: Iterable[str]) -> dict[str, str]:
@@ -194,7 +178,7 @@ def assessment_create(
 ) -> Assessment:
     """Record a new assessment of the case (a case may have several over time)."""
     case = case_lock(case)
-    _raise(assessment_refusal(user=by, case=case))
+    require(write_assessment_refusal(user=by, case=case))
     values = _assessment_values(
         case=case,
         assessed_on=assessed_on,
@@ -253,7 +237,7 @@ def assessment_update(
     rather than silently overwriting their text.
     """
     case = case_lock(assessment.case)
-    _raise(assessment_refusal(user=by, case=case))
+    require(write_assessment_refusal(user=by, case=case))
     values = _assessment_values(
         case=case,
         assessed_on=assessed_on,
@@ -308,17 +292,6 @@ def assessment_update(
 
 
 # --- The intervention plan -----------------------------------------------------------------
-
-
-def plan_refusal(*, user: Any, case: Case) -> str | None:
-    """Why `user` may not add or change plan items on `case` now, or None."""
-    refusal = case_worker_refusal(user=user, case=case)
-    if refusal is None and case.stage not in PLAN_STAGES:
-        refusal = _(
-            "The plan can be changed only in the planning, intervention or monitoring stage; "
-            "this case is in the stage “%(stage)s”."
-        ) % {"stage": case.get_stage_display()}
-    return refusal
 
 
 class PlanItemSaved(NamedTuple):
@@ -387,7 +360,7 @@ def plan_item_create(
     """Add a service to the intervention plan. A provider other than the owning
     organisation is stored; the referral to it is made by the referrals part."""
     case = case_lock(case)
-    _raise(plan_refusal(user=by, case=case))
+    require(change_plan_refusal(user=by, case=case))
     if provider is not None and provider.pk == case.organisation_id:
         provider = None  # "our own organisation" is stored as empty
     _check_plan_item(
@@ -447,7 +420,7 @@ def plan_item_update(
 ) -> PlanItemSaved:
     """Change a plan item: its dates, status and outcome as it is carried out, or what it is."""
     case = case_lock(item.case)
-    _raise(plan_refusal(user=by, case=case))
+    require(change_plan_refusal(user=by, case=case))
     if provider is not None and provider.pk == case.organisation_id:
         provider = None
     before = PlanItem.objects.select_for_update().get(pk=item.pk)
@@ -499,15 +472,6 @@ def plan_item_update(
 
 
 # --- Notes, visits and follow-ups --------------------------------------------------------------
-
-
-def note_refusal(*, user: Any, case: Case) -> str | None:
-    """Why `user` may not log a note or visit (or a follow-up) on `case` now, or None.
-    Open cases only; aftercare (bimbingan lanjut) is an open stage, so visits go on."""
-    refusal = case_worker_refusal(user=user, case=case)
-    if refusal is None and not case.is_open:
-        refusal = _("This case is closed. Reopen it to log a note, a visit or a follow-up.")
-    return refusal
 
 
 def _check_follow_up(*, case: Case, kind: str, due_on: datetime.date, assignee: Any, prefix: str = "") -> None:
@@ -568,7 +532,7 @@ def note_create(
     """Log a note or a contact (visit, call, session); with `follow_up_kind`, also a
     follow-up due by `follow_up_due_on` (the next step, scheduled)."""
     case = case_lock(case)
-    _raise(note_refusal(user=by, case=case))
+    require(write_note_refusal(user=by, case=case))
     if kind not in NoteKind.values:
         raise ApplicationError(_("Choose what kind of note this is."), field="kind")
     _require_not_future(occurred_on, field="occurred_on", what=_("The date of the note or visit"))
@@ -627,26 +591,11 @@ def follow_up_create(
 ) -> FollowUp:
     """Schedule something to be done on the case by a date (the reminders part delivers it)."""
     case = case_lock(case)
-    _raise(note_refusal(user=by, case=case))
+    require(write_note_refusal(user=by, case=case))
     _check_follow_up(case=case, kind=kind, due_on=due_on, assignee=assignee)
     return _follow_up_save(
         case=case, by=by, kind=kind, due_on=due_on, assignee=assignee, description=description, note=None
     )
-
-
-def follow_up_refusal(*, user: Any, follow_up: FollowUp, case: Case, can_read: bool | None = None) -> str | None:
-    """Why `user` may not mark `follow_up` done or missed, or None: the case's workers
-    and the person it is assigned to may, while it is pending."""
-    if can_work_on_case(user, case):
-        return None
-    is_assignee = follow_up.assignee_id is not None and follow_up.assignee_id == getattr(user, "pk", None)
-    if can_read is None:
-        can_read = cases_readable_by(user).filter(pk=case.pk).exists()
-    if not is_assignee or not can_read:
-        return _("Only the case manager, a supervisor of %(org)s or the person it is assigned to can do this.") % {
-            "org": case.organisation.name
-        }
-    return None
 
 
 @transaction.atomic
@@ -657,7 +606,7 @@ def follow_up_mark(*, follow_up: FollowUp, by: Any, outcome: str, reason: str = 
     second is told it was already decided.
     """
     case = follow_up.case
-    _raise(follow_up_refusal(user=by, follow_up=follow_up, case=case))
+    require(mark_follow_up_refusal(user=by, follow_up=follow_up, case=case))
     reason = reason.strip()
     now = timezone.now()
     if outcome == FollowUpStatus.DONE:

@@ -23,7 +23,7 @@ from django.db.models import Case as CaseWhen  # Django's conditional expression
 
 from atensi.core.access import actor_for, get_or_404
 from atensi.core.models import Cluster
-from stakeholders.models import Membership, User
+from stakeholders.models import Membership, Organisation, User
 from stakeholders.roles import Role
 
 from .models import Beneficiary, Case, FamilyMember, Report, ReportRecipient
@@ -115,17 +115,6 @@ def case_get_for_user(*, user: Any, case_id: Any) -> Case:
     )
 
 
-def can_work_on_case(user: Any, case: Case) -> bool:
-    """May the user change the case: its case manager, or a supervisor of the owning organisation."""
-    actor = actor_for(user)
-    return case.case_manager_id == actor.user_id or actor.has_role(case.organisation_id, Role.SUPERVISOR)
-
-
-def can_supervise_case(user: Any, case: Case) -> bool:
-    """May the user approve plans and closures and assign workers on the case."""
-    return actor_for(user).has_role(case.organisation_id, Role.SUPERVISOR)
-
-
 def beneficiaries_visible_to(user: Any) -> QuerySet[Beneficiary]:
     """People the user may see by name: those of a readable case, or registered by the
     user's organisation and not (yet) in any case. Merged records are left out."""
@@ -173,6 +162,12 @@ def report_waiting_at(*, report: Report, organisation_ids: Iterable[int]) -> set
             report=report, organisation_id__in=list(organisation_ids), passed_on_at__isnull=True
         ).values_list("organisation_id", flat=True)
     )
+
+
+def registering_organisations(user: Any) -> list[Organisation]:
+    """Organisations where the user works cases, i.e. may register a person."""
+    ids = actor_for(user).org_ids(*CASE_ROLES)
+    return list(Organisation.objects.filter(pk__in=ids, is_active=True).order_by("name")) if ids else []
 
 
 def reports_visible_to(user: Any) -> QuerySet[Report]:

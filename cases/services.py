@@ -33,14 +33,7 @@ from .models import (
     TimelineEntry,
     TimelineKind,
 )
-from .selectors import (
-    CASE_MANAGER_ROLES,
-    CASE_ROLES,
-    can_supervise_case,
-    can_work_on_case,
-    holds_role,
-    person_name,
-)
+from .selectors import CASE_MANAGER_ROLES, CASE_ROLES, holds_role, person_name
 
 
 def timeline_add(
@@ -70,24 +63,6 @@ def case_lock(case: Case) -> Case:
     see the case after any concurrent stage move or closure, not the caller's copy.
     """
     return Case.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=case.pk)
-
-
-def case_worker_refusal(*, user: Any, case: Case) -> str | None:
-    """Why `user` may not change the case, or None (the case manager and the supervisors may)."""
-    if can_work_on_case(user, case):
-        return None
-    return _("Only the case manager or a supervisor of %(org)s can change this case.") % {"org": case.organisation.name}
-
-
-def case_require_worker(*, user: Any, case: Case) -> None:
-    refusal = case_worker_refusal(user=user, case=case)
-    if refusal is not None:
-        raise ApplicationError(refusal)
-
-
-def case_require_supervisor(*, user: Any, case: Case) -> None:
-    if not can_supervise_case(user, case):
-        raise ApplicationError(_("Only a supervisor of %(org)s can do this.") % {"org": case.organisation.name})
 
 
 def first_error(exc: ValidationError) -> tuple[str | None, str]:

@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from atensi.core.errors import ApplicationError
+from atensi.core.errors import ApplicationError, require
 from atensi.core.models import Cluster
 from stakeholders.roles import Role
 
@@ -61,21 +61,9 @@ from .models import (
     Stage,
     TimelineKind,
 )
-from .selectors import (
-    CASE_MANAGER_ROLES,
-    can_supervise_case,
-    holds_role,
-    members_with_roles,
-    person_name,
-)
-from .services import (
-    case_lock,
-    case_require_worker,
-    full_clean_or_raise,
-    is_case_manager_candidate,
-    occupancy_recount,
-    timeline_add,
-)
+from .permissions import can_supervise_case, change_case_refusal
+from .selectors import CASE_MANAGER_ROLES, holds_role, members_with_roles, person_name
+from .services import case_lock, full_clean_or_raise, is_case_manager_candidate, occupancy_recount, timeline_add
 
 # Stages in which a plan may be (re)submitted for approval: the first plan while planning,
 # a revised plan during the intervention or its monitoring.
@@ -158,7 +146,7 @@ def case_stage_move(
 ) -> Case:
     """Move the case one stage forward, or back to an earlier open stage (with a note)."""
     case = case_lock(case)
-    case_require_worker(user=by, case=case)
+    require(change_case_refusal(by, case))
     _require_open(case)
     note = (note or "").strip()
     if to_stage not in STAGE_ORDER:
@@ -293,7 +281,7 @@ def approval_request(
 ) -> Approval:
     """Ask a supervisor to approve the intervention plan or the closure of the case."""
     case = case_lock(case)
-    case_require_worker(user=by, case=case)
+    require(change_case_refusal(by, case))
     _require_open(case)
     note, closure_summary = (note or "").strip(), (closure_summary or "").strip()
     if kind == ApprovalKind.PLAN:
@@ -481,7 +469,7 @@ def approval_withdraw(*, approval: Approval, by: Any) -> Approval:
 def case_reopen(*, case: Case, by: Any, reason: str) -> Case:
     """A closed case starts again at assessment; the closure stays in the timeline and history."""
     case = case_lock(case)
-    case_require_worker(user=by, case=case)
+    require(change_case_refusal(by, case))
     reason = (reason or "").strip()
     if case.is_open:
         raise ApplicationError(_("This case is open; only a closed case can be reopened."))
@@ -551,7 +539,7 @@ def case_update(*, case: Case, by: Any, expected_updated_at: datetime.datetime |
             _("These details cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
         )
     case = case_lock(case)
-    case_require_worker(user=by, case=case)
+    require(change_case_refusal(by, case))
     _require_open(case)
     if expected_updated_at is None or case.updated_at != expected_updated_at:
         raise ApplicationError(_("Someone else changed this case since you opened the form; reload and try again."))

@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 
 from atensi.core.access import actor_for
 from cases.models import Case
+from cases.permissions import change_case_refusal
 from cases.selectors import CASE_ROLES, members_with_roles
-from cases.services import case_worker_refusal
 from stakeholders.roles import Role
 
 from .models import Referral
@@ -42,7 +42,7 @@ def _has_staff_in(organisation_id: int, roles: Iterable[str]) -> bool:
 
 def refer_case_refusal(user: Any, case: Case) -> str | None:
     """Why `user` may not refer `case` now, or None."""
-    refusal = case_worker_refusal(user=user, case=case)
+    refusal = change_case_refusal(user, case)
     if refusal is None and not case.is_open:
         refusal = _("This case is closed. A closed case cannot be referred; reopen it first.")
     return refusal

@@ -40,7 +40,7 @@ from atensi.core import keyset
 from atensi.core.access import actor_for, get_or_404
 from atensi.core.models import Cluster, ServiceComponent
 from atensi.core.spreadsheets import spreadsheet_safe
-from atensi.core.validators import normalise_phone
+from atensi.core.values import normalise_phone
 
 from .models import Accreditation, Membership, Organisation, OrganisationKind, Region, RegionLevel
 

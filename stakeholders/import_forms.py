@@ -1,4 +1,4 @@
-"""The upload form of the spreadsheet import (stakeholders/imports.py reads the file)."""
+"""The upload form of the spreadsheet import (stakeholders/imports/ reads the file)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.core.audit import audited
 from atensi.core.geo import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, LlToEarth
-from atensi.core.validators import validate_nik, validate_phone
+from atensi.core.values import mask_nik, validate_nik, validate_phone
 
 from .roles import Role
 
@@ -388,7 +388,7 @@ class WorkforceMember(models.Model):
     @property
     def masked_nik(self) -> str:
         # Enough to tell two people apart on a list; the full NIK is for the org's admins.
-        return f"{self.nik[:6]}******{self.nik[-4:]}" if self.nik else ""
+        return mask_nik(self.nik, fill="*")
 
 
 class AgreementStatus(models.TextChoices):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.core.geo import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, in_indonesia
 from atensi.core.models import Cluster, ServiceComponent
-from atensi.core.validators import validate_phone
+from atensi.core.values import validate_phone
 
 from .fields import RegionField
 from .models import Organisation, RegionLevel

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from atensi.core.access import forget_actor
 from atensi.core.errors import ApplicationError, require
-from atensi.core.validators import parse_nik
+from atensi.core.values import normalise_nik, parse_nik
 
 from .models import Agreement, Membership, Organisation, RegionLevel, User, WorkforceMember
 from .permissions import administer_organisation_refusal, agreement_parties_refusal, change_agreement_refusal
@@ -484,17 +483,12 @@ WORKFORCE_EDITABLE_FIELDS = (
 )
 
 
-def normalise_nik(value: str) -> str:
-    """A NIK as people type it (spaces, dots, dashes between the groups) as 16 digits."""
-    return re.sub(r"[\s.\-]", "", value or "")
-
-
 def workforce_check(member: WorkforceMember) -> None:
     """The rules of one workforce record, each as an ApplicationError at its field. No queries.
 
     The NIK goes through parse_nik first for a message that says which part is wrong (the
     field validator only says "invalid"); uniqueness of (NIK, kind) is the caller's query.
-    The spreadsheet import (stakeholders/imports.py) runs this on every row.
+    The spreadsheet import (stakeholders/imports/) runs this on every row.
     """
     member.nik = normalise_nik(member.nik)
     try:

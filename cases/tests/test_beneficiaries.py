@@ -28,6 +28,7 @@ from cases.models import (
     Stage,
     TimelineEntry,
 )
+from cases.permissions import can_edit_beneficiary
 from cases.tests.factories import BeneficiaryFactory, cluster, open_case, report_for, village
 from stakeholders.roles import Role
 from stakeholders.tests.factories import member
@@ -555,13 +556,13 @@ def test_an_unchanged_estimate_keeps_its_date(client_for, org, owner):
 
 def test_who_may_edit(org, other_org, owner, colleague, child):
     worker_elsewhere = member(organisation=other_org)
-    assert svc.can_edit_beneficiary(colleague, child)
-    assert not svc.can_edit_beneficiary(worker_elsewhere, child)
+    assert can_edit_beneficiary(colleague, child)
+    assert not can_edit_beneficiary(worker_elsewhere, child)
     # Another organisation that opens a case for the child may edit while the case is open.
     open_case(organisation=other_org, by=worker_elsewhere, beneficiary=child)
-    assert svc.can_edit_beneficiary(worker_elsewhere, child)
+    assert can_edit_beneficiary(worker_elsewhere, child)
     reporter = member(organisation=org, role=Role.COMMUNITY_REPORTER)
-    assert not svc.can_edit_beneficiary(reporter, child)
+    assert not can_edit_beneficiary(reporter, child)
 
 
 def test_family_members_are_added_and_edited(client_for, owner, child):

@@ -44,6 +44,7 @@ from ..models import (
     RiskLevel,
     Urgency,
 )
+from ..permissions import can_edit_beneficiary, can_merge_beneficiaries, merge_organisations
 from ..selectors import (
     CASE_MANAGER_ROLES,
     beneficiaries_visible_to,
@@ -53,6 +54,7 @@ from ..selectors import (
     family_member_get,
     members_with_roles,
     merged_record_get,
+    registering_organisations,
     report_waiting_at,
     reports_visible_to,
 )
@@ -82,7 +84,7 @@ def _report_from(request: HttpRequest) -> Report | None:
 
 def _require_case_worker(request: HttpRequest) -> list[Organisation]:
     """The organisations the user registers people for; nobody else has business here."""
-    organisations = svc.registering_organisations(request.user)
+    organisations = registering_organisations(request.user)
     if not organisations:
         raise Http404(_("Not found."))
     return organisations
@@ -95,7 +97,7 @@ def _ids(values: list[str]) -> set[int]:
 def _editable(request: HttpRequest, pk: int) -> tuple[Beneficiary, HttpResponse | None]:
     """The person (404 if not visible) and, if the user may not change them, where to go instead."""
     beneficiary = beneficiary_get_for_user(user=request.user, beneficiary_id=pk)
-    if not svc.can_edit_beneficiary(request.user, beneficiary):
+    if not can_edit_beneficiary(request.user, beneficiary):
         messages.error(
             request,
             _(
@@ -121,7 +123,7 @@ def _log_view(request: HttpRequest, beneficiary: Beneficiary) -> None:
 @require_GET
 def beneficiary_search(request: HttpRequest) -> HttpResponse:
     actor = actor_for(request.user)
-    organisations = svc.registering_organisations(request.user)
+    organisations = registering_organisations(request.user)
     if not organisations and not actor.is_superuser:
         raise Http404(_("Not found."))
     report = _report_from(request)
@@ -279,7 +281,7 @@ def beneficiary_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("organisation", "case_manager")
         .order_by("-opened_at", "-pk")
     )
-    can_edit = svc.can_edit_beneficiary(request.user, beneficiary)
+    can_edit = can_edit_beneficiary(request.user, beneficiary)
     return render(
         request,
         "cases/beneficiary_detail.html",
@@ -291,9 +293,9 @@ def beneficiary_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "ampk": list(beneficiary.ampk_categories.all()),
             "ppks": list(beneficiary.ppks_types.all()),
             "can_edit": can_edit,
-            "can_open_case": bool(svc.registering_organisations(request.user)),
+            "can_open_case": bool(registering_organisations(request.user)),
             "merge_candidates": svc.mergeable_with(user=request.user, beneficiary=beneficiary),
-            "may_merge": svc.may_merge_anything(request.user),
+            "may_merge": can_merge_beneficiaries(request.user),
             "photo_form": PhotoForm() if can_edit else None,
         },
     )
@@ -450,13 +452,13 @@ def _merge_pair(request: HttpRequest, data: Any) -> tuple[Beneficiary, Beneficia
 
 @require_http_methods(["GET", "POST"])
 def beneficiary_merge(request: HttpRequest) -> HttpResponse:
-    if not svc.may_merge_anything(request.user):
+    if not can_merge_beneficiaries(request.user):
         raise Http404(_("Not found."))
     pair = _merge_pair(request, request.POST if request.method == "POST" else request.GET)
     if pair is None:
         return render(request, "cases/beneficiary_merge.html", {"pair": None, "query": request.GET})
     first, second = pair
-    if not svc.merge_organisations(user=request.user, first_id=first.pk, second_id=second.pk):
+    if not merge_organisations(user=request.user, first_id=first.pk, second_id=second.pk):
         messages.error(
             request,
             _(

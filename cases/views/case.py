@@ -26,7 +26,8 @@ from stakeholders.selectors import region_label, regions_with_path
 
 from .. import pages, workflow
 from ..models import STAGE_ORDER, ApprovalKind, ApprovalStatus, Case, FollowUpStatus, Stage
-from ..selectors import can_supervise_case, can_work_on_case, case_get_for_user
+from ..permissions import can_supervise_case, can_work_on_case
+from ..selectors import case_get_for_user
 from ..timeline import timeline_page
 from ..workflow_forms import ApprovalDecisionForm, ApprovalRequestForm, CaseEditForm, ReopenForm, StageMoveForm
 

@@ -29,7 +29,8 @@ from ..document_forms import (
     SharingOverrideForm,
 )
 from ..models import Case, Consent
-from ..selectors import can_supervise_case, can_work_on_case, case_get_for_user
+from ..permissions import can_supervise_case, can_work_on_case
+from ..selectors import case_get_for_user
 
 PAGE_SIZE = 50
 

@@ -28,19 +28,20 @@ from stakeholders.selectors import region_label
 from .. import intake
 from ..intake_forms import ReportDismissForm, ReportForm, ReportPassForm, TriageSearchForm
 from ..models import Report, ReportRecipient, ReportStatus
+from ..permissions import can_report, can_report_for_others, can_triage_report, can_triage_reports
 
 
 @require_http_methods(["GET", "POST"])
 def report_create(request: HttpRequest) -> HttpResponse:
-    if not intake.may_report(request.user):
+    if not can_report(request.user):
         raise PermissionDenied
-    for_others = intake.may_record_for_others(request.user)
+    for_others = can_report_for_others(request.user)
     if request.method == "POST":
-        form = ReportForm(request.POST, may_record_for_others=for_others)
+        form = ReportForm(request.POST, can_report_for_others=for_others)
     else:
         defaults = intake.reporter_defaults(request.user)
         form = ReportForm(
-            may_record_for_others=for_others,
+            can_report_for_others=for_others,
             initial={"reporter_kind": defaults.kind, "reporter_name": defaults.name, "reporter_phone": defaults.phone},
         )
     if request.method == "POST":
@@ -77,13 +78,13 @@ def report_mine(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/report_mine.html",
-        {"page": page, "may_report": intake.may_report(request.user)},
+        {"page": page, "can_report": can_report(request.user)},
     )
 
 
 @require_GET
 def report_queue(request: HttpRequest) -> HttpResponse:
-    if not intake.may_triage(request.user):
+    if not can_triage_reports(request.user):
         raise PermissionDenied
     paginator = Paginator(intake.report_queue(request.user), intake.QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -140,7 +141,7 @@ def _queue_report(request: HttpRequest, public_id: Any) -> tuple[Report, list[Or
     is in the intake of one of its recipients (a reporter sees their report, not triage)."""
     report = intake.report_get_for_user(user=request.user, public_id=public_id)
     recipients = intake.report_recipients(report)
-    if not intake.is_queue_member(request.user, recipients):
+    if not can_triage_report(request.user, recipients):
         raise Http404
     return report, [r.organisation for r in intake.triage_rows(request.user, recipients)]
 

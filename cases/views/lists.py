@@ -16,12 +16,13 @@ from atensi.core.spreadsheets import XLSX_CONTENT_TYPE, csv_text, xlsx_bytes
 from .. import lists
 from ..list_forms import case_list_filters
 from ..models import Case
+from ..permissions import can_list_cases
 from ..selectors import CASE_ROLES
 
 
 def _require_case_worker(request: HttpRequest) -> None:
     # Whoever works no cases anywhere has no case list: not found, as for any scoped page.
-    if not lists.may_list_cases(request.user):
+    if not can_list_cases(request.user):
         raise Http404
 
 

@@ -23,6 +23,7 @@ from atensi.core.submit import submit
 from .. import record_selectors as sel
 from .. import records
 from ..models import Case, FollowUpStatus, IdentityDocument
+from ..permissions import change_plan_refusal, mark_follow_up_refusal, write_assessment_refusal, write_note_refusal
 from ..record_forms import (
     AssessmentEditForm,
     AssessmentForm,
@@ -73,7 +74,7 @@ def case_assessments(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "tab": "assessments",
             "assessments": assessments,
-            "can_write": records.assessment_refusal(user=request.user, case=case) is None,
+            "can_write": write_assessment_refusal(user=request.user, case=case) is None,
         },
     )
 
@@ -81,7 +82,7 @@ def case_assessments(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    refusal = records.assessment_refusal(user=request.user, case=case)
+    refusal = write_assessment_refusal(user=request.user, case=case)
     if refusal is not None:
         return _refused(request, refusal, "cases:case_assessments", case)
     form = AssessmentForm(request.POST or None, components=assessment_components())
@@ -100,7 +101,7 @@ def assessment_edit(request: HttpRequest, pk: int, assessment_pk: int) -> HttpRe
     case = _case(request, pk)
     assessment = sel.assessment_get(case=case, assessment_id=assessment_pk)
     assessment.case = case
-    refusal = records.assessment_refusal(user=request.user, case=case)
+    refusal = write_assessment_refusal(user=request.user, case=case)
     if refusal is not None:
         return _refused(request, refusal, "cases:case_assessments", case)
     components = assessment_components(assessment)
@@ -141,7 +142,7 @@ def case_plan(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "tab": "plan",
             "plan": sel.plan_view(case=case),
-            "can_write": records.plan_refusal(user=request.user, case=case) is None,
+            "can_write": change_plan_refusal(user=request.user, case=case) is None,
         },
     )
 
@@ -169,7 +170,7 @@ def _plan_saved_messages(request: HttpRequest, saved: records.PlanItemSaved | No
 @require_http_methods(["GET", "POST"])
 def plan_item_create(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    refusal = records.plan_refusal(user=request.user, case=case)
+    refusal = change_plan_refusal(user=request.user, case=case)
     if refusal is not None:
         return _refused(request, refusal, "cases:case_plan", case)
     form = PlanItemForm(request.POST or None, case=case)
@@ -195,7 +196,7 @@ def plan_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     case = _case(request, pk)
     item = sel.plan_item_get(case=case, item_id=item_pk)
     item.case = case
-    refusal = records.plan_refusal(user=request.user, case=case)
+    refusal = change_plan_refusal(user=request.user, case=case)
     if refusal is not None:
         return _refused(request, refusal, "cases:case_plan", case)
     if request.method == "POST":
@@ -228,11 +229,11 @@ def case_notes(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(sel.notes_of_case(case=case), NOTES_PER_PAGE).get_page(request.GET.get("page"))
     pending = list(sel.follow_ups_pending(case=case))
     decided = list(sel.follow_ups_decided(case=case)[:DECIDED_FOLLOW_UPS_SHOWN])
-    can_write = records.note_refusal(user=request.user, case=case) is None
+    can_write = write_note_refusal(user=request.user, case=case) is None
     for follow_up in pending:
         follow_up.case = case
         follow_up.can_mark = (  # type: ignore[attr-defined]
-            records.follow_up_refusal(user=request.user, follow_up=follow_up, case=case, can_read=True) is None
+            mark_follow_up_refusal(user=request.user, follow_up=follow_up, case=case, can_read=True) is None
         )
     return render(
         request,
@@ -253,7 +254,7 @@ def case_notes(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def note_create(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    refusal = records.note_refusal(user=request.user, case=case)
+    refusal = write_note_refusal(user=request.user, case=case)
     if refusal is not None:
         return _refused(request, refusal, "cases:case_notes", case)
     form = NoteForm(request.POST or None, case=case)
@@ -278,7 +279,7 @@ def note_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    refusal = records.note_refusal(user=request.user, case=case)
+    refusal = write_note_refusal(user=request.user, case=case)
     if refusal is not None:
         return _refused(request, refusal, "cases:case_notes", case)
     form = FollowUpForm(request.POST or None, case=case)

@@ -1,0 +1,197 @@
+"""Who may do what with cases, their records and community reports: every rule once.
+
+A rule is `<verb>_<thing>_refusal(user, obj) -> str | None` — None when the user may, else
+the reason in a social worker's words — and, for pages, `can_<verb>_<thing>(user, obj)`.
+Services enforce the refusal with `atensi.core.errors.require(...)`, so the button a page
+shows and the service's refusal are one decision.
+
+- Change a case (its record, consent, documents, stage, approvals requested): its case
+  manager or a supervisor of the organisation that owns it.
+- Supervise a case (decide approvals, assign workers, share without consent): the
+  supervisors of the owning organisation.
+- Assessments, notes, visits and follow-ups: whoever may change the case, while it is
+  open (aftercare, bimbingan lanjut, is an open stage, so visits go on).
+- The intervention plan: whoever may change the case, in planning, intervention or
+  monitoring.
+- Mark a follow-up done or missed: whoever may change the case, and the person it is
+  assigned to as long as they may read the case.
+- Report a child: anyone with a reporting role (every role but aggregate viewers); typing
+  in who reports (walk-in and phone reports) is for office staff, the case roles.
+- Triage community reports: intake officers and supervisors, of an organisation the
+  report was routed to.
+- Have a case list: case workers of some organisation, and superusers.
+- Change a person's record (and their family, photo): case workers of the organisation
+  that registered them or of one that has an open case for them; never a merged record.
+- Merge two records: a supervisor of an organisation that registered, or has a case for,
+  both people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from atensi.core.access import actor_for
+from stakeholders.roles import Role
+
+from .models import OPEN_STAGES, Beneficiary, Case, FollowUp, ReportRecipient, Stage
+from .selectors import CASE_ROLES, INTAKE_ROLES, REPORTING_ROLES, cases_readable_by
+
+# The stages in which the intervention plan may change.
+PLAN_STAGES: tuple[str, ...] = (Stage.PERENCANAAN, Stage.INTERVENSI, Stage.MONITORING_EVALUASI)
+
+
+# --- Cases ---------------------------------------------------------------------------------
+
+
+def can_work_on_case(user: Any, case: Case) -> bool:
+    """May the user change the case: its case manager, or a supervisor of the owning organisation."""
+    actor = actor_for(user)
+    return case.case_manager_id == actor.user_id or actor.has_role(case.organisation_id, Role.SUPERVISOR)
+
+
+def change_case_refusal(user: Any, case: Case) -> str | None:
+    """Why `user` may not change the case, or None (the case manager and the supervisors may)."""
+    if can_work_on_case(user, case):
+        return None
+    return _("Only the case manager or a supervisor of %(org)s can change this case.") % {"org": case.organisation.name}
+
+
+def can_supervise_case(user: Any, case: Case) -> bool:
+    """May the user approve plans and closures and assign workers on the case."""
+    return actor_for(user).has_role(case.organisation_id, Role.SUPERVISOR)
+
+
+def supervise_case_refusal(user: Any, case: Case) -> str | None:
+    if can_supervise_case(user, case):
+        return None
+    return _("Only a supervisor of %(org)s can do this.") % {"org": case.organisation.name}
+
+
+def can_list_cases(user: Any) -> bool:
+    actor = actor_for(user)
+    return actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))
+
+
+# --- Records of a case -----------------------------------------------------------------------
+
+
+def write_assessment_refusal(user: Any, case: Case) -> str | None:
+    """Why `user` may not add or change an assessment on `case` now, or None."""
+    refusal = change_case_refusal(user, case)
+    if refusal is None and not case.is_open:
+        refusal = _("This case is closed. Reopen it to add or change an assessment.")
+    return refusal
+
+
+def change_plan_refusal(user: Any, case: Case) -> str | None:
+    """Why `user` may not add or change plan items on `case` now, or None."""
+    refusal = change_case_refusal(user, case)
+    if refusal is None and case.stage not in PLAN_STAGES:
+        refusal = _(
+            "The plan can be changed only in the planning, intervention or monitoring stage; "
+            "this case is in the stage “%(stage)s”."
+        ) % {"stage": case.get_stage_display()}
+    return refusal
+
+
+def write_note_refusal(user: Any, case: Case) -> str | None:
+    """Why `user` may not log a note or visit (or a follow-up) on `case` now, or None."""
+    refusal = change_case_refusal(user, case)
+    if refusal is None and not case.is_open:
+        refusal = _("This case is closed. Reopen it to log a note, a visit or a follow-up.")
+    return refusal
+
+
+def mark_follow_up_refusal(user: Any, follow_up: FollowUp, case: Case, can_read: bool | None = None) -> str | None:
+    """Why `user` may not mark `follow_up` done or missed, or None: the case's workers
+    and the person it is assigned to may. `can_read` saves a query when the caller knows."""
+    if can_work_on_case(user, case):
+        return None
+    is_assignee = follow_up.assignee_id is not None and follow_up.assignee_id == getattr(user, "pk", None)
+    if can_read is None:
+        can_read = cases_readable_by(user).filter(pk=case.pk).exists()
+    if not is_assignee or not can_read:
+        return _("Only the case manager, a supervisor of %(org)s or the person it is assigned to can do this.") % {
+            "org": case.organisation.name
+        }
+    return None
+
+
+# --- Community reports -------------------------------------------------------------------------
+
+
+def can_report(user: Any) -> bool:
+    """Anyone holding a reporting role in any organisation may record a community report."""
+    return bool(actor_for(user).org_ids(*REPORTING_ROLES))
+
+
+def can_report_for_others(user: Any) -> bool:
+    """Office staff take walk-in and phone reports, typing in who reports."""
+    return bool(actor_for(user).org_ids(*CASE_ROLES))
+
+
+def can_triage_reports(user: Any) -> bool:
+    """Has an intake queue at all (an intake officer or supervisor somewhere)."""
+    return bool(actor_for(user).org_ids(*INTAKE_ROLES))
+
+
+def can_triage_report(user: Any, recipients: Iterable[ReportRecipient]) -> bool:
+    """Does the user triage for one of the organisations the report was routed to?"""
+    orgs = actor_for(user).org_ids(*INTAKE_ROLES)
+    return any(r.organisation_id in orgs for r in recipients)
+
+
+# --- Beneficiaries ---------------------------------------------------------------------------
+
+
+def can_edit_beneficiary(user: Any, beneficiary: Beneficiary) -> bool:
+    """Workers of the organisation that registered the person, or that owns one of their open cases."""
+    orgs = actor_for(user).org_ids(*CASE_ROLES)
+    if not orgs:
+        return False
+    if beneficiary.organisation_id in orgs:
+        return True
+    return Case.objects.filter(beneficiary=beneficiary, organisation_id__in=orgs, stage__in=OPEN_STAGES).exists()
+
+
+def edit_beneficiary_refusal(user: Any, beneficiary: Beneficiary) -> str | None:
+    if beneficiary.merged_into_id:
+        return _("This record was merged into another one; make your changes there.")
+    if can_edit_beneficiary(user, beneficiary):
+        return None
+    return _(
+        "Only the workers of the organisation that registered %(name)s, or of one that has an open case "
+        "for them, can change this record."
+    ) % {"name": beneficiary.full_name}
+
+
+def related_org_ids(beneficiary_ids: Collection[int]) -> dict[int, set[int]]:
+    """For each person: the organisation that registered them and those owning one of their cases."""
+    related: dict[int, set[int]] = {pk: set() for pk in beneficiary_ids}
+    for pk, org_id in Beneficiary.objects.filter(pk__in=list(beneficiary_ids)).values_list("pk", "organisation_id"):
+        related[pk].add(org_id)
+    rows = (
+        Case.objects.filter(beneficiary_id__in=list(beneficiary_ids))
+        .order_by()
+        .values_list("beneficiary_id", "organisation_id")
+    )
+    for pk, org_id in rows.distinct():
+        related[pk].add(org_id)
+    return related
+
+
+def merge_organisations(*, user: Any, first_id: int, second_id: int) -> set[int]:
+    """Organisations where the user is a supervisor and that registered or own a case of both people."""
+    supervised = actor_for(user).org_ids(Role.SUPERVISOR)
+    if not supervised:
+        return set()
+    related = related_org_ids([first_id, second_id])
+    return set(supervised) & related.get(first_id, set()) & related.get(second_id, set())
+
+
+def can_merge_beneficiaries(user: Any) -> bool:
+    """Supervisors merge duplicates (which pairs: `merge_organisations`)."""
+    return bool(actor_for(user).org_ids(Role.SUPERVISOR))
