@@ -1,0 +1,137 @@
+"""Every URL of the portal and its admin, asked for organisation A's records by people of
+organisation B and by nobody: B's org admin and supervisor get 404, B's staff member
+gets 403/404 in admin, the anonymous visitor is sent to log in, nobody sees A's private
+data, and no request writes a row, a history event, a file or an e-mail.
+
+The patterns come from the resolver, so a new URL is swept the day it is added; one the
+sweep cannot fill fails until it gets a record in tests/url_sweep.py or an allowlist
+entry with its reason. The last tests prove the sweep bites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.test import override_settings
+from django.urls import reverse
+
+from tests import url_sweep as sweep
+
+pytestmark = pytest.mark.django_db
+
+SWEEP = sweep.cases()
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[sweep.World]:
+    """A's records, built once for the module inside a transaction rolled back at its end;
+    each test runs in a savepoint of it."""
+    storage = tmp_path_factory.mktemp("sweep-private")
+    storages = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(storage)}},
+    }
+    with (
+        django_db_blocker.unblock(),
+        override_settings(STORAGES=storages, CSRF_FAILURE_VIEW="tests.url_sweep.csrf_failure"),
+        transaction.atomic(),
+    ):
+        yield sweep.build_world(storage)
+        transaction.set_rollback(True)
+
+
+def _id(case: tuple[sweep.Route, str, str, str]) -> str:
+    route, variant, persona, method = case
+    label = route.key if variant == "-" else f"{route.key}[{variant}]"
+    return f"{label}-{persona}-{method}"
+
+
+@pytest.mark.parametrize(("route", "variant", "persona", "method"), SWEEP, ids=[_id(c) for c in SWEEP])
+def test_outsiders_get_nothing(world, route, variant, persona, method):
+    failures = sweep.check(world, route, variant, persona, method)
+    assert not failures, "\n".join(failures)
+
+
+def test_every_pattern_is_filled_or_allowlisted():
+    unfilled = [
+        r.key
+        for r in sweep.routes()
+        if r.params
+        and r.key not in sweep.ALLOWLIST
+        and r.key not in sweep.FILL
+        and not (r.admin and r.model_label in sweep.ADMIN_OBJECTS)
+    ]
+    assert not unfilled, "add a factory or an allowlist entry for " + ", ".join(unfilled)
+
+
+def test_the_tables_name_only_patterns_that_exist():
+    keys = {r.key for r in sweep.routes()}
+    labels = {r.model_label for r in sweep.routes() if r.model_label}
+    assert set(sweep.FILL) <= keys, set(sweep.FILL) - keys
+    assert set(sweep.ALLOWLIST) <= keys, set(sweep.ALLOWLIST) - keys
+    assert set(sweep.ADMIN_OBJECTS) <= labels, set(sweep.ADMIN_OBJECTS) - labels
+    assert all(entry.reason for entry in sweep.ALLOWLIST.values())
+
+
+def test_a_new_pattern_without_records_fails_the_sweep(world):
+    new = sweep.Route("cases:case_frobnicate", "cases/<int:pk>/frobnicate/", ("pk",), False, None)
+    failures = sweep.check(world, new, "-", "b_org_admin", "GET")
+    assert failures == [
+        "add a factory or an allowlist entry for cases:case_frobnicate (cases/<int:pk>/frobnicate/, parameters ('pk',))"
+    ]
+
+
+# --- The sweep bites ----------------------------------------------------------------------
+
+
+def _route(key: str) -> sweep.Route:
+    return next(r for r in sweep.routes() if r.key == key)
+
+
+def test_an_unscoped_case_lookup_is_reported(world, monkeypatch):
+    from cases.models import Case
+    from cases.views import case as case_views
+
+    route = _route("cases:case_detail")
+    assert sweep.check(world, route, "case", "b_org_admin", "GET") == []
+
+    def unscoped(*, user: Any, case_id: Any) -> Case:
+        return Case.objects.select_related("organisation", "beneficiary", "case_manager", "supervisor").get(
+            pk=case_id
+        )
+
+    monkeypatch.setattr(case_views, "case_get_for_user", unscoped)
+    failures = sweep.check(world, route, "confidential case", "b_org_admin", "GET")
+    assert any("an outsider must get 404, got 200" in f for f in failures), failures
+    assert any("confidential child" in f for f in failures), failures
+    assert any("rows were written in atensi_accesslog" in f for f in failures), failures
+
+
+def test_a_write_by_an_outsider_is_reported(world, monkeypatch):
+    from django.http import HttpResponse
+
+    from cases.models import Consent
+
+    route = _route("cases:consent_withdraw")
+    assert sweep.check(world, route, "A's", "b_supervisor", "POST") == []
+
+    def withdraw_unscoped(request: Any, pk: int, consent_pk: int) -> HttpResponse:
+        Consent.objects.filter(pk=consent_pk).update(given_by_name="diubah")
+        return HttpResponse(status=404)
+
+    monkeypatch.setattr(route.pattern, "callback", withdraw_unscoped)
+    failures = sweep.check(world, route, "A's", "b_supervisor", "POST")
+    assert failures and all("rows were written in cases_consent" in f for f in failures), failures
+
+
+def test_a_refused_csrf_token_is_not_mistaken_for_a_refusal(world):
+    route = _route("admin:cases_case_delete")
+    failures = sweep.check(world, route, "-", "b_admin_staff", "POST", csrf="x" * 32)
+    assert failures == [
+        f"POST /admin/cases/case/{world.confidential_case.pk}/delete/ as b_admin_staff: "
+        "the CSRF token was refused, so the view was never asked"
+    ]
