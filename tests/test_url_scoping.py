@@ -77,8 +77,25 @@ def test_the_records_open_for_organisation_a(world, route, variant):
     """The control: filled with A's records, each pattern answers A's insider (the superuser
     in admin) with something other than 404, so the outsiders' 404s mean refusals."""
     persona = "superuser" if route.admin else sweep.CONTROL_PERSONA.get(route.key, "a_insider")
-    status = sweep.reach(world, route, variant, persona)
+    status, _body = sweep.reach(world, route, variant, persona)
     assert status != 404 and status < 500, status
+
+
+# What each search of the sweep finds for A's own people: the outsiders' empty results
+# are then the scoping's doing, not a search that finds nothing.
+SEARCHES = {
+    "cases:beneficiary_search": ("a_insider", "child"),
+    "cases:case_list": ("a_insider", "confidential child"),
+    "admin:cases_case_changelist": ("superuser", "confidential child"),
+    "admin:cases_beneficiary_changelist": ("superuser", "child"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(SEARCHES))
+def test_the_searches_find_a_for_a(world, key):
+    persona, secret = SEARCHES[key]
+    status, body = sweep.reach(world, _route(key), "-", persona)
+    assert status == 200 and sweep.SECRETS[secret] in body
 
 
 def test_every_pattern_is_filled_or_allowlisted():

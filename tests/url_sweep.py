@@ -675,17 +675,30 @@ CONTROL_EXEMPT = {
 # Admin object pages that answer 200 to any staff member by design.
 ADMIN_PUBLIC_MODELS = {"stakeholders.region": "regions are public reference data (read-only to every admin user)"}
 
+
 # Query (GET) and form (POST) data that name A's records where a page takes them from
-# the request rather than from its path.
-PAYLOADS: dict[str, Filler] = {
-    "cases:beneficiary_merge": lambda w: {
+# the request rather than from its path. A search is for a part of a secret name (the
+# search box repeats what was typed): the page must not complete it.
+def _merge_form(w: World) -> dict[str, Any]:
+    return {
         "first": w.beneficiary.pk,
         "second": w.confidential_beneficiary.pk,
         "survivor": w.beneficiary.pk,
         "reason": "Sama",
         "submission_token": "6f1c2f5e-0b8a-4b55-9a53-1f2d3c4b5a69",
-    },
+    }
+
+
+QUERIES: dict[str, Filler] = {
+    "cases:beneficiary_merge": _merge_form,
+    "cases:beneficiary_search": lambda w: {"full_name": "Sweepwijaya"},
+    "cases:case_list": lambda w: {"q": "Rahasiaputri", "status": "all"},
+    "cases:case_export_csv": lambda w: {"q": "Rahasiaputri", "status": "all"},
+    "admin:cases_case_changelist": lambda w: {"q": "Rahasiaputri"},
+    "admin:cases_beneficiary_changelist": lambda w: {"q": "Sweepwijaya"},
+    "admin:stakeholders_membership_changelist": lambda w: {"organisation__id__exact": w.org_a.pk},
 }
+FORMS: dict[str, Filler] = {"cases:beneficiary_merge": _merge_form}
 
 
 # --- Writes -------------------------------------------------------------------------------
@@ -736,8 +749,8 @@ ADMIN_POST_DATA = {"post": "yes", "action": "delete_selected", "_save": "Save"}
 
 
 def payload(world: World, route: Route) -> dict[str, Any]:
-    if route.key in PAYLOADS:
-        return PAYLOADS[route.key](world)
+    if route.key in FORMS:
+        return FORMS[route.key](world)
     if not route.admin:
         return {}
     data: dict[str, Any] = dict(ADMIN_POST_DATA)
@@ -812,11 +825,14 @@ def client_for(world: World, persona: str) -> Client:
     return client
 
 
-def reach(world: World, route: Route, variant: str, persona: str) -> int:
-    """The status of a GET of the pattern filled with A's records, for the control test."""
+def reach(world: World, route: Route, variant: str, persona: str) -> tuple[int, str]:
+    """Status and body of a GET of the pattern filled with A's records (with its query),
+    for the control tests."""
     kwargs = kwargs_for(world, route, variant)
     assert kwargs is not None, route.key
-    return client_for(world, persona).get(url_for(route, kwargs)).status_code
+    query = QUERIES[route.key](world) if route.key in QUERIES else None
+    response = client_for(world, persona).get(url_for(route, kwargs), query)
+    return response.status_code, _body(response)
 
 
 def check(world: World, route: Route, variant: str, persona: str, method: str, *, csrf: str = "") -> list[str]:
@@ -832,7 +848,7 @@ def check(world: World, route: Route, variant: str, persona: str, method: str, *
     before, files, outbox = snapshot(), _files(world.storage), len(mail.outbox)
     last_log = _last_access_log()
     if method == "GET":
-        response = client.get(url, PAYLOADS[route.key](world) if route.key in PAYLOADS else None)
+        response = client.get(url, QUERIES[route.key](world) if route.key in QUERIES else None)
     else:
         response = client.post(url, data, HTTP_X_CSRFTOKEN=token)
     status = response.status_code
