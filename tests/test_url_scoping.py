@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 from django.test import override_settings
+from django.urls import reverse
 
 from tests import url_sweep as sweep
 
@@ -175,3 +176,19 @@ def test_a_refused_csrf_token_is_not_mistaken_for_a_refusal(world):
         f"POST /admin/cases/case/{world.confidential_case.pk}/delete/ as b_admin_staff: "
         "the CSRF token was refused, so the view was never asked"
     ]
+
+
+@pytest.mark.parametrize(
+    ("model", "record"),
+    [
+        ("cases.case", "b_case"),
+        ("cases.beneficiary", "b_beneficiary"),
+        ("stakeholders.organisation", "org_b"),
+        ("stakeholders.membership", "b_admin_membership"),
+    ],
+)
+def test_b_staff_opens_b_records_in_admin(world, model, record):
+    """The admin persona is strong enough: its own organisation's records open, so its
+    refusals of A's records are the scoping's."""
+    url = reverse(f"admin:{model.replace('.', '_')}_change", args=[world.objects[record].pk])
+    assert sweep.client_for(world, "b_admin_staff").get(url).status_code == 200

@@ -177,7 +177,7 @@ class World:
 
 def build_world(storage: Path) -> World:
     """Organisation A with one record of every kind, a partner C, and outsider B."""
-    from django.contrib.auth.models import Group
+    from django.contrib.auth.models import Group, Permission
     from django_celery_beat.models import (
         ClockedSchedule,
         CrontabSchedule,
@@ -378,7 +378,14 @@ def build_world(storage: Path) -> World:
     b_chief = o["b_supervisor"] = member(organisation=b, role=Role.SUPERVISOR, username="sweep.b_chief")
     for role in (Role.INTAKE_OFFICER, Role.REFERRAL_OFFICER, Role.SOCIAL_WORKER):
         Membership.objects.create(user=b_chief, organisation=b, role=role)
+    # B's admin user holds every working role there and, by hand, every permission of the
+    # portal's own apps: the scoping, not a missing permission, must refuse A's records.
     b_staff = o["b_staff"] = member(organisation=b, role=Role.ORG_ADMIN, username="sweep.b_staff")
+    for role in (Role.SUPERVISOR, Role.INTAKE_OFFICER, Role.REFERRAL_OFFICER, Role.SOCIAL_WORKER):
+        Membership.objects.create(user=b_staff, organisation=b, role=role)
+    b_staff.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=("atensi", "stakeholders", "cases", "referrals"))
+    )
     b_staff.is_staff = True
     b_staff.save(update_fields=["is_staff"])
     o["b_case"] = open_case(organisation=b, by=b_chief)
@@ -620,6 +627,7 @@ class Allowed:
     fill: Filler | None = None  # parameters for a pattern that has some
     public: bool = False  # served without a login
     writes: tuple[str, ...] = ()  # tables a request may change (the persona's own rows)
+    status: int | None = None  # what a GET by an outsider must answer, where it is one thing
 
 
 def _fixed(**kwargs: Any) -> Filler:
@@ -644,23 +652,31 @@ ALLOWLIST: dict[str, Allowed] = {
     "stakeholders:import_template": Allowed(
         "a blank import template, the same file for everyone",
         fill=_fixed(kind="workforce", fmt="csv"),
+        status=200,
     ),
     "stakeholders:workforce_list": Allowed(
         "the workforce registry is national by design (coordination between organisations); "
-        "other organisations' NIKs are masked"
+        "other organisations' NIKs are masked",
+        status=200,
     ),
     "stakeholders:workforce_export": Allowed(
         "the workforce registry's export, national by design; the export is logged, NIKs masked",
         writes=("atensi_accesslog",),
+        status=200,
     ),
     "stakeholders:organisation_detail": Allowed(
         "the organisation directory is national by design: profile, public staff, agreements' existence",
         fill=_org,
+        status=200,
     ),
     "unnamed:admin/(?P<url>.*)$": Allowed(
-        "admin's catch-all: a 404 or a login redirect for any path", fill=_fixed(url="cases/nothing/")
+        "admin's catch-all: a 404 (a login redirect when logged out) for any other path",
+        fill=_fixed(url="cases/nothing/"),
+        status=404,
     ),
-    "admin:app_list": Allowed("an admin app index, listing what the persona may open", fill=_fixed(app_label="cases")),
+    "admin:app_list": Allowed(
+        "an admin app index, listing what the persona may open", fill=_fixed(app_label="cases"), status=200
+    ),
 }
 
 # The control test opens each filled pattern as A's insider (every role in A) or, in admin,
@@ -784,8 +800,8 @@ def url_for(route: Route, kwargs: dict[str, Any]) -> str:
         def value(match: re.Match[str]) -> str:
             return str(kwargs[match.group("name")])
 
-        path = re.sub(r"<(?:\w+:)?(?P<name>\w+)>", value, route.route)
-        path = re.sub(r"\(\?P<(?P<name>\w+)>[^)]*\)", value, path)
+        path = re.sub(r"\(\?P<(?P<name>\w+)>[^)]*\)", value, route.route)
+        path = re.sub(r"<(?:\w+:)?(?P<name>\w+)>", value, path)
         return "/" + path.replace("^", "").replace("$", "")
     return reverse(route.key, kwargs=kwargs)
 
@@ -875,7 +891,10 @@ def check(world: World, route: Route, variant: str, persona: str, method: str, *
             failures.append(f"{where}: an outsider must get 404, got {status} {location}")
     elif status >= 500:
         failures.append(f"{where}: server error {status}")
-    if persona != "anonymous" and status == 302 and location.startswith(_logins()) and route.key not in ALLOWLIST:
+    elif method == "GET" and route.key in ALLOWLIST and ALLOWLIST[route.key].status not in (None, status):
+        failures.append(f"{where}: by design this answers {ALLOWLIST[route.key].status}, got {status}")
+    public = route.key in ALLOWLIST and ALLOWLIST[route.key].public
+    if persona != "anonymous" and status == 302 and location.startswith(_logins()) and not public:
         failures.append(f"{where}: the persona was sent to log in, so the view was never asked")
 
     leaked = [label for label, secret in SECRETS.items() if secret in body]
