@@ -99,16 +99,41 @@ def test_the_searches_find_a_for_a(world, key):
     assert status == 200 and sweep.SECRETS[secret] in body
 
 
-def test_every_pattern_is_filled_or_allowlisted():
-    unfilled = [
+def unfilled(routes: list[sweep.Route]) -> list[str]:
+    return [
         r.key
-        for r in sweep.routes()
+        for r in routes
         if r.params
         and r.key not in sweep.ALLOWLIST
         and r.key not in sweep.FILL
         and not (r.admin and r.model_label in sweep.ADMIN_OBJECTS)
     ]
-    assert not unfilled, "add a factory or an allowlist entry for " + ", ".join(unfilled)
+
+
+def test_every_pattern_is_filled_or_allowlisted():
+    missing = unfilled(sweep.routes())
+    assert not missing, "add a factory or an allowlist entry for " + ", ".join(missing)
+
+
+def test_a_pattern_added_to_the_urlconf_is_swept_and_fails_until_filled(monkeypatch):
+    from django.http import HttpResponse
+    from django.urls import clear_url_caches, path
+
+    import atensi.urls
+
+    def frobnicate(request: Any, pk: int) -> HttpResponse:
+        return HttpResponse("unscoped")
+
+    monkeypatch.setattr(
+        atensi.urls, "urlpatterns", [*atensi.urls.urlpatterns, path("cases/<int:pk>/frobnicate/", frobnicate)]
+    )
+    clear_url_caches()
+    try:
+        routes = sweep.routes()
+    finally:
+        monkeypatch.undo()
+        clear_url_caches()
+    assert "unnamed:cases/<int:pk>/frobnicate/" in unfilled(routes)
 
 
 def test_the_tables_name_only_patterns_that_exist():

@@ -490,14 +490,12 @@ CHILD = {"child": _child, "confidential child": _hidden_child}
 REFERRAL = {"sent by A": _sent, "received by A": _received}
 
 
-def _nested(parent: str, child_param: str, child: str, mine: str) -> dict[str, Filler]:
-    """A's child record under A's parent, and under the outsider's own parent (`mine`)."""
+def _in_case(param: str, record: str) -> dict[str, Filler]:
+    """A's record under A's case, and under the outsider's own case (the record must still
+    be 404: it is looked up within the case, not by its id alone)."""
     return {
-        "A's": lambda w: {
-            parent: getattr(w, "case" if parent == "pk" else "org_a").pk,
-            child_param: w.objects[child].pk,
-        },
-        "under B's own": lambda w: {parent: w.objects[mine].pk, child_param: w.objects[child].pk},
+        "A's": lambda w: {"pk": w.case.pk, param: w.objects[record].pk},
+        "under B's own": lambda w: {"pk": w.b_case.pk, param: w.objects[record].pk},
     }
 
 
@@ -557,12 +555,12 @@ FILL: dict[str, dict[str, Filler]] = {
             "sharing_override_create",
         )
     },
-    "cases:approval_decide": _nested("pk", "approval_pk", "approval", "b_case"),
-    "cases:assessment_edit": _nested("pk", "assessment_pk", "assessment", "b_case"),
-    "cases:plan_item_edit": _nested("pk", "item_pk", "plan_item", "b_case"),
-    "cases:follow_up_update": _nested("pk", "follow_up_pk", "follow_up", "b_case"),
-    "cases:document_download": _nested("pk", "document_pk", "document", "b_case"),
-    "cases:consent_withdraw": _nested("pk", "consent_pk", "consent", "b_case"),
+    "cases:approval_decide": _in_case("approval_pk", "approval"),
+    "cases:assessment_edit": _in_case("assessment_pk", "assessment"),
+    "cases:plan_item_edit": _in_case("item_pk", "plan_item"),
+    "cases:follow_up_update": _in_case("follow_up_pk", "follow_up"),
+    "cases:document_download": _in_case("document_pk", "document"),
+    "cases:consent_withdraw": _in_case("consent_pk", "consent"),
     **{f"referrals:{name}": CASE for name in ("case_referrals", "send", "send_suggestions")},
     **{
         f"referrals:{name}": REFERRAL
