@@ -104,6 +104,9 @@ SECRETS = {
     "document title": "Akta sweepdokumen",
     "assessment": "Masalah asesmen sweepmasalah",
     "workforce NIK": "1571014509900002",  # other organisations see it masked
+    # Staff names and roles are public (the directory); their contact details are not.
+    "staff e-mail": "pekerja.sweep@balai-a.test",
+    "staff phone": "081299990001",
     "import file": "sweepimpor.csv",
 }
 
@@ -230,6 +233,8 @@ def build_world(storage: Path) -> World:
     o["org_c"] = c = OrganisationFactory(code="SWEEP-C", name="LKSA Sweep C", kind=OrganisationKind.LKSA)
 
     worker = o["worker"] = member(organisation=a, role=Role.SOCIAL_WORKER, username="sweep.worker")
+    worker.email, worker.phone = SECRETS["staff e-mail"], SECRETS["staff phone"]
+    worker.save(update_fields=["email", "phone"])
     chief = o["chief"] = member(organisation=a, role=Role.SUPERVISOR, username="sweep.chief")
     a_admin = o["a_admin"] = member(organisation=a, role=Role.ORG_ADMIN, username="sweep.a_admin")
     c_worker = member(organisation=c, role=Role.SOCIAL_WORKER, username="sweep.c_worker")
