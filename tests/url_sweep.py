@@ -859,7 +859,10 @@ def check(world: World, route: Route, variant: str, persona: str, method: str, *
     the persona's real token (for the test that a refused token is noticed)."""
     kwargs = kwargs_for(world, route, variant)
     if kwargs is None:
-        return [f"add a factory or an allowlist entry for {route.key} ({route.route}, parameters {route.params})"]
+        return [
+            f"add a factory or an allowlist entry for {route.key} ({route.route}, parameters {route.params}):"
+            " A's record in tests/url_sweep.py FILL (ADMIN_OBJECTS for an admin model), or an ALLOWLIST reason"
+        ]
     url = url_for(route, kwargs)
     client = client_for(world, persona)
     token = csrf or client.cookies[settings.CSRF_COOKIE_NAME].value
