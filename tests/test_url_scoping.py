@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
 from django.urls import reverse
 
@@ -48,7 +48,11 @@ def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -
         override_settings(STORAGES=storages, CSRF_FAILURE_VIEW="tests.url_sweep.csrf_failure"),
         transaction.atomic(),
     ):
-        yield sweep.build_world(storage)
+        world = sweep.build_world(storage)
+        # Fire the world's deferred foreign-key checks now, once: left pending, every test's
+        # teardown would fire them again inside its savepoint and roll them back with it.
+        connection.check_constraints()
+        yield world
         transaction.set_rollback(True)
     request_log.setLevel(level)
 
