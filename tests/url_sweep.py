@@ -380,8 +380,10 @@ def build_world(storage: Path) -> World:
 
     # Organisation B: the outsiders' own records, for patterns that pair a parent with a child.
     b_admin = o["b_org_admin"] = member(organisation=b, role=Role.ORG_ADMIN, username="sweep.b_admin")
+    # "b_supervisor" holds every case-working role in B (a community reporter's too), so
+    # every page that any of them may open is asked for A's records.
     b_chief = o["b_supervisor"] = member(organisation=b, role=Role.SUPERVISOR, username="sweep.b_chief")
-    for role in (Role.INTAKE_OFFICER, Role.REFERRAL_OFFICER, Role.SOCIAL_WORKER):
+    for role in (Role.INTAKE_OFFICER, Role.REFERRAL_OFFICER, Role.SOCIAL_WORKER, Role.COMMUNITY_REPORTER):
         Membership.objects.create(user=b_chief, organisation=b, role=role)
     # B's admin user holds every working role there and, by hand, every permission of the
     # portal's own apps: the scoping, not a missing permission, must refuse A's records.
