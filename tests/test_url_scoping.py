@@ -1,7 +1,8 @@
 """Every URL of the portal and its admin, asked for organisation A's records by people of
 organisation B and by nobody: B's org admin and supervisor get 404, B's staff member
 gets 403/404 in admin, the anonymous visitor is sent to log in, nobody sees A's private
-data, and no request writes a row, a history event, a file or an e-mail.
+data, and no request writes a row, a history event, a file or an e-mail. A's colleague
+who does not manage the confidential case gets 404 on all of its URLs too.
 
 The patterns come from the resolver, so a new URL is swept the day it is added; one the
 sweep cannot fill fails until it gets a record in tests/url_sweep.py or an allowlist
@@ -228,3 +229,10 @@ def test_b_staff_opens_b_records_in_admin(world, model, record):
     refusals of A's records are the scoping's."""
     url = reverse(f"admin:{model.replace('.', '_')}_change", args=[world.objects[record].pk])
     assert sweep.client_for(world, "b_admin_staff").get(url).status_code == 200
+
+
+def test_the_colleague_works_on_a_open_cases(world):
+    """The colleague persona is a working member of A: A's other case opens for them, so
+    their 404s on the confidential case are its confidentiality."""
+    status, body = sweep.reach(world, _route("cases:case_detail"), "case", "a_colleague")
+    assert status == 200 and sweep.SECRETS["child"] in body

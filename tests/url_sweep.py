@@ -180,6 +180,7 @@ class World:
 
 def build_world(storage: Path) -> World:
     """Organisation A with one record of every kind, a partner C, and outsider B."""
+    import pghistory.models
     from django.contrib.auth.models import Group, Permission
     from django_celery_beat.models import (
         ClockedSchedule,
@@ -237,6 +238,7 @@ def build_world(storage: Path) -> World:
     worker.save(update_fields=["email", "phone"])
     chief = o["chief"] = member(organisation=a, role=Role.SUPERVISOR, username="sweep.chief")
     a_admin = o["a_admin"] = member(organisation=a, role=Role.ORG_ADMIN, username="sweep.a_admin")
+    o["colleague"] = member(organisation=a, role=Role.SOCIAL_WORKER, username="sweep.colleague")
     c_worker = member(organisation=c, role=Role.SOCIAL_WORKER, username="sweep.c_worker")
     member(organisation=c, role=Role.REFERRAL_OFFICER, username="sweep.c_officer")
     o["membership"] = Membership.objects.get(user=worker, organisation=a)
@@ -412,8 +414,6 @@ def build_world(storage: Path) -> World:
     o["clocked"] = ClockedSchedule.objects.create(clocked_time=timezone.now())
     o["periodic_task"] = PeriodicTask.objects.create(name="sweep", task="sweep.task", interval=interval)
     o["region"] = village()
-    import pghistory.models
-
     o["event"] = pghistory.models.Events.objects.order_by("pgh_created_at").first()
 
     world = World(objects=o, storage=storage)
@@ -430,12 +430,16 @@ USERS: dict[str, str | None] = {
     "b_supervisor": "b_supervisor",
     "b_admin_staff": "b_staff",
     "anonymous": None,
+    "a_colleague": "colleague",
     # Not swept: the control test's people, for whom A's records must open.
     "a_insider": "chief",
     "a_worker": "worker",
     "superuser": "root",
 }
 PORTAL_PERSONAS = ("b_org_admin", "b_supervisor", "anonymous")
+# A's social worker who does not manage the confidential case: asked only for the
+# confidential case and child, whose identity is for the case manager and A's supervisors.
+COLLEAGUE_VARIANTS = ("confidential case", "confidential child")
 ADMIN_PERSONAS = ("b_admin_staff", "anonymous")
 
 
@@ -823,6 +827,8 @@ def expectation(route: Route, persona: str) -> str:
     a method the view does not take; 403 or admin's redirect in admin), or 'no secrets'
     (any answer but a server error, without A's private data)."""
     allowed = ALLOWLIST.get(route.key)
+    if persona == "a_colleague":
+        return "refused"
     if persona == "anonymous":
         return "no secrets" if allowed and allowed.public else "login"
     if allowed is not None:
@@ -905,7 +911,9 @@ def check(world: World, route: Route, variant: str, persona: str, method: str, *
     if persona != "anonymous" and status == 302 and location.startswith(_logins()) and not public:
         failures.append(f"{where}: the persona was sent to log in, so the view was never asked")
 
-    leaked = [label for label, secret in SECRETS.items() if secret in body]
+    # A colleague in A may read A's other records; the confidential child's identity is not theirs.
+    secrets = {"confidential child": SECRETS["confidential child"]} if persona == "a_colleague" else SECRETS
+    leaked = [label for label, secret in secrets.items() if secret in body]
     if leaked:
         failures.append(f"{where}: the response shows A's {', '.join(leaked)}")
     allowed_writes = set(ALLOWLIST[route.key].writes) if route.key in ALLOWLIST else set()
@@ -932,7 +940,8 @@ def cases() -> list[tuple[Route, str, str, str]]:
     for route in routes():
         personas = ADMIN_PERSONAS if route.admin else PORTAL_PERSONAS
         for variant in variants(route):
-            for persona in personas:
+            extra = ("a_colleague",) if variant in COLLEAGUE_VARIANTS else ()
+            for persona in (*personas, *extra):
                 for method in ("GET", "POST"):
                     out.append((route, variant, persona, method))
     return out
