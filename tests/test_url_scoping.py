@@ -236,3 +236,14 @@ def test_the_colleague_works_on_a_open_cases(world):
     their 404s on the confidential case are its confidentiality."""
     status, body = sweep.reach(world, _route("cases:case_detail"), "case", "a_colleague")
     assert status == 200 and sweep.SECRETS["child"] in body
+
+
+def test_the_colleague_s_search_does_not_name_the_confidential_child(world):
+    """In the organisation-wide list a colleague finds A's other case, but a search for a
+    part of the confidential child's name shows neither the name nor the case number."""
+    client = sweep.client_for(world, "a_colleague")
+    everything = client.get(reverse("cases:case_list"), {"scope": "all", "status": "all"}).content.decode()
+    assert world.case.number in everything
+    searched = client.get(reverse("cases:case_list"), {"scope": "all", "status": "all", "q": "Rahasiaputri"})
+    html = searched.content.decode()
+    assert sweep.SECRETS["confidential child"] not in html and world.confidential_case.number not in html
