@@ -28,6 +28,7 @@ import importlib.util
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -100,10 +101,6 @@ def template_key() -> str:
 # --- building and cloning ----------------------------------------------------------------
 
 
-def _quote(connection: Any, name: str) -> str:
-    return str(connection.ops.quote_name(name))
-
-
 def _exists(cursor: Any, name: str) -> bool:
     cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
     return cursor.fetchone() is not None
@@ -118,6 +115,27 @@ def _comment(cursor: Any, name: str) -> str:
     return (row and row[0]) or ""
 
 
+@contextmanager
+def _coverage_paused() -> Iterator[None]:
+    """Building the template is not part of the tests: what only it runs (migrations, the
+    post_migrate loaders) would count as covered in a run that builds it and not in one that
+    reuses it, and the coverage figure must not depend on that."""
+    try:
+        import coverage
+    except ImportError:
+        yield
+        return
+    current = coverage.Coverage.current()
+    if current is None:
+        yield
+        return
+    current.stop()
+    try:
+        yield
+    finally:
+        current.start()
+
+
 def _build_template(connection: Any, name: str, *, verbosity: int) -> None:
     """Migrate a new database (post_migrate loads regions and reference data), keep a copy
     of its rows in BASELINE_SCHEMA, and leave `connection` pointing where it was."""
@@ -125,8 +143,9 @@ def _build_template(connection: Any, name: str, *, verbosity: int) -> None:
     saved = (settings_dict["NAME"], settings_dict["TEST"].get("NAME"))
     settings_dict["TEST"]["NAME"] = name
     try:
-        connection.creation.create_test_db(verbosity=verbosity, autoclobber=True, keepdb=False)
-        snapshot_baseline(connection)
+        with _coverage_paused():
+            connection.creation.create_test_db(verbosity=verbosity, autoclobber=True, keepdb=False)
+            snapshot_baseline(connection)
     finally:
         connection.close()
         from django.conf import settings
@@ -141,6 +160,7 @@ def clone_from_template(connection: Any, *, rebuild_unless: str | None, verbosit
     Returns the name of the database cloned."""
     from django.conf import settings
 
+    q = connection.ops.quote_name
     target = connection.creation._get_test_db_name()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     base = target.removesuffix(f"_{worker}") if worker else target
@@ -153,23 +173,24 @@ def clone_from_template(connection: Any, *, rebuild_unless: str | None, verbosit
     with connection._nodb_cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [lock_id])
         try:
-            if rebuild_unless is not None and _exists(cursor, template) and _comment(cursor, template) != rebuild_unless:
-                cursor.execute(f"DROP DATABASE {_quote(connection, template)} WITH (FORCE)")
+            stale_run = rebuild_unless is not None and _comment(cursor, template) != rebuild_unless
+            if stale_run and _exists(cursor, template):
+                cursor.execute(f"DROP DATABASE {q(template)} WITH (FORCE)")
             if not _exists(cursor, template):
-                cursor.execute(f"DROP DATABASE IF EXISTS {_quote(connection, building)} WITH (FORCE)")
+                cursor.execute(f"DROP DATABASE IF EXISTS {q(building)} WITH (FORCE)")
                 _build_template(connection, building, verbosity=verbosity)
-                cursor.execute(f"ALTER DATABASE {_quote(connection, building)} RENAME TO {_quote(connection, template)}")
-                cursor.execute(f"COMMENT ON DATABASE {_quote(connection, template)} IS %s", [rebuild_unless or ""])
+                cursor.execute(f"ALTER DATABASE {q(building)} RENAME TO {q(template)}")
+                cursor.execute(f"COMMENT ON DATABASE {q(template)} IS %s", [rebuild_unless or ""])
                 # Templates of other migration states: one database each, never used again.
                 cursor.execute(
                     "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s",
                     [f"{base}_tpl_%", template],
                 )
                 for (stale,) in cursor.fetchall():
-                    cursor.execute(f"DROP DATABASE IF EXISTS {_quote(connection, stale)} WITH (FORCE)")
+                    cursor.execute(f"DROP DATABASE IF EXISTS {q(stale)} WITH (FORCE)")
             # WITH (FORCE): a worker process a killed run left behind may still be connected.
-            cursor.execute(f"DROP DATABASE IF EXISTS {_quote(connection, target)} WITH (FORCE)")
-            cursor.execute(f"CREATE DATABASE {_quote(connection, target)} TEMPLATE {_quote(connection, template)}")
+            cursor.execute(f"DROP DATABASE IF EXISTS {q(target)} WITH (FORCE)")
+            cursor.execute(f"CREATE DATABASE {q(target)} TEMPLATE {q(template)}")
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
     settings.DATABASES[connection.alias]["NAME"] = target
@@ -209,7 +230,7 @@ def django_db_setup(
     created: list[tuple[Any, str]] = []
     with django_db_blocker.unblock():
         for alias in sorted(aliases):
-            connection = connections[alias]
+            connection: Any = connections[alias]
             original_name = connection.settings_dict["NAME"]
             clone_from_template(connection, rebuild_unless=rebuild_unless, verbosity=verbosity)
             created.append((connection, original_name))
@@ -231,14 +252,14 @@ def _tables(connection: Any) -> list[str]:
 
 def snapshot_baseline(connection: Any) -> None:
     """Copy every non-empty table into BASELINE_SCHEMA (kept in the template, so in every clone)."""
-    schema = _quote(connection, BASELINE_SCHEMA)
+    q = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        cursor.execute(f"CREATE SCHEMA {schema}")
+        cursor.execute(f"DROP SCHEMA IF EXISTS {q(BASELINE_SCHEMA)} CASCADE")
+        cursor.execute(f"CREATE SCHEMA {q(BASELINE_SCHEMA)}")
         for table in _tables(connection):
-            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_quote(connection, table)})")  # noqa: S608
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {q(table)})")  # noqa: S608
             if cursor.fetchone()[0]:
-                cursor.execute(f"CREATE TABLE {schema}.{_quote(connection, table)} AS TABLE {_quote(connection, table)}")
+                cursor.execute(f"CREATE TABLE {q(BASELINE_SCHEMA)}.{q(table)} AS TABLE {q(table)}")
 
 
 def _restore_sql(connection: Any) -> str | None:
@@ -320,5 +341,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.test import TransactionTestCase
 
     if _flush_teardown is None:
-        _flush_teardown = TransactionTestCase._fixture_teardown
-        TransactionTestCase._fixture_teardown = _fixture_teardown  # type: ignore[method-assign]
+        # A private method of Django's (stable since 1.x): TransactionTestCase's teardown.
+        test_case: Any = TransactionTestCase
+        _flush_teardown = test_case._fixture_teardown
+        test_case._fixture_teardown = _fixture_teardown
