@@ -9,7 +9,7 @@ def _sync_roles(sender: AppConfig, **kwargs: object) -> None:
     sync_role_groups(verbosity=0)
 
 
-def _load_test_regions(sender: AppConfig, **kwargs: object) -> None:
+def _reload_test_regions(sender: AppConfig, **kwargs: object) -> None:
     # Tests only (ATENSI_TEST_REGIONS in test settings): the test database is migrated with
     # these regions — once, into the template every test database is cloned from
     # (atensi.testing.database, which also keeps them through transactional tests), and the
@@ -31,5 +31,5 @@ class StakeholdersConfig(AppConfig):
         # Keeps role groups equal to roles.ROLE_PERMISSIONS after every migrate, including
         # permissions of apps migrated after the role_groups data migration.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="stakeholders_sync_roles")
-        post_migrate.connect(_load_test_regions, sender=self, dispatch_uid="stakeholders_test_regions")
+        post_migrate.connect(_reload_test_regions, sender=self, dispatch_uid="stakeholders_test_regions")
         from . import reminders  # noqa: F401 - the agreement reminder rule and its renderer
