@@ -292,10 +292,12 @@ def _restore_sql(connection: Any) -> str | None:
             [kept],
         )
         with_triggers = sorted(row[0] for row in cursor.fetchall())
+        # The tables' own columns, generated ones left out (PostgreSQL computes them).
         cursor.execute(
             "SELECT table_name, string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) "
-            "FROM information_schema.columns WHERE table_schema = %s GROUP BY table_name",
-            [BASELINE_SCHEMA],
+            "FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ANY(%s) AND is_generated = 'NEVER' GROUP BY table_name",
+            [kept],
         )
         columns = dict(cursor.fetchall())
     if not kept:
