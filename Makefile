@@ -27,9 +27,14 @@ run: install
 	$(PY) -m atensi.devstack run
 
 # Tests get their own embedded PostgreSQL/Redis under var/test, never the dev data.
+# They run in PYTEST_WORKERS processes (pytest-xdist; `auto`: one per core, 0: this process
+# only). The whole suite is measured for line coverage, floor in pyproject's
+# [tool.coverage.report]; a run of selected tests (PYTEST_ARGS) is not, unless PYTEST_COV says so.
+PYTEST_WORKERS ?= auto
+PYTEST_COV ?= $(if $(strip $(PYTEST_ARGS)),,--cov --cov-report=term:skip-covered)
 test: install
 	@$(PY) -m atensi.testing.check_chromium
-	$(PY) -m atensi.devstack --var var/test exec --test-tuning -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m atensi.devstack --var var/test exec --test-tuning -- $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_COV) $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m atensi.devstack --var var/bench exec --test-tuning -- $(PY) -m pytest tests/bench -p no:cacheprovider -o addopts="" --ds=atensi.settings.test -q $(PYTEST_ARGS)

@@ -10,8 +10,10 @@ def _sync_roles(sender: AppConfig, **kwargs: object) -> None:
 
 
 def _reload_test_regions(sender: AppConfig, **kwargs: object) -> None:
-    # Tests only (ATENSI_TEST_REGIONS in test settings): a transactional test's flush
-    # empties the region table, and every test after it expects the regions there.
+    # Tests only (ATENSI_TEST_REGIONS in test settings): the test database is migrated with
+    # these regions — once, into the template every test database is cloned from
+    # (atensi.testing.database, which also keeps them through transactional tests), and the
+    # bench's database.
     from django.conf import settings
 
     from .regions import load_regions, regions_loaded

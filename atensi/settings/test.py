@@ -23,14 +23,21 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
 # Regions the test database holds (all provinces and regencies/cities, plus districts and
-# villages of these provinces); reloaded after a transactional test's flush.
+# villages of these provinces): loaded by post_migrate into the template database that
+# every test database is cloned from (atensi.testing.database).
 ATENSI_TEST_REGIONS = ("13", "15")
+
+# pytest-xdist runs the tests in several processes (gw0, gw1, ...); the worker processes an
+# integration test starts inherit the variable. What is shared on disk or in Redis is kept
+# apart per process; the databases are (test_<name>_gw0, ...).
+XDIST_WORKER = env.str("PYTEST_XDIST_WORKER", default="")
 
 # Uploaded files go to a throwaway directory, never the developer's var/private.
 STORAGES = {
     **STORAGES,  # noqa: F405
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(VAR_DIR / "test-private")},  # noqa: F405
+        "OPTIONS": {"location": str(VAR_DIR / "test-private" / XDIST_WORKER)},  # noqa: F405
     },
 }
+CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": XDIST_WORKER}}  # noqa: F405

@@ -12,6 +12,20 @@ from typing import Any
 import pytest
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The test databases (cloned from a migrated template). Registered now, after pytest-django
+    # (an entry-point plugin, loaded after -p plugins), so that its django_db_setup wins.
+    config.pluginmanager.import_plugin("atensi.testing.database")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Under pytest-xdist the longest tests (browser journeys) are handed out first, so that
+    # no worker is left running one while the others are idle. (xdist's loadgroup already
+    # starts with the biggest group: the integration tests.) Every worker sorts the same way.
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("browser") is None)
+
+
 @pytest.fixture
 def org(db: Any) -> Any:
     from stakeholders.tests.factories import OrganisationFactory

@@ -7,7 +7,9 @@ import pytest
 from atensi.core.tasks import ping
 from atensi.testing.processes import celery_worker
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+# With the other tests that start worker processes (test_reminder_delivery.py): one xdist
+# group, run one after another on one pytest-xdist worker.
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("integration")]
 
 
 def test_ping_round_trip_through_a_real_worker(tmp_path):

@@ -47,7 +47,10 @@ from cases.notification_kinds import NotificationKind
 from cases.tests.factories import open_case
 from stakeholders.tests.factories import member
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+# One xdist group: these tests start worker processes and kill them, and stop their own Redis
+# (never the shared test Redis); under pytest-xdist they run one after another on one worker,
+# so that two of them never compete for the CPU their timeouts assume.
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("integration")]
 
 QUEUE = "celery"  # the default queue: where the sweep sends its deliveries
 PAST_RECLAIM = reminders.RECLAIM_AFTER + datetime.timedelta(seconds=1)
