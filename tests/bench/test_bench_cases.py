@@ -25,6 +25,7 @@ from tests.bench.harness import BenchError
 pytestmark = pytest.mark.django_db
 
 BENCH_SECTION = "Cases: list, search and case page"
+BENCH_NEEDS = ("cases",)
 PAGE = 5  # the cursor page: the first page, then "next" followed 4 times
 BENCH_DESCRIPTION = (
     "The data set's cases: 100,000 (times BENCH_SCALE) in 20 organisations, one child each, in the villages of "

@@ -27,6 +27,7 @@ from tests.bench.harness import BenchError, Result
 pytestmark = pytest.mark.django_db
 
 BENCH_SECTION = "Referrals: the inbox of an organisation with 50,000"
+BENCH_NEEDS = ("referrals",)
 PAGE = 5  # the cursor page: the first page, then "next" followed 4 times
 BENCH_DESCRIPTION = (
     "The data set's referrals: 50,000 (times BENCH_SCALE) received by BA-BENCH from the 19 other case "

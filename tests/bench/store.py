@@ -1,0 +1,124 @@
+"""The bench's database: kept between runs, rebuilt only when what made it changed.
+
+The data set lives in its own database (`atensi_bench`, see tests/bench/settings.py),
+which pytest-django's teardown never drops. Its `COMMENT ON DATABASE` is a small JSON
+stamp: the fingerprint of what built it (the generator's code, every migration file),
+the scale, the layers built so far, their row counts and build times. A run whose
+fingerprint and scale match reuses the database as it is (no migrate, no load); a
+missing layer is built on top; anything else drops the database and starts again.
+While a layer is being built the stamp says so, so a run that dies half way leaves a
+database the next run rebuilds rather than trusts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from django.db import connections
+from django.test.utils import setup_databases
+
+from tests.bench import dataset
+from tests.bench.harness import ROOT
+
+# The generator's code: a change in any of these rebuilds the data set.
+GENERATOR = ("tests/bench/dataset.py", "tests/bench/bulk.py", "tests/bench/store.py")
+APPS = ("atensi", "stakeholders", "cases", "referrals")
+BUILDING = "building"
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    files = [ROOT / name for name in GENERATOR]
+    for app in APPS:
+        files += sorted((ROOT / app).glob("**/migrations/*.py"))
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _test_name() -> str:
+    return connections["default"].creation._get_test_db_name()
+
+
+def read_stamp() -> dict[str, Any]:
+    """The stamp of the bench database, {} if there is none (or no database)."""
+    connection = connections["default"]
+    with connection.creation._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [_test_name()]
+        )
+        row = cursor.fetchone()
+    if row is None or not row[0]:
+        return {}
+    try:
+        stamp = json.loads(row[0])
+    except ValueError:
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
+
+
+def write_stamp(stamp: dict[str, Any]) -> None:
+    text = json.dumps(stamp, sort_keys=True).replace("'", "''")
+    with connections["default"].cursor() as cursor:
+        cursor.execute(f"COMMENT ON DATABASE \"{_test_name()}\" IS '{text}'")
+
+
+def _use_existing() -> None:
+    """Point the default connection at the kept database, as create_test_db(keepdb) would,
+    without its migrate run (the fingerprint says the migrations are the ones it ran)."""
+    from django.conf import settings
+
+    connection = connections["default"]
+    connection.close()
+    name = _test_name()
+    settings.DATABASES["default"]["NAME"] = name
+    connection.settings_dict["NAME"] = name
+
+
+def open_database(scale: float, verbosity: int = 0) -> tuple[dict[str, Any], str]:
+    """Open (reuse) or create the bench database; returns its stamp and what was done."""
+    wanted = fingerprint()
+    stamp = read_stamp()
+    if stamp.get("fingerprint") == wanted and stamp.get("scale") == scale:
+        _use_existing()
+        return stamp, "reused"
+    if not stamp:
+        why = "no data set yet"
+    elif stamp.get("fingerprint") == BUILDING:
+        why = "the last build did not finish"
+    elif stamp.get("scale") != scale:
+        why = f"built for scale {stamp.get('scale')}"
+    else:
+        why = "the generator or a migration changed"
+    setup_databases(verbosity=verbosity, interactive=False, keepdb=False, aliases={"default"}, serialized_aliases=set())
+    stamp = {"fingerprint": wanted, "scale": scale, "layers": [], "sizes": {}, "seconds": {}}
+    write_stamp(stamp)
+    return stamp, f"rebuilt ({why})"
+
+
+def ensure_layers(stamp: dict[str, Any], needs: set[str]) -> tuple[dict[str, Any], list[str]]:
+    """Build the layers `needs` calls for that the database lacks; returns the stamp and those built."""
+    built = []
+    for layer in dataset.layers_for(needs):
+        if layer in stamp["layers"]:
+            continue
+        write_stamp({**stamp, "fingerprint": BUILDING})
+        started = time.perf_counter()
+        sizes = dataset.build_layer(layer, stamp["scale"])
+        stamp = {
+            **stamp,
+            "layers": [*stamp["layers"], layer],
+            "sizes": {**stamp["sizes"], **sizes},
+            "seconds": {**stamp["seconds"], layer: round(time.perf_counter() - started, 1)},
+        }
+        write_stamp(stamp)
+        built.append(layer)
+    return stamp, built
+
+
+def generator_files() -> list[Path]:
+    return [ROOT / name for name in GENERATOR]
