@@ -182,6 +182,9 @@ def bulk_load(models: Iterable[type[Model]]) -> Iterator[None]:
     tables += [e for t in tables if (e := event_table(t)) is not None]
     indexes: list[str] = []
     foreign_keys: list[tuple[str, str, str]] = []
+    # Rows written just before (by the services) may have foreign-key checks pending:
+    # run them now, or the tables cannot be altered.
+    _execute("SET CONSTRAINTS ALL IMMEDIATE")
     for table in tables:
         # Indexes that back no constraint (primary keys and unique constraints stay).
         for name, definition in _rows(
@@ -208,3 +211,4 @@ def bulk_load(models: Iterable[type[Model]]) -> Iterator[None]:
         _execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
     for table in tables:
         _execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+    _execute("SET CONSTRAINTS ALL DEFERRED")
