@@ -45,8 +45,11 @@ def text(value: Any) -> str:
         return value.translate(_ESCAPE)
     if isinstance(value, dt.date):  # datetimes too
         return value.isoformat()
-    if isinstance(value, dict | list):
+    if isinstance(value, dict):
         return json.dumps(value).translate(_ESCAPE)
+    if isinstance(value, list | tuple):  # an ArrayField (JSON arrays come as Django's adapter)
+        items = (str(v).replace("\\", "\\\\").replace('"', '\\"') for v in value)
+        return ("{" + ",".join(f'"{v}"' for v in items) + "}").translate(_ESCAPE)
     adapted = getattr(value, "adapted", None)  # Django's JSON adapter
     if adapted is not None:
         return json.dumps(adapted).translate(_ESCAPE)

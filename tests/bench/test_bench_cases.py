@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from cases import lists
 from cases.lists import CaseFilters, Scope
 from cases.models import Case, Stage
+from tests.bench.dataset import ACCOUNTS, COMMON_FEMALE
 from tests.bench.harness import BenchError
 
 pytestmark = pytest.mark.django_db
@@ -112,22 +113,32 @@ def plan_summary(queryset: Any) -> str:
     return "plan: " + "; ".join(steps) if steps else "plan: ?"
 
 
-def _page_query(user: Any, **filters: Any) -> Any:
+def _page_query(user: Any, scope: str = Scope.ALL, **filters: Any) -> Any:
     """The list's main query, as case_page() runs it for the first page."""
-    chosen = CaseFilters(scope=Scope.ALL, **filters)
+    chosen = CaseFilters(scope=scope, **filters)
     qs = lists.ordered(lists.cases_matching(user=user, filters=chosen), chosen.sort)
     qs = qs.select_related("organisation", "beneficiary", "case_manager").annotate(next_due_on=lists.next_due())
     return qs[: lists.PAGE_SIZE + 1]
 
 
-def _list(bench: Any, client: Any, *, name: str, params: dict[str, str], check: Callable[[Any], None]) -> None:
+def _list(
+    bench: Any,
+    client: Any,
+    *,
+    name: str,
+    params: dict[str, str],
+    check: Callable[[Any], None],
+    account: str = "case_supervisor",
+    **kwargs: Any,
+) -> None:
     url = reverse("cases:case_list")
     first = client.get(url, params)
     if first.status_code != 200:
         raise BenchError(f"{name}: GET {url} answered {first.status_code}")
     matches = _count(first)
-    plan = plan_summary(_page_query(bench.data.account("case_supervisor"), q=params.get("q", "")))
-    bench.measure(client, url, name=name, data=params, check=check, notes=f"{matches:,} cases match; {plan}")
+    user = bench.data.account(account)
+    plan = plan_summary(_page_query(user, lists.default_scope(user), q=params.get("q", "")))
+    bench.measure(client, url, name=name, data=params, check=check, notes=f"{matches:,} cases match; {plan}", **kwargs)
 
 
 def test_case_list_first_page(bench, supervisor_client):
@@ -211,3 +222,80 @@ def test_case_page(bench, supervisor_client):
             raise BenchError(f"the case page of {case.number} does not show its number")
 
     bench.measure(supervisor_client, url, name="case page (overview and timeline), an open case", check=check)
+
+
+# --- Other roles ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def worker_client(client: Any, bench: Any) -> Any:
+    client.force_login(bench.data.account("case_worker"))
+    return client
+
+
+def test_social_worker_my_cases(bench, worker_client):
+    _list(
+        bench,
+        worker_client,
+        name="social worker: “my cases” (the default list)",
+        params={},
+        check=_check(),
+        account="case_worker",
+    )
+
+
+def test_social_worker_first_name_search(bench, worker_client):
+    _list(
+        bench,
+        worker_client,
+        name=f"social worker: search by the most common first name ({COMMON_FEMALE[0]})",
+        params={"q": COMMON_FEMALE[0]},
+        check=_check(minimum=0),
+        account="case_worker",
+    )
+
+
+def test_social_worker_nik_lookup(bench, worker_client):
+    case = _big_org_case(case_manager__username=ACCOUNTS["case_worker"], beneficiary__nik__regex=r"^[0-9]{16}$")
+    _list(
+        bench,
+        worker_client,
+        name="social worker: NIK lookup (a child of theirs)",
+        params={"q": case.beneficiary.nik},
+        check=_check(maximum=1, expect=case.number),
+        account="case_worker",
+    )
+
+
+SLOW_REPEAT = 10  # pages of seconds: fewer timed requests
+
+
+def test_superuser_case_list(bench, client):
+    client.force_login(bench.data.account("superuser"))
+    _list(
+        bench,
+        client,
+        name="superuser: case list (every case of every organisation)",
+        params={},
+        check=_check(minimum=lists.PAGE_SIZE),
+        account="superuser",
+        repeat=min(bench.repeat, SLOW_REPEAT),
+        warmup=1,
+    )
+
+
+def test_superuser_admin_case_changelist(bench, client):
+    client.force_login(bench.data.account("superuser"))
+
+    def check(response: Any) -> None:
+        if 'id="result_list"' not in response.content.decode():
+            raise BenchError("the admin's case changelist shows no result list")
+
+    bench.measure(
+        client,
+        reverse("admin:cases_case_changelist"),
+        name="superuser: Django admin, cases changelist",
+        check=check,
+        repeat=min(bench.repeat, SLOW_REPEAT),
+        warmup=1,
+    )

@@ -284,3 +284,52 @@ def test_figures_selector(bench):
             f"overdue {figures.overdue:,}"
         )
     bench.record(dataclasses.replace(result, notes=notes))
+
+
+# --- The referral officer ------------------------------------------------------------------
+#
+# bench.rujukan is the referral officer of BA-BENCH and of the biggest other case
+# organisation (the one that sends the most): the inbox holds both organisations' received
+# referrals, the sent list what the second one sent.
+
+
+@pytest.fixture
+def officer_client(client: Any, bench: Any) -> Any:
+    client.force_login(bench.data.account("referral_officer"))
+    return client
+
+
+def test_officer_inbox_waiting_tab(bench, officer_client):
+    officer = bench.data.account("referral_officer")
+    counts = lists.tab_counts(officer, lists.ListFilters())
+    result = bench.measure(
+        officer_client,
+        reverse("referrals:inbox"),
+        name="referral officer: inbox, waiting tab",
+        check=_check(rows=min(lists.PAGE_SIZE, counts["sent"]), overdue_first=True),
+    )
+    _renote(bench, result, f"{counts['sent']:,} waiting ({counts['overdue']:,} overdue); {_page_plans(result)}")
+
+
+def test_officer_sent_list(bench, officer_client):
+    officer = bench.data.account("referral_officer")
+    counts = lists.tab_counts(officer, lists.ListFilters(box=lists.OUTBOX))
+    result = bench.measure(
+        officer_client,
+        reverse("referrals:outbox"),
+        name="referral officer: sent list, waiting tab",
+        check=_check(rows=min(lists.PAGE_SIZE, counts["sent"]), figures=False),
+    )
+    total = sum(counts[s] for s in lists.TABS)
+    _renote(bench, result, f"{total:,} sent, {counts['sent']:,} waiting; {_page_plans(result)}")
+
+
+def test_officer_figures_card(bench, officer_client):
+    result = bench.measure(
+        officer_client,
+        reverse("referrals:figures"),
+        name="referral officer: the inbox's figures card (htmx)",
+        data={"days": "90"},
+        headers={"HX-Request": "true"},
+    )
+    _renote(bench, result, "the figures of both organisations, last 90 days; " + _page_plans(result))
