@@ -3,12 +3,12 @@
 `bulk_load(models)` opens a loading window over some tables: their secondary indexes and
 foreign keys are dropped (and those of their pghistory event tables), their audit
 triggers disabled. Rows go in with `Copier` (COPY from an in-memory buffer, explicit
-ids). When the window closes, every loaded table gets the history rows its triggers
-would have written (`history()`), then the indexes are built again, the foreign keys
-added again — PostgreSQL validates each one over the whole table, so the data satisfies
-them exactly as if they had been there — the triggers are enabled and the id sequences
-set past the loaded rows. CHECK, NOT NULL, primary-key and unique constraints stay in
-place during the load and are checked row by row.
+ids), and the caller writes the history rows the triggers would have written
+(`history()`); `Copier.close()` sets the id sequence past the rows. When the window
+closes the indexes are built again, the foreign keys added again — PostgreSQL validates
+each one over the whole table, so the data satisfies them exactly as if they had been
+there — the triggers are enabled and the tables analysed. CHECK, NOT NULL, primary-key
+and unique constraints stay in place during the load and are checked row by row.
 
 This is how pg_restore loads a dump; rows that went in with the triggers off are
 recorded by `history()` instead, one `insert` event per row (and whatever update events
@@ -20,6 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
+import re
+import sys
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,32 +32,53 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+PROFILE = bool(os.environ.get("BENCH_PROFILE"))
 CHUNK = 20_000  # rows per COPY statement
 _ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 PGH_COLUMNS = ("pgh_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "pgh_context_id")
 
 
-def text(value: Any) -> str:
-    """One value in COPY's text format."""
-    if value is None:
-        return r"\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_ESCAPE)
-    if isinstance(value, dt.date):  # datetimes too
-        return value.isoformat()
+def _plain(value: Any) -> str:
+    return str(value)
+
+
+def _string(value: str) -> str:
+    return value.translate(_ESCAPE) if _SPECIAL(value) else value
+
+
+def _iso(value: dt.date) -> str:
+    return value.isoformat()
+
+
+def _other(value: Any) -> str:
     if isinstance(value, dict):
-        return json.dumps(value).translate(_ESCAPE)
+        return _string(json.dumps(value))
     if isinstance(value, list | tuple):  # an ArrayField (JSON arrays come as Django's adapter)
         items = (str(v).replace("\\", "\\\\").replace('"', '\\"') for v in value)
-        return ("{" + ",".join(f'"{v}"' for v in items) + "}").translate(_ESCAPE)
+        return _string("{" + ",".join(f'"{v}"' for v in items) + "}")
     adapted = getattr(value, "adapted", None)  # Django's JSON adapter
     if adapted is not None:
-        return json.dumps(adapted).translate(_ESCAPE)
+        return _string(json.dumps(adapted))
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return str(value)
+
+
+_SPECIAL = re.compile(r"[\\\t\n\r]").search
+_FORMATS: dict[type, Any] = {
+    str: _string,
+    int: _plain,
+    float: _plain,
+    bool: lambda value: "t" if value else "f",
+    type(None): lambda _value: r"\N",
+    dt.datetime: _iso,
+    dt.date: _iso,
+}
+
+
+def text(value: Any) -> str:
+    """One value in COPY's text format."""
+    return _FORMATS.get(type(value), _other)(value)
 
 
 def _one(sql: str, params: Iterable[Any] = ()) -> Any:
@@ -72,7 +97,10 @@ def _rows(sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
 def _execute(*statements: str) -> None:
     with connection.cursor() as cursor:
         for sql in statements:
+            started = time.perf_counter()
             cursor.execute(sql)
+            if PROFILE:
+                print(f"[bench] {time.perf_counter() - started:7.2f} s  {sql[:100]}", file=sys.stderr)
 
 
 class Copier:
@@ -169,12 +197,15 @@ def history(table: str, *, since_id: int, label: str = "insert", at: str = "", w
         at = '"created_at"' if "created_at" in source else "now()"
     columns = ", ".join(f'"{c}"' for c in tracked)
     condition = f'"id" >= {int(since_id)}' + (f" AND ({where})" if where else "")
+    started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
             f'INSERT INTO "{events}" (pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id, {columns}) '
             f'SELECT {at}, %s, "id", NULL, {columns} FROM "{table}" WHERE {condition}',
             [label],
         )
+        if PROFILE:
+            print(f"[bench] {time.perf_counter() - started:7.2f} s  history of {table} ({label})", file=sys.stderr)
         return cursor.rowcount
 
 
@@ -214,4 +245,6 @@ def bulk_load(models: Iterable[type[Model]]) -> Iterator[None]:
         _execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
     for table in tables:
         _execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+        # Fresh bulk-loaded tables: give the planner the statistics autovacuum would.
+        _execute(f'ANALYZE "{table}"')
     _execute("SET CONSTRAINTS ALL DEFERRED")

@@ -108,9 +108,6 @@ def build_layer(layer: str, scale: float) -> dict[str, int]:
     builder = {"core": build_core, "cases": build_cases, "referrals": build_referrals}[layer]
     with transaction.atomic():
         builder(scale)
-    with connection.cursor() as cursor:
-        # Fresh bulk-loaded tables: give the planner the statistics autovacuum would.
-        cursor.execute("ANALYZE")
     return {"core": count_rows, "cases": count_case_rows, "referrals": count_referral_rows}[layer]()
 
 
@@ -484,7 +481,8 @@ def build_cases(scale: float) -> None:
     male = _names(COMMON_MALE, Names.first_names_male)
     surnames = _names((), Names.last_names)
     now = timezone.now()
-    today = timezone.localdate(now)
+    local = timezone.get_current_timezone()
+    today = now.astimezone(local).date()
     codes = {o.pk: o.code for o in orgs}
     stages, stage_weights = list(CASE_STAGE_WEIGHTS), list(itertools.accumulate(CASE_STAGE_WEIGHTS.values()))
     risks, risk_weights = list(CASE_RISK_WEIGHTS), list(itertools.accumulate(CASE_RISK_WEIGHTS.values()))
@@ -523,7 +521,8 @@ def build_cases(scale: float) -> None:
                     + ([words[1]] if rng.random() < 0.5 else [])
                     + rng.choices(surnames[0], cum_weights=surnames[1])
                 )
-                born = timezone.localdate(opened) - dt.timedelta(days=rng.randrange(365, 17 * 365))
+                opened_on = opened.astimezone(local).date()
+                born = opened_on - dt.timedelta(days=rng.randrange(365, 17 * 365))
                 village = rng.choice(area)
                 nik = ""
                 if rng.random() < 0.6:
@@ -548,7 +547,7 @@ def build_cases(scale: float) -> None:
                 if rng.random() < 0.4:
                     for pk in rng.sample(ampk, rng.randint(1, 2)):
                         links.add(beneficiary_id=child, ampkcategory_id=pk)
-                year = timezone.localdate(opened).year
+                year = opened_on.year
                 sequence = sequences[(org_id, year)] = sequences.get((org_id, year), 0) + 1
                 stage = rng.choices(stages, cum_weights=stage_weights)[0]
                 closed = stage == "closed"
