@@ -1,10 +1,11 @@
-"""Case pages at 100,000 cases: the case list, its searches, and the case page.
+"""Case pages: the case list, its searches and the case page, as a supervisor, a social
+worker and the superuser.
 
-The data set's cases (tests/bench/dataset.py, `build_cases`): BENCH_SCALE x 100,000 cases
-in 20 organisations, 10,000 of them in BA-BENCH, whose supervisor requests every page here.
-The search terms are taken from BA-BENCH's own open cases (the default list shows open
-cases): a child's full name, a NIK, a case number. Each row's *notes* give the matches and
-what EXPLAIN shows for the page's main query.
+The data set's cases (tests/bench/dataset.py, `build_cases`): BENCH_SCALE x 100,000 cases,
+a tenth of them in BA-BENCH, whose supervisor requests the first rows here. The search
+terms are taken from BA-BENCH's own open cases (the default list shows open cases): a
+child's full name, a NIK, a case number. Each row's *notes* give the matches and what
+EXPLAIN shows for the page's main query.
 """
 
 from __future__ import annotations
@@ -29,17 +30,22 @@ BENCH_SECTION = "Cases: list, search and case page"
 BENCH_NEEDS = ("cases",)
 PAGE = 5  # the cursor page: the first page, then "next" followed 4 times
 BENCH_DESCRIPTION = (
-    "The data set's cases: 100,000 (times BENCH_SCALE) in 20 organisations, one child each, in the villages of "
-    "Jambi and West Sumatra; 60 % of the children with a NIK, about 3 % of the cases confidential, a quarter "
-    "closed, a third of the open ones with a pending follow-up. Every row is a GET by the supervisor of "
-    "BA-BENCH, which holds 10,000 of the cases (about 7,500 open): the list's default view (all cases of the "
-    f"organisation, open ones, newest opened first, {lists.PAGE_SIZE} a page, plus the count of all matches), "
-    f"page {PAGE} reached through the page's own “next” links (keyset cursor), and the three kinds of search "
-    "the one search box takes: a child's full name (each word a trigram LIKE on the name or the alias), a NIK "
-    "(16 digits: equality on the unique partial index), a whole case number (equality on the number's unique "
-    "index; part of a number would be a trigram LIKE on UPPER(number)). "
-    "The case page is `cases:case_detail` of an open case of BA-BENCH. *plan* is the scans and joins EXPLAIN "
-    "shows for the list's main query (the page's rows), run once before the timed requests."
+    "The data set's cases: 100,000 (times BENCH_SCALE), one child each, in the villages of Jambi and West "
+    "Sumatra. BA-BENCH holds a tenth of them; 200 (times BENCH_SCALE) other organisations share the rest along "
+    "a Zipf law (a few with tens of thousands, most with a few dozen); first names follow a Zipf law too, the "
+    "most frequent Indonesian names first. 60 % of the children with a NIK, about 3 % of the cases "
+    "confidential, a quarter closed, a third of the open ones with a pending follow-up; a social worker per "
+    "400 cases or so. The supervisor rows are GETs by the supervisor of BA-BENCH: the list's default view (all "
+    f"cases of the organisation, open ones, newest opened first, {lists.PAGE_SIZE} a page, plus the count of all "
+    f"matches), page {PAGE} reached through the page's own “next” links (keyset cursor), and the three kinds of "
+    "search the one search box takes: a child's full name (each word a trigram LIKE on the name or the alias), "
+    "a NIK (16 digits: equality on the unique partial index), a whole case number (equality on the number's "
+    "unique index). The case page is `cases:case_detail` of an open case of BA-BENCH. The *social worker* rows "
+    "are by bench.caseworker, a social worker of BA-BENCH only, whose default list is “my cases” (about 400 "
+    "of BA-BENCH's cases are theirs, 300 of them open, at any scale); the *superuser* rows by a superuser with no "
+    "membership: the portal's case list over every case, and Django admin's case changelist (fewer timed "
+    "requests: they take seconds). *plan* is the scans and joins EXPLAIN shows for the list's main query (the "
+    "page's rows), run once before the timed requests."
 )
 
 
