@@ -118,7 +118,8 @@ def ensure_layers(stamp: dict[str, Any], needs: set[str]) -> tuple[dict[str, Any
         stamp = {
             **stamp,
             "layers": [*stamp["layers"], layer],
-            "sizes": {**stamp["sizes"], **sizes},
+            # A layer may add to the tables below it (the case organisations' staff are users).
+            "sizes": {**stamp["sizes"], **dataset.count_rows(), **sizes},
             "seconds": {**stamp["seconds"], layer: round(time.perf_counter() - started, 1)},
         }
         write_stamp(stamp)
