@@ -157,6 +157,12 @@ def bench_data(
         "Data set": f"{state}; layers {', '.join(stamp['layers'])}; fingerprint {stamp['fingerprint']}",
         "Ready to measure after": f"{ready:.1f} s (from the start of pytest)",
     }
+    left_out = sorted(set(sections()) - selected_sections())
+    if left_out:
+        bench_report.notes.append(
+            f"Sections run: {', '.join(sorted(selected_sections()))} (BENCH). Not run this time: "
+            f"{', '.join(left_out)}; their last figures are in this file's history (git log -p docs/benchmarks.md)."
+        )
     if os.environ.get("BENCH_NOTE"):
         bench_report.notes.append(f"**Note:** {os.environ['BENCH_NOTE']}")
     if settings.SETTINGS_MODULE != EXPECTED_SETTINGS:
