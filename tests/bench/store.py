@@ -6,8 +6,8 @@ stamp: the fingerprint of what built it (the generator's code, every migration f
 the scale, the layers built so far, their row counts and build times. A run whose
 fingerprint and scale match reuses the database as it is (no migrate, no load); a
 missing layer is built on top; anything else drops the database and starts again.
-While a layer is being built the stamp says so, so a run that dies half way leaves a
-database the next run rebuilds rather than trusts.
+A layer commits with the stamp that records it, so a run that dies half way leaves a
+database whose stamp tells the truth.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import os
 import time
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.test.utils import setup_databases
 
 from tests.bench import dataset
@@ -28,7 +28,6 @@ from tests.bench.harness import ROOT
 # The generator's code: a change in any of these rebuilds the data set.
 GENERATOR = ("tests/bench/dataset.py", "tests/bench/bulk.py")
 APPS = ("atensi", "stakeholders", "cases", "referrals")
-BUILDING = "building"
 
 
 def fingerprint() -> str:
@@ -89,8 +88,6 @@ def open_database(scale: float, verbosity: int = 0) -> tuple[dict[str, Any], str
         return stamp, "reused"
     if not stamp:
         why = "no data set yet"
-    elif stamp.get("fingerprint") == BUILDING:
-        why = "the last build did not finish"
     elif stamp.get("scale") != scale:
         why = f"built for scale {stamp.get('scale')}"
     else:
@@ -102,26 +99,30 @@ def open_database(scale: float, verbosity: int = 0) -> tuple[dict[str, Any], str
 
 
 def ensure_layers(stamp: dict[str, Any], needs: set[str]) -> tuple[dict[str, Any], list[str]]:
-    """Build the layers `needs` calls for that the database lacks; returns the stamp and those built."""
+    """Build the layers `needs` calls for that the database lacks; returns the stamp and those built.
+
+    A layer and the stamp that records it commit together (COMMENT is transactional): a run
+    that dies half way leaves the layers before it, and the next run builds the rest.
+    """
     built = []
     for layer in dataset.layers_for(needs):
         if layer in stamp["layers"]:
             continue
-        write_stamp({**stamp, "fingerprint": BUILDING})
         started = time.perf_counter()
-        if os.environ.get("BENCH_PROFILE"):  # where a layer's build time goes, in var/bench
-            profile = cProfile.Profile()
-            sizes = profile.runcall(dataset.build_layer, layer, stamp["scale"])
-            profile.dump_stats(str(ROOT / "var" / "bench" / f"build-{layer}.prof"))
-        else:
-            sizes = dataset.build_layer(layer, stamp["scale"])
-        stamp = {
-            **stamp,
-            "layers": [*stamp["layers"], layer],
-            # A layer may add to the tables below it (the case organisations' staff are users).
-            "sizes": {**stamp["sizes"], **dataset.count_rows(), **sizes},
-            "seconds": {**stamp["seconds"], layer: round(time.perf_counter() - started, 1)},
-        }
-        write_stamp(stamp)
+        with transaction.atomic():
+            if os.environ.get("BENCH_PROFILE"):  # where a layer's build time goes, in var/bench
+                profile = cProfile.Profile()
+                sizes = profile.runcall(dataset.build_layer, layer, stamp["scale"])
+                profile.dump_stats(str(ROOT / "var" / "bench" / f"build-{layer}.prof"))
+            else:
+                sizes = dataset.build_layer(layer, stamp["scale"])
+            stamp = {
+                **stamp,
+                "layers": [*stamp["layers"], layer],
+                # A layer may add to the tables below it (the case organisations' staff are users).
+                "sizes": {**stamp["sizes"], **dataset.count_rows(), **sizes},
+                "seconds": {**stamp["seconds"], layer: round(time.perf_counter() - started, 1)},
+            }
+            write_stamp(stamp)
         built.append(layer)
     return stamp, built
