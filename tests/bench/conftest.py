@@ -143,10 +143,13 @@ def bench_data(
     bench_report.sizes = data.sizes
     seconds = stamp.get("seconds", {})
     layers = ", ".join(f"{layer} {seconds.get(layer, 0):.1f} s" for layer in stamp["layers"])
+    reused = [layer for layer in stamp["layers"] if layer not in built]
+    parts = []
     if built:
-        state = f"built in this run ({layers}; database {how})"
-    else:
-        state = f"reused (built earlier: {layers})"
+        parts.append(f"built in this run: {', '.join(built)} (database {how})")
+    if reused:
+        parts.append(f"reused: {', '.join(reused)}")
+    state = "; ".join(parts) + f"; build times {layers}"
     bench_report.settings = {
         "Settings": f"`{settings.SETTINGS_MODULE}` (DEBUG off, cached templates, CONN_MAX_AGE "
         f"{settings.DATABASES['default'].get('CONN_MAX_AGE')}), password hasher {get_hasher().algorithm}",
@@ -154,7 +157,7 @@ def bench_data(
         "Sections": ", ".join(sorted(selected_sections())),
         "Requests per scenario": f"{_env_int('BENCH_WARMUP', 10)} warm-up, then {_env_int('BENCH_REPEAT', 100)} timed"
         " (unless the scenario says otherwise)",
-        "Data set": f"{state}; layers {', '.join(stamp['layers'])}; fingerprint {stamp['fingerprint']}",
+        "Data set": f"{state}; fingerprint {stamp['fingerprint']}",
         "Ready to measure after": f"{ready:.1f} s (from the start of pytest)",
     }
     left_out = sorted(set(sections()) - selected_sections())
