@@ -33,7 +33,7 @@ test: install
 
 # The bench: SCALE multiplies the data set (10 = 1,000,000 cases), BENCH picks sections
 # (`make bench BENCH=cases,referrals`; empty: all). Its database (var/bench) is kept and
-# reused while the generator and the migrations are unchanged.
+# reused while the generator and the migrations are unchanged (BENCH_REBUILD=1 forces a rebuild).
 SCALE ?= 10
 BENCH ?=
 bench: install

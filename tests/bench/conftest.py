@@ -15,7 +15,8 @@ pytest.mark.django_db`, a BENCH_SECTION, and tests calling `bench.measure(...)`.
 
 Environment: BENCH (sections to run, comma-separated: `cases,referrals` runs
 test_bench_cases.py and test_bench_referrals.py; empty: all), BENCH_SCALE (data-set
-multiplier; `make bench` passes SCALE, default 10), BENCH_NOTE (a line for the report,
+multiplier; `make bench` passes SCALE, default 10), BENCH_REBUILD=1 (build the data set
+again even though the kept one matches), BENCH_NOTE (a line for the report,
 e.g. that the machine was busy), BENCH_REPEAT (timed
 requests per scenario, default 100), BENCH_WARMUP (untimed ones first, default 10),
 BENCH_OUTPUT (report path), BENCH_SHOW_QUERIES=1 (print each scenario's SQL).

@@ -5,7 +5,8 @@ which pytest-django's teardown never drops. Its `COMMENT ON DATABASE` is a small
 stamp: the fingerprint of what built it (the generator's code, every migration file),
 the scale, the layers built so far, their row counts and build times. A run whose
 fingerprint and scale match reuses the database as it is (no migrate, no load); a
-missing layer is built on top; anything else drops the database and starts again.
+missing layer is built on top; anything else (or BENCH_REBUILD=1, say after a section
+died before removing what it added) drops the database and starts again.
 A layer commits with the stamp that records it, so a run that dies half way leaves a
 database whose stamp tells the truth.
 """
@@ -87,10 +88,13 @@ def open_database(scale: float, verbosity: int = 0) -> tuple[dict[str, Any], str
     """Open (reuse) or create the bench database; returns its stamp and what was done."""
     wanted = fingerprint()
     stamp = read_stamp()
-    if stamp.get("fingerprint") == wanted and stamp.get("scale") == scale:
+    rebuild = bool(os.environ.get("BENCH_REBUILD"))
+    if stamp.get("fingerprint") == wanted and stamp.get("scale") == scale and not rebuild:
         _use_existing()
         return stamp, "reused"
-    if not stamp:
+    if rebuild:
+        why = "BENCH_REBUILD"
+    elif not stamp:
         why = "no data set yet"
     elif stamp.get("scale") != scale:
         why = f"built for scale {stamp.get('scale')}"
