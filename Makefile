@@ -36,8 +36,13 @@ test: install
 	@$(PY) -m atensi.testing.check_chromium
 	$(PY) -m atensi.devstack --var var/test exec --test-tuning -- $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_COV) $(PYTEST_ARGS)
 
+# The bench: SCALE multiplies the data set (10 = 1,000,000 cases), BENCH picks sections
+# (`make bench BENCH=cases,referrals`; empty: all). Its database (var/bench) is kept and
+# reused while the generator and the migrations are unchanged (BENCH_REBUILD=1 forces a rebuild).
+SCALE ?= 10
+BENCH ?=
 bench: install
-	$(PY) -m atensi.devstack --var var/bench exec --test-tuning -- $(PY) -m pytest tests/bench -p no:cacheprovider -o addopts="" --ds=atensi.settings.test -q $(PYTEST_ARGS)
+	BENCH_SCALE=$(SCALE) BENCH=$(BENCH) $(PY) -m atensi.devstack --var var/bench exec --test-tuning -- $(PY) -m pytest tests/bench -p no:cacheprovider -o addopts="" --ds=tests.bench.settings -q $(PYTEST_ARGS)
 
 # Every gate CI runs before the tests. The ones that need Django settings (mypy's plugin,
 # makemigrations, makemessages) run inside one embedded PostgreSQL start.

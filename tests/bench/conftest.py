@@ -1,7 +1,9 @@
 """Fixtures and hooks of the benchmark (`make bench`).
 
-- `bench_data` (session): the data set of tests/bench/dataset.py, built once per run
-  in the test database, committed, and seen by every scenario.
+- `django_db_setup` (session): the bench's own database, kept between runs and reused
+  while the generator and the migrations are the ones that built it (tests/bench/store.py).
+- `bench_data` (session): the data set of tests/bench/dataset.py: the layers the
+  collected sections need (their BENCH_NEEDS), built on first use and committed.
 - `bench` (function): times requests with harness.measure() and files each result under
   its module's section of the session's report (module attributes BENCH_SECTION and,
   optionally, BENCH_DESCRIPTION name the section).
@@ -11,7 +13,11 @@
 A new scenario file is a `test_bench_<area>.py` here with `pytestmark =
 pytest.mark.django_db`, a BENCH_SECTION, and tests calling `bench.measure(...)`.
 
-Environment: BENCH_SCALE (data-set multiplier, default 1), BENCH_REPEAT (timed
+Environment: BENCH (sections to run, comma-separated: `cases,referrals` runs
+test_bench_cases.py and test_bench_referrals.py; empty: all), BENCH_SCALE (data-set
+multiplier; `make bench` passes SCALE, default 10), BENCH_REBUILD=1 (build the data set
+again even though the kept one matches), BENCH_NOTE (a line for the report,
+e.g. that the machine was busy), BENCH_REPEAT (timed
 requests per scenario, default 100), BENCH_WARMUP (untimed ones first, default 10),
 BENCH_OUTPUT (report path), BENCH_SHOW_QUERIES=1 (print each scenario's SQL).
 """
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -28,10 +35,11 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import get_hasher
 
-from tests.bench import dataset
+from tests.bench import dataset, store
 from tests.bench.harness import ROOT, Report, Result, describe_machine, measure
 
-EXPECTED_SETTINGS = "atensi.settings.test"
+EXPECTED_SETTINGS = "tests.bench.settings"
+STARTED_KEY = pytest.StashKey[float]()
 REPORT_KEY = pytest.StashKey[Report]()
 WRITTEN_KEY = pytest.StashKey[Path]()
 DESELECTED_KEY = pytest.StashKey[int]()
@@ -56,9 +64,38 @@ def output_path() -> Path:
     return path if path.is_absolute() else ROOT / path
 
 
+def sections() -> dict[str, Path]:
+    """The bench's sections: name -> module file (test_bench_<name>.py)."""
+    here = Path(__file__).parent
+    return {path.stem.removeprefix("test_bench_"): path for path in sorted(here.glob("test_bench_*.py"))}
+
+
+def selected_sections() -> set[str]:
+    raw = os.environ.get("BENCH", "").strip()
+    if not raw or raw == "all":
+        return set(sections())
+    chosen = {name.strip() for name in re.split(r"[,\s]+", raw) if name.strip()}
+    unknown = chosen - set(sections())
+    if unknown:
+        raise pytest.UsageError(
+            f"BENCH: no section {', '.join(sorted(unknown))}; the sections are {', '.join(sections())}"
+        )
+    return chosen
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[REPORT_KEY] = Report()
     config.stash[DESELECTED_KEY] = 0
+    config.stash[STARTED_KEY] = time.perf_counter()
+    selected_sections()  # a wrong name fails before anything is built
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Sections left out of BENCH are not even imported."""
+    name = collection_path.name
+    if name.startswith("test_bench_") and name.endswith(".py"):
+        return name.removeprefix("test_bench_").removesuffix(".py") not in selected_sections() or None
+    return None
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -73,27 +110,69 @@ def bench_report(pytestconfig: pytest.Config) -> Report:
 
 
 @pytest.fixture(scope="session")
-def bench_data(django_db_setup: Any, django_db_blocker: Any, bench_report: Report) -> dataset.DataSet:
-    """The data set, committed to the test database (dropped with it at the end of the run)."""
-    scale = dataset.scale_from_env()
-    started = time.perf_counter()
+def django_db_setup(request: pytest.FixtureRequest, django_test_environment: Any, django_db_blocker: Any) -> Any:
+    """The bench database, kept (never torn down) and reused when its stamp matches."""
     with django_db_blocker.unblock():
-        data = dataset.build(scale)
+        stamp, how = store.open_database(dataset.scale_from_env(), verbosity=request.config.option.verbose)
+    request.config.stash[DATABASE_KEY] = (stamp, how)
+
+
+DATABASE_KEY = pytest.StashKey[tuple[dict[str, Any], str]]()
+
+
+def _needs(session: pytest.Session) -> set[str]:
+    """The data-set layers the collected sections read (module attribute BENCH_NEEDS)."""
+    needs: set[str] = set()
+    for item in session.items:
+        module = getattr(item, "module", None)
+        needs.update(getattr(module, "BENCH_NEEDS", ("core",)))
+    return needs or {"core"}
+
+
+@pytest.fixture(scope="session")
+def bench_data(
+    request: pytest.FixtureRequest, django_db_setup: Any, django_db_blocker: Any, bench_report: Report
+) -> dataset.DataSet:
+    """The data set, committed to the bench database (kept for the next run)."""
+    stamp, how = request.config.stash[DATABASE_KEY]
+    scale = stamp["scale"]
+    with django_db_blocker.unblock():
+        stamp, built = store.ensure_layers(stamp, _needs(request.session))
+        data = dataset.load(scale, stamp["layers"], stamp["sizes"])
         bench_report.machine = describe_machine()
-    built_in = time.perf_counter() - started
+    ready = time.perf_counter() - request.config.stash[STARTED_KEY]
     bench_report.sizes = data.sizes
+    seconds = stamp.get("seconds", {})
+    layers = ", ".join(f"{layer} {seconds.get(layer, 0):.1f} s" for layer in stamp["layers"])
+    reused = [layer for layer in stamp["layers"] if layer not in built]
+    parts = []
+    if built:
+        parts.append(f"built in this run: {', '.join(built)} (database {how})")
+    if reused:
+        parts.append(f"reused: {', '.join(reused)}")
+    state = "; ".join(parts) + f"; build times {layers}"
     bench_report.settings = {
-        "Settings": f"`{settings.SETTINGS_MODULE}`, password hasher {get_hasher().algorithm}",
+        "Settings": f"`{settings.SETTINGS_MODULE}` (DEBUG off, cached templates, CONN_MAX_AGE "
+        f"{settings.DATABASES['default'].get('CONN_MAX_AGE')}), password hasher {get_hasher().algorithm}",
         "BENCH_SCALE": f"{data.scale:g}",
+        "Sections": ", ".join(sorted(selected_sections())),
         "Requests per scenario": f"{_env_int('BENCH_WARMUP', 10)} warm-up, then {_env_int('BENCH_REPEAT', 100)} timed"
         " (unless the scenario says otherwise)",
-        "Data set built in": f"{built_in:.1f} s (bulk inserts, audit triggers on)",
+        "Data set": f"{state}; fingerprint {stamp['fingerprint']}",
+        "Ready to measure after": f"{ready:.1f} s (from the start of pytest)",
     }
+    left_out = sorted(set(sections()) - selected_sections())
+    if left_out:
+        bench_report.notes.append(
+            f"Sections run: {', '.join(sorted(selected_sections()))} (BENCH). Not run this time: "
+            f"{', '.join(left_out)}; their last figures are in this file's history (git log -p docs/benchmarks.md)."
+        )
+    if os.environ.get("BENCH_NOTE"):
+        bench_report.notes.append(f"**Note:** {os.environ['BENCH_NOTE']}")
     if settings.SETTINGS_MODULE != EXPECTED_SETTINGS:
         bench_report.notes.append(
-            f"**Note:** this run used `{settings.SETTINGS_MODULE}`, not `{EXPECTED_SETTINGS}` (pyproject.toml): "
-            "DJANGO_SETTINGS_MODULE was already set in the environment, and pytest-django prefers it. "
-            "The login rows pin their password hasher, so they compare either way."
+            f"**Note:** this run used `{settings.SETTINGS_MODULE}`, not `{EXPECTED_SETTINGS}` (the Makefile's --ds): "
+            "DJANGO_SETTINGS_MODULE was already set in the environment, and pytest-django prefers it."
         )
     return data
 

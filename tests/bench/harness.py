@@ -1,9 +1,11 @@
 """The benchmark harness: time a page through Django's test client and write the report.
 
 `measure()` times one URL server-side: warm-up requests first (untimed), then `repeat`
-timed requests, each under `CaptureQueriesContext` so the number of SQL queries is
-known too. Any unexpected status code raises `BenchError`: the benchmark fails on
-errors, never on slowness (speed targets live in the report, not in assertions).
+timed requests, each under `CaptureQueriesContext` so the number of SQL queries and the
+time spent in them (as the database cursor measures it: the round trip included) are
+known too; the rest of the request's time is Python (middleware, view, templates).
+Any unexpected status code raises `BenchError`: the benchmark fails on errors, never on
+slowness (speed targets live in the report, not in assertions).
 
 `Report` collects results per section (one section per bench module) and renders
 docs/benchmarks.md: the machine, the data-set sizes and one table per section.
@@ -45,6 +47,8 @@ class Result:
     queries_min: int = 0  # the fewest; equal to `queries` unless the count varies
     notes: str = ""
     sql: tuple[str, ...] = ()  # the last timed request's queries (BENCH_SHOW_QUERIES=1 prints them)
+    sql_ms: float | None = None  # median time of a timed request's SQL queries
+    python_ms: float | None = None  # median of the rest of its time
 
     @property
     def queries_label(self) -> str:
@@ -99,6 +103,21 @@ class _ServerClock:
         return self.inner is not None
 
 
+class _SqlClock:
+    """An execute wrapper adding up the time of every query (CaptureQueriesContext keeps
+    each one's time to the millisecond only)."""
+
+    def __init__(self) -> None:
+        self.elapsed = 0.0
+
+    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.elapsed += time.perf_counter() - started
+
+
 def _uninstrument_templates() -> dict[Any, Any]:
     """Put back the template rendering setup_test_environment() replaced; {} if it cannot."""
     from django.template import base
@@ -150,6 +169,8 @@ def measure(
     connection = connections[using]
     timings: list[float] = []
     query_counts: list[int] = []
+    sql_times: list[float] = []
+    rest_times: list[float] = []
     sql: list[str] = []
     status = 0
     for i in range(warmup + repeat):
@@ -159,7 +180,12 @@ def measure(
             gc.collect()
         if before is not None:
             before()
-        with CaptureQueriesContext(connection) as captured, _ServerClock(client) as clock:
+        clock_sql = _SqlClock()
+        with (
+            CaptureQueriesContext(connection) as captured,
+            connection.execute_wrapper(clock_sql),
+            _ServerClock(client) as clock,
+        ):
             started = time.perf_counter()
             response = send(url, data, **extra) if data is not None else send(url, **extra)
             elapsed = clock.elapsed if clock.timing_handler else time.perf_counter() - started
@@ -172,6 +198,9 @@ def measure(
             timings.append(elapsed * 1000)
             query_counts.append(len(captured.captured_queries))
             sql = [q["sql"] for q in captured.captured_queries]
+            in_sql = clock_sql.elapsed * 1000
+            sql_times.append(in_sql)
+            rest_times.append(elapsed * 1000 - in_sql)
     return Result(
         name=name or f"{method.upper()} {url}",
         p50_ms=percentile(timings, 50),
@@ -182,6 +211,8 @@ def measure(
         status=status,
         requests=repeat,
         sql=tuple(sql),
+        sql_ms=percentile(sql_times, 50),
+        python_ms=percentile(rest_times, 50),
     )
 
 
@@ -322,9 +353,15 @@ class Report:
             "the time the request spends in Django (middleware, view, templates, database), with",
             "PostgreSQL and Redis local (embedded, unix sockets, fsync off). Network, browser and",
             "static files are not included. Each scenario makes its warm-up requests first, then the",
-            "timed ones; *queries* is the number of SQL queries per request. The figures are for",
-            "comparing runs on the same machine, not promises: the benchmark reports them and fails",
-            "only on errors (a wrong status or page), never on slowness.",
+            "timed ones; *queries* is the number of SQL queries per request, *SQL ms* the median time",
+            "a request spent in them (round trip included) and *Python ms* the median of the rest",
+            "(middleware, view, templates). The figures are for comparing runs on the same machine,",
+            "not promises: the benchmark reports them and fails only on errors (a wrong status or",
+            "page), never on slowness.",
+            "",
+            "`make bench` (all sections, scale 10: 1,000,000 cases) writes this file; `make bench SCALE=1",
+            "BENCH=cases,referrals` runs two sections on a tenth of the data. The data set is built once",
+            "per generator and migration state and kept under var/bench (see the README).",
             "",
             "## Machine",
             "",
@@ -360,13 +397,13 @@ class Report:
             if section.description:
                 lines += [section.description, ""]
             lines += [
-                "| scenario | p50 ms | p95 ms | max ms | queries | requests |",
-                "|---|---:|---:|---:|---:|---:|",
+                "| scenario | p50 ms | p95 ms | max ms | queries | SQL ms | Python ms | requests |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|",
             ]
             for r in section.results:
                 lines.append(
                     f"| {_cell(r.name)} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | {r.max_ms:.1f} "
-                    f"| {r.queries_label} | {r.requests} |"
+                    f"| {r.queries_label} | {_ms(r.sql_ms)} | {_ms(r.python_ms)} | {r.requests} |"
                 )
             notes = [r for r in section.results if r.notes]
             if notes:
@@ -389,13 +426,20 @@ class Report:
             if not section.results:
                 continue
             out.append(f"{section.title}:")
-            out.append(f"  {'scenario':<{width}}  {'p50':>8}  {'p95':>8}  {'max':>8}  {'queries':>7}  {'n':>5}")
+            out.append(
+                f"  {'scenario':<{width}}  {'p50':>8}  {'p95':>8}  {'max':>8}  {'queries':>7}  {'sql':>7}  "
+                f"{'python':>7}  {'n':>5}"
+            )
             for r in section.results:
                 out.append(
                     f"  {r.name:<{width}}  {r.p50_ms:8.1f}  {r.p95_ms:8.1f}  {r.max_ms:8.1f}  "
-                    f"{r.queries_label:>7}  {r.requests:>5}"
+                    f"{r.queries_label:>7}  {_ms(r.sql_ms):>7}  {_ms(r.python_ms):>7}  {r.requests:>5}"
                 )
         return out
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
 
 
 def _cell(value: object) -> str:

@@ -1,10 +1,11 @@
-"""Case pages at 100,000 cases: the case list, its searches, and the case page.
+"""Case pages: the case list, its searches and the case page, as a supervisor, a social
+worker and the superuser.
 
-The data set's cases (tests/bench/dataset.py, `build_cases`): BENCH_SCALE x 100,000 cases
-in 20 organisations, 10,000 of them in BA-BENCH, whose supervisor requests every page here.
-The search terms are taken from BA-BENCH's own open cases (the default list shows open
-cases): a child's full name, a NIK, a case number. Each row's *notes* give the matches and
-what EXPLAIN shows for the page's main query.
+The data set's cases (tests/bench/dataset.py, `build_cases`): BENCH_SCALE x 100,000 cases,
+a tenth of them in BA-BENCH, whose supervisor requests the first rows here. The search
+terms are taken from BA-BENCH's own open cases (the default list shows open cases): a
+child's full name, a NIK, a case number. Each row's *notes* give the matches and what
+EXPLAIN shows for the page's main query.
 """
 
 from __future__ import annotations
@@ -20,24 +21,31 @@ from django.urls import NoReverseMatch, reverse
 from cases import lists
 from cases.lists import CaseFilters, Scope
 from cases.models import Case, Stage
+from tests.bench.dataset import ACCOUNTS, COMMON_FEMALE
 from tests.bench.harness import BenchError
 
 pytestmark = pytest.mark.django_db
 
 BENCH_SECTION = "Cases: list, search and case page"
+BENCH_NEEDS = ("cases",)
 PAGE = 5  # the cursor page: the first page, then "next" followed 4 times
 BENCH_DESCRIPTION = (
-    "The data set's cases: 100,000 (times BENCH_SCALE) in 20 organisations, one child each, in the villages of "
-    "Jambi and West Sumatra; 60 % of the children with a NIK, about 3 % of the cases confidential, a quarter "
-    "closed, a third of the open ones with a pending follow-up. Every row is a GET by the supervisor of "
-    "BA-BENCH, which holds 10,000 of the cases (about 7,500 open): the list's default view (all cases of the "
-    f"organisation, open ones, newest opened first, {lists.PAGE_SIZE} a page, plus the count of all matches), "
-    f"page {PAGE} reached through the page's own “next” links (keyset cursor), and the three kinds of search "
-    "the one search box takes: a child's full name (each word a trigram LIKE on the name or the alias), a NIK "
-    "(16 digits: equality on the unique partial index), a whole case number (equality on the number's unique "
-    "index; part of a number would be a trigram LIKE on UPPER(number)). "
-    "The case page is `cases:case_detail` of an open case of BA-BENCH. *plan* is the scans and joins EXPLAIN "
-    "shows for the list's main query (the page's rows), run once before the timed requests."
+    "The data set's cases: 100,000 (times BENCH_SCALE), one child each, in the villages of Jambi and West "
+    "Sumatra. BA-BENCH holds a tenth of them; 200 (times BENCH_SCALE) other organisations share the rest along "
+    "a Zipf law (a few with tens of thousands, most with a few dozen); first names follow a Zipf law too, the "
+    "most frequent Indonesian names first. 60 % of the children with a NIK, about 3 % of the cases "
+    "confidential, a quarter closed, a third of the open ones with a pending follow-up; a social worker per "
+    "400 cases or so. The supervisor rows are GETs by the supervisor of BA-BENCH: the list's default view (all "
+    f"cases of the organisation, open ones, newest opened first, {lists.PAGE_SIZE} a page, plus the count of all "
+    f"matches), page {PAGE} reached through the page's own “next” links (keyset cursor), and the three kinds of "
+    "search the one search box takes: a child's full name (each word a trigram LIKE on the name or the alias), "
+    "a NIK (16 digits: equality on the unique partial index), a whole case number (equality on the number's "
+    "unique index). The case page is `cases:case_detail` of an open case of BA-BENCH. The *social worker* rows "
+    "are by bench.caseworker, a social worker of BA-BENCH only, whose default list is “my cases” (about 400 "
+    "of BA-BENCH's cases are theirs, 300 of them open, at any scale); the *superuser* rows by a superuser with no "
+    "membership: the portal's case list over every case, and Django admin's case changelist (fewer timed "
+    "requests: they take seconds). *plan* is the scans and joins EXPLAIN shows for the list's main query (the "
+    "page's rows), run once before the timed requests."
 )
 
 
@@ -111,22 +119,32 @@ def plan_summary(queryset: Any) -> str:
     return "plan: " + "; ".join(steps) if steps else "plan: ?"
 
 
-def _page_query(user: Any, **filters: Any) -> Any:
+def _page_query(user: Any, scope: str = Scope.ALL, **filters: Any) -> Any:
     """The list's main query, as case_page() runs it for the first page."""
-    chosen = CaseFilters(scope=Scope.ALL, **filters)
+    chosen = CaseFilters(scope=scope, **filters)
     qs = lists.ordered(lists.cases_matching(user=user, filters=chosen), chosen.sort)
     qs = qs.select_related("organisation", "beneficiary", "case_manager").annotate(next_due_on=lists.next_due())
     return qs[: lists.PAGE_SIZE + 1]
 
 
-def _list(bench: Any, client: Any, *, name: str, params: dict[str, str], check: Callable[[Any], None]) -> None:
+def _list(
+    bench: Any,
+    client: Any,
+    *,
+    name: str,
+    params: dict[str, str],
+    check: Callable[[Any], None],
+    account: str = "case_supervisor",
+    **kwargs: Any,
+) -> None:
     url = reverse("cases:case_list")
     first = client.get(url, params)
     if first.status_code != 200:
         raise BenchError(f"{name}: GET {url} answered {first.status_code}")
     matches = _count(first)
-    plan = plan_summary(_page_query(bench.data.account("case_supervisor"), q=params.get("q", "")))
-    bench.measure(client, url, name=name, data=params, check=check, notes=f"{matches:,} cases match; {plan}")
+    user = bench.data.account(account)
+    plan = plan_summary(_page_query(user, lists.default_scope(user), q=params.get("q", "")))
+    bench.measure(client, url, name=name, data=params, check=check, notes=f"{matches:,} cases match; {plan}", **kwargs)
 
 
 def test_case_list_first_page(bench, supervisor_client):
@@ -165,13 +183,12 @@ def test_case_list_name_search(bench, supervisor_client):
 
 
 def test_case_list_first_name_search(bench, supervisor_client):
-    case = _big_org_case()
-    word = case.beneficiary.full_name.split()[0]
+    # The data set's most frequent given name (its first names follow a Zipf law).
     _list(
         bench,
         supervisor_client,
-        name="case list: search by one common first name",
-        params={"q": word},
+        name=f"case list: search by the most common first name ({COMMON_FEMALE[0]})",
+        params={"q": COMMON_FEMALE[0]},
         check=_check(expect=""),
     )
 
@@ -210,3 +227,80 @@ def test_case_page(bench, supervisor_client):
             raise BenchError(f"the case page of {case.number} does not show its number")
 
     bench.measure(supervisor_client, url, name="case page (overview and timeline), an open case", check=check)
+
+
+# --- Other roles ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def worker_client(client: Any, bench: Any) -> Any:
+    client.force_login(bench.data.account("case_worker"))
+    return client
+
+
+def test_social_worker_my_cases(bench, worker_client):
+    _list(
+        bench,
+        worker_client,
+        name="social worker: “my cases” (the default list)",
+        params={},
+        check=_check(),
+        account="case_worker",
+    )
+
+
+def test_social_worker_first_name_search(bench, worker_client):
+    _list(
+        bench,
+        worker_client,
+        name=f"social worker: search by the most common first name ({COMMON_FEMALE[0]})",
+        params={"q": COMMON_FEMALE[0]},
+        check=_check(minimum=0),
+        account="case_worker",
+    )
+
+
+def test_social_worker_nik_lookup(bench, worker_client):
+    case = _big_org_case(case_manager__username=ACCOUNTS["case_worker"], beneficiary__nik__regex=r"^[0-9]{16}$")
+    _list(
+        bench,
+        worker_client,
+        name="social worker: NIK lookup (a child of theirs)",
+        params={"q": case.beneficiary.nik},
+        check=_check(maximum=1, expect=case.number),
+        account="case_worker",
+    )
+
+
+SLOW_REPEAT = 10  # pages of seconds: fewer timed requests
+
+
+def test_superuser_case_list(bench, client):
+    client.force_login(bench.data.account("superuser"))
+    _list(
+        bench,
+        client,
+        name="superuser: case list (every case of every organisation)",
+        params={},
+        check=_check(minimum=lists.PAGE_SIZE),
+        account="superuser",
+        repeat=min(bench.repeat, SLOW_REPEAT),
+        warmup=1,
+    )
+
+
+def test_superuser_admin_case_changelist(bench, client):
+    client.force_login(bench.data.account("superuser"))
+
+    def check(response: Any) -> None:
+        if 'id="result_list"' not in response.content.decode():
+            raise BenchError("the admin's case changelist shows no result list")
+
+    bench.measure(
+        client,
+        reverse("admin:cases_case_changelist"),
+        name="superuser: Django admin, cases changelist",
+        check=check,
+        repeat=min(bench.repeat, SLOW_REPEAT),
+        warmup=1,
+    )

@@ -1,4 +1,5 @@
-"""The referral inbox of an organisation holding 50,000 referrals.
+"""The referral inbox of an organisation holding 50,000 referrals (times BENCH_SCALE), as
+its supervisor and as a referral officer.
 
 The data set's referrals (tests/bench/dataset.py, `build_referrals`): BENCH_SCALE x 50,000
 received by BA-BENCH, whose supervisor requests every page here. Each page row's *notes*
@@ -26,17 +27,20 @@ from tests.bench.harness import BenchError, Result
 
 pytestmark = pytest.mark.django_db
 
-BENCH_SECTION = "Referrals: the inbox of an organisation with 50,000"
+BENCH_SECTION = "Referrals: the inbox of an organisation with 50,000 (times BENCH_SCALE)"
+BENCH_NEEDS = ("referrals",)
 PAGE = 5  # the cursor page: the first page, then "next" followed 4 times
 BENCH_DESCRIPTION = (
-    "The data set's referrals: 50,000 (times BENCH_SCALE) received by BA-BENCH from the 19 other case "
-    "organisations, and 10,000 more between those 19; about 6 % waiting for an answer (sent in the last 9 days; "
+    "The data set's referrals: 50,000 (times BENCH_SCALE) received by BA-BENCH from the other case "
+    "organisations, and 10,000 more between those; about 6 % waiting for an answer (sent in the last 9 days; "
     "those past their deadline overdue), the rest sent over two years and accepted, completed, declined or "
     "cancelled. The inbox rows are GETs of /referrals/ by BA-BENCH's supervisor: the waiting tab (by deadline, "
     f"the overdue first, then urgency), the accepted tab (newest first), page {PAGE} of the accepted tab through "
     f"the page's own “next” links (keyset cursor), {lists.PAGE_SIZE} rows a page. Every inbox page also counts "
     "all five tabs (one query); its card of the organisation's figures (last 90 days) is loaded after the list "
-    "by htmx, a request of its own (the *figures card* row). For "
+    "by htmx, a request of its own (the *figures card* row). The *referral officer* rows are by bench.rujukan, "
+    "referral officer of BA-BENCH and of the biggest other case organisation (the one that sends the most): the "
+    "inbox's waiting tab over both organisations, the sent list, the figures card. For "
     "comparison, the same page for the organisation that received the most of the other 10,000, and the "
     "“sent” list (/referrals/sent/) of that organisation's supervisor (each row checked against the cases they "
     "may read). The figures row is `referral_figures()` called directly for BA-BENCH (median time to respond "
@@ -283,3 +287,52 @@ def test_figures_selector(bench):
             f"overdue {figures.overdue:,}"
         )
     bench.record(dataclasses.replace(result, notes=notes))
+
+
+# --- The referral officer ------------------------------------------------------------------
+#
+# bench.rujukan is the referral officer of BA-BENCH and of the biggest other case
+# organisation (the one that sends the most): the inbox holds both organisations' received
+# referrals, the sent list what the second one sent.
+
+
+@pytest.fixture
+def officer_client(client: Any, bench: Any) -> Any:
+    client.force_login(bench.data.account("referral_officer"))
+    return client
+
+
+def test_officer_inbox_waiting_tab(bench, officer_client):
+    officer = bench.data.account("referral_officer")
+    counts = lists.tab_counts(officer, lists.ListFilters())
+    result = bench.measure(
+        officer_client,
+        reverse("referrals:inbox"),
+        name="referral officer: inbox, waiting tab",
+        check=_check(rows=min(lists.PAGE_SIZE, counts["sent"]), overdue_first=True),
+    )
+    _renote(bench, result, f"{counts['sent']:,} waiting ({counts['overdue']:,} overdue); {_page_plans(result)}")
+
+
+def test_officer_sent_list(bench, officer_client):
+    officer = bench.data.account("referral_officer")
+    counts = lists.tab_counts(officer, lists.ListFilters(box=lists.OUTBOX))
+    result = bench.measure(
+        officer_client,
+        reverse("referrals:outbox"),
+        name="referral officer: sent list, waiting tab",
+        check=_check(rows=min(lists.PAGE_SIZE, counts["sent"]), figures=False),
+    )
+    total = sum(counts[s] for s in lists.TABS)
+    _renote(bench, result, f"{total:,} sent, {counts['sent']:,} waiting; {_page_plans(result)}")
+
+
+def test_officer_figures_card(bench, officer_client):
+    result = bench.measure(
+        officer_client,
+        reverse("referrals:figures"),
+        name="referral officer: the inbox's figures card (htmx)",
+        data={"days": "90"},
+        headers={"HX-Request": "true"},
+    )
+    _renote(bench, result, "the figures of both organisations, last 90 days; " + _page_plans(result))
