@@ -156,11 +156,17 @@ def build_placed_organisations(total: int, seed: int = SEED) -> int:
 
 
 def remove_placed_organisations() -> None:
+    """One DELETE per table. Django's collector would walk every relation of each placed
+    organisation: more than 15 minutes for 100,000 at scale 10. Nothing but their own
+    links (and history rows, which keep them) points at them."""
     with transaction.atomic():
         placed = Organisation.objects.filter(code__startswith=CODE_PREFIX)
-        Organisation.clusters.through.objects.filter(organisation__in=placed).delete()
-        Organisation.components.through.objects.filter(organisation__in=placed).delete()
-        placed.delete()
+        links = [field.remote_field.through for field in Organisation._meta.many_to_many]
+        for through in links:
+            doomed = through.objects.filter(organisation__in=placed)
+            doomed._raw_delete(doomed.db)
+        # History is append-only: the delete trigger records each one, in the same statement.
+        placed._raw_delete(placed.db)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE stakeholders_organisation")
 
@@ -341,7 +347,8 @@ def test_selector_rare_kind_far_away(bench, placed):
         origins=[Region.objects.get(code=MERAUKE)],
         kinds=[OrganisationKind.BAPAS],
         component=ServiceComponent.objects.get(code="aksesibilitas"),
-        minimum=5,
+        # Few placed organisations match (3 of 1,000 at SCALE=0.1): a trial scale asks for one.
+        minimum=5 if _placed_total() >= BASE_PLACED else 1,
     )
 
 
