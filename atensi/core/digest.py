@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from .email_channel import absolute_url, can_email, render_email, send_email
+from .email_channel import absolute_url, can_email, render_email, send_email, stable_message_id
 from .localtime import DEFAULT_ZONE, ZONES, format_local, local_moment, user_zones
 from .models import Notification, NotificationPreference
 from .notifications import notification_text
@@ -124,7 +124,9 @@ def send_digest(*, due: DueDigest, now: datetime.datetime, connection: Any = Non
         context = {"user": user, "items": lines, "total": total, "more": total - len(lines)}
         subject, text, html = render_email(template="digest", context=context, language=language)
         pending.update(emailed_at=now)
-        send_email(to=user.email, subject=subject, text=text, html=html, connection=connection)
+        # One digest per person and local day: a re-send after a crash keeps its Message-ID.
+        message_id = stable_message_id(f"digest.{user.pk}.{due.day.isoformat()}")
+        send_email(to=user.email, subject=subject, text=text, html=html, connection=connection, message_id=message_id)
     return True
 
 

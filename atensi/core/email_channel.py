@@ -10,6 +10,12 @@ transaction, after the in-app notification was written: the notification is mark
 e-mailed and the message sent last, so a failing send rolls the mark (and the delivery
 record) back and the retried task sends it again; once recorded, never twice.
 
+A send cannot join a database transaction: a worker killed after handing the message to
+the mail server and before its commit sends it again when the delivery is retried. Each
+reminder's e-mail therefore carries a Message-ID of its own (`reminder_message_id`), the
+same on every attempt, so the reader's mail system files such a re-send as the message it
+already holds.
+
 Every text is rendered in the recipient's language; links are absolute (SITE_URL), the
 sentence comes from the same renderers as the bell (codes, never a child's name).
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -33,6 +40,17 @@ from .reminders import channel
 
 # Mail clients and autoresponders should treat these as machine-sent (RFC 3834).
 HEADERS = {"Auto-Submitted": "auto-generated"}
+
+
+def stable_message_id(local_part: str) -> str:
+    """A Message-ID that names what the e-mail is for, the same on every attempt to send it."""
+    domain = urlsplit(settings.SITE_URL).hostname or "atensi.invalid"
+    return f"<{local_part}@{domain}>"
+
+
+def reminder_message_id(reminder: Reminder) -> str:
+    """The Message-ID of a reminder's e-mail: one per reminder."""
+    return stable_message_id(f"reminder.{reminder.pk}")
 
 
 def absolute_url(path: str) -> str:
@@ -60,8 +78,11 @@ def render_email(*, template: str, context: Mapping[str, Any], language: str) ->
     return " ".join(subject.split()), text, html
 
 
-def send_email(*, to: str, subject: str, text: str, html: str, connection: Any = None) -> None:
-    message = EmailMultiAlternatives(subject, text, to=[to], headers=HEADERS, connection=connection)
+def send_email(
+    *, to: str, subject: str, text: str, html: str, connection: Any = None, message_id: str | None = None
+) -> None:
+    headers = {**HEADERS, "Message-ID": message_id} if message_id else HEADERS
+    message = EmailMultiAlternatives(subject, text, to=[to], headers=headers, connection=connection)
     message.attach_alternative(html, "text/html")
     message.send()
 
@@ -99,5 +120,5 @@ def email_reminder(reminder: Reminder) -> bool:
             "link": absolute_url(link),
         }
     subject, text, html = render_email(template="reminder", context=context, language=language)
-    send_email(to=user.email, subject=subject, text=text, html=html)
+    send_email(to=user.email, subject=subject, text=text, html=html, message_id=reminder_message_id(reminder))
     return True

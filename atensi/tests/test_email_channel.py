@@ -138,5 +138,34 @@ def test_a_failing_send_rolls_back_and_the_retry_sends_once(owner: Any, monkeypa
     assert Notification.objects.get(recipient=owner).emailed_at is not None
 
 
+def test_a_send_that_dies_before_its_commit_is_resent_with_the_same_message_id(
+    owner: Any, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    # The message reached the mail server, then the worker died before committing: the
+    # retry sends again, as the same message, which the reader's mail system files once.
+    settings.SITE_URL = "https://atensi.kemensos.go.id"
+    reminder_id = due_reminder(owner)
+    real_send = EmailMultiAlternatives.send
+
+    def sent_then_died(self: EmailMultiAlternatives, fail_silently: bool = False) -> int:
+        real_send(self)
+        raise SystemExit("worker killed after the send")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", sent_then_died)
+    with pytest.raises(SystemExit):
+        deliver(reminder_id)
+    monkeypatch.setattr(EmailMultiAlternatives, "send", real_send)
+    assert deliver(reminder_id) is True
+    first, second = mail.outbox
+    assert first.extra_headers["Message-ID"] == second.extra_headers["Message-ID"]
+    assert first.message()["Message-ID"] == f"<reminder.{reminder_id}@atensi.kemensos.go.id>"
+
+
+def test_each_reminder_has_its_own_message_id(owner: Any, colleague: Any) -> None:
+    for user in (owner, colleague):
+        assert deliver(due_reminder(user)) is True
+    assert len({m.message()["Message-ID"] for m in mail.outbox}) == 2
+
+
 def test_the_channel_is_registered() -> None:
     assert reminders._CHANNELS["email"] is atensi.core.email_channel.email_reminder
