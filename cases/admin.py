@@ -22,7 +22,7 @@ from . import selectors
 from .models import Beneficiary, BeneficiaryMerge, Case, Report
 
 
-class ReadOnlyAdmin(PortalAdmin):
+class ReadOnlyAdmin[M: Model](PortalAdmin[M]):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
@@ -35,15 +35,15 @@ class ReadOnlyAdmin(PortalAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
 
 @admin.register(Case)
-class CaseAdmin(ReadOnlyAdmin):
+class CaseAdmin(ReadOnlyAdmin[Case]):
     scope = staticmethod(selectors.cases_readable_by)
     list_display = ["number", "beneficiary", "organisation", "stage", "risk_level", "is_confidential", "opened_at"]
     list_filter = ["stage", "risk_level", "is_confidential", "basis", "cluster"]
@@ -54,7 +54,7 @@ class CaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(ReadOnlyAdmin):
+class BeneficiaryAdmin(ReadOnlyAdmin[Beneficiary]):
     scope = staticmethod(selectors.beneficiaries_visible_to)
     list_display = ["full_name", "sex", "birth_date", "organisation", "regency_code", "created_at"]
     list_filter = ["sex", "cluster"]
@@ -66,7 +66,7 @@ class BeneficiaryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(ReadOnlyAdmin):
+class ReportAdmin(ReadOnlyAdmin[Report]):
     scope = staticmethod(selectors.reports_visible_to)
     list_display = ["reference", "child_label", "urgency", "status", "created_at"]
     list_filter = ["status", "urgency", "channel"]
@@ -74,7 +74,7 @@ class ReportAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BeneficiaryMerge)
-class BeneficiaryMergeAdmin(ReadOnlyAdmin):
+class BeneficiaryMergeAdmin(ReadOnlyAdmin[BeneficiaryMerge]):
     superuser_only = True
     list_display = ["merged_at", "survivor", "merged", "merged_by"]
     list_select_related = ["survivor", "merged", "merged_by"]

@@ -75,13 +75,13 @@ def resendable_referrals(*, user: Any, case: Case) -> QuerySet[Referral]:
     )
 
 
-class ComponentsField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return obj.name
+class ComponentsField(forms.ModelMultipleChoiceField[ServiceComponent]):
+    def label_from_instance(self, obj: ServiceComponent) -> str:
+        return str(obj.name)
 
 
-class DocumentsField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
+class DocumentsField(forms.ModelMultipleChoiceField[Document]):
+    def label_from_instance(self, obj: Document) -> str:
         return f"{obj.title} ({obj.get_kind_display()})"
 
 

@@ -18,7 +18,7 @@ from . import selectors, services
 from .models import Agreement, ImportBatch, Membership, Organisation, Region, User, WorkforceMember
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, User]):
     model = Membership
     fk_name = "user"
     extra = 0
@@ -32,7 +32,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(PortalAdmin, DjangoUserAdmin):
+class UserAdmin(PortalAdmin[User], DjangoUserAdmin[User]):
     scope = staticmethod(selectors.users_visible_to)
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "is_superuser", "memberships__role", "memberships__organisation"]
@@ -53,7 +53,7 @@ class UserAdmin(PortalAdmin, DjangoUserAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(PortalAdmin):
+class RegionAdmin(PortalAdmin[Region]):
     """Read-only: regions come from `load_regions`. Searchable for the autocompletes."""
 
     scope = staticmethod(lambda user: Region.objects.all())
@@ -88,7 +88,7 @@ class RegionAdmin(PortalAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
-class OrganisationAdminForm(forms.ModelForm):
+class OrganisationAdminForm(forms.ModelForm[Organisation]):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         # The same region rules the service applies, shown on the form instead of a 500.
@@ -104,7 +104,7 @@ class OrganisationAdminForm(forms.ModelForm):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(PortalAdmin):
+class OrganisationAdmin(PortalAdmin[Organisation]):
     form = OrganisationAdminForm
     scope = staticmethod(selectors.organisations_administered_by)
     list_display = ["code", "name", "kind", "home_region", "accreditation", "capacity", "is_active", "updated_at"]
@@ -176,7 +176,7 @@ class OrganisationAdmin(PortalAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(PortalAdmin):
+class MembershipAdmin(PortalAdmin[Membership]):
     scope = staticmethod(selectors.memberships_visible_to)
     list_display = ["user", "organisation", "role", "is_active", "updated_at"]
     list_filter = ["role", "is_active", "organisation__kind"]
@@ -215,7 +215,7 @@ class MembershipAdmin(PortalAdmin):
 
 
 @admin.register(WorkforceMember)
-class WorkforceMemberAdmin(PortalAdmin):
+class WorkforceMemberAdmin(PortalAdmin[WorkforceMember]):
     # National admins only: organisations maintain their workforce by import, where
     # every row goes through the same validation.
     superuser_only = True
@@ -228,7 +228,7 @@ class WorkforceMemberAdmin(PortalAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(PortalAdmin):
+class AgreementAdmin(PortalAdmin[Agreement]):
     superuser_only = True
     list_display = ["number", "title", "signed_on", "valid_from", "valid_until", "status_display"]
     search_fields = ["number", "title", "parties__name", "parties__code"]
@@ -243,7 +243,7 @@ class AgreementAdmin(PortalAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(PortalAdmin):
+class ImportBatchAdmin(PortalAdmin[ImportBatch]):
     superuser_only = True
     list_display = ["created_at", "kind", "organisation", "uploaded_by", "filename", "status", "finished_at"]
     list_filter = ["kind", "status"]

@@ -79,7 +79,7 @@ def actor_for(user: Any) -> Actor:
     """The user's organisations and roles; one query, cached on the user object."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS
-    cached = getattr(user, _CACHE_ATTR, None)
+    cached: Actor | None = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
     if _roles_of is None:

@@ -37,7 +37,8 @@ HEADERS = {"Auto-Submitted": "auto-generated"}
 
 def absolute_url(path: str) -> str:
     """A portal path as a link that works from a mail client."""
-    return settings.SITE_URL.rstrip("/") + path
+    site_url: str = settings.SITE_URL
+    return site_url.rstrip("/") + path
 
 
 def can_email(user: Any) -> bool:

@@ -12,10 +12,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+# Generic Django classes (ModelAdmin[Case], ModelChoiceField[User]) are subscriptable
+# at run time too, as the typed base classes of admins and form fields need.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -25,7 +30,7 @@ VAR_DIR = Path(env.str("ATENSI_VAR_DIR", default=str(BASE_DIR / "var")))
 
 
 def _require(name: str, hint: str) -> str:
-    value = env.str(name, default="")
+    value: str = env.str(name, default="")
     if not value:
         raise ImproperlyConfigured(f"{name} is not set. {hint}")
     return value

@@ -255,7 +255,7 @@ class RegionIndex:
                 .order_by("code")
             )
             for region in named:
-                self.by_name[region.upper_name].append(region)  # type: ignore[attr-defined]
+                self.by_name[region.upper_name].append(region)
 
     @staticmethod
     def _wrong_level(region: Region, wanted: Any) -> CellError:
