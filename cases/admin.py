@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 
 from atensi.core.access import record_access
 from atensi.core.admin import PortalAdmin
+from stakeholders.http import request_user
 
 from . import selectors
 from .models import Beneficiary, BeneficiaryMerge, Case, Report
@@ -29,7 +30,7 @@ class ReadOnlyAdmin[M: Model](PortalAdmin[M]):
         # Opening a child's record in admin is a view of personal data like any other.
         obj = self.get_object(request, unquote(object_id))
         if obj is not None:
-            record_access(user=request.user, obj=obj, action="view", request=request)
+            record_access(user=request_user(request), obj=obj, action="view", request=request)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

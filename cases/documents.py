@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from atensi.core.access import get_or_404
 from atensi.core.errors import ApplicationError, require
 from atensi.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, check_upload
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 
 from .models import Case, Consent, Document, DocumentKind, FamilyMember, Relation, SharingOverride, TimelineKind
 from .permissions import change_case_refusal, supervise_case_refusal
@@ -96,7 +96,7 @@ def _already_on_case(*, case: Case, sha256: str) -> ApplicationError | None:
 
 
 @transaction.atomic
-def document_upload(*, case: Case, by: Any, kind: str, title: str, file: Any) -> Document:
+def document_upload(*, case: Case, by: User, kind: str, title: str, file: Any) -> Document:
     """Store `file` on the case after checking what it really is.
 
     The type is judged by the bytes (atensi.core.uploads), the file is stored under a random
@@ -196,7 +196,7 @@ def _active_organisations(organisations: Iterable[Organisation], *, case: Case, 
 def consent_create(
     *,
     case: Case,
-    by: Any,
+    by: User,
     given_on: datetime.date,
     given_by: FamilyMember | None = None,
     given_by_name: str = "",
@@ -296,7 +296,7 @@ def consent_require_active(consent: Consent) -> None:
 
 
 @transaction.atomic
-def consent_withdraw(*, consent: Consent, by: Any, withdrawn_on: datetime.date, reason: str) -> Consent:
+def consent_withdraw(*, consent: Consent, by: User, withdrawn_on: datetime.date, reason: str) -> Consent:
     """Record that the consent was withdrawn: from that day nothing more is shared under it."""
     case = consent.case
     require(change_case_refusal(by, case))
@@ -450,7 +450,7 @@ def sharing_summary(*, consents: Iterable[Consent], overrides: Iterable[SharingO
 
 
 @transaction.atomic
-def sharing_override_create(*, case: Case, by: Any, organisation: Organisation | None, reason: str) -> SharingOverride:
+def sharing_override_create(*, case: Case, by: User, organisation: Organisation | None, reason: str) -> SharingOverride:
     """A supervisor's emergency decision to share the child's data with `organisation`
     without consent, with the reason. Audited (pghistory) and on the timeline."""
     # Serialise overrides on the case: two supervisors at once must not both add one.

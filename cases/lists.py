@@ -45,7 +45,7 @@ from atensi.core import keyset
 from atensi.core.access import actor_for
 from atensi.core.spreadsheets import spreadsheet_safe
 from atensi.core.values import is_nik_shaped, normalise_nik
-from stakeholders.models import Region
+from stakeholders.models import Region, User
 from stakeholders.roles import Role
 
 from .models import (
@@ -127,7 +127,7 @@ class CaseFilters:
         return bool(self.risks or self.cluster or self.ampk or self.case_manager or self.kabkota or self.overdue)
 
 
-def default_scope(user: Any) -> str:
+def default_scope(user: User) -> str:
     """Supervisors start from all cases of their organisation, everyone else from their own."""
     actor = actor_for(user)
     return Scope.ALL if actor.is_superuser or actor.org_ids(Role.SUPERVISOR) else Scope.MINE
@@ -159,7 +159,7 @@ def next_due() -> Subquery:
     return Subquery(pending_follow_ups().order_by("due_on").values("due_on")[:1], output_field=DateField())
 
 
-def cases_matching(*, user: Any, filters: CaseFilters, today: datetime.date | None = None) -> QuerySet[Case]:
+def cases_matching(*, user: User, filters: CaseFilters, today: datetime.date | None = None) -> QuerySet[Case]:
     """The cases `user` may know exist that match `filters`, unordered (count it, page it, export it)."""
     today = today or timezone.localdate()
     qs = cases_visible_to(user)
@@ -416,7 +416,7 @@ def case_row(
 # --- Export -------------------------------------------------------------------------------
 
 
-def export_cases(*, user: Any, filters: CaseFilters, limit: int = EXPORT_MAX_ROWS + 1) -> list[Case]:
+def export_cases(*, user: User, filters: CaseFilters, limit: int = EXPORT_MAX_ROWS + 1) -> list[Case]:
     """The filtered list for an export, in the list's order, with what the rows read (no query per row)."""
     qs = ordered(cases_matching(user=user, filters=filters), filters.sort)
     qs = qs.select_related(
@@ -458,7 +458,7 @@ def _yes_no(value: bool) -> str:
     return _("yes") if value else _("no")
 
 
-def export_rows(*, user: Any, cases: list[Case], today: datetime.date | None = None) -> list[list[Any]]:
+def export_rows(*, user: User, cases: list[Case], today: datetime.date | None = None) -> list[list[Any]]:
     """One list per case in export_headers' order, masked as on the page, safe for spreadsheets.
 
     The full NIK only for supervisors of the owning organisation; everyone else gets the

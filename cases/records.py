@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from atensi.core.errors import ApplicationError, require
 from atensi.core.models import ServiceComponent
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 
 from .models import (
     Assessment,
@@ -59,7 +59,7 @@ ASSESSMENT_TEXT_FIELDS: tuple[str, ...] = (
 PLAN_APPROVED_FIELDS: tuple[str, ...] = ("component", "service", "provider")
 
 
-def _require_case_worker(*, case: Case, user: Any, field: str) -> None:
+def _require_case_worker(*, case: Case, user: User, field: str) -> None:
     if not holds_role(organisation_id=case.organisation_id, user=user, roles=CASE_ROLES):
         raise ApplicationError(
             _("%(name)s does not work cases at %(org)s. Choose someone from %(org)s.")
@@ -161,7 +161,7 @@ def _active_component_codes() -> list[str]:
 def assessment_create(
     *,
     case: Case,
-    by: Any,
+    by: User,
     assessed_on: datetime.date,
     problems: str,
     conclusion: str,
@@ -214,7 +214,7 @@ def assessment_create(
 def assessment_update(
     *,
     assessment: Assessment,
-    by: Any,
+    by: User,
     version: int,
     assessed_on: datetime.date,
     problems: str,
@@ -347,7 +347,7 @@ def _check_plan_item(
 def plan_item_create(
     *,
     case: Case,
-    by: Any,
+    by: User,
     component: ServiceComponent,
     service: str,
     start_date: datetime.date,
@@ -408,7 +408,7 @@ def plan_item_create(
 def plan_item_update(
     *,
     item: PlanItem,
-    by: Any,
+    by: User,
     component: ServiceComponent,
     service: str,
     start_date: datetime.date,
@@ -488,7 +488,7 @@ def _check_follow_up(*, case: Case, kind: str, due_on: datetime.date, assignee: 
 
 
 def _follow_up_save(
-    *, case: Case, by: Any, kind: str, due_on: datetime.date, assignee: Any, description: str, note: CaseNote | None
+    *, case: Case, by: User, kind: str, due_on: datetime.date, assignee: Any, description: str, note: CaseNote | None
 ) -> FollowUp:
     follow_up = FollowUp(
         case=case,
@@ -518,7 +518,7 @@ def _follow_up_save(
 def note_create(
     *,
     case: Case,
-    by: Any,
+    by: User,
     kind: str,
     occurred_on: datetime.date,
     narrative: str,
@@ -583,7 +583,7 @@ def note_create(
 def follow_up_create(
     *,
     case: Case,
-    by: Any,
+    by: User,
     kind: str,
     due_on: datetime.date,
     assignee: Any,
@@ -599,7 +599,7 @@ def follow_up_create(
 
 
 @transaction.atomic
-def follow_up_mark(*, follow_up: FollowUp, by: Any, outcome: str, reason: str = "") -> FollowUp:
+def follow_up_mark(*, follow_up: FollowUp, by: User, outcome: str, reason: str = "") -> FollowUp:
     """Mark a pending follow-up done or missed (with the reason).
 
     A conditional update: of two clicks (or two people) only the first changes it; the

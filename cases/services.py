@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from atensi.core.access import actor_for
 from atensi.core.errors import ApplicationError
 from atensi.core.models import Cluster
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 from stakeholders.roles import Role
 
 from .models import (
@@ -40,7 +40,7 @@ def timeline_add(
     *,
     case: Case,
     kind: str,
-    actor: Any,
+    actor: User,
     obj: Any = None,
     at: datetime.datetime | None = None,
     **data: Any,
@@ -81,7 +81,7 @@ def full_clean_or_raise(obj: Any, *, exclude: list[str] | None = None) -> None:
         raise ApplicationError(message, field=name) from None
 
 
-def is_case_manager_candidate(*, organisation: Organisation, user: Any) -> bool:
+def is_case_manager_candidate(*, organisation: Organisation, user: User) -> bool:
     return holds_role(organisation_id=organisation.pk, user=user, roles=CASE_MANAGER_ROLES)
 
 
@@ -112,7 +112,7 @@ def case_open(
     *,
     organisation: Organisation,
     beneficiary: Beneficiary,
-    opened_by: Any,
+    opened_by: User,
     cluster: Cluster,
     basis: str = Basis.KELUARGA,
     source: str = CaseSource.WALK_IN,
@@ -203,7 +203,7 @@ def case_open(
     return case
 
 
-def _claim_report(*, report: Report, organisation: Organisation, by: Any) -> None:
+def _claim_report(*, report: Report, organisation: Organisation, by: User) -> None:
     """Mark the report as having become a case here; only a report still waiting in this
     organisation's queue can (a conditional update: two triagers cannot both win)."""
     from .models import ReportRecipient, ReportStatus

@@ -21,6 +21,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from atensi.core.models import ServiceComponent
+from stakeholders.models import User
 
 from .models import (
     ApprovalKind,
@@ -340,7 +341,9 @@ def _component_names(entries: list[TimelineEntry]) -> dict[str, str]:
     return {c.code: c.name for c in ServiceComponent.objects.filter(code__in=codes)}
 
 
-def timeline_for(*, case: Case, user: Any, limit: int = DEFAULT_LIMIT, before: int | None = None) -> list[TimelineItem]:
+def timeline_for(
+    *, case: Case, user: User, limit: int = DEFAULT_LIMIT, before: int | None = None
+) -> list[TimelineItem]:
     """Up to `limit` lines of the case's timeline, newest first; `before` (an entry id)
     starts after that entry (the next, older page). One query for entries and actors,
     one more only if plan items need their component names, one for `before`."""
@@ -350,7 +353,7 @@ def timeline_for(*, case: Case, user: Any, limit: int = DEFAULT_LIMIT, before: i
     return [render_entry(e, ctx=ctx, reader_id=reader_id) for e in entries]
 
 
-def timeline_page(*, case: Case, user: Any, limit: int = DEFAULT_LIMIT, before: int | None = None) -> TimelinePage:
+def timeline_page(*, case: Case, user: User, limit: int = DEFAULT_LIMIT, before: int | None = None) -> TimelinePage:
     """A page of the timeline and the cursor of the older page, if there is one."""
     items = timeline_for(case=case, user=user, limit=limit + 1, before=before)
     if len(items) > limit:

@@ -4,17 +4,16 @@ cases.selectors.case_get_for_user; referrals always through referrals_visible_to
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Exists, OuterRef, QuerySet
 
 from cases.models import Case, PlanItem, PlanItemStatus
+from stakeholders.models import User
 
 from .models import ACTIVE_STATUSES, Referral
 from .selectors import referrals_visible_to
 
 
-def referrals_of_case(*, user: Any, case: Case) -> QuerySet[Referral]:
+def referrals_of_case(*, user: User, case: Case) -> QuerySet[Referral]:
     """The case's referrals the user may see, newest first, with what the tab shows."""
     return (
         referrals_visible_to(user)

@@ -20,7 +20,7 @@ from atensi.core.models import ServiceComponent
 from atensi.core.once import OnceFormMixin
 from cases.models import Case, Document, PlanItem, PlanItemStatus, Urgency
 from cases.record_selectors import active_components
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 
 from .models import (
     HandoverReason,
@@ -65,7 +65,7 @@ def _pk(value: Any) -> int | None:
     return int(text) if is_id(text) else None
 
 
-def resendable_referrals(*, user: Any, case: Case) -> QuerySet[Referral]:
+def resendable_referrals(*, user: User, case: Case) -> QuerySet[Referral]:
     """Referrals of `case` the user sees that may be re-sent elsewhere (declined or cancelled)."""
     return (
         referrals_visible_to(user)
@@ -165,7 +165,7 @@ class ReferralSendForm(OnceFormMixin, forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, case: Case, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, case: Case, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.case = case
         self.fields["urgency"].choices = urgency_choices()  # type: ignore[attr-defined]
@@ -253,7 +253,7 @@ class ReferralSendForm(OnceFormMixin, forms.Form):
         }
 
 
-def send_initial(*, case: Case, user: Any, query: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def send_initial(*, case: Case, user: User, query: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The send form's starting values from the page's query string, and notes for the
     worker about what in it could not be used.
 

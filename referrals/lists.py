@@ -39,7 +39,7 @@ from atensi.core.models import ServiceComponent
 from cases.lists import labels, regency_names
 from cases.models import Urgency
 from cases.selectors import CASE_ROLES, cases_readable_by
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 
 from .figures import format_duration
 from .models import HandoverReason, Referral, ReferralKind, ReferralStatus
@@ -99,7 +99,7 @@ _ROW_FIELDS = (
 _CLOSED = (ReferralStatus.DECLINED, ReferralStatus.CANCELLED, ReferralStatus.COMPLETED)
 
 
-def my_organisations(user: Any) -> list[tuple[int, str]]:
+def my_organisations(user: User) -> list[tuple[int, str]]:
     """(id, name) of the organisations whose referrals the user works, by name."""
     ids = actor_for(user).org_ids(*CASE_ROLES)
     if not ids:
@@ -114,7 +114,7 @@ class ListFilters:
     organisation_id: int | None = None  # one of the user's organisations, or all of them
 
 
-def parse_filters(params: Any, *, user: Any, box: str) -> tuple[ListFilters, bool]:
+def parse_filters(params: Any, *, user: User, box: str) -> tuple[ListFilters, bool]:
     """The filters of a request's GET parameters, and whether an organisation was asked
     for that is not one of the user's (the list then shows all of theirs)."""
     status = params.get("status", "")
@@ -135,7 +135,7 @@ def parse_filters(params: Any, *, user: Any, box: str) -> tuple[ListFilters, boo
 # --- The querysets -------------------------------------------------------------------------
 
 
-def _identity_visible(user: Any) -> Q:
+def _identity_visible(user: User) -> Q:
     """May the user see who the child of an outbox row is: they may read the case, or the
     case moved away with an accepted transfer their side keeps (the rule of
     `referrals_visible_to`: the sender's supervisors and the worker who sent it)."""
@@ -146,7 +146,7 @@ def _identity_visible(user: Any) -> Q:
     return Q(readable) | kept_by_sender(user)
 
 
-def _scope(user: Any, filters: ListFilters) -> QuerySet[Referral]:
+def _scope(user: User, filters: ListFilters) -> QuerySet[Referral]:
     """Every referral of the box (all statuses), for the tab counts."""
     orgs = actor_for(user).org_ids(*CASE_ROLES)
     if filters.organisation_id is not None:
@@ -157,7 +157,7 @@ def _scope(user: Any, filters: ListFilters) -> QuerySet[Referral]:
     return referrals_visible_to(user).filter(sender_id__in=orgs)
 
 
-def tab_counts(user: Any, filters: ListFilters, *, now: datetime.datetime | None = None) -> dict[str, int]:
+def tab_counts(user: User, filters: ListFilters, *, now: datetime.datetime | None = None) -> dict[str, int]:
     """{status: count} for every tab, and "overdue": the waiting ones past their deadline.
     One query, over the box's index (and the rows of accepted transfers, whose case decides)."""
     now = now or timezone.now()
@@ -168,7 +168,7 @@ def tab_counts(user: Any, filters: ListFilters, *, now: datetime.datetime | None
     return {key: int(value or 0) for key, value in counts.items()}
 
 
-def tab_queryset(user: Any, filters: ListFilters) -> QuerySet[Referral]:
+def tab_queryset(user: User, filters: ListFilters) -> QuerySet[Referral]:
     """The tab's referrals in the list's order (WAITING_KEYS or ANSWERED_KEYS)."""
     if filters.box == INBOX:
         qs = inbox_for(user, status=filters.status)
@@ -285,7 +285,7 @@ def _status_at(referral: Referral) -> datetime.datetime | None:
 
 
 def page_queryset(
-    user: Any, filters: ListFilters, *, cursor: str | None = None, size: int = PAGE_SIZE
+    user: User, filters: ListFilters, *, cursor: str | None = None, size: int = PAGE_SIZE
 ) -> QuerySet[Referral]:
     """The rows of one page after `cursor` (size + 1 of them, to know whether more follow):
     what referral_page() runs, and what the benchmark EXPLAINs.
@@ -313,7 +313,7 @@ def page_queryset(
 
 
 def referral_page(
-    user: Any,
+    user: User,
     filters: ListFilters,
     *,
     cursor: str | None = None,

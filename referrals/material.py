@@ -52,7 +52,7 @@ from cases.models import (
     Sex,
 )
 from cases.selectors import CASE_ROLES, cases_readable_by
-from stakeholders.models import Region
+from stakeholders.models import Region, User
 from stakeholders.selectors import region_label, regions_with_path
 
 from .models import Referral, ReferralKind, ReferralMessage, ReferralStatus, SharedSection
@@ -64,7 +64,7 @@ RECEIVER = "receiver"
 SECTION_ORDER: tuple[str, ...] = tuple(SharedSection.values)
 
 
-def side_of(user: Any, referral: Referral) -> str:
+def side_of(user: User, referral: Referral) -> str:
     """On whose behalf the user acts on this referral: the receiver's case workers answer
     it; the sender's act for the sender; anyone else (a superuser) on neither."""
     actor = actor_for(user)
@@ -137,7 +137,7 @@ def _sharing_withdrawn(referral: Referral) -> bool:
     return sharing_allowed(case=case, organisation=referral.receiver) is None
 
 
-def referral_access(*, user: Any, referral: Referral) -> Access:
+def referral_access(*, user: User, referral: Referral) -> Access:
     side = side_of(user, referral)
     case_readable = cases_readable_by(user).filter(pk=referral.case_id).exists()
     is_transfer = referral.kind == ReferralKind.TRANSFER
@@ -397,7 +397,7 @@ def document_get_for_access(access: Access, document_id: Any) -> Document:
     return get_or_404(qs, pk=document_id)
 
 
-def attachable_documents(*, user: Any, referral: Referral) -> QuerySet[Document]:
+def attachable_documents(*, user: User, referral: Referral) -> QuerySet[Document]:
     """Documents the user may attach to a message: whatever their side may see of the
     case — the sender the case's documents (after a transfer those of the handover), the
     receiver only those shared with it."""

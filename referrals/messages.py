@@ -24,6 +24,7 @@ from atensi.core.errors import ApplicationError
 from cases.documents import sharing_allowed
 from cases.models import Document
 from cases.services import full_clean_or_raise
+from stakeholders.models import User
 
 from .material import RECEIVER, SENDER, attachable_documents, side_of
 from .models import ACTIVE_STATUSES, Referral, ReferralMessage, ReferralStatus
@@ -35,7 +36,7 @@ BODY_MAX_LENGTH = 5000
 
 @transaction.atomic
 def referral_message_send(
-    *, referral: Referral, by: Any, body: str, attachments: Iterable[Document] = ()
+    *, referral: Referral, by: User, body: str, attachments: Iterable[Document] = ()
 ) -> ReferralMessage:
     """Write in the referral's thread on behalf of the author's side (a case worker of the
     receiving organisation, or of the sending one who may see the referral)."""

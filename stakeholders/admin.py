@@ -15,6 +15,7 @@ from atensi.core.admin import PortalAdmin
 from atensi.core.errors import ApplicationError
 
 from . import selectors, services
+from .http import request_user
 from .models import Agreement, ImportBatch, Membership, Organisation, Region, User, WorkforceMember
 
 
@@ -152,7 +153,7 @@ class OrganisationAdmin(PortalAdmin[Organisation]):
         try:
             if change:
                 changes = {f: form.cleaned_data[f] for f in form.changed_data if f in fields}
-                services.organisation_update(organisation=obj, by=request.user, **changes)
+                services.organisation_update(organisation=obj, by=request_user(request), **changes)
             else:
                 profile = {f: form.cleaned_data[f] for f in fields if f in form.cleaned_data and f != "parent"}
                 created = services.organisation_create(
@@ -161,7 +162,7 @@ class OrganisationAdmin(PortalAdmin[Organisation]):
                     kind=profile.pop("kind"),
                     parent=obj.parent,
                     notes=profile.pop("notes", ""),
-                    by=request.user,
+                    by=request_user(request),
                     **{k: v for k, v in profile.items() if k not in ("name",)},
                 )
                 obj.pk = created.pk
@@ -197,10 +198,10 @@ class MembershipAdmin(PortalAdmin[Membership]):
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         try:
             if change:
-                services.membership_set_active(membership=obj, by=request.user, active=obj.is_active)
+                services.membership_set_active(membership=obj, by=request_user(request), active=obj.is_active)
             else:
                 created = services.membership_add(
-                    organisation=obj.organisation, user=obj.user, role=obj.role, by=request.user
+                    organisation=obj.organisation, user=obj.user, role=obj.role, by=request_user(request)
                 )
                 obj.pk = created.pk
         except ApplicationError as exc:
@@ -210,7 +211,7 @@ class MembershipAdmin(PortalAdmin[Membership]):
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None and not request.user.is_superuser and "organisation" in form.base_fields:
             field = form.base_fields["organisation"]
-            field.queryset = selectors.organisations_administered_by(request.user)  # type: ignore[attr-defined]
+            field.queryset = selectors.organisations_administered_by(request_user(request))  # type: ignore[attr-defined]
         return form
 
 

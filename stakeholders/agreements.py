@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from atensi.core.access import actor_for
 
-from .models import AGREEMENT_EXPIRING_DAYS, Agreement, AgreementStatus, Organisation
+from .models import AGREEMENT_EXPIRING_DAYS, Agreement, AgreementStatus, Organisation, User
 
 _Parties = Agreement.parties.through
 
@@ -25,7 +25,7 @@ def _party_of(org_ids: Any) -> Exists:
     return Exists(_Parties.objects.filter(agreement_id=OuterRef("pk"), organisation_id__in=org_ids))
 
 
-def agreements_visible_to(user: Any) -> QuerySet[Agreement]:
+def agreements_visible_to(user: User) -> QuerySet[Agreement]:
     """The one scoping queryset for agreements: those of organisations the user acts for."""
     actor = actor_for(user)
     if actor.is_superuser:
@@ -36,7 +36,7 @@ def agreements_visible_to(user: Any) -> QuerySet[Agreement]:
     return Agreement.objects.filter(_party_of(list(org_ids)))
 
 
-def agreements_editable_by(user: Any) -> QuerySet[Agreement]:
+def agreements_editable_by(user: User) -> QuerySet[Agreement]:
     """Agreements with a party the user administers."""
     actor = actor_for(user)
     if actor.is_superuser:
@@ -73,7 +73,7 @@ def status_on(today: datetime.date) -> Case:
     )
 
 
-def agreement_list(*, user: Any, status: str = "", today: datetime.date | None = None) -> QuerySet[Agreement]:
+def agreement_list(*, user: User, status: str = "", today: datetime.date | None = None) -> QuerySet[Agreement]:
     """The user's agreements, latest end date first, each with `status_now` and `can_edit`.
 
     `status` is one of AgreementStatus (empty: all).

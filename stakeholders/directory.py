@@ -42,7 +42,7 @@ from atensi.core.models import Cluster, ServiceComponent
 from atensi.core.spreadsheets import spreadsheet_safe
 from atensi.core.values import normalise_phone
 
-from .models import Accreditation, Membership, Organisation, OrganisationKind, Region, RegionLevel
+from .models import Accreditation, Membership, Organisation, OrganisationKind, Region, RegionLevel, User
 
 PAGE_SIZE = 25
 ACCREDITATION_NONE = "none"  # the filter's spelling of "not accredited" (stored as "")
@@ -305,7 +305,7 @@ def directory_page(queryset: QuerySet[Organisation], *, cursor: str | None, size
     )
 
 
-def organisation_profile_get(*, user: Any, organisation_id: Any) -> Organisation:
+def organisation_profile_get(*, user: User, organisation_id: Any) -> Organisation:
     """One organisation for its directory page, or 404.
 
     Active organisations are open to every logged-in user; an inactive one only to its

@@ -119,7 +119,7 @@ def organisation_create(
     code: str,
     name: str,
     kind: str,
-    by: Any = None,
+    by: User | None = None,
     parent: Organisation | None = None,
     notes: str = "",
     **profile: Any,
@@ -144,7 +144,7 @@ def organisation_create(
 
 @transaction.atomic
 def organisation_update(
-    *, organisation: Organisation, by: Any, expected_updated_at: datetime.datetime | None = None, **changes: Any
+    *, organisation: Organisation, by: User, expected_updated_at: datetime.datetime | None = None, **changes: Any
 ) -> Organisation:
     """Change an organisation. Its admins edit the profile; national admins everything else.
 
@@ -225,7 +225,7 @@ def user_create(
 
 
 @transaction.atomic
-def membership_add(*, organisation: Organisation, user: User, role: str, by: Any = None) -> Membership:
+def membership_add(*, organisation: Organisation, user: User, role: str, by: User | None = None) -> Membership:
     """Give `user` `role` in `organisation` (reactivating a revoked membership)."""
     if by is not None:
         require(administer_organisation_refusal(by, organisation))
@@ -245,7 +245,7 @@ def membership_add(*, organisation: Organisation, user: User, role: str, by: Any
 
 @transaction.atomic
 def staff_invite(
-    *, organisation: Organisation, by: Any, role: str, username: str, email: str, first_name: str, last_name: str = ""
+    *, organisation: Organisation, by: User, role: str, username: str, email: str, first_name: str, last_name: str = ""
 ) -> Membership:
     """An org admin adds a new colleague: account, role, and an email to set a password."""
     require(administer_organisation_refusal(by, organisation))
@@ -286,7 +286,7 @@ def _send_password_setup(user: User) -> None:
 
 
 @transaction.atomic
-def membership_set_active(*, membership: Membership, by: Any, active: bool) -> Membership:
+def membership_set_active(*, membership: Membership, by: User, active: bool) -> Membership:
     require(administer_organisation_refusal(by, membership.organisation))
     if not active and membership.user_id == getattr(by, "pk", None) and membership.role == Role.ORG_ADMIN:
         raise ApplicationError(_("You cannot remove your own administrator role."))
@@ -336,7 +336,7 @@ def _agreement_check(
     *,
     agreement: Agreement,
     parties: list[Organisation],
-    by: Any,
+    by: User,
     today: datetime.date,
     previous_party_ids: frozenset[int] = frozenset(),
 ) -> None:
@@ -398,7 +398,7 @@ def _agreement_save(agreement: Agreement, document: Any, *, update_fields: list[
 @transaction.atomic
 def agreement_create(
     *,
-    by: Any,
+    by: User,
     number: str,
     title: str,
     scope: str = "",
@@ -431,7 +431,7 @@ def agreement_create(
 
 @transaction.atomic
 def agreement_update(
-    *, agreement: Agreement, by: Any, document: Any = None, today: datetime.date | None = None, **changes: Any
+    *, agreement: Agreement, by: User, document: Any = None, today: datetime.date | None = None, **changes: Any
 ) -> Agreement:
     """Change an agreement (any of AGREEMENT_EDITABLE_FIELDS) or replace its document.
 
@@ -527,7 +527,7 @@ def _workforce_save(member: WorkforceMember, *, update_fields: list[str] | None 
 def workforce_create(
     *,
     organisation: Organisation,
-    by: Any,
+    by: User,
     kind: str,
     name: str,
     nik: str,
@@ -560,7 +560,7 @@ def workforce_create(
 
 
 @transaction.atomic
-def workforce_update(*, member: WorkforceMember, by: Any, **changes: Any) -> WorkforceMember:
+def workforce_update(*, member: WorkforceMember, by: User, **changes: Any) -> WorkforceMember:
     """Change a worker's record; `changes` takes any of WORKFORCE_EDITABLE_FIELDS."""
     require(administer_organisation_refusal(by, member.organisation))
     unknown = set(changes) - set(WORKFORCE_EDITABLE_FIELDS)

@@ -23,7 +23,7 @@ from atensi.core import keyset
 from atensi.core.access import actor_for
 from atensi.core.spreadsheets import spreadsheet_safe
 
-from .models import REGION_CODE_LENGTHS, Organisation, Region, WorkforceMember
+from .models import REGION_CODE_LENGTHS, Organisation, Region, User, WorkforceMember
 from .permissions import can_see_workforce
 
 # A certificate (or anything else with an end date) this close to its end needs renewing.
@@ -83,7 +83,7 @@ class WorkforcePage:
     prev_cursor: str | None = None
 
 
-def workforce_visible_to(user: Any) -> QuerySet[WorkforceMember]:
+def workforce_visible_to(user: User) -> QuerySet[WorkforceMember]:
     """The one scoping queryset for workforce records: list, export and admin use it.
 
     Every working member of an organisation may read the whole registry (coordination
@@ -94,7 +94,7 @@ def workforce_visible_to(user: Any) -> QuerySet[WorkforceMember]:
     return WorkforceMember.objects.all()
 
 
-def nik_org_ids(user: Any) -> frozenset[int] | None:
+def nik_org_ids(user: User) -> frozenset[int] | None:
     """Organisations whose workers' full NIK `user` may see; None means all (superuser)."""
     actor = actor_for(user)
     if actor.is_superuser:
@@ -102,7 +102,7 @@ def nik_org_ids(user: Any) -> frozenset[int] | None:
     return actor.org_ids_with_perm("stakeholders.change_organisation")
 
 
-def nik_shown_to(user: Any) -> Callable[[WorkforceMember], str]:
+def nik_shown_to(user: User) -> Callable[[WorkforceMember], str]:
     """How a worker's NIK is shown to `user`: full to their organisation's admins, else masked."""
     full_for = nik_org_ids(user)
 
@@ -140,7 +140,7 @@ def certificate_state(today: datetime.date) -> Case:
 
 
 def workforce_filtered(
-    *, user: Any, filters: WorkforceFilters, today: datetime.date | None = None
+    *, user: User, filters: WorkforceFilters, today: datetime.date | None = None
 ) -> QuerySet[WorkforceMember]:
     """The workers `user` may see that match `filters`, ordered by name, with what a list shows."""
     today = today or timezone.localdate()
@@ -172,7 +172,7 @@ def workforce_filtered(
 
 def workforce_directory(
     *,
-    user: Any,
+    user: User,
     filters: WorkforceFilters,
     after: str | None = None,
     before: str | None = None,
@@ -238,7 +238,7 @@ CSV_HEADER = (
 )
 
 
-def workforce_csv(*, user: Any, workers: Iterable[WorkforceMember]) -> str:
+def workforce_csv(*, user: User, workers: Iterable[WorkforceMember]) -> str:
     """The export's text: one row per worker, NIK masked unless `user` administers their organisation."""
     shown = nik_shown_to(user)
     # The byte order mark makes Excel read the file as UTF-8 (names with diacritics).

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -41,7 +42,7 @@ def absolute_url(path: str) -> str:
     return site_url.rstrip("/") + path
 
 
-def can_email(user: Any) -> bool:
+def can_email(user: AbstractUser) -> bool:
     return bool(user.is_active and user.email)
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from atensi.core.access import actor_for
 from atensi.core.errors import ApplicationError
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 from stakeholders.roles import Role
 
 from ..models import OPEN_STAGES, Beneficiary, BeneficiaryMerge, Case, FamilyMember, TimelineKind
@@ -43,7 +43,7 @@ MERGE_FILL_FIELDS: tuple[str, ...] = (
 )
 
 
-def mergeable_with(*, user: Any, beneficiary: Beneficiary) -> list[Match]:
+def mergeable_with(*, user: User, beneficiary: Beneficiary) -> list[Match]:
     """Possible duplicates of `beneficiary` that the user may see and merge with it."""
     if not can_merge_beneficiaries(user):
         return []
@@ -102,7 +102,7 @@ def _is_empty(value: Any) -> bool:
 
 
 @transaction.atomic
-def beneficiary_merge(*, survivor: Beneficiary, merged: Beneficiary, by: Any, reason: str) -> BeneficiaryMerge:
+def beneficiary_merge(*, survivor: Beneficiary, merged: Beneficiary, by: User, reason: str) -> BeneficiaryMerge:
     """Join two records of one person: everything of `merged` moves to `survivor`.
 
     Cases (with their documents, consent, notes and timeline), family members and the

@@ -18,7 +18,7 @@ from atensi.core.access import actor_for
 from atensi.core.errors import ApplicationError, require
 from atensi.core.uploads import IMAGE_KINDS, check_upload
 from atensi.core.values import nik_problem, normalise_kk, normalise_nik, normalise_phone, validate_phone
-from stakeholders.models import Organisation, Region
+from stakeholders.models import Organisation, Region, User
 
 from ..models import Beneficiary, FamilyMember
 from ..permissions import edit_beneficiary_refusal
@@ -80,7 +80,7 @@ class PossibleDuplicates(ApplicationError):
         self.candidates = candidates
 
 
-def nik_taken_message(*, user: Any, match: Match) -> str:
+def nik_taken_message(*, user: User, match: Match) -> str:
     if match.visible:
         return _("%(name)s is already registered with this NIK. Open their record instead of registering again.") % {
             "name": match.full_name
@@ -126,7 +126,7 @@ def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def beneficiary_create(
     *,
-    by: Any,
+    by: User,
     organisation: Organisation,
     ampk_categories: Iterable[Any] = (),
     ppks_types: Iterable[Any] = (),
@@ -203,7 +203,7 @@ def _conflict(name: str) -> ApplicationError:
 def beneficiary_update(
     *,
     beneficiary: Beneficiary,
-    by: Any,
+    by: User,
     expected_updated_at: datetime.datetime | None,
     ampk_categories: Iterable[Any] | None = None,
     ppks_types: Iterable[Any] | None = None,
@@ -269,7 +269,7 @@ def _delete_file_later(storage: Any, name: str | None) -> None:
 
 
 @transaction.atomic
-def beneficiary_photo_set(*, beneficiary: Beneficiary, by: Any, file: Any) -> Beneficiary:
+def beneficiary_photo_set(*, beneficiary: Beneficiary, by: User, file: Any) -> Beneficiary:
     """Store a JPEG or PNG as the person's photo (judged by its bytes); the old one is removed."""
     locked = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     require(edit_beneficiary_refusal(by, locked))
@@ -285,7 +285,7 @@ def beneficiary_photo_set(*, beneficiary: Beneficiary, by: Any, file: Any) -> Be
 
 
 @transaction.atomic
-def beneficiary_photo_remove(*, beneficiary: Beneficiary, by: Any) -> Beneficiary:
+def beneficiary_photo_remove(*, beneficiary: Beneficiary, by: User) -> Beneficiary:
     locked = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     require(edit_beneficiary_refusal(by, locked))
     old = locked.photo.name if locked.photo else ""
@@ -324,7 +324,7 @@ def _family_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def family_member_add(*, beneficiary: Beneficiary, by: Any, **values: Any) -> FamilyMember:
+def family_member_add(*, beneficiary: Beneficiary, by: User, **values: Any) -> FamilyMember:
     locked = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     require(edit_beneficiary_refusal(by, locked))
     member = FamilyMember(beneficiary=locked, **_family_values(values))
@@ -335,7 +335,7 @@ def family_member_add(*, beneficiary: Beneficiary, by: Any, **values: Any) -> Fa
 
 @transaction.atomic
 def family_member_update(
-    *, member: FamilyMember, by: Any, expected_updated_at: datetime.datetime | None, **values: Any
+    *, member: FamilyMember, by: User, expected_updated_at: datetime.datetime | None, **values: Any
 ) -> list[str]:
     locked = FamilyMember.objects.select_for_update().select_related("beneficiary").get(pk=member.pk)
     require(edit_beneficiary_refusal(by, locked.beneficiary))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from atensi.core.access import record_access
 from atensi.core.errors import ApplicationError
 from atensi.core.submit import submit
+from stakeholders.http import AuthenticatedRequest
 
 from .. import documents as docs
 from ..document_forms import (
@@ -35,7 +36,7 @@ from ..selectors import case_get_for_user
 PAGE_SIZE = 50
 
 
-def _refuse_reader(request: HttpRequest, case: Case, to: str) -> HttpResponse | None:
+def _refuse_reader(request: AuthenticatedRequest, case: Case, to: str) -> HttpResponse | None:
     """A colleague who may read but not change the case is told so, and sent back."""
     if can_work_on_case(request.user, case):
         return None
@@ -50,7 +51,7 @@ def _refuse_reader(request: HttpRequest, case: Case, to: str) -> HttpResponse | 
 
 
 @require_GET
-def case_documents(request: HttpRequest, pk: int) -> HttpResponse:
+def case_documents(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
     filter_form = DocumentFilterForm(request.GET)
@@ -71,7 +72,7 @@ def case_documents(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def document_upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     refused = _refuse_reader(request, case, "cases:case_documents")
     if refused is not None:
@@ -94,7 +95,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponseBase:
+def document_download(request: AuthenticatedRequest, pk: int, document_pk: int) -> HttpResponseBase:
     case = case_get_for_user(user=request.user, case_id=pk)
     document = docs.document_get_for_case(case=case, document_id=document_pk)
     # Only the stored name of the document is ever opened, never a path from the request.
@@ -122,7 +123,7 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpRe
 
 
 def _consent_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     case: Case,
     *,
     withdraw_form: ConsentWithdrawForm | None = None,
@@ -164,14 +165,14 @@ def _consent_page(
 
 
 @require_GET
-def case_consent(request: HttpRequest, pk: int) -> HttpResponse:
+def case_consent(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
     return _consent_page(request, case)
 
 
 @require_http_methods(["GET", "POST"])
-def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
+def consent_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     refused = _refuse_reader(request, case, "cases:case_consent")
     if refused is not None:
@@ -200,7 +201,7 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResponse:
+def consent_withdraw(request: AuthenticatedRequest, pk: int, consent_pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     consent: Consent = docs.consent_get_for_case(case=case, consent_id=consent_pk)
     refused = _refuse_reader(request, case, "cases:case_consent")
@@ -233,7 +234,7 @@ def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResp
 
 
 @require_POST
-def sharing_override_create(request: HttpRequest, pk: int) -> HttpResponse:
+def sharing_override_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     if not can_supervise_case(request.user, case):
         messages.error(
