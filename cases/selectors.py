@@ -16,7 +16,6 @@ Anything outside the scope is a 404 (atensi.core.access.get_or_404).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models import Case as CaseWhen  # Django's conditional expression, not our Case model
@@ -56,7 +55,9 @@ def holds_role(*, organisation_id: int, user: User, roles: Iterable[str]) -> boo
     ).exists()
 
 
-def members_with_roles(*, organisation_ids: Iterable[int], roles: Iterable[str], include: Any = None) -> QuerySet[User]:
+def members_with_roles(
+    *, organisation_ids: Iterable[int], roles: Iterable[str], include: User | None = None
+) -> QuerySet[User]:
     """People holding one of `roles` in one of the organisations, by name, for choosing a
     case manager, a supervisor or a responsible worker. `include`: a user listed anyway
     (the one already chosen on an edited record)."""
@@ -105,7 +106,7 @@ def cases_readable_by(user: User) -> QuerySet[Case]:
     return cases_visible_to(user).filter(identity_visible=True)  # type: ignore[misc]  # an annotation
 
 
-def case_get_for_user(*, user: User, case_id: Any) -> Case:
+def case_get_for_user(*, user: User, case_id: object) -> Case:
     """One case with the child's identity, or 404 (confidential cases included)."""
     return get_or_404(
         cases_readable_by(user).select_related(
@@ -133,7 +134,7 @@ def beneficiaries_visible_to(user: User) -> QuerySet[Beneficiary]:
     return qs.filter(Exists(readable) | (Q(organisation_id__in=orgs) & without_case)).exclude(Exists(masked))
 
 
-def beneficiary_get_for_user(*, user: User, beneficiary_id: Any) -> Beneficiary:
+def beneficiary_get_for_user(*, user: User, beneficiary_id: object) -> Beneficiary:
     return get_or_404(
         beneficiaries_visible_to(user).select_related("organisation", "village", "cluster"), pk=beneficiary_id
     )
@@ -145,7 +146,7 @@ def merged_record_get(*, beneficiary_id: int) -> Beneficiary | None:
     return Beneficiary.objects.filter(pk=beneficiary_id, merged_into__isnull=False).first()
 
 
-def family_member_get(*, beneficiary: Beneficiary, member_id: Any) -> FamilyMember:
+def family_member_get(*, beneficiary: Beneficiary, member_id: object) -> FamilyMember:
     """A family member of a beneficiary the caller already may see; anything else is a 404."""
     return get_or_404(FamilyMember.objects.filter(beneficiary=beneficiary), pk=member_id)
 

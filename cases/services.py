@@ -9,10 +9,10 @@ workflow, records, documents); they all record their changes with `timeline_add`
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,9 +41,9 @@ def timeline_add(
     case: Case,
     kind: str,
     actor: User,
-    obj: Any = None,
+    obj: Model | None = None,
     at: datetime.datetime | None = None,
-    **data: Any,
+    **data: object,
 ) -> TimelineEntry:
     """One line on the case timeline. `data` holds codes and names, never translated text."""
     return TimelineEntry.objects.create(
@@ -73,7 +73,7 @@ def first_error(exc: ValidationError) -> tuple[str | None, str]:
     return None, str(exc.messages[0])
 
 
-def full_clean_or_raise(obj: Any, *, exclude: list[str] | None = None) -> None:
+def full_clean_or_raise(obj: Model, *, exclude: list[str] | None = None) -> None:
     try:
         obj.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as exc:
@@ -119,8 +119,8 @@ def case_open(
     risk_level: str = RiskLevel.MEDIUM,
     is_confidential: bool = False,
     summary: str = "",
-    case_manager: Any = None,
-    supervisor: Any = None,
+    case_manager: User | None = None,
+    supervisor: User | None = None,
     report: Report | None = None,
 ) -> Case:
     """Open a case for `beneficiary` in `organisation`, numbered `<ORG-CODE>/<YEAR>/<SEQ>`."""

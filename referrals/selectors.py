@@ -8,8 +8,6 @@ the people who may open the case).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Case as CaseWhen  # Django's conditional expression, not the case model
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -60,7 +58,7 @@ def referrals_visible_to(user: User) -> QuerySet[Referral]:
     return Referral.objects.filter(receiver_side | sender_side)
 
 
-def referral_get_for_user(*, user: User, referral_id: Any) -> Referral:
+def referral_get_for_user(*, user: User, referral_id: object) -> Referral:
     """The referral (scoped by `referrals_visible_to`, 404 otherwise) with the people its page names."""
     return get_or_404(
         referrals_visible_to(user).select_related(

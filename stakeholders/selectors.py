@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db.models import Case, QuerySet, Subquery, Value, When
@@ -33,7 +32,7 @@ def organisations_with_admin_role(user: User) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=actor_for(user).org_ids_with_perm("stakeholders.change_organisation"))
 
 
-def organisation_active_get(*, organisation_id: Any, exclude_id: int | None = None) -> Organisation | None:
+def organisation_active_get(*, organisation_id: int | str, exclude_id: int | None = None) -> Organisation | None:
     """An active organisation by id (its name only), or None; organisations are public in the directory."""
     qs = Organisation.objects.filter(pk=organisation_id, is_active=True)
     if exclude_id is not None:
@@ -69,7 +68,7 @@ def users_visible_to(user: User) -> QuerySet[User]:
     return User.objects.filter(Q(pk=actor.user_id) | Q(memberships__organisation_id__in=orgs)).distinct()
 
 
-def organisation_staff_get(*, user: User, organisation_id: Any) -> Organisation:
+def organisation_staff_get(*, user: User, organisation_id: object) -> Organisation:
     """An organisation whose staff `user` may see, or 404."""
     return get_or_404(organisations_with_staff_visible_to(user), pk=organisation_id)
 

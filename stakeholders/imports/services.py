@@ -8,9 +8,9 @@ import logging
 import os
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from django.conf import settings
+from django.core.files.base import File
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,7 +41,7 @@ def _wrong_kind_hint(table: Table, kind: str) -> ApplicationError | None:
     )
 
 
-def import_preview(*, organisation: Organisation, by: User, kind: str, upload: Any) -> ImportBatch:
+def import_preview(*, organisation: Organisation, by: User, kind: str, upload: File[bytes]) -> ImportBatch:
     """Read and check an uploaded file; keep its rows for confirmation. Saves nothing else.
 
     A file that cannot be read at all raises ApplicationError (no batch); row problems are
@@ -73,7 +73,9 @@ def import_preview(*, organisation: Organisation, by: User, kind: str, upload: A
     )
 
 
-def _through_rows(model: type[models.Model], m2m: str, links: Iterable[tuple[Any, list[int]]]) -> list[Any]:
+def _through_rows(
+    model: type[models.Model], m2m: str, links: Iterable[tuple[models.Model, list[int]]]
+) -> list[models.Model]:
     relation = model._meta.get_field(m2m)
     through = relation.remote_field.through  # type: ignore[union-attr]
     source = f"{relation.m2m_field_name()}_id"  # type: ignore[union-attr]
@@ -95,7 +97,7 @@ def _write(model: type[models.Model], plan: Plan) -> None:
         through = relation.remote_field.through  # type: ignore[union-attr]
         source = f"{relation.m2m_field_name()}_id__in"  # type: ignore[union-attr]
         through.objects.filter(**{source: [o.pk for o in objs]}).delete()
-    by_field: dict[str, list[tuple[Any, list[int]]]] = defaultdict(list)
+    by_field: dict[str, list[tuple[models.Model, list[int]]]] = defaultdict(list)
     for obj, m2m, ids in plan.links:
         by_field[m2m].append((obj, ids))
     for m2m, links in by_field.items():
