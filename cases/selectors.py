@@ -43,9 +43,9 @@ REPORTING_ROLES: tuple[str, ...] = (
 CASE_MANAGER_ROLES: tuple[str, ...] = (Role.SOCIAL_WORKER, Role.SUPERVISOR)
 
 
-def person_name(user: User | None) -> str:
+def person_name(person: User | None) -> str:
     """How a person is named on pages and in messages (full name, else the username)."""
-    return (user.get_full_name() or user.username) if user is not None else ""
+    return (person.get_full_name() or person.username) if person is not None else ""
 
 
 def holds_role(*, organisation_id: int, user: User, roles: Iterable[str]) -> bool:
