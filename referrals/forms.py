@@ -22,6 +22,7 @@ from cases.models import Case, Document, PlanItem, PlanItemStatus, Urgency
 from cases.record_selectors import active_components
 from stakeholders.models import Organisation, User
 
+from .case_selectors import RESENDABLE
 from .models import (
     HandoverReason,
     Referral,
@@ -33,8 +34,6 @@ from .models import (
 from .selectors import referrals_visible_to
 from .services import DEFAULT_DEADLINE_HOURS
 
-# Statuses a referral may be re-sent from (to another organisation).
-RESENDABLE = (ReferralStatus.DECLINED, ReferralStatus.CANCELLED)
 # Plan items a referral may carry.
 REFERABLE_ITEM_STATUSES = (PlanItemStatus.PLANNED, PlanItemStatus.IN_PROGRESS)
 

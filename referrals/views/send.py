@@ -26,8 +26,8 @@ from stakeholders.http import AuthenticatedRequest
 from stakeholders.models import Organisation
 from stakeholders.selectors import organisation_active_get
 
-from ..case_selectors import plan_items_awaiting_referral, referrals_of_case
-from ..forms import RESENDABLE, ReferralSendForm, send_initial
+from ..case_selectors import case_referral_rows, plan_items_awaiting_referral
+from ..forms import ReferralSendForm, send_initial
 from ..permissions import refer_case_refusal
 from ..services import referral_send
 from ..suggestions import receiver_suggestions
@@ -44,20 +44,14 @@ def _case(request: AuthenticatedRequest, pk: int) -> Case:
 def case_referrals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     refusal = refer_case_refusal(request.user, case)
-    now = timezone.now()
-    referrals = list(referrals_of_case(user=request.user, case=case))
-    for referral in referrals:
-        referral.overdue = referral.is_overdue(now)  # type: ignore[attr-defined]
-        referral.resendable = (  # type: ignore[attr-defined]
-            refusal is None and referral.sender_id == case.organisation_id and referral.status in RESENDABLE
-        )
+    rows = case_referral_rows(user=request.user, case=case, may_refer=refusal is None, now=timezone.now())
     return render(
         request,
         "referrals/case_referrals.html",
         {
             "case": case,
             "tab": "referrals",
-            "referrals": referrals,
+            "rows": rows,
             "can_refer": refusal is None,
             "refusal": refusal,
             "awaiting": list(plan_items_awaiting_referral(case=case)),
