@@ -29,10 +29,12 @@ from .models import (
     CaseNote,
     FollowUp,
     FollowUpStatus,
+    IdentityDocument,
     PlanItem,
     TimelineEntry,
     TimelineKind,
 )
+from .permissions import mark_follow_up_refusal
 from .selectors import CASE_ROLES, members_with_roles
 
 
@@ -62,6 +64,33 @@ def provider_choices(*, exclude: Organisation, include: Any = None) -> QuerySet[
 
 def assessments_of_case(*, case: Case) -> QuerySet[Assessment]:
     return Assessment.objects.filter(case=case).select_related("author").order_by("-assessed_on", "-pk")
+
+
+@dataclass(frozen=True)
+class AssessmentRow:
+    """One assessment on the case's "Assessments" tab."""
+
+    assessment: Assessment
+    # (component name, what was found), in the order they were recorded
+    needs: list[tuple[str, str]]
+    # names of the identity documents the child holds
+    documents: list[str]
+
+
+def assessment_rows(*, case: Case) -> list[AssessmentRow]:
+    assessments = list(assessments_of_case(case=case))
+    used = {code for a in assessments for code in a.needs}
+    components = {c.code: c.name for c in active_components(include_codes=used)}
+    return [
+        AssessmentRow(
+            assessment=a,
+            needs=[(components.get(code, code), text) for code, text in a.needs.items()],
+            documents=[
+                str(IdentityDocument(code).label) for code in a.identity_documents if code in IdentityDocument.values
+            ],
+        )
+        for a in assessments
+    ]
 
 
 def assessment_get(*, case: Case, assessment_id: Any) -> Assessment:
@@ -179,6 +208,23 @@ def follow_ups_pending(*, case: Case, today: datetime.date | None = None) -> Que
     """The case's pending follow-ups, soonest due first, annotated `is_overdue`."""
     qs = FollowUp.objects.filter(case=case, status=FollowUpStatus.PENDING).order_by("due_on", "pk")
     return _with_overdue(qs, today)
+
+
+@dataclass(frozen=True)
+class PendingFollowUp:
+    """A pending follow-up on the case's notes tab, and whether the user may mark it."""
+
+    follow_up: FollowUp
+    can_mark: bool
+
+
+def pending_follow_up_rows(*, user: User, case: Case) -> list[PendingFollowUp]:
+    rows = []
+    for follow_up in follow_ups_pending(case=case):
+        follow_up.case = case
+        refusal = mark_follow_up_refusal(user=user, follow_up=follow_up, case=case, can_read=True)
+        rows.append(PendingFollowUp(follow_up=follow_up, can_mark=refusal is None))
+    return rows
 
 
 def follow_ups_decided(*, case: Case) -> QuerySet[FollowUp]:

@@ -23,8 +23,8 @@ from stakeholders.http import AuthenticatedRequest
 
 from .. import record_selectors as sel
 from .. import records
-from ..models import Case, FollowUpStatus, IdentityDocument
-from ..permissions import change_plan_refusal, mark_follow_up_refusal, write_assessment_refusal, write_note_refusal
+from ..models import Case, FollowUpStatus
+from ..permissions import change_plan_refusal, write_assessment_refusal, write_note_refusal
 from ..record_forms import (
     AssessmentEditForm,
     AssessmentForm,
@@ -59,22 +59,13 @@ def _refused(request: AuthenticatedRequest, refusal: str, to: str, case: Case) -
 @require_GET
 def case_assessments(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    assessments = list(sel.assessments_of_case(case=case))
-    components = {c.code: c for c in sel.active_components(include_codes={k for a in assessments for k in a.needs})}
-    for assessment in assessments:
-        assessment.need_rows = [  # type: ignore[attr-defined]
-            (components[code].name if code in components else code, text) for code, text in assessment.needs.items()
-        ]
-        assessment.document_labels = [  # type: ignore[attr-defined]
-            IdentityDocument(code).label for code in assessment.identity_documents if code in IdentityDocument.values
-        ]
     return render(
         request,
         "cases/assessment_list.html",
         {
             "case": case,
             "tab": "assessments",
-            "assessments": assessments,
+            "rows": sel.assessment_rows(case=case),
             "can_write": write_assessment_refusal(user=request.user, case=case) is None,
         },
     )
@@ -228,14 +219,9 @@ def plan_item_edit(request: AuthenticatedRequest, pk: int, item_pk: int) -> Http
 def case_notes(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     page = Paginator(sel.notes_of_case(case=case), NOTES_PER_PAGE).get_page(request.GET.get("page"))
-    pending = list(sel.follow_ups_pending(case=case))
+    pending = sel.pending_follow_up_rows(user=request.user, case=case)
     decided = list(sel.follow_ups_decided(case=case)[:DECIDED_FOLLOW_UPS_SHOWN])
     can_write = write_note_refusal(user=request.user, case=case) is None
-    for follow_up in pending:
-        follow_up.case = case
-        follow_up.can_mark = (  # type: ignore[attr-defined]
-            mark_follow_up_refusal(user=request.user, follow_up=follow_up, case=case, can_read=True) is None
-        )
     return render(
         request,
         "cases/note_list.html",
