@@ -7,6 +7,8 @@ organisation's supervisors change them; everyone else gets 404.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -122,6 +124,14 @@ def document_download(request: AuthenticatedRequest, pk: int, document_pk: int) 
 # --- Consent ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ActiveConsent:
+    """An active consent on the consent tab, with its own withdrawal form (a refused one comes back bound)."""
+
+    consent: Consent
+    withdraw_form: ConsentWithdrawForm
+
+
 def _consent_page(
     request: AuthenticatedRequest,
     case: Case,
@@ -136,20 +146,22 @@ def _consent_page(
     can_work = can_work_on_case(request.user, case)
     can_supervise = can_supervise_case(request.user, case)
     active = [c for c in consents if c.is_active]
-    for consent in active:
-        # Each active consent carries its own withdrawal form; a refused one comes back bound.
-        consent.withdraw_form = (  # type: ignore[attr-defined]
-            withdraw_form
+    rows = [
+        ActiveConsent(
+            consent=consent,
+            withdraw_form=withdraw_form
             if withdraw_form is not None and consent.pk == withdraw_for
-            else ConsentWithdrawForm(auto_id=f"id_w{consent.pk}_%s")
+            else ConsentWithdrawForm(auto_id=f"id_w{consent.pk}_%s"),
         )
+        for consent in active
+    ]
     return render(
         request,
         "cases/consent_list.html",
         {
             "case": case,
             "tab": "consent",
-            "active": active,
+            "active": rows,
             "withdrawn": [c for c in consents if not c.is_active],
             "overrides": overrides,
             "shared": docs.sharing_summary(consents=consents, overrides=overrides),
