@@ -76,9 +76,18 @@ class Cursor:
         return cls(name=position[0], id=position[1]) if position else None
 
 
+@dataclass(frozen=True)
+class WorkerRow:
+    """A line of the directory: the worker (annotated `certificate_state`) and their NIK as
+    this user may see it (masked unless they administer the worker's organisation)."""
+
+    worker: WorkforceMember
+    shown_nik: str
+
+
 @dataclass
 class WorkforcePage:
-    rows: list[WorkforceMember] = field(default_factory=list)
+    rows: list[WorkerRow] = field(default_factory=list)
     next_cursor: str | None = None
     prev_cursor: str | None = None
 
@@ -182,8 +191,7 @@ def workforce_directory(
     """One page of the directory, keyset-paginated on (name, id).
 
     `after`/`before` are cursor tokens from a previous page; a malformed token starts over.
-    Each row carries `shown_nik` (masked unless `user` administers the worker's organisation)
-    and `certificate_state`.
+    Each row is a WorkerRow.
     """
     qs = workforce_filtered(user=user, filters=filters, today=today)
     after_cursor, before_cursor = Cursor.decode(after), Cursor.decode(before)
@@ -195,23 +203,22 @@ def workforce_directory(
             )[: page_size + 1]
         )
         has_prev = len(rows) > page_size
-        page.rows = list(reversed(rows[:page_size]))
+        members = list(reversed(rows[:page_size]))
         has_next = True
     else:
         if after_cursor is not None:
             qs = qs.filter(Q(name__gt=after_cursor.name) | Q(name=after_cursor.name, id__gt=after_cursor.id))
         rows = list(qs[: page_size + 1])
         has_next = len(rows) > page_size
-        page.rows = rows[:page_size]
+        members = rows[:page_size]
         has_prev = after_cursor is not None
-    if page.rows:
+    if members:
         if has_next:
-            page.next_cursor = Cursor(page.rows[-1].name, page.rows[-1].pk).encode()
+            page.next_cursor = Cursor(members[-1].name, members[-1].pk).encode()
         if has_prev:
-            page.prev_cursor = Cursor(page.rows[0].name, page.rows[0].pk).encode()
+            page.prev_cursor = Cursor(members[0].name, members[0].pk).encode()
     shown = nik_shown_to(user)
-    for worker in page.rows:
-        worker.shown_nik = shown(worker)  # type: ignore[attr-defined]
+    page.rows = [WorkerRow(worker=worker, shown_nik=shown(worker)) for worker in members]
     return page
 
 
