@@ -261,9 +261,7 @@ def _profile(demo: DemoOrg) -> dict[str, Any]:
 def ensure_demo_allowed() -> None:
     # Two locks: the setting (False in production.py) and the settings module's name,
     # so a production override of the flag alone cannot open the door.
-    if not getattr(settings, "ATENSI_DEMO_DATA_ALLOWED", False) or (settings.SETTINGS_MODULE or "").endswith(
-        "production"
-    ):
+    if not settings.ATENSI_DEMO_DATA_ALLOWED or (settings.SETTINGS_MODULE or "").endswith("production"):
         raise ImproperlyConfigured("Demo data (with known passwords) cannot be loaded with these settings.")
 
 

@@ -98,15 +98,15 @@ AFTERCARE_STAGES = (Stage.TERMINASI, Stage.BIMBINGAN_LANJUT)
 
 
 def escalate_days() -> int:
-    return int(getattr(settings, "ATENSI_FOLLOW_UP_ESCALATE_DAYS", 3))
+    return int(settings.ATENSI_FOLLOW_UP_ESCALATE_DAYS)
 
 
 def stage_deadlines() -> dict[str, int]:
-    return {str(k): int(v) for k, v in getattr(settings, "ATENSI_STAGE_DEADLINE_DAYS", {}).items()}
+    return {str(k): int(v) for k, v in settings.ATENSI_STAGE_DEADLINE_DAYS.items()}
 
 
 def approval_waiting_days() -> int:
-    return int(getattr(settings, "ATENSI_APPROVAL_WAITING_DAYS", 2))
+    return int(settings.ATENSI_APPROVAL_WAITING_DAYS)
 
 
 def _case_link(case_id: int) -> str:

@@ -206,7 +206,7 @@ def _schedule_aftercare(*, case: Case, by: User, day: datetime.date) -> list[Fol
     if pending.exists():
         # Already scheduled (terminated before, never sent back): keep those dates.
         return []
-    months = tuple(getattr(settings, "ATENSI_AFTERCARE_MONTHS", (1, 3, 6)))
+    months = tuple(settings.ATENSI_AFTERCARE_MONTHS)
     assignee = case.case_manager or by
     created = []
     for n, m in enumerate(months, start=1):

@@ -1,8 +1,8 @@
 """Settings shared by every environment. The environment is read here and nowhere else.
 
 Variables: DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, EMAIL_URL, DEBUG,
-DEFAULT_FROM_EMAIL, SITE_URL, DATABASE_REPLICA_URL, ATENSI_VAR_DIR, ATENSI_MAP_TILE_URL,
-ATENSI_MAP_ATTRIBUTION.
+DEFAULT_FROM_EMAIL, SITE_URL, DATABASE_REPLICA_URL, ATENSI_VAR_DIR (in paths.py, which local.py
+needs first), ATENSI_MAP_TILE_URL, ATENSI_MAP_ATTRIBUTION.
 A missing or malformed value fails at start with a message naming it.
 """
 
@@ -18,15 +18,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from .paths import BASE_DIR, VAR_DIR
+
 # Generic Django classes (ModelAdmin[Case], ModelChoiceField[User]) are subscriptable
 # at run time too, as the typed base classes of admins and form fields need.
 django_stubs_ext.monkeypatch()
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
 env = environ.Env()
-
-VAR_DIR = Path(env.str("ATENSI_VAR_DIR", default=str(BASE_DIR / "var")))
 
 
 def _require(name: str, hint: str) -> str:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+from .paths import VAR_DIR
 
 # Without DATABASE_URL / REDIS_URL, point at the embedded services that `make run` keeps
 # under ./var, so `manage.py shell` (or makemigrations) works beside a running portal.
-_VAR = Path(os.environ.get("ATENSI_VAR_DIR", Path(__file__).resolve().parents[2] / "var"))
-os.environ.setdefault("DATABASE_URL", f"postgres://postgres@/atensi?host={_VAR / 'postgres'}")
-os.environ.setdefault("REDIS_URL", f"unix://{_VAR / 'run' / 'redis.sock'}")
+os.environ.setdefault("DATABASE_URL", f"postgres://postgres@/atensi?host={VAR_DIR / 'postgres'}")
+os.environ.setdefault("REDIS_URL", f"unix://{VAR_DIR / 'run' / 'redis.sock'}")
 
-from .base import *  # noqa: E402, F403
-from .base import env  # noqa: E402
+from .base import *  # noqa: F403
+from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-atensi-local-development-only-key")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from atensi.core.models import AccessLog
-from cases.tests.factories import open_case
+from cases.tests.factories import BeneficiaryFactory, logged_in, open_case
+from stakeholders.tests.factories import member
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +38,19 @@ def test_staff_outsider_sees_no_case(org, owner, outsider, client_for):
     client = client_for(outsider)
     assert client.get(reverse("admin:cases_case_change", args=[case.pk])).status_code in (302, 403, 404)
     assert not AccessLog.objects.filter(target_type="cases.case").exists()
+
+
+def test_admin_does_not_name_records_confirmed_different(org, other_org, owner):
+    """Security review: a record confirmed different from one of another organisation does not name it."""
+    stranger = member(organisation=other_org, username="stranger")
+    theirs = BeneficiaryFactory.create(organisation=other_org, created_by=stranger, full_name="Dewi Orang Lain")
+    mine = BeneficiaryFactory.create(organisation=org, created_by=owner, full_name="Dewi Orang")
+    mine.distinct_from.add(theirs)
+    staff = member(organisation=org, role="supervisor", username="staffsup")
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.add(Permission.objects.get(codename="view_beneficiary"))
+    client = logged_in(staff)
+    assert client.get(reverse("admin:cases_beneficiary_change", args=[theirs.pk])).status_code in (302, 404)
+    response = client.get(reverse("admin:cases_beneficiary_change", args=[mine.pk]))
+    assert response.status_code == 200 and "Dewi Orang Lain" not in response.content.decode()

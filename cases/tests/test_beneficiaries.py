@@ -29,7 +29,8 @@ from cases.models import (
     TimelineEntry,
 )
 from cases.permissions import can_edit_beneficiary
-from cases.tests.factories import BeneficiaryFactory, cluster, open_case, report_for, village
+from cases.tests.factories import BeneficiaryFactory, cluster, logged_in, open_case, report_for, village
+from cases.tests.workflow_helpers import close
 from stakeholders.roles import Role
 from stakeholders.tests.factories import member
 
@@ -817,6 +818,34 @@ def test_the_supervisor_sees_possible_duplicates_on_the_page(client_for, supervi
     assert [m.pk for m in response.context["merge_candidates"]] == [second.pk]
 
 
+def test_the_merge_page_and_edit_forms_are_logged_views(org, owner, supervisor):
+    """Security review: the merge page and the edit form show the full record, so they are logged views."""
+    a = BeneficiaryFactory.create(organisation=org, created_by=owner, full_name="Budi Santoso")
+    b = BeneficiaryFactory.create(organisation=org, created_by=owner, full_name="Budi Santosa")
+    assert (
+        logged_in(supervisor).get(reverse("cases:beneficiary_merge") + f"?first={a.pk}&second={b.pk}").status_code
+        == 200
+    )
+    assert set(AccessLog.objects.filter(user=supervisor).values_list("target_id", flat=True)) == {str(a.pk), str(b.pk)}
+    assert logged_in(owner).get(reverse("cases:beneficiary_edit", args=[a.pk])).status_code == 200
+    assert AccessLog.objects.filter(user=owner, target_id=str(a.pk)).exists()
+
+
+@pytest.mark.parametrize("where", ["timeline_cursor", "merge_pair", "not_same_ids"])
+def test_superscript_digits_are_not_ids(where, org, owner, supervisor):
+    # Security review: "²".isdigit() is true but int("²") fails; ids from the query string
+    # and the form are ASCII digits or ignored, never a crash.
+    case = open_case(organisation=org, by=owner)
+    if where == "timeline_cursor":
+        response = logged_in(owner).get(reverse("cases:case_detail", args=[case.pk]) + "?before=%C2%B2")
+    elif where == "merge_pair":
+        url = reverse("cases:beneficiary_merge") + f"?first=%C2%B2&second={case.beneficiary_id}"
+        response = logged_in(supervisor).get(url)
+    else:
+        response = logged_in(owner).post(reverse("cases:beneficiary_create"), {"not_same": "\u00b2"})
+    assert response.status_code in (200, 302, 400, 404)
+
+
 # --- Open a case --------------------------------------------------------------------------------------------
 
 
@@ -906,3 +935,29 @@ def test_the_photo_moves_to_a_survivor_without_one(owner, supervisor, twins):
     merged.refresh_from_db()
     assert survivor.photo.name == name and not merged.photo
     assert survivor.photo.storage.exists(name)
+
+
+def test_opening_a_second_case_does_not_reveal_a_confidential_one(org, owner, colleague, supervisor):
+    """Security review: the refusal of a second open case names neither a confidential case nor its child."""
+    child = BeneficiaryFactory.create(organisation=org, created_by=owner, full_name="Siti Rahasia")
+    close(open_case(organisation=org, by=owner, beneficiary=child), owner, supervisor)
+    secret = open_case(organisation=org, by=owner, beneficiary=child, is_confidential=True)
+    data = {
+        "submission_token": str(uuid.uuid4()),
+        "organisation": org.pk,
+        "cluster": cluster().pk,
+        "basis": "keluarga",
+        "source": "walk_in",
+        "risk_level": "high",
+        "summary": "x",
+        "case_manager": colleague.pk,
+        "supervisor": supervisor.pk,
+    }
+    response = logged_in(colleague).post(reverse("cases:case_create", args=[child.pk]), data, **EN)
+    # The child is hidden from the colleague altogether now...
+    assert response.status_code == 404 and secret.number not in response.content.decode()
+    # ...and the service, asked directly, names neither the child nor the case.
+    with pytest.raises(ApplicationError) as excinfo:
+        open_case(organisation=org, by=colleague, beneficiary=child)
+    assert str(excinfo.value) == "This child already has an open case at Balai Anak Uji. Ask a supervisor there."
+    assert Case.objects.filter(beneficiary=child).count() == 2

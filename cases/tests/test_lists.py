@@ -15,7 +15,8 @@ from atensi.core.models import AccessLog, AmpkCategory
 from cases import lists
 from cases.lists import CaseFilters, Scope, Sort
 from cases.models import Basis, Case, FollowUp, FollowUpStatus, RiskLevel, Stage
-from cases.tests.factories import BeneficiaryFactory, cluster, open_case, village
+from cases.tests.factories import BeneficiaryFactory, cluster, logged_in, open_case, village
+from cases.tests.workflow_helpers import close as close_by_approval
 from stakeholders.roles import Role
 from stakeholders.tests.factories import member
 
@@ -26,6 +27,7 @@ CSV_URL = reverse("cases:case_export_csv")
 XLSX_URL = reverse("cases:case_export_xlsx")
 TELANAIPURA = "1571011004"  # Kota Jambi
 LUBUK_MINTURUN = "1371111002"  # Kota Padang
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def child_case(org, by, name, *, nik="", village_code=TELANAIPURA, alias="", ampk=(), case_manager=None, **case):
@@ -192,6 +194,22 @@ def test_sorting_by_risk_or_follow_up_puts_masked_cases_last(client_for, org, ow
     client = client_for(colleague)
     assert numbers(get(client, scope="all", sort="risk")) == [low.number, secret.number]
     assert numbers(get(client, scope="all", sort="due")) == [low.number, secret.number]
+
+
+def test_a_confidential_case_masks_the_same_childs_older_case_in_the_list(org, owner, colleague, supervisor):
+    """Security review: the child's older, ordinary case would name the child a confidential case hides."""
+    from cases.selectors import cases_visible_to
+
+    child = BeneficiaryFactory.create(organisation=org, created_by=owner, full_name="Siti Rahasia")
+    old = open_case(organisation=org, by=colleague, beneficiary=child)
+    close_by_approval(old, colleague, supervisor)
+    secret = open_case(organisation=org, by=owner, beneficiary=child, is_confidential=True)
+    seen = dict(cases_visible_to(colleague).values_list("pk", "identity_visible"))
+    assert seen == {old.pk: False, secret.pk: False}
+    assert dict(cases_visible_to(owner).values_list("pk", "identity_visible")) == {old.pk: True, secret.pk: True}
+    assert all(dict(cases_visible_to(supervisor).values_list("pk", "identity_visible")).values())
+    response = logged_in(colleague).get(reverse("cases:case_list") + "?scope=all", **EN)
+    assert "Siti Rahasia" not in response.content.decode()
 
 
 # --- Filters --------------------------------------------------------------------------

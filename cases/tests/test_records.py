@@ -30,6 +30,7 @@ from cases.models import (
     TimelineEntry,
 )
 from cases.tests.factories import open_case
+from cases.tests.workflow_helpers import close
 from stakeholders.roles import Role
 from stakeholders.tests.factories import OrganisationFactory, member
 
@@ -633,6 +634,16 @@ def test_the_assignee_may_mark_their_own_follow_up(en, case, owner, colleague):
     mine.refresh_from_db()
     not_mine.refresh_from_db()
     assert (mine.status, not_mine.status) == ("done", "pending")
+
+
+def test_a_note_sent_as_the_case_closes_is_refused(org, owner, supervisor):
+    """Security review: a note written on a copy of the case loaded before it closed is refused."""
+    case = open_case(organisation=org, by=owner)
+    stale = Case.objects.get(pk=case.pk)  # the copy the view loaded
+    close(case, owner, supervisor)  # another request closes the case meanwhile
+    with pytest.raises(ApplicationError):
+        records.note_create(case=stale, by=owner, kind="note", occurred_on=timezone.localdate(), narrative="x")
+    assert not CaseNote.objects.filter(case=case).exists()
 
 
 # --- Who may do what -----------------------------------------------------------------------------

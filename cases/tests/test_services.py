@@ -9,10 +9,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from atensi.core.errors import ApplicationError
-from cases.models import Basis, Case, ReportStatus, TimelineEntry
+from cases import beneficiaries as beneficiary_services
+from cases.models import Basis, Beneficiary, Case, ReportStatus, TimelineEntry
 from cases.selectors import beneficiaries_visible_to, case_get_for_user, cases_visible_to
 from cases.services import case_open, occupancy_recount
 from cases.tests.factories import BeneficiaryFactory, cluster, open_case, report_for
+from cases.tests.workflow_helpers import close
 from stakeholders.roles import Role
 from stakeholders.tests.factories import member
 
@@ -115,6 +117,31 @@ class TestScoping:
         reporter = member(organisation=org, role=Role.COMMUNITY_REPORTER)
         assert not cases_visible_to(reporter).exists()
         assert not cases_visible_to(org_admin).exists()
+
+
+def test_an_old_ordinary_case_does_not_reveal_a_child_now_in_a_confidential_case(org, owner, colleague, supervisor):
+    """Security review: a colleague's closed, ordinary case of the child no longer opens the child's record."""
+    from cases.selectors import beneficiaries_visible_to
+
+    child = BeneficiaryFactory.create(organisation=org, created_by=owner, full_name="Siti Rahasia")
+    close(open_case(organisation=org, by=colleague, beneficiary=child), colleague, supervisor)
+    assert beneficiaries_visible_to(colleague).filter(pk=child.pk).exists()
+    open_case(organisation=org, by=owner, beneficiary=child, is_confidential=True)
+    assert not beneficiaries_visible_to(colleague).filter(pk=child.pk).exists()
+    assert beneficiaries_visible_to(owner).filter(pk=child.pk).exists()
+    assert beneficiaries_visible_to(supervisor).filter(pk=child.pk).exists()
+
+
+def test_no_case_opens_on_a_record_merged_meanwhile(org, owner, supervisor):
+    """Security review: an open-case form loaded before a merge does not open a case on the merged record."""
+    keep = BeneficiaryFactory.create(organisation=org, created_by=owner, full_name="Rina Putri")
+    gone = BeneficiaryFactory.create(organisation=org, created_by=owner, full_name="Rina Putri")
+    open_case(organisation=org, by=owner, beneficiary=keep)
+    stale = Beneficiary.objects.get(pk=gone.pk)  # the copy the open-case form loaded
+    beneficiary_services.beneficiary_merge(survivor=keep, merged=gone, by=supervisor, reason="same child")
+    with pytest.raises(ApplicationError, match="merged"):
+        case_open(organisation=org, beneficiary=stale, opened_by=owner, cluster=cluster(), case_manager=owner)
+    assert Case.objects.filter(beneficiary__in=[keep, gone]).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,7 +6,6 @@ every URL, POST-only URLs refuse GET, the thread, downloads, access logs and que
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,40 +24,25 @@ from cases.models import (
     Consent,
     Document,
     DocumentKind,
-    FamilyMember,
     PlanItem,
-    Relation,
-    Sex,
 )
-from cases.tests.factories import BeneficiaryFactory, open_case, village
+from cases.tests.factories import open_case
 from referrals import material
 from referrals.messages import referral_message_send
 from referrals.models import Referral, ReferralKind, ReferralMessage, ReferralStatus, SharedSection
 from referrals.services import referral_accept, referral_cancel, referral_complete, referral_decline, referral_send
-from stakeholders.models import OrganisationKind
+from referrals.tests.conftest import FULL_NAME, NIK
 from stakeholders.roles import Role
 from stakeholders.tests.factories import OrganisationFactory, member
 
-pytestmark = pytest.mark.django_db
+# The fixtures of the referral page (the case, the receiver, its officer) are in conftest.py.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_storage")]
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-FULL_NAME = "Budi Santoso Wijaya"
-NIK = "1571011705150003"
-ADDRESS = "Jl. Kenanga No. 12, RT 04"
 
 
 # --- Set-up -------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path) -> Path:
-    root = tmp_path / "private"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}},
-    }
-    return root
 
 
 def message_texts(response: Any) -> list[str]:
@@ -72,50 +56,10 @@ def url(name: str, referral: Referral, *args: Any) -> str:
 
 
 @pytest.fixture
-def receiver_org(db):
-    return OrganisationFactory(code="LKSA-TERIMA", name="LKSA Kasih Terima", kind=OrganisationKind.LKSA)
-
-
-@pytest.fixture
-def officer(receiver_org):
-    """The receiver's referral officer, who answers."""
-    return member(organisation=receiver_org, role=Role.REFERRAL_OFFICER, username="officer")
-
-
-@pytest.fixture
 def third_worker(db):
     """A case worker of a third organisation: a party to nothing here."""
     third = OrganisationFactory(code="BA-KETIGA", name="Balai Ketiga")
     return member(organisation=third, role=Role.SOCIAL_WORKER, username="third")
-
-
-@pytest.fixture
-def case(org, owner, receiver_org) -> Case:
-    child = BeneficiaryFactory(
-        organisation=org,
-        created_by=owner,
-        full_name=FULL_NAME,
-        nik=NIK,
-        address=ADDRESS,
-        sex=Sex.MALE,
-        birth_date=datetime.date(2015, 5, 17),
-        village=village("1571011004"),
-        regency_code="1571",
-    )
-    case = open_case(organisation=org, by=owner, beneficiary=child)
-    consent = Consent.objects.create(
-        case=case, given_by_name="Ibu Sari", relation="mother", given_on=timezone.localdate(), recorded_by=owner
-    )
-    consent.share_with.set([receiver_org])
-    FamilyMember.objects.create(beneficiary=child, relation=Relation.MOTHER, name="Sari Rahayu", phone="081234567890")
-    Assessment.objects.create(
-        case=case,
-        assessed_on=timezone.localdate(),
-        problems="Putus sekolah.",
-        conclusion="Perlu konseling.",
-        author=owner,
-    )
-    return case
 
 
 def add_document(case: Case, by: Any, title: str = "Akta kelahiran", content: bytes = MINIMAL_PDF) -> Document:
@@ -320,11 +264,6 @@ def transfer(case, owner, receiver_org) -> Referral:
     return send(case, owner, receiver_org, kind=ReferralKind.TRANSFER)
 
 
-@pytest.fixture
-def manager(receiver_org):
-    return member(organisation=receiver_org, role=Role.SOCIAL_WORKER, username="newmanager")
-
-
 def test_a_transfer_is_accepted_with_the_case_manager_chosen(client_for, transfer, officer, manager, receiver_org):
     client = client_for(officer)
     html = client.get(url("detail", transfer), **EN).content.decode()
@@ -393,6 +332,38 @@ def test_an_accepted_transfer_cannot_be_cancelled(client_for, transfer, owner, o
     assert response.status_code == 302
     assert any("cannot be cancelled" in m for m in message_texts(response))
     assert status_of(transfer) == ReferralStatus.ACCEPTED
+
+
+def test_the_officer_is_told_a_supervisor_accepts_a_transfer(client_for, case, owner, receiver_org, officer):
+    """Security review: where the receiver has a supervisor, the officer cannot accept a transfer."""
+    member(organisation=receiver_org, role=Role.SUPERVISOR, username="kepala")
+    transfer = send(case, owner, receiver_org, kind=ReferralKind.TRANSFER)
+    page = client_for(officer).get(url("detail", transfer), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="referral-transfer-supervisor"' in page
+    assert 'data-testid="referral-accept-form"' not in page
+    assert 'data-testid="referral-decline"' in page
+
+
+def test_after_a_transfer_the_plan_shows_only_the_new_owners_referrals(client_for, case, owner, receiver_org, officer):
+    """Security review: the case's plan links only the referrals its present owner sent."""
+    third = OrganisationFactory(code="LKSA-KETIGA", name="LKSA Ketiga")
+    Consent.objects.get(case=case).share_with.add(third)
+    today = timezone.localdate()
+    item = PlanItem.objects.create(
+        case=case,
+        provider=third,
+        component=ServiceComponent.objects.get(code="vokasional"),
+        service="Kursus menjahit",
+        start_date=today,
+        target_date=today,
+        created_by=owner,
+    )
+    service = send(case, owner, third, plan_item=item)
+    boss = member(organisation=receiver_org, role=Role.SUPERVISOR, username="kepala")
+    referral_accept(referral=send(case, owner, receiver_org, kind=ReferralKind.TRANSFER), by=boss, case_manager=boss)
+    page = client_for(boss).get(reverse("cases:case_plan", args=[case.pk])).content.decode()
+    assert reverse("referrals:detail", args=[service.pk]) not in page
+    assert "Kursus menjahit" in page
 
 
 # --- Answers and bad input ----------------------------------------------------------------

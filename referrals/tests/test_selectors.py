@@ -8,9 +8,11 @@ import pytest
 from django.utils import timezone
 
 from atensi.core.access import actor_for
+from cases.models import Case
 from cases.tests.factories import open_case
-from referrals.models import Referral, ReferralStatus
+from referrals.models import Referral, ReferralKind, ReferralStatus
 from referrals.selectors import inbox_for, inbox_waiting_count, overdue_count, referrals_visible_to
+from referrals.services import referral_accept
 from referrals.tests.test_services import consent_to_share, send
 from stakeholders.roles import Role
 from stakeholders.tests.factories import OrganisationFactory, member
@@ -63,3 +65,32 @@ def test_the_inbox_puts_the_overdue_first_then_the_nearest_deadline(
     assert overdue_count(organisation_id=other_org.pk) == 1
     assert not inbox_for(owner).exists()
     assert list(inbox_for(officer, status=ReferralStatus.ACCEPTED)) == []
+
+
+# Security review: who keeps a transferred case's file. (`case`, `receiver_org`, `officer` and
+# `manager` are the referral page's, from conftest.py.)
+
+
+def test_a_transferred_file_stays_with_the_sender_and_supervisors_only(
+    case, owner, colleague, supervisor, receiver_org, officer, manager
+):
+    transfer = send(case, owner, receiver_org, kind=ReferralKind.TRANSFER)
+    assert referrals_visible_to(colleague).filter(pk=transfer.pk).exists()  # the case is readable to them now
+    referral_accept(referral=transfer, by=officer, case_manager=manager)
+    assert referrals_visible_to(owner).filter(pk=transfer.pk).exists()
+    assert referrals_visible_to(supervisor).filter(pk=transfer.pk).exists()
+    assert not referrals_visible_to(colleague).filter(pk=transfer.pk).exists()
+    # Whatever the new owner later decides about confidentiality.
+    Case.objects.filter(pk=case.pk).update(is_confidential=False)
+    assert not referrals_visible_to(colleague).filter(pk=transfer.pk).exists()
+
+
+def test_a_confidential_transferred_case_is_hidden_from_the_new_owners_colleagues(
+    case, owner, receiver_org, officer, manager
+):
+    Case.objects.filter(pk=case.pk).update(is_confidential=True)
+    transfer = send(case, owner, receiver_org, kind=ReferralKind.TRANSFER)
+    referral_accept(referral=transfer, by=officer, case_manager=manager)
+    someone = member(organisation=receiver_org, role=Role.SOCIAL_WORKER, username="lain")
+    assert not referrals_visible_to(someone).filter(pk=transfer.pk).exists()
+    assert referrals_visible_to(manager).filter(pk=transfer.pk).exists()

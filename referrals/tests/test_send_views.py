@@ -575,6 +575,23 @@ def test_the_send_form_has_a_bounded_number_of_queries(en, case, owner, django_a
     assert page.count('name="shared_documents"') == 5
 
 
+# Security review: "²".isdigit() is true but int("²") fails; such ids are ignored or refused.
+
+
+@pytest.mark.parametrize("query", ["resend=%C2%B2", "plan_item=%C2%B2", "receiver=%C2%B2", "components=%C2%B2"])
+def test_non_ascii_digits_in_the_send_form_are_ignored(client_for, case, owner, query):
+    for name in ("send", "send_suggestions"):
+        response = client_for(owner).get(reverse(f"referrals:{name}", args=[case.pk]) + "?" + query)
+        assert response.status_code == 200
+
+
+def test_non_ascii_digits_posted_as_the_receiver_are_refused(client_for, case, owner):
+    data = {"kind": "service", "receiver": "²", "urgency": "normal", "reason": "x", "submission_token": "a" * 32}
+    response = client_for(owner).post(reverse("referrals:send", args=[case.pk]), data)
+    assert response.status_code == 200
+    assert not Referral.objects.exists()
+
+
 # --- receiver suggestions ------------------------------------------------------------------
 
 

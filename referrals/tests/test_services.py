@@ -13,7 +13,8 @@ from django.utils import timezone, translation
 
 from atensi.core.errors import ApplicationError
 from atensi.core.models import ServiceComponent
-from cases.models import Consent, TimelineEntry
+from cases import documents as docs
+from cases.models import Case, Consent, TimelineEntry
 from cases.tests.factories import open_case
 from referrals.models import Referral, ReferralKind, ReferralStatus
 from referrals.services import (
@@ -24,7 +25,7 @@ from referrals.services import (
     referral_send,
 )
 from stakeholders.roles import Role
-from stakeholders.tests.factories import member
+from stakeholders.tests.factories import OrganisationFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +133,98 @@ def test_an_accepted_transfer_moves_the_case(case, owner, other_org, receiver_of
     case.refresh_from_db()
     assert case.organisation == other_org and case.case_manager == manager
     assert TimelineEntry.objects.filter(case=case, kind="assigned", data__organisation=other_org.name).exists()
+
+
+# --- Security review: who may answer and cancel, what a transfer does to the case's other
+# referrals, answers refused on a closed case or without consent. The receiver is the referral
+# page's (`receiver_org`, `officer`, `manager` from conftest.py).
+
+
+@pytest.fixture
+def referred_case(org, owner, receiver_org):
+    """An open case of `org` with consent to share with `receiver_org` (LKSA Kasih Terima)."""
+    case = open_case(organisation=org, by=owner)
+    consent_to_share(case, receiver_org, by=owner)
+    return case
+
+
+def test_accepting_needs_the_consent_still_in_force(referred_case, owner, receiver_org, officer):
+    referral = send(referred_case, owner, receiver_org)
+    docs.consent_withdraw(
+        consent=Consent.objects.get(case=referred_case),
+        by=owner,
+        withdrawn_on=timezone.localdate(),
+        reason="Ibu menarik.",
+    )
+    with pytest.raises(ApplicationError, match="was withdrawn"):
+        referral_accept(referral=referral, by=officer)
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SENT
+
+
+def test_a_closed_case_cannot_be_taken_over(referred_case, owner, receiver_org, officer, manager):
+    transfer = send(referred_case, owner, receiver_org, kind=ReferralKind.TRANSFER)
+    Case.objects.filter(pk=referred_case.pk).update(
+        stage="closed", closed_at=timezone.now(), closure_reason="goals_met"
+    )
+    with pytest.raises(ApplicationError, match="closed meanwhile"):
+        referral_accept(referral=transfer, by=officer, case_manager=manager)
+    referred_case.refresh_from_db()
+    transfer.refresh_from_db()
+    assert referred_case.organisation_id != receiver_org.pk and transfer.status == ReferralStatus.SENT
+
+
+def test_a_transfer_ends_the_old_owners_other_referrals(referred_case, owner, receiver_org, officer, manager):
+    third = OrganisationFactory(code="LKSA-KETIGA", name="LKSA Ketiga")
+    third_officer = member(organisation=third, role=Role.REFERRAL_OFFICER, username="officer3")
+    Consent.objects.get(case=referred_case).share_with.add(third)
+    service = send(referred_case, owner, third)
+    referral_accept(referral=service, by=third_officer)
+    transfer = send(referred_case, owner, receiver_org, kind=ReferralKind.TRANSFER)
+    referral_accept(referral=transfer, by=officer, case_manager=manager)
+    service.refresh_from_db()
+    assert service.status == ReferralStatus.CANCELLED and "transferred to LKSA Kasih Terima" in service.cancel_reason
+    # The old receiver can no longer act on, or read the new owner's file through, it.
+    with pytest.raises(ApplicationError):
+        referral_complete(referral=service, by=third_officer, outcome="Selesai.")
+
+
+def test_only_officers_and_supervisors_answer_where_there_are_some(
+    referred_case, owner, receiver_org, officer, manager
+):
+    referral = send(referred_case, owner, receiver_org, kind=ReferralKind.TRANSFER)
+    with pytest.raises(ApplicationError, match="referral officers and supervisors"):
+        referral_accept(referral=referral, by=manager, case_manager=manager)
+    # With a supervisor there, the officer cannot choose the case manager of a transfer.
+    member(organisation=receiver_org, role=Role.SUPERVISOR, username="kepala")
+    with pytest.raises(ApplicationError, match="A supervisor of LKSA Kasih Terima accepts a transfer"):
+        referral_accept(referral=referral, by=officer, case_manager=manager)
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SENT
+
+
+def test_a_small_lksa_with_one_social_worker_can_answer(org, owner):
+    from cases.tests.factories import open_case
+
+    lksa = OrganisationFactory(code="LKSA-KECIL", name="LKSA Kecil")
+    pengasuh = member(organisation=lksa, role=Role.SOCIAL_WORKER, username="satu")
+    case = open_case(organisation=org, by=owner)
+    Consent.objects.create(
+        case=case, given_by_name="Ibu", relation="mother", given_on=timezone.localdate(), recorded_by=owner
+    ).share_with.add(lksa)
+    transfer = send(case, owner, lksa, kind=ReferralKind.TRANSFER)
+    referral_accept(referral=transfer, by=pengasuh, case_manager=pengasuh)
+    case.refresh_from_db()
+    assert case.organisation == lksa
+
+
+def test_a_colleague_who_may_not_work_on_the_case_cannot_cancel(referred_case, owner, receiver_org, officer):
+    intake = member(organisation=referred_case.organisation, role=Role.INTAKE_OFFICER, username="intake")
+    referral = send(referred_case, owner, receiver_org)
+    with pytest.raises(ApplicationError, match="Only the worker who sent this referral"):
+        referral_cancel(referral=referral, by=intake, reason="Saya batalkan.")
+    referral_cancel(referral=referral, by=owner, reason="Keluarga pindah.")
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.CANCELLED
 
 
 @pytest.mark.django_db(transaction=True)

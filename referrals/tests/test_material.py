@@ -1,5 +1,4 @@
-"""Regressions from the security review of what a referral opens of a child's file
-(referrals/material.py):
+"""What a referral opens of a child's file (referrals/material.py). From the security review:
 
 - a withdrawn consent closes the receiver's shared material (sections, documents,
   attachments), and the page says why;
@@ -27,20 +26,14 @@ from referrals import material
 from referrals.messages import referral_message_send
 from referrals.models import Referral, ReferralKind, SharedSection
 from referrals.services import referral_accept, referral_complete
-from referrals.tests import test_detail_views as detail
-from referrals.tests.test_detail_views import ADDRESS, EN, FULL_NAME, NIK, add_document, send, url
+from referrals.tests.conftest import ADDRESS, FULL_NAME, NIK
+from referrals.tests.test_detail_views import EN, add_document, send, url
 from stakeholders.roles import Role
 from stakeholders.tests.factories import member
 
-pytestmark = pytest.mark.django_db
-
-# The referral page's fixtures (private_storage is autouse): the case with consent for the
-# receiver, the receiver, its referral officer and its social worker.
-private_storage = detail.private_storage
-receiver_org = detail.receiver_org
-officer = detail.officer
-manager = detail.manager
-case = detail.case
+# The referral page's fixtures (conftest.py): the case with consent for the receiver, the
+# receiver, its referral officer and its social worker; uploads in a directory of the test's own.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_storage")]
 
 CLOSED = "consent to share with LKSA Kasih Terima was withdrawn; the shared material is closed."
 
