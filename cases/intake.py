@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -273,7 +272,7 @@ def reports_recorded_by(*, user: User, after: str | None = None, size: int = MIN
     return ReportPage(rows=rows, next_cursor=next_cursor, is_first=cursor is None)
 
 
-def report_get_for_user(*, user: User, public_id: Any) -> Report:
+def report_get_for_user(*, user: User, public_id: object) -> Report:
     """One report the user may see (their own, or in their intake queues), or 404."""
     return get_or_404(
         reports_visible_to(user)

@@ -8,9 +8,9 @@ scoping rule); everything here is then limited to that one case.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
 
 from django.db.models import BooleanField, Q, QuerySet, Value, When
 from django.db.models import Case as CaseWhen  # Django's conditional expression
@@ -38,20 +38,20 @@ from .permissions import mark_follow_up_refusal
 from .selectors import CASE_ROLES, members_with_roles
 
 
-def case_workers(*, organisation: Organisation, include: Any = None) -> QuerySet[User]:
+def case_workers(*, organisation: Organisation, include: User | int | None = None) -> QuerySet[User]:
     """People who work cases in `organisation`, for choosing a responsible worker or an
     assignee (`include`: the one already chosen on an edited record)."""
     return members_with_roles(organisation_ids=[organisation.pk], roles=CASE_ROLES, include=include)
 
 
-def active_components(*, include_codes: Any = ()) -> QuerySet[ServiceComponent]:
+def active_components(*, include_codes: Iterable[str] = ()) -> QuerySet[ServiceComponent]:
     """The ATENSI components to offer, in their order; `include_codes` keeps codes already used."""
     return ServiceComponent.objects.filter(Q(is_active=True) | Q(code__in=list(include_codes))).order_by(
         "position", "code"
     )
 
 
-def provider_choices(*, exclude: Organisation, include: Any = None) -> QuerySet[Organisation]:
+def provider_choices(*, exclude: Organisation, include: Organisation | int | None = None) -> QuerySet[Organisation]:
     """Active organisations that may provide a service (the owning one is "empty")."""
     condition = Q(is_active=True)
     if include is not None:
@@ -93,7 +93,7 @@ def assessment_rows(*, case: Case) -> list[AssessmentRow]:
     ]
 
 
-def assessment_get(*, case: Case, assessment_id: Any) -> Assessment:
+def assessment_get(*, case: Case, assessment_id: object) -> Assessment:
     from atensi.core.access import get_or_404
 
     return get_or_404(Assessment.objects.filter(case=case).select_related("author"), pk=assessment_id)
@@ -146,7 +146,7 @@ def plan_items_of_case(*, case: Case) -> QuerySet[PlanItem]:
     )
 
 
-def plan_item_get(*, case: Case, item_id: Any) -> PlanItem:
+def plan_item_get(*, case: Case, item_id: object) -> PlanItem:
     from atensi.core.access import get_or_404
 
     return get_or_404(PlanItem.objects.filter(case=case).select_related("component", "provider"), pk=item_id)
@@ -233,7 +233,7 @@ def follow_ups_decided(*, case: Case) -> QuerySet[FollowUp]:
     return _with_overdue(qs, None)
 
 
-def follow_up_get(*, case: Case, follow_up_id: Any) -> FollowUp:
+def follow_up_get(*, case: Case, follow_up_id: object) -> FollowUp:
     from atensi.core.access import get_or_404
 
     return get_or_404(FollowUp.objects.filter(case=case).select_related("assignee"), pk=follow_up_id)

@@ -56,7 +56,7 @@ def holds_role(*, organisation_id: int, user: User, roles: Iterable[str]) -> boo
 
 
 def members_with_roles(
-    *, organisation_ids: Iterable[int], roles: Iterable[str], include: User | None = None
+    *, organisation_ids: Iterable[int], roles: Iterable[str], include: User | int | None = None
 ) -> QuerySet[User]:
     """People holding one of `roles` in one of the organisations, by name, for choosing a
     case manager, a supervisor or a responsible worker. `include`: a user listed anyway

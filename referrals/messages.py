@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
@@ -122,7 +121,7 @@ class TrailStep:
 
     at: datetime.datetime
     kind: str  # sent | accepted | declined | cancelled | completed | resent | message
-    who: Any = None
+    who: User | None = None
     message: ReferralMessage | None = None
     resent: Referral | None = None
 

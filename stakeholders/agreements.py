@@ -9,7 +9,7 @@ badges always agree with the calendar.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from collections.abc import Iterable
 
 from django.db.models import BooleanField, Case, CharField, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -21,7 +21,7 @@ from .models import AGREEMENT_EXPIRING_DAYS, Agreement, AgreementStatus, Organis
 _Parties = Agreement.parties.through
 
 
-def _party_of(org_ids: Any) -> Exists:
+def _party_of(org_ids: Iterable[int]) -> Exists:
     return Exists(_Parties.objects.filter(agreement_id=OuterRef("pk"), organisation_id__in=org_ids))
 
 
@@ -84,7 +84,7 @@ def agreement_list(*, user: User, status: str = "", today: datetime.date | None 
         qs = qs.filter(status_q(status, today))
     actor = actor_for(user)
     admin_orgs = list(actor.org_ids_with_perm("stakeholders.change_organisation"))
-    can_edit: Any
+    can_edit: Exists | Value
     if actor.is_superuser:
         can_edit = Value(True, output_field=BooleanField())
     elif admin_orgs:

@@ -14,7 +14,6 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -222,7 +221,7 @@ def workforce_directory(
     return page
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     """A CSV cell that a spreadsheet will not run as a formula."""
     return str(spreadsheet_safe("" if value is None else str(value)))
 

@@ -10,7 +10,6 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -18,6 +17,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django_stubs_ext import StrOrPromise
 
 from atensi.core.models import Cluster, ServiceComponent
 from atensi.core.values import normalise_nik, normalise_phone, parse_nik, restore_mobile_zero, validate_phone
@@ -258,7 +258,7 @@ class RegionIndex:
                 self.by_name[region.upper_name].append(region)
 
     @staticmethod
-    def _wrong_level(region: Region, wanted: Any) -> CellError:
+    def _wrong_level(region: Region, wanted: StrOrPromise) -> CellError:
         return CellError(
             _("%(code)s is %(name)s, a %(level)s; give %(wanted)s.")
             % {
