@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
-from typing import Any
+from typing import TypedDict, Unpack
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -518,17 +518,31 @@ def case_reopen(*, case: Case, by: User, reason: str) -> Case:
 # --- Case facts and assignment ---------------------------------------------------------
 
 
-def assignable_case_managers(case: Case) -> QuerySet[Any]:
+def assignable_case_managers(case: Case) -> QuerySet[User]:
     """People who may be made case manager: social workers and supervisors of the owning organisation."""
     return members_with_roles(organisation_ids=[case.organisation_id], roles=CASE_MANAGER_ROLES)
 
 
-def assignable_supervisors(case: Case) -> QuerySet[Any]:
+def assignable_supervisors(case: Case) -> QuerySet[User]:
     return members_with_roles(organisation_ids=[case.organisation_id], roles=(Role.SUPERVISOR,))
 
 
+class CaseChanges(TypedDict, total=False):
+    """What case_update may change: the facts (DETAIL_FIELDS) and the assignment (ASSIGNMENT_FIELDS)."""
+
+    risk_level: str
+    basis: str
+    cluster: Cluster
+    is_confidential: bool
+    summary: str
+    case_manager: User | None
+    supervisor: User | None
+
+
 @transaction.atomic
-def case_update(*, case: Case, by: User, expected_updated_at: datetime.datetime | None, **changes: Any) -> Case:
+def case_update(
+    *, case: Case, by: User, expected_updated_at: datetime.datetime | None, **changes: Unpack[CaseChanges]
+) -> Case:
     """Change the case's facts (case manager or supervisor) or its assignment (supervisors).
 
     `expected_updated_at` is the case's `updated_at` when the form was opened: if the case
@@ -550,7 +564,7 @@ def case_update(*, case: Case, by: User, expected_updated_at: datetime.datetime 
         if name in ("cluster", *ASSIGNMENT_FIELDS):
             if not (value is None or hasattr(value, "pk")):
                 raise ApplicationError(_("Choose from the list."), field=name)
-            if getattr(case, f"{name}_id") != (value.pk if value is not None else None):
+            if getattr(case, f"{name}_id") != getattr(value, "pk", None):
                 changed.append(name)
         else:
             if isinstance(value, str):
@@ -596,9 +610,9 @@ def case_update(*, case: Case, by: User, expected_updated_at: datetime.datetime 
         raise ApplicationError(_("Choose an active cluster."), field="cluster")
 
     old_basis = case.basis
-    for name in changed:
-        value = changes[name]
-        setattr(case, name, value.strip() if isinstance(value, str) else value)
+    for name, value in changes.items():
+        if name in changed:
+            setattr(case, name, value.strip() if isinstance(value, str) else value)
     full_clean_or_raise(case, exclude=["number"])
     case.save(update_fields=[*changed, "updated_at"])
 
