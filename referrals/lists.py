@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import datetime
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
@@ -114,7 +114,7 @@ class ListFilters:
     organisation_id: int | None = None  # one of the user's organisations, or all of them
 
 
-def parse_filters(params: Any, *, user: User, box: str) -> tuple[ListFilters, bool]:
+def parse_filters(params: Mapping[str, str], *, user: User, box: str) -> tuple[ListFilters, bool]:
     """The filters of a request's GET parameters, and whether an organisation was asked
     for that is not one of the user's (the list then shows all of theirs)."""
     status = params.get("status", "")
@@ -196,14 +196,14 @@ def _order(status: str) -> list[str]:
 
 
 def encode_cursor(referral: Referral, status: str) -> str:
-    values: list[Any] = [status]
+    values: list[object] = [status]
     for name, _desc in _keys(status)[:-1]:
         value = getattr(referral, name)
         values.append(value.isoformat() if isinstance(value, datetime.datetime) else value)
     return keyset.encode_cursor(json.dumps(values), referral.pk, salt=_CURSOR_SALT)
 
 
-def decode_cursor(token: str | None, status: str) -> tuple[list[Any], int] | None:
+def decode_cursor(token: str | None, status: str) -> tuple[list[datetime.datetime | int], int] | None:
     """The (values, id) a page starts after; None (the first page) for anything that does
     not decode or was made for another tab."""
     position = keyset.decode_cursor(token, salt=_CURSOR_SALT)
@@ -215,7 +215,7 @@ def decode_cursor(token: str | None, status: str) -> tuple[list[Any], int] | Non
         keys = _keys(status)[:-1]
         if not isinstance(values, list) or len(values) != len(keys) + 1 or values[0] != status:
             return None
-        decoded: list[Any] = []
+        decoded: list[datetime.datetime | int] = []
         for (name, _desc), value in zip(keys, values[1:], strict=True):
             if name in ("respond_by", "sent_at"):
                 moment = datetime.datetime.fromisoformat(value)
@@ -415,35 +415,34 @@ def _row(
     overdue = referral.is_overdue(now)
     identity = box == OUTBOX and bool(getattr(referral, "identity_visible", False))
     masked = box == OUTBOX and not identity
-    common: dict[str, Any] = {
-        "pk": referral.pk,
-        "kind": referral.kind,
-        "kind_label": names["kind"].get(referral.kind, referral.kind),
-        "urgency": referral.urgency,
-        "urgency_label": names["urgency"].get(referral.urgency, referral.urgency),
-        "status": referral.status,
-        "status_label": names["status"].get(referral.status, referral.status),
-        "sender": referral.sender.name,
-        "receiver": referral.receiver.name,
-        "sent_at": referral.sent_at,
-        "respond_by": referral.respond_by,
-        "status_at": _status_at(referral),
-        "overdue": overdue,
-        "due_label": _due_label(referral.respond_by, now),
-        "url": _detail_url(referral.pk),
-        "services": tuple(c.name for c in referral.components.all()),
-        "handover": names["handover"].get(referral.handover_reason, "") if referral.handover_reason else "",
-    }
-    if box == OUTBOX:
-        common["case_number"] = referral.case.number
+    common = ReferralRow(
+        pk=referral.pk,
+        kind=referral.kind,
+        kind_label=names["kind"].get(referral.kind, referral.kind),
+        urgency=referral.urgency,
+        urgency_label=names["urgency"].get(referral.urgency, referral.urgency),
+        status=referral.status,
+        status_label=names["status"].get(referral.status, referral.status),
+        sender=referral.sender.name,
+        receiver=referral.receiver.name,
+        sent_at=referral.sent_at,
+        respond_by=referral.respond_by,
+        status_at=_status_at(referral),
+        overdue=overdue,
+        due_label=_due_label(referral.respond_by, now),
+        url=_detail_url(referral.pk),
+        services=tuple(c.name for c in referral.components.all()),
+        handover=names["handover"].get(referral.handover_reason, "") if referral.handover_reason else "",
+        case_number=referral.case.number if box == OUTBOX else "",
+    )
     if masked:
-        return ReferralRow(**common, masked=True)
+        return replace(common, masked=True)
     if child is None:
-        return ReferralRow(**common)
+        return common
     words = child.full_name.split()
     age = child.age(today)
-    return ReferralRow(
-        **common,
+    return replace(
+        common,
         first_name=words[0] if words else "",
         age=age,
         age_estimated=child.birth_date_estimated,
