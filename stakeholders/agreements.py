@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TypedDict
 
 from django.db.models import BooleanField, Case, CharField, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
+from django_stubs_ext import WithAnnotations
 
 from atensi.core.access import actor_for
 
@@ -73,7 +76,16 @@ def status_on(today: datetime.date) -> Case:
     )
 
 
-def agreement_list(*, user: User, status: str = "", today: datetime.date | None = None) -> QuerySet[Agreement]:
+class AgreementListed(TypedDict):
+    """What agreement_list annotates on each agreement."""
+
+    status_now: str  # an AgreementStatus value, as of `today`
+    can_edit: bool  # the user administers one of its parties
+
+
+def agreement_list(
+    *, user: User, status: str = "", today: datetime.date | None = None
+) -> QuerySet[WithAnnotations[Agreement, AgreementListed]]:
     """The user's agreements, latest end date first, each with `status_now` and `can_edit`.
 
     `status` is one of AgreementStatus (empty: all).
@@ -96,3 +108,15 @@ def agreement_list(*, user: User, status: str = "", today: datetime.date | None 
         .prefetch_related(Prefetch("parties", queryset=Organisation.objects.only("pk", "name").order_by("name")))
         .order_by("-valid_until", "id")
     )
+
+
+@dataclass(frozen=True)
+class AgreementRow:
+    """A line of the agreement list: the agreement and its status as of today."""
+
+    agreement: WithAnnotations[Agreement, AgreementListed]
+    status: AgreementStatus
+
+
+def agreement_rows(agreements: Iterable[WithAnnotations[Agreement, AgreementListed]]) -> list[AgreementRow]:
+    return [AgreementRow(agreement=a, status=AgreementStatus(a.status_now)) for a in agreements]

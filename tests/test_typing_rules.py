@@ -97,20 +97,30 @@ def _problem(parameter: inspect.Parameter, hint: object) -> str | None:
     return f"is {hint!r}, not User or Actor"
 
 
+def _hint(function: Callable[..., object], parameter: str) -> object:
+    """What typing.get_type_hints says of one parameter. One at a time, because some hints
+    of other parameters (django-stubs' WithAnnotations[...]) exist for type checkers only."""
+
+    def only(*args: object, **kwargs: object) -> None: ...
+
+    only.__annotations__ = {parameter: function.__annotations__[parameter]}
+    only.__module__ = function.__module__
+    # Python 3.12 does not resolve a generic function's own type parameters by itself.
+    params = {p.__name__: p for p in getattr(function, "__type_params__", ())}
+    return typing.get_type_hints(only, globalns=function.__globals__, localns=params)[parameter]
+
+
 def _untyped_actors(module: ModuleType) -> list[str]:
     problems = []
     for name, function in _public_functions(module):
-        # Python 3.12 does not resolve a generic function's own type parameters by itself.
-        params = {p.__name__: p for p in getattr(function, "__type_params__", ())}
-        hints = typing.get_type_hints(function, localns=params)
         for parameter in inspect.signature(function).parameters.values():
             if not _acts(module.__name__, name, parameter.name):
                 continue
             where = f"{module.__name__}.{name}({parameter.name})"
-            if parameter.name not in hints:
+            if parameter.annotation is inspect.Parameter.empty:
                 problems.append(f"{where} has no annotation")
                 continue
-            problem = _problem(parameter, hints[parameter.name])
+            problem = _problem(parameter, _hint(function, parameter.name))
             if problem:
                 problems.append(f"{where} {problem}")
     return problems

@@ -20,7 +20,6 @@ from atensi.core.submit import submit
 from .. import agreements, selectors, services
 from ..agreement_forms import AgreementFilterForm, AgreementForm
 from ..http import AuthenticatedRequest
-from ..models import AgreementStatus
 
 _FIELDS = ("number", "title", "scope", "signed_on", "valid_from", "valid_until")
 
@@ -99,14 +98,18 @@ def agreement_list(request: AuthenticatedRequest) -> HttpResponse:
     form = AgreementFilterForm(request.GET)
     status = form.cleaned_data["status"] if form.is_valid() else ""
     page = Paginator(agreements.agreement_list(user=request.user, status=status), 50).get_page(request.GET.get("page"))
-    for agreement in page:
-        agreement.status_label = AgreementStatus(agreement.status_now).label  # type: ignore[attr-defined]
     # Where the user may record a new agreement: the organisations they administer.
     admin_orgs = selectors.organisations_with_admin_role(request.user).only("pk", "name")
     return render(
         request,
         "stakeholders/agreement_list.html",
-        {"form": form, "page": page, "status": status, "admin_orgs": admin_orgs},
+        {
+            "form": form,
+            "page": page,
+            "rows": agreements.agreement_rows(page),
+            "status": status,
+            "admin_orgs": admin_orgs,
+        },
     )
 
 
