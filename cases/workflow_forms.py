@@ -106,8 +106,10 @@ class CaseEditForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         if can_assign:
-            self.fields["case_manager"].queryset = assignable_case_managers(case)  # type: ignore[attr-defined]
-            self.fields["supervisor"].queryset = assignable_supervisors(case)  # type: ignore[attr-defined]
+            manager, supervisor = self.fields["case_manager"], self.fields["supervisor"]
+            assert isinstance(manager, forms.ModelChoiceField) and isinstance(supervisor, forms.ModelChoiceField)
+            manager.queryset = assignable_case_managers(case)
+            supervisor.queryset = assignable_supervisors(case)
         else:
             for name in self.ASSIGNMENT:
                 del self.fields[name]

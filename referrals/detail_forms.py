@@ -41,9 +41,9 @@ class AcceptForm(forms.Form):
         kwargs.setdefault("prefix", "accept")
         super().__init__(*args, **kwargs)
         if referral.kind == "transfer":
-            self.fields["case_manager"].queryset = members_with_roles(  # type: ignore[attr-defined]
-                organisation_ids=[referral.receiver_id], roles=CASE_MANAGER_ROLES
-            )
+            field = self.fields["case_manager"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = members_with_roles(organisation_ids=[referral.receiver_id], roles=CASE_MANAGER_ROLES)
         else:
             del self.fields["case_manager"]
 
@@ -119,4 +119,6 @@ class MessageForm(OnceFormMixin, forms.Form):
         if documents is None:
             del self.fields["attachments"]
         else:
-            self.fields["attachments"].queryset = documents  # type: ignore[attr-defined]
+            field = self.fields["attachments"]
+            assert isinstance(field, forms.ModelMultipleChoiceField)
+            field.queryset = documents

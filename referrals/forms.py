@@ -167,7 +167,9 @@ class ReferralSendForm(OnceFormMixin, forms.Form):
     def __init__(self, *args: Any, case: Case, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.case = case
-        self.fields["urgency"].choices = urgency_choices()  # type: ignore[attr-defined]
+        urgency = self.fields["urgency"]
+        assert isinstance(urgency, forms.ChoiceField)
+        urgency.choices = urgency_choices()
         components = self.fields["components"]
         documents = self.fields["shared_documents"]
         plan_item = self.fields["plan_item"]

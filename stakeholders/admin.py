@@ -211,7 +211,8 @@ class MembershipAdmin(PortalAdmin[Membership]):
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None and not request.user.is_superuser and "organisation" in form.base_fields:
             field = form.base_fields["organisation"]
-            field.queryset = selectors.organisations_administered_by(request_user(request))  # type: ignore[attr-defined]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = selectors.organisations_administered_by(request_user(request))
         return form
 
 
