@@ -332,7 +332,19 @@ def _resort(rows: list[Any], key: Callable[[Any], Any], reverse: bool = False) -
     return sorted(rows, key=key, reverse=reverse)
 
 
-def assessments_section(access: Access) -> list[Any]:
+@dataclass(frozen=True)
+class AssessmentShown:
+    """An assessment as the referral shows it."""
+
+    # The Assessment, or its version from the audit trail at the cut-off (the same fields).
+    assessment: Model
+    # (component name, what was found), in the order they were recorded
+    needs: list[tuple[str, str]]
+    # names of the identity documents the child holds
+    documents: list[str]
+
+
+def assessments_section(access: Access) -> list[AssessmentShown]:
     case_id = access.referral.case_id
     rows = Assessment.objects.filter(case_id=case_id).select_related("author").order_by("-assessed_on", "-pk")
     assessments = _resort(
@@ -342,12 +354,16 @@ def assessments_section(access: Access) -> list[Any]:
     )
     codes = {code for a in assessments for code in a.needs}
     names = {c.code: c.name for c in ServiceComponent.objects.filter(code__in=codes)} if codes else {}
-    for assessment in assessments:
-        assessment.need_rows = [(names.get(code, code), text) for code, text in assessment.needs.items()]
-        assessment.document_labels = [
-            IdentityDocument(code).label for code in assessment.identity_documents if code in IdentityDocument.values
-        ]
-    return assessments
+    return [
+        AssessmentShown(
+            assessment=a,
+            needs=[(names.get(code, code), text) for code, text in a.needs.items()],
+            documents=[
+                str(IdentityDocument(code).label) for code in a.identity_documents if code in IdentityDocument.values
+            ],
+        )
+        for a in assessments
+    ]
 
 
 def plan_section(access: Access) -> list[Any]:
