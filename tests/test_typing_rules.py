@@ -48,6 +48,7 @@ ALSO = (
     "referrals.messages",
     "stakeholders.agreements",
     "stakeholders.directory",
+    "stakeholders.imports.plans",
     "stakeholders.workforce",
 )
 
