@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from django import forms
 from django.db import models
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -364,8 +365,8 @@ class CaseOpenForm(OnceFormMixin, forms.Form):
         self,
         *args: Any,
         organisations: list[Organisation],
-        case_managers: Any,
-        supervisors: Any,
+        case_managers: QuerySet[User],
+        supervisors: QuerySet[User],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -20,7 +21,7 @@ from atensi.core.access import actor_for, get_or_404, is_id, record_access
 from atensi.core.errors import ApplicationError
 from atensi.core.submit import submit
 from stakeholders.http import AuthenticatedRequest
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 from stakeholders.roles import Role
 from stakeholders.selectors import region_get, region_label
 
@@ -499,7 +500,7 @@ def beneficiary_merge(request: AuthenticatedRequest) -> HttpResponse:
 # --- Open a case ----------------------------------------------------------------------------------------------
 
 
-def _workers(organisations: list[Organisation], roles: tuple[str, ...]) -> Any:
+def _workers(organisations: list[Organisation], roles: tuple[str, ...]) -> QuerySet[User]:
     return members_with_roles(organisation_ids=[o.pk for o in organisations], roles=roles)
 
 
