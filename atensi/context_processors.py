@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import IntegerField, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
@@ -16,10 +16,9 @@ from atensi.core.notifications import notifications_for
 from cases.permissions import can_report, can_triage_reports
 from cases.selectors import CASE_ROLES, report_queue_for
 from referrals.selectors import inbox_waiting
+from stakeholders.models import User
 from stakeholders.permissions import can_see_workforce
 from stakeholders.roles import Role
-
-User = get_user_model()
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class _Count(Subquery):
     output_field = IntegerField()
 
 
-def nav_counts(user: Any, *, intake: bool, referrals: bool) -> dict[str, int]:
+def nav_counts(user: User, *, intake: bool, referrals: bool) -> dict[str, int]:
     """Every badge of the navigation in one query: it runs on every page."""
     unread = notifications_for(user).filter(read_at__isnull=True).order_by().values("pk")
     counts: dict[str, Any] = {"unread": _Count(unread)}
@@ -53,10 +52,11 @@ def nav_counts(user: Any, *, intake: bool, referrals: bool) -> dict[str, int]:
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    user = getattr(request, "user", None)
-    actor = actor_for(user)
-    if not actor.is_authenticated:
+    # No user at all when a request fails before the authentication middleware ran.
+    user: User | AnonymousUser | None = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {"nav_items": []}
+    actor = actor_for(user)
     triage = can_triage_reports(user)
     case_worker = actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))
     counts = nav_counts(user, intake=triage, referrals=case_worker)

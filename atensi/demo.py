@@ -688,9 +688,13 @@ def _load_referrals(orgs: dict[str, Organisation]) -> int:
         receiver = orgs[receiver_code]
         if case is None or Referral.objects.filter(case=case, receiver=receiver).exists():
             continue
+        # Every demo case has its case manager, who gives consent and refers.
+        manager = case.case_manager
+        if manager is None:
+            continue
         consent_create(
             case=case,
-            by=case.case_manager,
+            by=manager,
             given_on=today,
             given_by_name=guardian,
             relation=relation,
@@ -698,7 +702,7 @@ def _load_referrals(orgs: dict[str, Organisation]) -> int:
         )
         referral_send(
             case=case,
-            by=case.case_manager,
+            by=manager,
             receiver=receiver,
             kind="service",
             reason=reason,
@@ -717,10 +721,11 @@ def _make_demo_overdue() -> None:
     only once, the first time the demo is loaded."""
     today = timezone.localdate()
     andi = Case.objects.select_related("case_manager").filter(beneficiary__full_name="Andi Saputra").first()
-    if andi is not None and not FollowUp.objects.filter(case=andi, due_on__lt=today).exists():
+    manager = andi.case_manager if andi is not None else None
+    if andi is not None and manager is not None and not FollowUp.objects.filter(case=andi, due_on__lt=today).exists():
         visit = follow_up_create(
             case=andi,
-            by=andi.case_manager,
+            by=manager,
             kind=FollowUpKind.HOME_VISIT,
             due_on=today,
             assignee=andi.case_manager,

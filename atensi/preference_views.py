@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from atensi.core.errors import ApplicationError
 from atensi.core.preferences import DIGEST_HOURS, preference_for, preference_update
+from stakeholders.http import AuthenticatedRequest
 
 
 class NotificationPreferenceForm(forms.Form):
@@ -40,7 +41,7 @@ class NotificationPreferenceForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-def notification_preferences(request: HttpRequest) -> HttpResponse:
+def notification_preferences(request: AuthenticatedRequest) -> HttpResponse:
     preference = preference_for(request.user)
     initial: dict[str, Any] = {
         "email_enabled": preference.email_enabled,
@@ -63,5 +64,5 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "atensi/notification_preferences.html",
-        {"form": form, "has_email": bool(request.user.email)},  # type: ignore[union-attr]
+        {"form": form, "has_email": bool(request.user.email)},
     )

@@ -14,11 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 from atensi.core.access import get_or_404
 from atensi.core.health import check_database, check_redis
 from atensi.core.notifications import mark_read, notification_text, notifications_for, safe_link
+from stakeholders.http import AuthenticatedRequest
 from stakeholders.selectors import memberships_of_user
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     memberships = memberships_of_user(request.user)
     return render(request, "atensi/home.html", {"memberships": memberships})
 
@@ -52,7 +53,7 @@ NOTIFICATIONS_PER_PAGE = 50
 
 
 @require_GET
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     rows = notifications_for(request.user).select_related("organisation")
     page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
     items = [(n, notification_text(n)) for n in page.object_list]
@@ -60,7 +61,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Mark the notification read and go where it points (the target checks access again).
 
     A GET that writes, deliberately: it is the link in the list (and later in e-mails).
@@ -71,7 +72,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def notifications_read_all(request: HttpRequest) -> HttpResponse:
+def notifications_read_all(request: AuthenticatedRequest) -> HttpResponse:
     mark_read(user=request.user)
     messages.success(request, _("All notifications are marked as read."))
     return redirect("notifications")

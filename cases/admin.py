@@ -17,33 +17,34 @@ from django.http import HttpRequest, HttpResponse
 
 from atensi.core.access import record_access
 from atensi.core.admin import PortalAdmin
+from stakeholders.http import request_user
 
 from . import selectors
 from .models import Beneficiary, BeneficiaryMerge, Case, Report
 
 
-class ReadOnlyAdmin(PortalAdmin):
+class ReadOnlyAdmin[M: Model](PortalAdmin[M]):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         # Opening a child's record in admin is a view of personal data like any other.
         obj = self.get_object(request, unquote(object_id))
         if obj is not None:
-            record_access(user=request.user, obj=obj, action="view", request=request)
+            record_access(user=request_user(request), obj=obj, action="view", request=request)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
 
 @admin.register(Case)
-class CaseAdmin(ReadOnlyAdmin):
+class CaseAdmin(ReadOnlyAdmin[Case]):
     scope = staticmethod(selectors.cases_readable_by)
     list_display = ["number", "beneficiary", "organisation", "stage", "risk_level", "is_confidential", "opened_at"]
     list_filter = ["stage", "risk_level", "is_confidential", "basis", "cluster"]
@@ -54,7 +55,7 @@ class CaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(ReadOnlyAdmin):
+class BeneficiaryAdmin(ReadOnlyAdmin[Beneficiary]):
     scope = staticmethod(selectors.beneficiaries_visible_to)
     list_display = ["full_name", "sex", "birth_date", "organisation", "regency_code", "created_at"]
     list_filter = ["sex", "cluster"]
@@ -66,7 +67,7 @@ class BeneficiaryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(ReadOnlyAdmin):
+class ReportAdmin(ReadOnlyAdmin[Report]):
     scope = staticmethod(selectors.reports_visible_to)
     list_display = ["reference", "child_label", "urgency", "status", "created_at"]
     list_filter = ["status", "urgency", "channel"]
@@ -74,7 +75,7 @@ class ReportAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BeneficiaryMerge)
-class BeneficiaryMergeAdmin(ReadOnlyAdmin):
+class BeneficiaryMergeAdmin(ReadOnlyAdmin[BeneficiaryMerge]):
     superuser_only = True
     list_display = ["merged_at", "survivor", "merged", "merged_by"]
     list_select_related = ["survivor", "merged", "merged_by"]

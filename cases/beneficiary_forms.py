@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from django import forms
 from django.db import models
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -41,7 +42,7 @@ _INCOMPLETE = _("The form was incomplete. Reload the page and make your changes 
 
 def _label(model: type[models.Model], name: str) -> Any:
     # Model verbose names are lower case; a form label starts with a capital.
-    return capfirst(cast(models.Field, model._meta.get_field(name)).verbose_name)
+    return capfirst(cast("models.Field[object, object]", model._meta.get_field(name)).verbose_name)
 
 
 def _blabel(name: str) -> Any:
@@ -241,7 +242,7 @@ class BeneficiaryCreateForm(OnceFormMixin, BeneficiaryForm):
 
     def __init__(self, *args: Any, organisations: list[Organisation], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = cast(forms.ModelChoiceField, self.fields["organisation"])
+        field = cast("forms.ModelChoiceField[Organisation]", self.fields["organisation"])
         field.queryset = Organisation.objects.filter(pk__in=[o.pk for o in organisations]).order_by("name")
         if len(organisations) == 1:
             field.initial = organisations[0].pk
@@ -335,8 +336,8 @@ class MergeForm(OnceFormMixin, forms.Form):
         ]
 
 
-class _WorkerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
+class _WorkerChoiceField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
         return obj.get_full_name() or obj.username
 
 
@@ -364,14 +365,14 @@ class CaseOpenForm(OnceFormMixin, forms.Form):
         self,
         *args: Any,
         organisations: list[Organisation],
-        case_managers: Any,
-        supervisors: Any,
+        case_managers: QuerySet[User],
+        supervisors: QuerySet[User],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        org_field = cast(forms.ModelChoiceField, self.fields["organisation"])
+        org_field = cast("forms.ModelChoiceField[Organisation]", self.fields["organisation"])
         org_field.queryset = Organisation.objects.filter(pk__in=[o.pk for o in organisations]).order_by("name")
         if len(organisations) == 1:
             org_field.widget = forms.HiddenInput()
-        cast(forms.ModelChoiceField, self.fields["case_manager"]).queryset = case_managers
-        cast(forms.ModelChoiceField, self.fields["supervisor"]).queryset = supervisors
+        cast("forms.ModelChoiceField[User]", self.fields["case_manager"]).queryset = case_managers
+        cast("forms.ModelChoiceField[User]", self.fields["supervisor"]).queryset = supervisors

@@ -16,9 +16,9 @@ import os
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
+from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from atensi.core.access import get_or_404
 from atensi.core.errors import ApplicationError, require
 from atensi.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, check_upload
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 
 from .models import Case, Consent, Document, DocumentKind, FamilyMember, Relation, SharingOverride, TimelineKind
 from .permissions import change_case_refusal, supervise_case_refusal
@@ -67,7 +67,7 @@ def document_download_name(document: Document) -> str:
     return f"{name}.{kind.extensions[0]}"
 
 
-def _sha256(file: Any) -> str:
+def _sha256(file: File[bytes]) -> str:
     """The file's SHA-256, read in chunks: a 10 MB upload is never held in memory twice."""
     digest = hashlib.sha256()
     if hasattr(file, "chunks"):
@@ -96,7 +96,7 @@ def _already_on_case(*, case: Case, sha256: str) -> ApplicationError | None:
 
 
 @transaction.atomic
-def document_upload(*, case: Case, by: Any, kind: str, title: str, file: Any) -> Document:
+def document_upload(*, case: Case, by: User, kind: str, title: str, file: File[bytes]) -> Document:
     """Store `file` on the case after checking what it really is.
 
     The type is judged by the bytes (atensi.core.uploads), the file is stored under a random
@@ -154,7 +154,7 @@ def documents_for_case(*, case: Case, kind: str = "") -> QuerySet[Document]:
     return qs
 
 
-def document_get_for_case(*, case: Case, document_id: Any) -> Document:
+def document_get_for_case(*, case: Case, document_id: object) -> Document:
     """A document of this case (which the caller may read), or 404: never another case's."""
     return get_or_404(Document.objects.filter(case=case), pk=document_id)
 
@@ -196,7 +196,7 @@ def _active_organisations(organisations: Iterable[Organisation], *, case: Case, 
 def consent_create(
     *,
     case: Case,
-    by: Any,
+    by: User,
     given_on: datetime.date,
     given_by: FamilyMember | None = None,
     given_by_name: str = "",
@@ -296,7 +296,7 @@ def consent_require_active(consent: Consent) -> None:
 
 
 @transaction.atomic
-def consent_withdraw(*, consent: Consent, by: Any, withdrawn_on: datetime.date, reason: str) -> Consent:
+def consent_withdraw(*, consent: Consent, by: User, withdrawn_on: datetime.date, reason: str) -> Consent:
     """Record that the consent was withdrawn: from that day nothing more is shared under it."""
     case = consent.case
     require(change_case_refusal(by, case))
@@ -344,7 +344,7 @@ def consents_for_case(*, case: Case) -> QuerySet[Consent]:
     )
 
 
-def consent_get_for_case(*, case: Case, consent_id: Any) -> Consent:
+def consent_get_for_case(*, case: Case, consent_id: object) -> Consent:
     """A consent of this case, or 404: never another case's."""
     consent = get_or_404(Consent.objects.filter(case=case), pk=consent_id)
     consent.case = case  # the caller's case, with the child already loaded
@@ -450,7 +450,7 @@ def sharing_summary(*, consents: Iterable[Consent], overrides: Iterable[SharingO
 
 
 @transaction.atomic
-def sharing_override_create(*, case: Case, by: Any, organisation: Organisation | None, reason: str) -> SharingOverride:
+def sharing_override_create(*, case: Case, by: User, organisation: Organisation | None, reason: str) -> SharingOverride:
     """A supervisor's emergency decision to share the child's data with `organisation`
     without consent, with the reason. Audited (pghistory) and on the timeline."""
     # Serialise overrides on the case: two supervisors at once must not both add one.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,7 +25,15 @@ from atensi.core.errors import ApplicationError
 from atensi.core.keyset import decode_cursor, encode_cursor
 from atensi.core.models import AmpkCategory
 from atensi.core.values import validate_phone
-from stakeholders.models import Organisation, OrganisationKind, Region, RegionLevel, WorkforceKind, WorkforceMember
+from stakeholders.models import (
+    Organisation,
+    OrganisationKind,
+    Region,
+    RegionLevel,
+    User,
+    WorkforceKind,
+    WorkforceMember,
+)
 from stakeholders.selectors import REGION_PATH, organisations_covering, region_label
 
 from .models import (
@@ -70,7 +77,7 @@ _MINE_CURSOR_SALT = "cases.report_mine"
 # --- Who may do what ---------------------------------------------------------------------
 
 
-def triages_for_several(user: Any) -> bool:
+def triages_for_several(user: User) -> bool:
     return len(actor_for(user).org_ids(*INTAKE_ROLES)) > 1
 
 
@@ -81,7 +88,7 @@ class ReporterDefaults:
     phone: str
 
 
-def reporter_defaults(user: Any) -> ReporterDefaults:
+def reporter_defaults(user: User) -> ReporterDefaults:
     """Who the user usually reports as: their workforce record (a PSM, a TKSK...) if they
     have one, else their own name. Office staff record for others, so they start empty."""
     record = (
@@ -123,7 +130,7 @@ def report_routing(*, village: Region) -> tuple[list[Organisation], str]:
 @transaction.atomic
 def report_create(
     *,
-    recorded_by: Any,
+    recorded_by: User,
     village: Region,
     narrative: str,
     reporter_kind: str,
@@ -217,7 +224,7 @@ def _with_display(qs: QuerySet[Report]) -> QuerySet[Report]:
     return qs.select_related(f"village__{REGION_PATH}", "recorded_by").prefetch_related("ampk_categories")
 
 
-def report_queue(user: Any) -> QuerySet[Report]:
+def report_queue(user: User) -> QuerySet[Report]:
     """The user's intake queue: emergencies first, then high, then normal; oldest first within."""
     urgency_rank = CaseWhen(
         When(urgency=Urgency.EMERGENCY, then=Value(0)),
@@ -241,7 +248,7 @@ class ReportPage:
     is_first: bool
 
 
-def reports_recorded_by(*, user: Any, after: str | None = None, size: int = MINE_PAGE_SIZE) -> ReportPage:
+def reports_recorded_by(*, user: User, after: str | None = None, size: int = MINE_PAGE_SIZE) -> ReportPage:
     """The user's own reports, newest first, a keyset page at a time."""
     qs = (
         _with_display(Report.objects.filter(recorded_by_id=user.pk))
@@ -265,7 +272,7 @@ def reports_recorded_by(*, user: Any, after: str | None = None, size: int = MINE
     return ReportPage(rows=rows, next_cursor=next_cursor, is_first=cursor is None)
 
 
-def report_get_for_user(*, user: Any, public_id: Any) -> Report:
+def report_get_for_user(*, user: User, public_id: object) -> Report:
     """One report the user may see (their own, or in their intake queues), or 404."""
     return get_or_404(
         reports_visible_to(user)
@@ -280,19 +287,19 @@ def report_recipients(report: Report) -> list[ReportRecipient]:
     return list(report.recipients.select_related("organisation", "passed_by").order_by("created_at", "pk"))
 
 
-def queue_organisation_id(user: Any, recipients: Iterable[ReportRecipient]) -> int | None:
+def queue_organisation_id(user: User, recipients: Iterable[ReportRecipient]) -> int | None:
     """The first organisation the report was routed to whose intake the user triages, if any."""
     orgs = actor_for(user).org_ids(*INTAKE_ROLES)
     return next((r.organisation_id for r in recipients if r.organisation_id in orgs), None)
 
 
-def triage_rows(user: Any, recipients: Iterable[ReportRecipient]) -> list[ReportRecipient]:
+def triage_rows(user: User, recipients: Iterable[ReportRecipient]) -> list[ReportRecipient]:
     """The recipient rows the user may act on: their intake organisations still holding the report."""
     orgs = actor_for(user).org_ids(*INTAKE_ROLES)
     return [r for r in recipients if r.organisation_id in orgs and r.passed_on_at is None]
 
 
-def report_cases_readable_by(*, user: Any, report: Report) -> list[Case]:
+def report_cases_readable_by(*, user: User, report: Report) -> list[Case]:
     """Cases opened from the report that the user may open (never shown to a plain reporter)."""
     return list(cases_readable_by(user).filter(report=report).only("pk", "number").order_by("pk"))
 
@@ -313,7 +320,7 @@ def report_pass_candidates(*, report: Report, exclude: Iterable[int]) -> list[Or
     return list(qs[:PASS_CANDIDATES_LIMIT])
 
 
-def triage_beneficiary_search(*, user: Any, query: str) -> list[Beneficiary]:
+def triage_beneficiary_search(*, user: User, query: str) -> list[Beneficiary]:
     """Existing beneficiaries the user may see whose name or alias contains `query`."""
     text = " ".join(query.split())
     if len(text) < TRIAGE_SEARCH_MIN_LENGTH:
@@ -329,7 +336,7 @@ def triage_beneficiary_search(*, user: Any, query: str) -> list[Beneficiary]:
 # --- Triage ---------------------------------------------------------------------------------
 
 
-def _lock_and_check(*, report: Report, by: Any, organisation: Organisation | None) -> ReportRecipient:
+def _lock_and_check(*, report: Report, by: User, organisation: Organisation | None) -> ReportRecipient:
     """Lock the report (triage decisions on one report queue behind each other), re-read it
     and return the recipient row `by` acts for; refuse anything no longer possible."""
     status = Report.objects.select_for_update().filter(pk=report.pk).values_list("status", flat=True).first()
@@ -351,7 +358,7 @@ def _lock_and_check(*, report: Report, by: Any, organisation: Organisation | Non
 def report_pass(
     *,
     report: Report,
-    by: Any,
+    by: User,
     to: Organisation,
     note: str,
     organisation: Organisation | None = None,
@@ -391,7 +398,7 @@ def report_pass(
 def report_dismiss(
     *,
     report: Report,
-    by: Any,
+    by: User,
     reason: str,
     organisation: Organisation | None = None,
 ) -> Report:

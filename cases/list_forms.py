@@ -80,7 +80,7 @@ class CaseListForm(forms.Form):
     confidential = forms.BooleanField(label=gettext_lazy("Confidential cases only"), required=False)
     sort = forms.ChoiceField(label=gettext_lazy("Sort by"), choices=SORT_CHOICES, required=False)
 
-    def __init__(self, data: Any = None, *, user: Any, **kwargs: Any) -> None:
+    def __init__(self, data: Any = None, *, user: User, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
         self._choices(
             "cluster",
@@ -121,7 +121,7 @@ class CaseListForm(forms.Form):
         )
 
 
-def case_manager_candidates(user: Any) -> Any:
+def case_manager_candidates(user: User) -> Any:
     """The social workers and supervisors of the organisations whose cases `user` works."""
     actor = actor_for(user)
     memberships = Membership.objects.filter(
@@ -140,7 +140,7 @@ def case_manager_candidates(user: Any) -> Any:
 _NOT_FILTERS = ("cursor",)
 
 
-def case_list_filters(params: Any, *, user: Any) -> tuple[CaseListForm, CaseFilters, list[str]]:
+def case_list_filters(params: Any, *, user: User) -> tuple[CaseListForm, CaseFilters, list[str]]:
     """Bind the GET parameters (with the user's defaults); drop what does not validate and say so.
 
     Returns the form to render, the filters in effect and the warnings for the reader.

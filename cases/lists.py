@@ -23,8 +23,8 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
+from django.db import models
 from django.db.models import Case as CaseWhen  # Django's conditional expression, not our Case model
 from django.db.models import (
     DateField,
@@ -45,7 +45,7 @@ from atensi.core import keyset
 from atensi.core.access import actor_for
 from atensi.core.spreadsheets import spreadsheet_safe
 from atensi.core.values import is_nik_shaped, normalise_nik
-from stakeholders.models import Region
+from stakeholders.models import Region, User
 from stakeholders.roles import Role
 
 from .models import (
@@ -127,7 +127,7 @@ class CaseFilters:
         return bool(self.risks or self.cluster or self.ampk or self.case_manager or self.kabkota or self.overdue)
 
 
-def default_scope(user: Any) -> str:
+def default_scope(user: User) -> str:
     """Supervisors start from all cases of their organisation, everyone else from their own."""
     actor = actor_for(user)
     return Scope.ALL if actor.is_superuser or actor.org_ids(Role.SUPERVISOR) else Scope.MINE
@@ -154,12 +154,12 @@ def pending_follow_ups() -> QuerySet[FollowUp]:
     return FollowUp.objects.filter(case_id=OuterRef("pk"), status=FollowUpStatus.PENDING)
 
 
-def next_due() -> Subquery:
+def next_due() -> Subquery[DateField[datetime.date | None, datetime.date | None]]:
     """The earliest pending follow-up of the case (the partial index follow_up_case_due)."""
     return Subquery(pending_follow_ups().order_by("due_on").values("due_on")[:1], output_field=DateField())
 
 
-def cases_matching(*, user: Any, filters: CaseFilters, today: datetime.date | None = None) -> QuerySet[Case]:
+def cases_matching(*, user: User, filters: CaseFilters, today: datetime.date | None = None) -> QuerySet[Case]:
     """The cases `user` may know exist that match `filters`, unordered (count it, page it, export it)."""
     today = today or timezone.localdate()
     qs = cases_visible_to(user)
@@ -263,19 +263,27 @@ def ordered(qs: QuerySet[Case], sort: str) -> QuerySet[Case]:
     return qs.order_by(*(f"-{name}" if desc else name for name, desc in SORT_KEYS[sort]))
 
 
-def _encode_value(value: Any) -> Any:
+# A keyset position: when the case was opened, the next due date, or a number.
+CursorValue = datetime.datetime | datetime.date | int
+
+
+def _encode_value(value: object) -> object:
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     return value
 
 
-def _decode_value(name: str, value: Any) -> Any:
+def _decode_value(name: str, value: object) -> CursorValue:
     if name == "opened_at":
+        if not isinstance(value, str):
+            raise ValueError(name)
         parsed = datetime.datetime.fromisoformat(value)
         if timezone.is_naive(parsed):
             raise ValueError("naive")
         return parsed
     if name == "due_key":
+        if not isinstance(value, str):
+            raise ValueError(name)
         return datetime.date.fromisoformat(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -288,7 +296,7 @@ def encode_cursor(case: Case, sort: str) -> str:
     return keyset.encode_cursor(json.dumps(values), case.pk, salt=_CURSOR_SALT)
 
 
-def decode_cursor(token: str | None, sort: str) -> tuple[list[Any], int] | None:
+def decode_cursor(token: str | None, sort: str) -> tuple[list[CursorValue], int] | None:
     """The (values, id) a page starts after; None (the first page) for anything that does not
     decode, or that was made for another sort."""
     position = keyset.decode_cursor(token, salt=_CURSOR_SALT)
@@ -338,7 +346,7 @@ class CasePage:
     is_first: bool = True
 
 
-def labels(choices: Any) -> dict[str, str]:
+def labels(choices: type[models.Choices]) -> dict[str, str]:
     """{value: label} of a TextChoices in the current language: a dictionary lookup per row
     instead of Django's get_FOO_display(), which rebuilds its choice list on every call."""
     return {value: str(label) for value, label in choices.choices}
@@ -416,7 +424,7 @@ def case_row(
 # --- Export -------------------------------------------------------------------------------
 
 
-def export_cases(*, user: Any, filters: CaseFilters, limit: int = EXPORT_MAX_ROWS + 1) -> list[Case]:
+def export_cases(*, user: User, filters: CaseFilters, limit: int = EXPORT_MAX_ROWS + 1) -> list[Case]:
     """The filtered list for an export, in the list's order, with what the rows read (no query per row)."""
     qs = ordered(cases_matching(user=user, filters=filters), filters.sort)
     qs = qs.select_related(
@@ -458,7 +466,7 @@ def _yes_no(value: bool) -> str:
     return _("yes") if value else _("no")
 
 
-def export_rows(*, user: Any, cases: list[Case], today: datetime.date | None = None) -> list[list[Any]]:
+def export_rows(*, user: User, cases: list[Case], today: datetime.date | None = None) -> list[list[object]]:
     """One list per case in export_headers' order, masked as on the page, safe for spreadsheets.
 
     The full NIK only for supervisors of the owning organisation; everyone else gets the
@@ -471,9 +479,9 @@ def export_rows(*, user: Any, cases: list[Case], today: datetime.date | None = N
     blank_after_stage = [""] * (len(export_headers()) - 3)
     stage, sex, basis, source = labels(Stage), labels(Sex), labels(Basis), labels(CaseSource)
     risk, closure = labels(RiskLevel), labels(ClosureReason)
-    rows: list[list[Any]] = []
+    rows: list[list[object]] = []
     for case in cases:
-        head: list[Any] = [case.number, case.organisation.name, stage.get(case.stage, case.stage)]
+        head: list[object] = [case.number, case.organisation.name, stage.get(case.stage, case.stage)]
         if not getattr(case, "identity_visible", False):
             rows.append([spreadsheet_safe(v) for v in head + blank_after_stage])
             continue

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch
-from django.http import HttpRequest
+
+from stakeholders.http import AuthenticatedRequest
 
 if TYPE_CHECKING:
     from .models import Case
 
-PanelData = Callable[[HttpRequest, "Case"], dict[str, Any]]
+PanelData = Callable[[AuthenticatedRequest, "Case"], dict[str, Any]]
 PlanItemPrefetch = Callable[["Case"], "Prefetch[Any] | None"]
 
 
@@ -64,7 +65,7 @@ def plan_item_link(template: str, prefetch: PlanItemPrefetch) -> None:
         PLAN_ITEM_LINKS.append(PlanItemLink(template, prefetch))
 
 
-def panels_for(request: HttpRequest, case: Case) -> list[tuple[str, dict[str, Any]]]:
+def panels_for(request: AuthenticatedRequest, case: Case) -> list[tuple[str, dict[str, Any]]]:
     """(template, data) of every overview panel, for `{% for template, panel in ... %}`."""
     return [(panel.template, panel.data(request, case)) for panel in PANELS]
 

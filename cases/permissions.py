@@ -29,11 +29,11 @@ shows and the service's refusal are one decision.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from typing import Any
 
 from django.utils.translation import gettext as _
 
 from atensi.core.access import actor_for
+from stakeholders.models import User
 from stakeholders.roles import Role
 
 from .models import OPEN_STAGES, Beneficiary, Case, FollowUp, ReportRecipient, Stage
@@ -46,31 +46,31 @@ PLAN_STAGES: tuple[str, ...] = (Stage.PERENCANAAN, Stage.INTERVENSI, Stage.MONIT
 # --- Cases ---------------------------------------------------------------------------------
 
 
-def can_work_on_case(user: Any, case: Case) -> bool:
+def can_work_on_case(user: User, case: Case) -> bool:
     """May the user change the case: its case manager, or a supervisor of the owning organisation."""
     actor = actor_for(user)
     return case.case_manager_id == actor.user_id or actor.has_role(case.organisation_id, Role.SUPERVISOR)
 
 
-def change_case_refusal(user: Any, case: Case) -> str | None:
+def change_case_refusal(user: User, case: Case) -> str | None:
     """Why `user` may not change the case, or None (the case manager and the supervisors may)."""
     if can_work_on_case(user, case):
         return None
     return _("Only the case manager or a supervisor of %(org)s can change this case.") % {"org": case.organisation.name}
 
 
-def can_supervise_case(user: Any, case: Case) -> bool:
+def can_supervise_case(user: User, case: Case) -> bool:
     """May the user approve plans and closures and assign workers on the case."""
     return actor_for(user).has_role(case.organisation_id, Role.SUPERVISOR)
 
 
-def supervise_case_refusal(user: Any, case: Case) -> str | None:
+def supervise_case_refusal(user: User, case: Case) -> str | None:
     if can_supervise_case(user, case):
         return None
     return _("Only a supervisor of %(org)s can do this.") % {"org": case.organisation.name}
 
 
-def can_list_cases(user: Any) -> bool:
+def can_list_cases(user: User) -> bool:
     actor = actor_for(user)
     return actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))
 
@@ -78,7 +78,7 @@ def can_list_cases(user: Any) -> bool:
 # --- Records of a case -----------------------------------------------------------------------
 
 
-def write_assessment_refusal(user: Any, case: Case) -> str | None:
+def write_assessment_refusal(user: User, case: Case) -> str | None:
     """Why `user` may not add or change an assessment on `case` now, or None."""
     refusal = change_case_refusal(user, case)
     if refusal is None and not case.is_open:
@@ -86,7 +86,7 @@ def write_assessment_refusal(user: Any, case: Case) -> str | None:
     return refusal
 
 
-def change_plan_refusal(user: Any, case: Case) -> str | None:
+def change_plan_refusal(user: User, case: Case) -> str | None:
     """Why `user` may not add or change plan items on `case` now, or None."""
     refusal = change_case_refusal(user, case)
     if refusal is None and case.stage not in PLAN_STAGES:
@@ -97,7 +97,7 @@ def change_plan_refusal(user: Any, case: Case) -> str | None:
     return refusal
 
 
-def write_note_refusal(user: Any, case: Case) -> str | None:
+def write_note_refusal(user: User, case: Case) -> str | None:
     """Why `user` may not log a note or visit (or a follow-up) on `case` now, or None."""
     refusal = change_case_refusal(user, case)
     if refusal is None and not case.is_open:
@@ -105,7 +105,7 @@ def write_note_refusal(user: Any, case: Case) -> str | None:
     return refusal
 
 
-def mark_follow_up_refusal(user: Any, follow_up: FollowUp, case: Case, can_read: bool | None = None) -> str | None:
+def mark_follow_up_refusal(user: User, follow_up: FollowUp, case: Case, can_read: bool | None = None) -> str | None:
     """Why `user` may not mark `follow_up` done or missed, or None: the case's workers
     and the person it is assigned to may. `can_read` saves a query when the caller knows."""
     if can_work_on_case(user, case):
@@ -123,22 +123,22 @@ def mark_follow_up_refusal(user: Any, follow_up: FollowUp, case: Case, can_read:
 # --- Community reports -------------------------------------------------------------------------
 
 
-def can_report(user: Any) -> bool:
+def can_report(user: User) -> bool:
     """Anyone holding a reporting role in any organisation may record a community report."""
     return bool(actor_for(user).org_ids(*REPORTING_ROLES))
 
 
-def can_report_for_others(user: Any) -> bool:
+def can_report_for_others(user: User) -> bool:
     """Office staff take walk-in and phone reports, typing in who reports."""
     return bool(actor_for(user).org_ids(*CASE_ROLES))
 
 
-def can_triage_reports(user: Any) -> bool:
+def can_triage_reports(user: User) -> bool:
     """Has an intake queue at all (an intake officer or supervisor somewhere)."""
     return bool(actor_for(user).org_ids(*INTAKE_ROLES))
 
 
-def can_triage_report(user: Any, recipients: Iterable[ReportRecipient]) -> bool:
+def can_triage_report(user: User, recipients: Iterable[ReportRecipient]) -> bool:
     """Does the user triage for one of the organisations the report was routed to?"""
     orgs = actor_for(user).org_ids(*INTAKE_ROLES)
     return any(r.organisation_id in orgs for r in recipients)
@@ -147,7 +147,7 @@ def can_triage_report(user: Any, recipients: Iterable[ReportRecipient]) -> bool:
 # --- Beneficiaries ---------------------------------------------------------------------------
 
 
-def can_edit_beneficiary(user: Any, beneficiary: Beneficiary) -> bool:
+def can_edit_beneficiary(user: User, beneficiary: Beneficiary) -> bool:
     """Workers of the organisation that registered the person, or that owns one of their open cases."""
     orgs = actor_for(user).org_ids(*CASE_ROLES)
     if not orgs:
@@ -157,7 +157,7 @@ def can_edit_beneficiary(user: Any, beneficiary: Beneficiary) -> bool:
     return Case.objects.filter(beneficiary=beneficiary, organisation_id__in=orgs, stage__in=OPEN_STAGES).exists()
 
 
-def edit_beneficiary_refusal(user: Any, beneficiary: Beneficiary) -> str | None:
+def edit_beneficiary_refusal(user: User, beneficiary: Beneficiary) -> str | None:
     if beneficiary.merged_into_id:
         return _("This record was merged into another one; make your changes there.")
     if can_edit_beneficiary(user, beneficiary):
@@ -183,7 +183,7 @@ def related_org_ids(beneficiary_ids: Collection[int]) -> dict[int, set[int]]:
     return related
 
 
-def merge_organisations(*, user: Any, first_id: int, second_id: int) -> set[int]:
+def merge_organisations(*, user: User, first_id: int, second_id: int) -> set[int]:
     """Organisations where the user is a supervisor and that registered or own a case of both people."""
     supervised = actor_for(user).org_ids(Role.SUPERVISOR)
     if not supervised:
@@ -192,6 +192,6 @@ def merge_organisations(*, user: Any, first_id: int, second_id: int) -> set[int]
     return set(supervised) & related.get(first_id, set()) & related.get(second_id, set())
 
 
-def can_merge_beneficiaries(user: Any) -> bool:
+def can_merge_beneficiaries(user: User) -> bool:
     """Supervisors merge duplicates (which pairs: `merge_organisations`)."""
     return bool(actor_for(user).org_ids(Role.SUPERVISOR))

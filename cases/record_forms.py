@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.core.models import ServiceComponent
 from atensi.core.once import OnceFormMixin
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 
 from .models import (
     Assessment,
@@ -41,14 +41,14 @@ def _text(label: Any, *, required: bool = False, rows: int = 3, help_text: Any =
     )
 
 
-class WorkerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
+class WorkerChoiceField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
         return obj.get_full_name() or obj.username
 
 
-class ComponentChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return obj.name
+class ComponentChoiceField(forms.ModelChoiceField[ServiceComponent]):
+    def label_from_instance(self, obj: ServiceComponent) -> str:
+        return str(obj.name)
 
 
 # --- Assessments ---------------------------------------------------------------------------

@@ -8,9 +8,9 @@ scoping rule); everything here is then limited to that one case.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
 
 from django.db.models import BooleanField, Q, QuerySet, Value, When
 from django.db.models import Case as CaseWhen  # Django's conditional expression
@@ -29,27 +29,29 @@ from .models import (
     CaseNote,
     FollowUp,
     FollowUpStatus,
+    IdentityDocument,
     PlanItem,
     TimelineEntry,
     TimelineKind,
 )
+from .permissions import mark_follow_up_refusal
 from .selectors import CASE_ROLES, members_with_roles
 
 
-def case_workers(*, organisation: Organisation, include: Any = None) -> QuerySet[User]:
+def case_workers(*, organisation: Organisation, include: User | int | None = None) -> QuerySet[User]:
     """People who work cases in `organisation`, for choosing a responsible worker or an
     assignee (`include`: the one already chosen on an edited record)."""
     return members_with_roles(organisation_ids=[organisation.pk], roles=CASE_ROLES, include=include)
 
 
-def active_components(*, include_codes: Any = ()) -> QuerySet[ServiceComponent]:
+def active_components(*, include_codes: Iterable[str] = ()) -> QuerySet[ServiceComponent]:
     """The ATENSI components to offer, in their order; `include_codes` keeps codes already used."""
     return ServiceComponent.objects.filter(Q(is_active=True) | Q(code__in=list(include_codes))).order_by(
         "position", "code"
     )
 
 
-def provider_choices(*, exclude: Organisation, include: Any = None) -> QuerySet[Organisation]:
+def provider_choices(*, exclude: Organisation, include: Organisation | int | None = None) -> QuerySet[Organisation]:
     """Active organisations that may provide a service (the owning one is "empty")."""
     condition = Q(is_active=True)
     if include is not None:
@@ -64,7 +66,34 @@ def assessments_of_case(*, case: Case) -> QuerySet[Assessment]:
     return Assessment.objects.filter(case=case).select_related("author").order_by("-assessed_on", "-pk")
 
 
-def assessment_get(*, case: Case, assessment_id: Any) -> Assessment:
+@dataclass(frozen=True)
+class AssessmentRow:
+    """One assessment on the case's "Assessments" tab."""
+
+    assessment: Assessment
+    # (component name, what was found), in the order they were recorded
+    needs: list[tuple[str, str]]
+    # names of the identity documents the child holds
+    documents: list[str]
+
+
+def assessment_rows(*, case: Case) -> list[AssessmentRow]:
+    assessments = list(assessments_of_case(case=case))
+    used = {code for a in assessments for code in a.needs}
+    components = {c.code: c.name for c in active_components(include_codes=used)}
+    return [
+        AssessmentRow(
+            assessment=a,
+            needs=[(components.get(code, code), text) for code, text in a.needs.items()],
+            documents=[
+                str(IdentityDocument(code).label) for code in a.identity_documents if code in IdentityDocument.values
+            ],
+        )
+        for a in assessments
+    ]
+
+
+def assessment_get(*, case: Case, assessment_id: object) -> Assessment:
     from atensi.core.access import get_or_404
 
     return get_or_404(Assessment.objects.filter(case=case).select_related("author"), pk=assessment_id)
@@ -117,7 +146,7 @@ def plan_items_of_case(*, case: Case) -> QuerySet[PlanItem]:
     )
 
 
-def plan_item_get(*, case: Case, item_id: Any) -> PlanItem:
+def plan_item_get(*, case: Case, item_id: object) -> PlanItem:
     from atensi.core.access import get_or_404
 
     return get_or_404(PlanItem.objects.filter(case=case).select_related("component", "provider"), pk=item_id)
@@ -181,13 +210,30 @@ def follow_ups_pending(*, case: Case, today: datetime.date | None = None) -> Que
     return _with_overdue(qs, today)
 
 
+@dataclass(frozen=True)
+class PendingFollowUp:
+    """A pending follow-up on the case's notes tab, and whether the user may mark it."""
+
+    follow_up: FollowUp
+    can_mark: bool
+
+
+def pending_follow_up_rows(*, user: User, case: Case) -> list[PendingFollowUp]:
+    rows = []
+    for follow_up in follow_ups_pending(case=case):
+        follow_up.case = case
+        refusal = mark_follow_up_refusal(user=user, follow_up=follow_up, case=case, can_read=True)
+        rows.append(PendingFollowUp(follow_up=follow_up, can_mark=refusal is None))
+    return rows
+
+
 def follow_ups_decided(*, case: Case) -> QuerySet[FollowUp]:
     """The case's done or missed follow-ups, the most recently due first."""
     qs = FollowUp.objects.filter(case=case).exclude(status=FollowUpStatus.PENDING).order_by("-due_on", "-pk")
     return _with_overdue(qs, None)
 
 
-def follow_up_get(*, case: Case, follow_up_id: Any) -> FollowUp:
+def follow_up_get(*, case: Case, follow_up_id: object) -> FollowUp:
     from atensi.core.access import get_or_404
 
     return get_or_404(FollowUp.objects.filter(case=case).select_related("assignee"), pk=follow_up_id)

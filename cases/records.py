@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from atensi.core.errors import ApplicationError, require
 from atensi.core.models import ServiceComponent
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 
 from .models import (
     Assessment,
@@ -59,8 +59,8 @@ ASSESSMENT_TEXT_FIELDS: tuple[str, ...] = (
 PLAN_APPROVED_FIELDS: tuple[str, ...] = ("component", "service", "provider")
 
 
-def _require_case_worker(*, case: Case, user: Any, field: str) -> None:
-    if not holds_role(organisation_id=case.organisation_id, user=user, roles=CASE_ROLES):
+def _require_case_worker(*, case: Case, user: User | None, field: str) -> None:
+    if user is None or not holds_role(organisation_id=case.organisation_id, user=user, roles=CASE_ROLES):
         raise ApplicationError(
             _("%(name)s does not work cases at %(org)s. Choose someone from %(org)s.")
             % {"name": person_name(user), "org": case.organisation.name},
@@ -116,7 +116,7 @@ def _assessment_values(
     diversion_stage: str,
     court: str,
     identity_documents: Iterable[str],
-) -> dict[str, Any]:
+) -> dict[str, object]:
     _require_not_future(assessed_on, field="assessed_on", what=_("The assessment date"))
     opened_on = timezone.localdate(case.opened_at)
     if assessed_on < opened_on:
@@ -131,7 +131,7 @@ def _assessment_values(
     unknown = [d for d in documents if d not in IdentityDocument.values]
     if unknown:
         raise ApplicationError(_("Choose the identity documents from the list."), field="identity_documents")
-    values: dict[str, Any] = {
+    values: dict[str, object] = {
         "assessed_on": assessed_on,
         "problems": problems.strip(),
         "strengths": strengths.strip(),
@@ -161,7 +161,7 @@ def _active_component_codes() -> list[str]:
 def assessment_create(
     *,
     case: Case,
-    by: Any,
+    by: User,
     assessed_on: datetime.date,
     problems: str,
     conclusion: str,
@@ -214,7 +214,7 @@ def assessment_create(
 def assessment_update(
     *,
     assessment: Assessment,
-    by: Any,
+    by: User,
     version: int,
     assessed_on: datetime.date,
     problems: str,
@@ -306,7 +306,7 @@ def _check_plan_item(
     case: Case,
     component: ServiceComponent,
     provider: Organisation | None,
-    responsible: Any,
+    responsible: User | None,
     start_date: datetime.date,
     target_date: datetime.date,
     status: str,
@@ -347,13 +347,13 @@ def _check_plan_item(
 def plan_item_create(
     *,
     case: Case,
-    by: Any,
+    by: User,
     component: ServiceComponent,
     service: str,
     start_date: datetime.date,
     target_date: datetime.date,
     provider: Organisation | None = None,
-    responsible: Any = None,
+    responsible: User | None = None,
     status: str = PlanItemStatus.PLANNED,
     outcome: str = "",
 ) -> PlanItemSaved:
@@ -408,13 +408,13 @@ def plan_item_create(
 def plan_item_update(
     *,
     item: PlanItem,
-    by: Any,
+    by: User,
     component: ServiceComponent,
     service: str,
     start_date: datetime.date,
     target_date: datetime.date,
     provider: Organisation | None = None,
-    responsible: Any = None,
+    responsible: User | None = None,
     status: str = PlanItemStatus.PLANNED,
     outcome: str = "",
 ) -> PlanItemSaved:
@@ -474,7 +474,7 @@ def plan_item_update(
 # --- Notes, visits and follow-ups --------------------------------------------------------------
 
 
-def _check_follow_up(*, case: Case, kind: str, due_on: datetime.date, assignee: Any, prefix: str = "") -> None:
+def _check_follow_up(*, case: Case, kind: str, due_on: datetime.date, assignee: User | None, prefix: str = "") -> None:
     if kind not in FollowUpKind.values:
         raise ApplicationError(_("Choose the kind of follow-up from the list."), field=f"{prefix}kind")
     today = timezone.localdate()
@@ -488,7 +488,14 @@ def _check_follow_up(*, case: Case, kind: str, due_on: datetime.date, assignee: 
 
 
 def _follow_up_save(
-    *, case: Case, by: Any, kind: str, due_on: datetime.date, assignee: Any, description: str, note: CaseNote | None
+    *,
+    case: Case,
+    by: User,
+    kind: str,
+    due_on: datetime.date,
+    assignee: User | None,
+    description: str,
+    note: CaseNote | None,
 ) -> FollowUp:
     follow_up = FollowUp(
         case=case,
@@ -518,7 +525,7 @@ def _follow_up_save(
 def note_create(
     *,
     case: Case,
-    by: Any,
+    by: User,
     kind: str,
     occurred_on: datetime.date,
     narrative: str,
@@ -526,7 +533,7 @@ def note_create(
     next_step: str = "",
     follow_up_kind: str | None = None,
     follow_up_due_on: datetime.date | None = None,
-    follow_up_assignee: Any = None,
+    follow_up_assignee: User | None = None,
     follow_up_description: str = "",
 ) -> CaseNote:
     """Log a note or a contact (visit, call, session); with `follow_up_kind`, also a
@@ -583,10 +590,10 @@ def note_create(
 def follow_up_create(
     *,
     case: Case,
-    by: Any,
+    by: User,
     kind: str,
     due_on: datetime.date,
-    assignee: Any,
+    assignee: User | None,
     description: str = "",
 ) -> FollowUp:
     """Schedule something to be done on the case by a date (the reminders part delivers it)."""
@@ -599,7 +606,7 @@ def follow_up_create(
 
 
 @transaction.atomic
-def follow_up_mark(*, follow_up: FollowUp, by: Any, outcome: str, reason: str = "") -> FollowUp:
+def follow_up_mark(*, follow_up: FollowUp, by: User, outcome: str, reason: str = "") -> FollowUp:
     """Mark a pending follow-up done or missed (with the reason).
 
     A conditional update: of two clicks (or two people) only the first changes it; the
@@ -610,7 +617,7 @@ def follow_up_mark(*, follow_up: FollowUp, by: Any, outcome: str, reason: str = 
     reason = reason.strip()
     now = timezone.now()
     if outcome == FollowUpStatus.DONE:
-        changes: dict[str, Any] = {"status": FollowUpStatus.DONE, "completed_at": now}
+        changes: dict[str, object] = {"status": FollowUpStatus.DONE, "completed_at": now}
     elif outcome == FollowUpStatus.MISSED:
         if not reason:
             raise ApplicationError(_("Say why the follow-up was missed."), field="reason")
@@ -624,7 +631,7 @@ def follow_up_mark(*, follow_up: FollowUp, by: Any, outcome: str, reason: str = 
             _("This follow-up was already marked as “%(status)s”. Nothing was changed.")
             % {"status": follow_up.get_status_display()}
         )
-    data: dict[str, Any] = {
+    data: dict[str, object] = {
         "action": outcome,
         "follow_up_kind": follow_up.kind,
         "due_on": follow_up.due_on.isoformat(),

@@ -16,7 +16,6 @@ Anything outside the scope is a 404 (atensi.core.access.get_or_404).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models import Case as CaseWhen  # Django's conditional expression, not our Case model
@@ -44,19 +43,21 @@ REPORTING_ROLES: tuple[str, ...] = (
 CASE_MANAGER_ROLES: tuple[str, ...] = (Role.SOCIAL_WORKER, Role.SUPERVISOR)
 
 
-def person_name(user: Any) -> str:
+def person_name(person: User | None) -> str:
     """How a person is named on pages and in messages (full name, else the username)."""
-    return (user.get_full_name() or user.username) if user is not None else ""
+    return (person.get_full_name() or person.username) if person is not None else ""
 
 
-def holds_role(*, organisation_id: int, user: Any, roles: Iterable[str]) -> bool:
+def holds_role(*, organisation_id: int, user: User, roles: Iterable[str]) -> bool:
     """Does `user` (an active account) hold one of `roles` in the organisation now?"""
     return Membership.objects.filter(
         organisation_id=organisation_id, user=user, role__in=list(roles), is_active=True, user__is_active=True
     ).exists()
 
 
-def members_with_roles(*, organisation_ids: Iterable[int], roles: Iterable[str], include: Any = None) -> QuerySet[User]:
+def members_with_roles(
+    *, organisation_ids: Iterable[int], roles: Iterable[str], include: User | int | None = None
+) -> QuerySet[User]:
     """People holding one of `roles` in one of the organisations, by name, for choosing a
     case manager, a supervisor or a responsible worker. `include`: a user listed anyway
     (the one already chosen on an edited record)."""
@@ -73,7 +74,7 @@ def members_with_roles(*, organisation_ids: Iterable[int], roles: Iterable[str],
     )
 
 
-def cases_visible_to(user: Any) -> QuerySet[Case]:
+def cases_visible_to(user: User) -> QuerySet[Case]:
     """Cases the user may know exist, each annotated with `identity_visible`."""
     actor = actor_for(user)
     if actor.is_superuser:
@@ -100,12 +101,12 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
     return Case.objects.filter(organisation_id__in=orgs).annotate(identity_visible=identity)
 
 
-def cases_readable_by(user: Any) -> QuerySet[Case]:
+def cases_readable_by(user: User) -> QuerySet[Case]:
     """Cases whose page (the child's data) the user may open."""
     return cases_visible_to(user).filter(identity_visible=True)  # type: ignore[misc]  # an annotation
 
 
-def case_get_for_user(*, user: Any, case_id: Any) -> Case:
+def case_get_for_user(*, user: User, case_id: object) -> Case:
     """One case with the child's identity, or 404 (confidential cases included)."""
     return get_or_404(
         cases_readable_by(user).select_related(
@@ -115,7 +116,7 @@ def case_get_for_user(*, user: Any, case_id: Any) -> Case:
     )
 
 
-def beneficiaries_visible_to(user: Any) -> QuerySet[Beneficiary]:
+def beneficiaries_visible_to(user: User) -> QuerySet[Beneficiary]:
     """People the user may see by name: those of a readable case, or registered by the
     user's organisation and not (yet) in any case. Merged records are left out."""
     actor = actor_for(user)
@@ -133,7 +134,7 @@ def beneficiaries_visible_to(user: Any) -> QuerySet[Beneficiary]:
     return qs.filter(Exists(readable) | (Q(organisation_id__in=orgs) & without_case)).exclude(Exists(masked))
 
 
-def beneficiary_get_for_user(*, user: Any, beneficiary_id: Any) -> Beneficiary:
+def beneficiary_get_for_user(*, user: User, beneficiary_id: object) -> Beneficiary:
     return get_or_404(
         beneficiaries_visible_to(user).select_related("organisation", "village", "cluster"), pk=beneficiary_id
     )
@@ -145,7 +146,7 @@ def merged_record_get(*, beneficiary_id: int) -> Beneficiary | None:
     return Beneficiary.objects.filter(pk=beneficiary_id, merged_into__isnull=False).first()
 
 
-def family_member_get(*, beneficiary: Beneficiary, member_id: Any) -> FamilyMember:
+def family_member_get(*, beneficiary: Beneficiary, member_id: object) -> FamilyMember:
     """A family member of a beneficiary the caller already may see; anything else is a 404."""
     return get_or_404(FamilyMember.objects.filter(beneficiary=beneficiary), pk=member_id)
 
@@ -164,13 +165,13 @@ def report_waiting_at(*, report: Report, organisation_ids: Iterable[int]) -> set
     )
 
 
-def registering_organisations(user: Any) -> list[Organisation]:
+def registering_organisations(user: User) -> list[Organisation]:
     """Organisations where the user works cases, i.e. may register a person."""
     ids = actor_for(user).org_ids(*CASE_ROLES)
     return list(Organisation.objects.filter(pk__in=ids, is_active=True).order_by("name")) if ids else []
 
 
-def reports_visible_to(user: Any) -> QuerySet[Report]:
+def reports_visible_to(user: User) -> QuerySet[Report]:
     """A reporter's own reports, and the reports routed to an organisation whose intake the user triages."""
     actor = actor_for(user)
     if actor.is_superuser:
@@ -184,7 +185,7 @@ def reports_visible_to(user: Any) -> QuerySet[Report]:
     return Report.objects.filter(condition)
 
 
-def report_queue_for(user: Any) -> QuerySet[Report]:
+def report_queue_for(user: User) -> QuerySet[Report]:
     """Reports waiting for triage in the user's organisations' intake queues."""
     actor = actor_for(user)
     intake_orgs = actor.org_ids(*INTAKE_ROLES)

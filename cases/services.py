@@ -9,17 +9,17 @@ workflow, records, documents); they all record their changes with `timeline_add`
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atensi.core.access import actor_for
 from atensi.core.errors import ApplicationError
 from atensi.core.models import Cluster
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 from stakeholders.roles import Role
 
 from .models import (
@@ -40,10 +40,10 @@ def timeline_add(
     *,
     case: Case,
     kind: str,
-    actor: Any,
-    obj: Any = None,
+    actor: User,
+    obj: Model | None = None,
     at: datetime.datetime | None = None,
-    **data: Any,
+    **data: object,
 ) -> TimelineEntry:
     """One line on the case timeline. `data` holds codes and names, never translated text."""
     return TimelineEntry.objects.create(
@@ -73,7 +73,7 @@ def first_error(exc: ValidationError) -> tuple[str | None, str]:
     return None, str(exc.messages[0])
 
 
-def full_clean_or_raise(obj: Any, *, exclude: list[str] | None = None) -> None:
+def full_clean_or_raise(obj: Model, *, exclude: list[str] | None = None) -> None:
     try:
         obj.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as exc:
@@ -81,7 +81,7 @@ def full_clean_or_raise(obj: Any, *, exclude: list[str] | None = None) -> None:
         raise ApplicationError(message, field=name) from None
 
 
-def is_case_manager_candidate(*, organisation: Organisation, user: Any) -> bool:
+def is_case_manager_candidate(*, organisation: Organisation, user: User) -> bool:
     return holds_role(organisation_id=organisation.pk, user=user, roles=CASE_MANAGER_ROLES)
 
 
@@ -112,15 +112,15 @@ def case_open(
     *,
     organisation: Organisation,
     beneficiary: Beneficiary,
-    opened_by: Any,
+    opened_by: User,
     cluster: Cluster,
     basis: str = Basis.KELUARGA,
     source: str = CaseSource.WALK_IN,
     risk_level: str = RiskLevel.MEDIUM,
     is_confidential: bool = False,
     summary: str = "",
-    case_manager: Any = None,
-    supervisor: Any = None,
+    case_manager: User | None = None,
+    supervisor: User | None = None,
     report: Report | None = None,
 ) -> Case:
     """Open a case for `beneficiary` in `organisation`, numbered `<ORG-CODE>/<YEAR>/<SEQ>`."""
@@ -203,7 +203,7 @@ def case_open(
     return case
 
 
-def _claim_report(*, report: Report, organisation: Organisation, by: Any) -> None:
+def _claim_report(*, report: Report, organisation: Organisation, by: User) -> None:
     """Mark the report as having become a case here; only a report still waiting in this
     organisation's queue can (a conditional update: two triagers cannot both win)."""
     from .models import ReportRecipient, ReportStatus

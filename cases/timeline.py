@@ -13,14 +13,16 @@ import datetime
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Q
 from django.utils import formats
 from django.utils.translation import gettext as _
 
 from atensi.core.models import ServiceComponent
+from stakeholders.models import User
 
 from .models import (
     ApprovalKind,
@@ -65,14 +67,14 @@ class TimelinePage:
 # --- reading stored values safely ---------------------------------------------------------
 
 
-def _text(data: Mapping[str, Any], key: str) -> str:
+def _text(data: Mapping[str, object], key: str) -> str:
     value = data.get(key)
     if value is None or isinstance(value, dict | list):
         return ""
     return str(value).strip()
 
 
-def _label(choices: Any, value: str) -> str:
+def _label(choices: type[models.Choices], value: str) -> str:
     """The translated label of a choice code; the code itself if it is not (or no longer) known."""
     if not value:
         return ""
@@ -82,7 +84,7 @@ def _label(choices: Any, value: str) -> str:
         return value
 
 
-def _names(data: Mapping[str, Any], key: str) -> str:
+def _names(data: Mapping[str, object], key: str) -> str:
     """A stored list of names, joined; anything else as empty."""
     value = data.get(key)
     if not isinstance(value, list | tuple):
@@ -100,7 +102,7 @@ def _date(value: str) -> str:
         return value
 
 
-def _field_names(values: Any) -> str:
+def _field_names(values: object) -> str:
     if not isinstance(values, list | tuple):
         return ""
     names = []
@@ -120,14 +122,20 @@ def _field_names(values: Any) -> str:
 Rendered = tuple[str, str, str]
 
 
-def _opened(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+class RenderContext(TypedDict):
+    """What the renderers of one page share."""
+
+    components: dict[str, str]  # ATENSI component names by code
+
+
+def _opened(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     source = _label(CaseSource, _text(d, "source"))
     if source:
         return _("Case opened (source: %(source)s)") % {"source": source}, "", "primary"
     return _("Case opened"), "", "primary"
 
 
-def _stage(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _stage(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     src, dst = _text(d, "from_stage"), _text(d, "to_stage")
     note = _text(d, "note")
     names = {"from": _label(Stage, src), "to": _label(Stage, dst)}
@@ -145,7 +153,7 @@ def _stage(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
     return _("Stage changed"), note, "primary"
 
 
-def _assigned(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _assigned(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     parts = []
     if "case_manager" in d:
         parts.append(_("case manager: %(name)s") % {"name": _text(d, "case_manager") or _("nobody")})
@@ -159,14 +167,14 @@ def _assigned(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
     return _("Assigned — %(who)s") % {"who": "; ".join(parts)}, "", "info"
 
 
-def _updated(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _updated(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     fields = _field_names(d.get("fields"))
     if fields:
         return _("Case details changed: %(fields)s") % {"fields": fields}, "", "secondary"
     return _("Case details changed"), "", "secondary"
 
 
-def _note(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _note(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     kind = _label(NoteKind, _text(d, "note_kind")) or _("Note")
     when = _date(_text(d, "occurred_on"))
     if when:
@@ -174,7 +182,7 @@ def _note(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
     return kind, "", "success"
 
 
-def _assessment(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _assessment(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     when = _date(_text(d, "assessed_on"))
     if _text(d, "action") == "edited":
         text = _("Assessment of %(date)s edited") % {"date": when} if when else _("Assessment edited")
@@ -183,7 +191,7 @@ def _assessment(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
     return text, "", "info"
 
 
-def _plan_item(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _plan_item(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     service = _text(d, "service") or _("a service")
     component = ctx["components"].get(_text(d, "component"), _text(d, "component"))
     status = _label(PlanItemStatus, _text(d, "status"))
@@ -197,7 +205,7 @@ def _plan_item(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
     return (f"{text} ({extra})" if extra else text), "", "info"
 
 
-def _approval_requested(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _approval_requested(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     kind = _text(d, "approval_kind")
     if kind == ApprovalKind.PLAN:
         return _("Asked a supervisor to approve the intervention plan"), "", "warning"
@@ -206,7 +214,7 @@ def _approval_requested(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendere
     return _("Asked for approval: %(what)s") % {"what": _label(ApprovalKind, kind) or "?"}, "", "warning"
 
 
-def _approval_decided(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _approval_decided(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     what = _label(ApprovalKind, _text(d, "approval_kind")) or _("Request")
     status = _text(d, "status")
     comment = _text(d, "comment")
@@ -219,14 +227,14 @@ def _approval_decided(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
     return _("Decision on: %(what)s") % {"what": what}, comment, "secondary"
 
 
-def _document(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _document(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     title = _text(d, "title") or _("a document")
     kind = _label(DocumentKind, _text(d, "doc_kind"))
     text = _("Document added: %(title)s") % {"title": title}
     return (f"{text} ({kind})" if kind else text), "", "secondary"
 
 
-def _consent(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _consent(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     action = _text(d, "action")
     name = _text(d, "given_by_name")
     if action == "withdrawn":
@@ -246,7 +254,7 @@ def _consent(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
     return text, (_("May be shared with: %(orgs)s.") % {"orgs": shared} if shared else ""), "success"
 
 
-def _follow_up(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _follow_up(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     kind = _label(FollowUpKind, _text(d, "follow_up_kind")) or _("Follow-up")
     names = {"kind": kind, "date": _date(_text(d, "due_on"))}
     action = _text(d, "action")
@@ -264,14 +272,14 @@ def _follow_up(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
     return _("Follow-up planned: %(kind)s, due %(date)s") % names, "", "secondary"
 
 
-def _merge(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _merge(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     name = _text(d, "merged_name")
     if name:
         return _("A duplicate record (%(name)s) was merged into this child's record") % {"name": name}, "", "secondary"
     return _("A duplicate record was merged into this child's record"), "", "secondary"
 
 
-def _referral(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
+def _referral(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
     # Written by referrals/services.py: action, referral_kind, receiver (name).
     org = _text(d, "receiver") or _text(d, "organisation")
     texts = {
@@ -287,7 +295,7 @@ def _referral(d: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rendered:
     return (_("Referral: %(org)s") % {"org": org} if org else _("Referral")), _text(d, "note"), "info"
 
 
-RENDERERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Rendered]] = {
+RENDERERS: dict[str, Callable[[Mapping[str, object], RenderContext], Rendered]] = {
     TimelineKind.OPENED: _opened,
     TimelineKind.STAGE: _stage,
     TimelineKind.ASSIGNED: _assigned,
@@ -305,7 +313,7 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Rendered]]
 }
 
 
-def render_entry(entry: TimelineEntry, *, ctx: Mapping[str, Any], reader_id: int | None = None) -> TimelineItem:
+def render_entry(entry: TimelineEntry, *, ctx: RenderContext, reader_id: int | None = None) -> TimelineItem:
     kind_label = _label(TimelineKind, entry.kind) or _("Entry")
     data = entry.data if isinstance(entry.data, dict) else {}
     renderer = RENDERERS.get(entry.kind)
@@ -340,17 +348,19 @@ def _component_names(entries: list[TimelineEntry]) -> dict[str, str]:
     return {c.code: c.name for c in ServiceComponent.objects.filter(code__in=codes)}
 
 
-def timeline_for(*, case: Case, user: Any, limit: int = DEFAULT_LIMIT, before: int | None = None) -> list[TimelineItem]:
+def timeline_for(
+    *, case: Case, user: User, limit: int = DEFAULT_LIMIT, before: int | None = None
+) -> list[TimelineItem]:
     """Up to `limit` lines of the case's timeline, newest first; `before` (an entry id)
     starts after that entry (the next, older page). One query for entries and actors,
     one more only if plan items need their component names, one for `before`."""
     entries = _entries(case=case, limit=limit, before=before)
-    ctx = {"components": _component_names(entries)}
+    ctx = RenderContext(components=_component_names(entries))
     reader_id = getattr(user, "pk", None)
     return [render_entry(e, ctx=ctx, reader_id=reader_id) for e in entries]
 
 
-def timeline_page(*, case: Case, user: Any, limit: int = DEFAULT_LIMIT, before: int | None = None) -> TimelinePage:
+def timeline_page(*, case: Case, user: User, limit: int = DEFAULT_LIMIT, before: int | None = None) -> TimelinePage:
     """A page of the timeline and the cursor of the older page, if there is one."""
     items = timeline_for(case=case, user=user, limit=limit + 1, before=before)
     if len(items) > limit:

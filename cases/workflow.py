@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
-from typing import Any
+from typing import TypedDict, Unpack
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -40,6 +40,7 @@ from django.utils.translation import ngettext
 
 from atensi.core.errors import ApplicationError, require
 from atensi.core.models import Cluster
+from stakeholders.models import User
 from stakeholders.roles import Role
 
 from .models import (
@@ -139,7 +140,7 @@ def stage_requirement_problem(*, case: Case, to_stage: str) -> str | None:
 def case_stage_move(
     *,
     case: Case,
-    by: Any,
+    by: User,
     to_stage: str,
     note: str = "",
     expected_stage: str | None = None,
@@ -200,7 +201,7 @@ def case_stage_move(
     return case
 
 
-def _schedule_aftercare(*, case: Case, by: Any, day: datetime.date) -> list[FollowUp]:
+def _schedule_aftercare(*, case: Case, by: User, day: datetime.date) -> list[FollowUp]:
     pending = case.follow_ups.filter(kind=FollowUpKind.AFTERCARE, status=FollowUpStatus.PENDING)
     if pending.exists():
         # Already scheduled (terminated before, never sent back): keep those dates.
@@ -237,7 +238,7 @@ def _schedule_aftercare(*, case: Case, by: Any, day: datetime.date) -> list[Foll
     return created
 
 
-def _retire_follow_ups(*, case: Case, by: Any, follow_ups: QuerySet[FollowUp], reason: str) -> int:
+def _retire_follow_ups(*, case: Case, by: User, follow_ups: QuerySet[FollowUp], reason: str) -> int:
     """Mark pending follow-ups that can no longer happen as missed, saying why, on the timeline too."""
     retired = list(follow_ups.filter(status=FollowUpStatus.PENDING).order_by("due_on", "pk"))
     if not retired:
@@ -274,7 +275,7 @@ def approval_request(
     *,
     case: Case,
     kind: str,
-    by: Any,
+    by: User,
     note: str = "",
     closure_reason: str = "",
     closure_summary: str = "",
@@ -352,7 +353,7 @@ def _already_decided(approval: Approval) -> ApplicationError:
 
 
 @transaction.atomic
-def approval_decide(*, approval: Approval, by: Any, approve: bool, comment: str = "") -> Approval:
+def approval_decide(*, approval: Approval, by: User, approve: bool, comment: str = "") -> Approval:
     """A supervisor approves or rejects a pending request; approving a closure closes the case."""
     case = case_lock(approval.case)
     comment = (comment or "").strip()
@@ -392,7 +393,7 @@ def approval_decide(*, approval: Approval, by: Any, approve: bool, comment: str 
     return approval
 
 
-def _close(*, case: Case, by: Any, approval: Approval, now: datetime.datetime) -> None:
+def _close(*, case: Case, by: User, approval: Approval, now: datetime.datetime) -> None:
     from_stage = case.stage
     case.stage = Stage.CLOSED
     case.stage_changed_at = now
@@ -434,7 +435,7 @@ def _close(*, case: Case, by: Any, approval: Approval, now: datetime.datetime) -
 
 
 @transaction.atomic
-def approval_withdraw(*, approval: Approval, by: Any) -> Approval:
+def approval_withdraw(*, approval: Approval, by: User) -> Approval:
     """The requester takes back a request that is still waiting."""
     case = case_lock(approval.case)
     if approval.requested_by_id != getattr(by, "pk", None):
@@ -466,7 +467,7 @@ def approval_withdraw(*, approval: Approval, by: Any) -> Approval:
 
 
 @transaction.atomic
-def case_reopen(*, case: Case, by: Any, reason: str) -> Case:
+def case_reopen(*, case: Case, by: User, reason: str) -> Case:
     """A closed case starts again at assessment; the closure stays in the timeline and history."""
     case = case_lock(case)
     require(change_case_refusal(by, case))
@@ -517,17 +518,31 @@ def case_reopen(*, case: Case, by: Any, reason: str) -> Case:
 # --- Case facts and assignment ---------------------------------------------------------
 
 
-def assignable_case_managers(case: Case) -> QuerySet[Any]:
+def assignable_case_managers(case: Case) -> QuerySet[User]:
     """People who may be made case manager: social workers and supervisors of the owning organisation."""
     return members_with_roles(organisation_ids=[case.organisation_id], roles=CASE_MANAGER_ROLES)
 
 
-def assignable_supervisors(case: Case) -> QuerySet[Any]:
+def assignable_supervisors(case: Case) -> QuerySet[User]:
     return members_with_roles(organisation_ids=[case.organisation_id], roles=(Role.SUPERVISOR,))
 
 
+class CaseChanges(TypedDict, total=False):
+    """What case_update may change: the facts (DETAIL_FIELDS) and the assignment (ASSIGNMENT_FIELDS)."""
+
+    risk_level: str
+    basis: str
+    cluster: Cluster
+    is_confidential: bool
+    summary: str
+    case_manager: User | None
+    supervisor: User | None
+
+
 @transaction.atomic
-def case_update(*, case: Case, by: Any, expected_updated_at: datetime.datetime | None, **changes: Any) -> Case:
+def case_update(
+    *, case: Case, by: User, expected_updated_at: datetime.datetime | None, **changes: Unpack[CaseChanges]
+) -> Case:
     """Change the case's facts (case manager or supervisor) or its assignment (supervisors).
 
     `expected_updated_at` is the case's `updated_at` when the form was opened: if the case
@@ -549,7 +564,7 @@ def case_update(*, case: Case, by: Any, expected_updated_at: datetime.datetime |
         if name in ("cluster", *ASSIGNMENT_FIELDS):
             if not (value is None or hasattr(value, "pk")):
                 raise ApplicationError(_("Choose from the list."), field=name)
-            if getattr(case, f"{name}_id") != (value.pk if value is not None else None):
+            if getattr(case, f"{name}_id") != getattr(value, "pk", None):
                 changed.append(name)
         else:
             if isinstance(value, str):
@@ -595,9 +610,9 @@ def case_update(*, case: Case, by: Any, expected_updated_at: datetime.datetime |
         raise ApplicationError(_("Choose an active cluster."), field="cluster")
 
     old_basis = case.basis
-    for name in changed:
-        value = changes[name]
-        setattr(case, name, value.strip() if isinstance(value, str) else value)
+    for name, value in changes.items():
+        if name in changed:
+            setattr(case, name, value.strip() if isinstance(value, str) else value)
     full_clean_or_raise(case, exclude=["number"])
     case.save(update_fields=[*changed, "updated_at"])
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.core.models import Cluster
 from atensi.core.once import OnceFormMixin
+from stakeholders.models import User
 
 from .models import ApprovalKind, Basis, Case, ClosureReason, RiskLevel, Stage
 from .workflow import assignable_case_managers, assignable_supervisors
@@ -66,8 +67,8 @@ class ReopenForm(forms.Form):
     )
 
 
-class _PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
+class _PersonChoiceField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
         name = obj.get_full_name()
         return f"{name} ({obj.username})" if name else obj.username
 
@@ -105,8 +106,10 @@ class CaseEditForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         if can_assign:
-            self.fields["case_manager"].queryset = assignable_case_managers(case)  # type: ignore[attr-defined]
-            self.fields["supervisor"].queryset = assignable_supervisors(case)  # type: ignore[attr-defined]
+            manager, supervisor = self.fields["case_manager"], self.fields["supervisor"]
+            assert isinstance(manager, forms.ModelChoiceField) and isinstance(supervisor, forms.ModelChoiceField)
+            manager.queryset = assignable_case_managers(case)
+            supervisor.queryset = assignable_supervisors(case)
         else:
             for name in self.ASSIGNMENT:
                 del self.fields[name]

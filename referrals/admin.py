@@ -13,13 +13,13 @@ from .models import Referral, ResponseDeadline
 
 
 @admin.register(ResponseDeadline)
-class ResponseDeadlineAdmin(PortalAdmin):
+class ResponseDeadlineAdmin(PortalAdmin[ResponseDeadline]):
     list_display = ["urgency", "hours"]
     superuser_only = True
 
 
 @admin.register(Referral)
-class ReferralAdmin(ReadOnlyAdmin):
+class ReferralAdmin(ReadOnlyAdmin[Referral]):
     scope = staticmethod(selectors.referrals_visible_to)
     list_display = ["case", "kind", "sender", "receiver", "status", "urgency", "sent_at", "respond_by"]
     list_filter = ["status", "kind", "urgency"]

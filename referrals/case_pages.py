@@ -9,16 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
-from django.http import HttpRequest
 
 from cases import pages
 from cases.models import Case
+from stakeholders.http import AuthenticatedRequest
 
 from .models import ACTIVE_STATUSES, Referral
 from .selectors import referrals_visible_to
 
 
-def live_referrals(request: HttpRequest, case: Case) -> dict[str, Any]:
+def live_referrals(request: AuthenticatedRequest, case: Case) -> dict[str, Any]:
     """The case's referrals under way that the user may see, the soonest deadline first."""
     return {
         "live_referrals": list(

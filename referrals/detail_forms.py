@@ -13,14 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from atensi.core.once import OnceFormMixin
 from cases.models import Document
 from cases.selectors import CASE_MANAGER_ROLES, members_with_roles
+from stakeholders.models import User
 
 from .models import DeclineReason, Referral
 
 NOTE_MAX_LENGTH = 5000
 
 
-class _PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
+class _PersonChoiceField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
         name = obj.get_full_name()
         return f"{name} ({obj.username})" if name else obj.username
 
@@ -40,9 +41,9 @@ class AcceptForm(forms.Form):
         kwargs.setdefault("prefix", "accept")
         super().__init__(*args, **kwargs)
         if referral.kind == "transfer":
-            self.fields["case_manager"].queryset = members_with_roles(  # type: ignore[attr-defined]
-                organisation_ids=[referral.receiver_id], roles=CASE_MANAGER_ROLES
-            )
+            field = self.fields["case_manager"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = members_with_roles(organisation_ids=[referral.receiver_id], roles=CASE_MANAGER_ROLES)
         else:
             del self.fields["case_manager"]
 
@@ -91,8 +92,8 @@ class CancelForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class _DocumentChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
+class _DocumentChoiceField(forms.ModelMultipleChoiceField[Document]):
+    def label_from_instance(self, obj: Document) -> str:
         return f"{obj.title} ({obj.get_kind_display()})"
 
 
@@ -118,4 +119,6 @@ class MessageForm(OnceFormMixin, forms.Form):
         if documents is None:
             del self.fields["attachments"]
         else:
-            self.fields["attachments"].queryset = documents  # type: ignore[attr-defined]
+            field = self.fields["attachments"]
+            assert isinstance(field, forms.ModelMultipleChoiceField)
+            field.queryset = documents

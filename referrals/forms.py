@@ -20,8 +20,9 @@ from atensi.core.models import ServiceComponent
 from atensi.core.once import OnceFormMixin
 from cases.models import Case, Document, PlanItem, PlanItemStatus, Urgency
 from cases.record_selectors import active_components
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 
+from .case_selectors import RESENDABLE
 from .models import (
     HandoverReason,
     Referral,
@@ -33,8 +34,6 @@ from .models import (
 from .selectors import referrals_visible_to
 from .services import DEFAULT_DEADLINE_HOURS
 
-# Statuses a referral may be re-sent from (to another organisation).
-RESENDABLE = (ReferralStatus.DECLINED, ReferralStatus.CANCELLED)
 # Plan items a referral may carry.
 REFERABLE_ITEM_STATUSES = (PlanItemStatus.PLANNED, PlanItemStatus.IN_PROGRESS)
 
@@ -65,7 +64,7 @@ def _pk(value: Any) -> int | None:
     return int(text) if is_id(text) else None
 
 
-def resendable_referrals(*, user: Any, case: Case) -> QuerySet[Referral]:
+def resendable_referrals(*, user: User, case: Case) -> QuerySet[Referral]:
     """Referrals of `case` the user sees that may be re-sent elsewhere (declined or cancelled)."""
     return (
         referrals_visible_to(user)
@@ -75,13 +74,13 @@ def resendable_referrals(*, user: Any, case: Case) -> QuerySet[Referral]:
     )
 
 
-class ComponentsField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return obj.name
+class ComponentsField(forms.ModelMultipleChoiceField[ServiceComponent]):
+    def label_from_instance(self, obj: ServiceComponent) -> str:
+        return str(obj.name)
 
 
-class DocumentsField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
+class DocumentsField(forms.ModelMultipleChoiceField[Document]):
+    def label_from_instance(self, obj: Document) -> str:
         return f"{obj.title} ({obj.get_kind_display()})"
 
 
@@ -165,10 +164,12 @@ class ReferralSendForm(OnceFormMixin, forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, case: Case, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, case: Case, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.case = case
-        self.fields["urgency"].choices = urgency_choices()  # type: ignore[attr-defined]
+        urgency = self.fields["urgency"]
+        assert isinstance(urgency, forms.ChoiceField)
+        urgency.choices = urgency_choices()
         components = self.fields["components"]
         documents = self.fields["shared_documents"]
         plan_item = self.fields["plan_item"]
@@ -253,7 +254,7 @@ class ReferralSendForm(OnceFormMixin, forms.Form):
         }
 
 
-def send_initial(*, case: Case, user: Any, query: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def send_initial(*, case: Case, user: User, query: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The send form's starting values from the page's query string, and notes for the
     worker about what in it could not be used.
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import datetime
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
@@ -39,7 +39,7 @@ from atensi.core.models import ServiceComponent
 from cases.lists import labels, regency_names
 from cases.models import Urgency
 from cases.selectors import CASE_ROLES, cases_readable_by
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 
 from .figures import format_duration
 from .models import HandoverReason, Referral, ReferralKind, ReferralStatus
@@ -99,7 +99,7 @@ _ROW_FIELDS = (
 _CLOSED = (ReferralStatus.DECLINED, ReferralStatus.CANCELLED, ReferralStatus.COMPLETED)
 
 
-def my_organisations(user: Any) -> list[tuple[int, str]]:
+def my_organisations(user: User) -> list[tuple[int, str]]:
     """(id, name) of the organisations whose referrals the user works, by name."""
     ids = actor_for(user).org_ids(*CASE_ROLES)
     if not ids:
@@ -114,7 +114,7 @@ class ListFilters:
     organisation_id: int | None = None  # one of the user's organisations, or all of them
 
 
-def parse_filters(params: Any, *, user: Any, box: str) -> tuple[ListFilters, bool]:
+def parse_filters(params: Mapping[str, str], *, user: User, box: str) -> tuple[ListFilters, bool]:
     """The filters of a request's GET parameters, and whether an organisation was asked
     for that is not one of the user's (the list then shows all of theirs)."""
     status = params.get("status", "")
@@ -135,7 +135,7 @@ def parse_filters(params: Any, *, user: Any, box: str) -> tuple[ListFilters, boo
 # --- The querysets -------------------------------------------------------------------------
 
 
-def _identity_visible(user: Any) -> Q:
+def _identity_visible(user: User) -> Q:
     """May the user see who the child of an outbox row is: they may read the case, or the
     case moved away with an accepted transfer their side keeps (the rule of
     `referrals_visible_to`: the sender's supervisors and the worker who sent it)."""
@@ -146,7 +146,7 @@ def _identity_visible(user: Any) -> Q:
     return Q(readable) | kept_by_sender(user)
 
 
-def _scope(user: Any, filters: ListFilters) -> QuerySet[Referral]:
+def _scope(user: User, filters: ListFilters) -> QuerySet[Referral]:
     """Every referral of the box (all statuses), for the tab counts."""
     orgs = actor_for(user).org_ids(*CASE_ROLES)
     if filters.organisation_id is not None:
@@ -157,7 +157,7 @@ def _scope(user: Any, filters: ListFilters) -> QuerySet[Referral]:
     return referrals_visible_to(user).filter(sender_id__in=orgs)
 
 
-def tab_counts(user: Any, filters: ListFilters, *, now: datetime.datetime | None = None) -> dict[str, int]:
+def tab_counts(user: User, filters: ListFilters, *, now: datetime.datetime | None = None) -> dict[str, int]:
     """{status: count} for every tab, and "overdue": the waiting ones past their deadline.
     One query, over the box's index (and the rows of accepted transfers, whose case decides)."""
     now = now or timezone.now()
@@ -168,7 +168,7 @@ def tab_counts(user: Any, filters: ListFilters, *, now: datetime.datetime | None
     return {key: int(value or 0) for key, value in counts.items()}
 
 
-def tab_queryset(user: Any, filters: ListFilters) -> QuerySet[Referral]:
+def tab_queryset(user: User, filters: ListFilters) -> QuerySet[Referral]:
     """The tab's referrals in the list's order (WAITING_KEYS or ANSWERED_KEYS)."""
     if filters.box == INBOX:
         qs = inbox_for(user, status=filters.status)
@@ -196,14 +196,14 @@ def _order(status: str) -> list[str]:
 
 
 def encode_cursor(referral: Referral, status: str) -> str:
-    values: list[Any] = [status]
+    values: list[object] = [status]
     for name, _desc in _keys(status)[:-1]:
         value = getattr(referral, name)
         values.append(value.isoformat() if isinstance(value, datetime.datetime) else value)
     return keyset.encode_cursor(json.dumps(values), referral.pk, salt=_CURSOR_SALT)
 
 
-def decode_cursor(token: str | None, status: str) -> tuple[list[Any], int] | None:
+def decode_cursor(token: str | None, status: str) -> tuple[list[datetime.datetime | int], int] | None:
     """The (values, id) a page starts after; None (the first page) for anything that does
     not decode or was made for another tab."""
     position = keyset.decode_cursor(token, salt=_CURSOR_SALT)
@@ -215,7 +215,7 @@ def decode_cursor(token: str | None, status: str) -> tuple[list[Any], int] | Non
         keys = _keys(status)[:-1]
         if not isinstance(values, list) or len(values) != len(keys) + 1 or values[0] != status:
             return None
-        decoded: list[Any] = []
+        decoded: list[datetime.datetime | int] = []
         for (name, _desc), value in zip(keys, values[1:], strict=True):
             if name in ("respond_by", "sent_at"):
                 moment = datetime.datetime.fromisoformat(value)
@@ -285,7 +285,7 @@ def _status_at(referral: Referral) -> datetime.datetime | None:
 
 
 def page_queryset(
-    user: Any, filters: ListFilters, *, cursor: str | None = None, size: int = PAGE_SIZE
+    user: User, filters: ListFilters, *, cursor: str | None = None, size: int = PAGE_SIZE
 ) -> QuerySet[Referral]:
     """The rows of one page after `cursor` (size + 1 of them, to know whether more follow):
     what referral_page() runs, and what the benchmark EXPLAINs.
@@ -313,7 +313,7 @@ def page_queryset(
 
 
 def referral_page(
-    user: Any,
+    user: User,
     filters: ListFilters,
     *,
     cursor: str | None = None,
@@ -415,35 +415,34 @@ def _row(
     overdue = referral.is_overdue(now)
     identity = box == OUTBOX and bool(getattr(referral, "identity_visible", False))
     masked = box == OUTBOX and not identity
-    common: dict[str, Any] = {
-        "pk": referral.pk,
-        "kind": referral.kind,
-        "kind_label": names["kind"].get(referral.kind, referral.kind),
-        "urgency": referral.urgency,
-        "urgency_label": names["urgency"].get(referral.urgency, referral.urgency),
-        "status": referral.status,
-        "status_label": names["status"].get(referral.status, referral.status),
-        "sender": referral.sender.name,
-        "receiver": referral.receiver.name,
-        "sent_at": referral.sent_at,
-        "respond_by": referral.respond_by,
-        "status_at": _status_at(referral),
-        "overdue": overdue,
-        "due_label": _due_label(referral.respond_by, now),
-        "url": _detail_url(referral.pk),
-        "services": tuple(c.name for c in referral.components.all()),
-        "handover": names["handover"].get(referral.handover_reason, "") if referral.handover_reason else "",
-    }
-    if box == OUTBOX:
-        common["case_number"] = referral.case.number
+    common = ReferralRow(
+        pk=referral.pk,
+        kind=referral.kind,
+        kind_label=names["kind"].get(referral.kind, referral.kind),
+        urgency=referral.urgency,
+        urgency_label=names["urgency"].get(referral.urgency, referral.urgency),
+        status=referral.status,
+        status_label=names["status"].get(referral.status, referral.status),
+        sender=referral.sender.name,
+        receiver=referral.receiver.name,
+        sent_at=referral.sent_at,
+        respond_by=referral.respond_by,
+        status_at=_status_at(referral),
+        overdue=overdue,
+        due_label=_due_label(referral.respond_by, now),
+        url=_detail_url(referral.pk),
+        services=tuple(c.name for c in referral.components.all()),
+        handover=names["handover"].get(referral.handover_reason, "") if referral.handover_reason else "",
+        case_number=referral.case.number if box == OUTBOX else "",
+    )
     if masked:
-        return ReferralRow(**common, masked=True)
+        return replace(common, masked=True)
     if child is None:
-        return ReferralRow(**common)
+        return common
     words = child.full_name.split()
     age = child.age(today)
-    return ReferralRow(
-        **common,
+    return replace(
+        common,
         first_name=words[0] if words else "",
         age=age,
         age_estimated=child.birth_date_estimated,

@@ -52,7 +52,7 @@ from cases.models import (
     Sex,
 )
 from cases.selectors import CASE_ROLES, cases_readable_by
-from stakeholders.models import Region
+from stakeholders.models import Region, User
 from stakeholders.selectors import region_label, regions_with_path
 
 from .models import Referral, ReferralKind, ReferralMessage, ReferralStatus, SharedSection
@@ -64,7 +64,7 @@ RECEIVER = "receiver"
 SECTION_ORDER: tuple[str, ...] = tuple(SharedSection.values)
 
 
-def side_of(user: Any, referral: Referral) -> str:
+def side_of(user: User, referral: Referral) -> str:
     """On whose behalf the user acts on this referral: the receiver's case workers answer
     it; the sender's act for the sender; anyone else (a superuser) on neither."""
     actor = actor_for(user)
@@ -137,7 +137,7 @@ def _sharing_withdrawn(referral: Referral) -> bool:
     return sharing_allowed(case=case, organisation=referral.receiver) is None
 
 
-def referral_access(*, user: Any, referral: Referral) -> Access:
+def referral_access(*, user: User, referral: Referral) -> Access:
     side = side_of(user, referral)
     case_readable = cases_readable_by(user).filter(pk=referral.case_id).exists()
     is_transfer = referral.kind == ReferralKind.TRANSFER
@@ -332,7 +332,19 @@ def _resort(rows: list[Any], key: Callable[[Any], Any], reverse: bool = False) -
     return sorted(rows, key=key, reverse=reverse)
 
 
-def assessments_section(access: Access) -> list[Any]:
+@dataclass(frozen=True)
+class AssessmentShown:
+    """An assessment as the referral shows it."""
+
+    # The Assessment, or its version from the audit trail at the cut-off (the same fields).
+    assessment: Model
+    # (component name, what was found), in the order they were recorded
+    needs: list[tuple[str, str]]
+    # names of the identity documents the child holds
+    documents: list[str]
+
+
+def assessments_section(access: Access) -> list[AssessmentShown]:
     case_id = access.referral.case_id
     rows = Assessment.objects.filter(case_id=case_id).select_related("author").order_by("-assessed_on", "-pk")
     assessments = _resort(
@@ -342,12 +354,16 @@ def assessments_section(access: Access) -> list[Any]:
     )
     codes = {code for a in assessments for code in a.needs}
     names = {c.code: c.name for c in ServiceComponent.objects.filter(code__in=codes)} if codes else {}
-    for assessment in assessments:
-        assessment.need_rows = [(names.get(code, code), text) for code, text in assessment.needs.items()]
-        assessment.document_labels = [
-            IdentityDocument(code).label for code in assessment.identity_documents if code in IdentityDocument.values
-        ]
-    return assessments
+    return [
+        AssessmentShown(
+            assessment=a,
+            needs=[(names.get(code, code), text) for code, text in a.needs.items()],
+            documents=[
+                str(IdentityDocument(code).label) for code in a.identity_documents if code in IdentityDocument.values
+            ],
+        )
+        for a in assessments
+    ]
 
 
 def plan_section(access: Access) -> list[Any]:
@@ -397,7 +413,7 @@ def document_get_for_access(access: Access, document_id: Any) -> Document:
     return get_or_404(qs, pk=document_id)
 
 
-def attachable_documents(*, user: Any, referral: Referral) -> QuerySet[Document]:
+def attachable_documents(*, user: User, referral: Referral) -> QuerySet[Document]:
     """Documents the user may attach to a message: whatever their side may see of the
     case — the sender the case's documents (after a transfer those of the handover), the
     receiver only those shared with it."""

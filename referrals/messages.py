@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
@@ -24,6 +23,7 @@ from atensi.core.errors import ApplicationError
 from cases.documents import sharing_allowed
 from cases.models import Document
 from cases.services import full_clean_or_raise
+from stakeholders.models import User
 
 from .material import RECEIVER, SENDER, attachable_documents, side_of
 from .models import ACTIVE_STATUSES, Referral, ReferralMessage, ReferralStatus
@@ -35,7 +35,7 @@ BODY_MAX_LENGTH = 5000
 
 @transaction.atomic
 def referral_message_send(
-    *, referral: Referral, by: Any, body: str, attachments: Iterable[Document] = ()
+    *, referral: Referral, by: User, body: str, attachments: Iterable[Document] = ()
 ) -> ReferralMessage:
     """Write in the referral's thread on behalf of the author's side (a case worker of the
     receiving organisation, or of the sending one who may see the referral)."""
@@ -121,7 +121,7 @@ class TrailStep:
 
     at: datetime.datetime
     kind: str  # sent | accepted | declined | cancelled | completed | resent | message
-    who: Any = None
+    who: User | None = None
     message: ReferralMessage | None = None
     resent: Referral | None = None
 

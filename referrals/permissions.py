@@ -19,7 +19,6 @@ to offer a button; services enforce the same rule with `atensi.core.errors.requi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -27,6 +26,7 @@ from atensi.core.access import actor_for
 from cases.models import Case
 from cases.permissions import change_case_refusal
 from cases.selectors import CASE_ROLES, members_with_roles
+from stakeholders.models import User
 from stakeholders.roles import Role
 
 from .models import Referral
@@ -40,7 +40,7 @@ def _has_staff_in(organisation_id: int, roles: Iterable[str]) -> bool:
     return members_with_roles(organisation_ids=[organisation_id], roles=roles).exists()
 
 
-def refer_case_refusal(user: Any, case: Case) -> str | None:
+def refer_case_refusal(user: User, case: Case) -> str | None:
     """Why `user` may not refer `case` now, or None."""
     refusal = change_case_refusal(user, case)
     if refusal is None and not case.is_open:
@@ -48,11 +48,11 @@ def refer_case_refusal(user: Any, case: Case) -> str | None:
     return refusal
 
 
-def can_refer_case(user: Any, case: Case) -> bool:
+def can_refer_case(user: User, case: Case) -> bool:
     return refer_case_refusal(user, case) is None
 
 
-def can_answer_referral(user: Any, referral: Referral) -> bool:
+def can_answer_referral(user: User, referral: Referral) -> bool:
     """May the user accept, decline or complete the referral for the receiver?"""
     actor = actor_for(user)
     if actor.has_role(referral.receiver_id, *ANSWERING_ROLES):
@@ -62,7 +62,7 @@ def can_answer_referral(user: Any, referral: Referral) -> bool:
     )
 
 
-def answer_referral_refusal(user: Any, referral: Referral) -> str | None:
+def answer_referral_refusal(user: User, referral: Referral) -> str | None:
     if can_answer_referral(user, referral):
         return None
     return _("Only the referral officers and supervisors of %(org)s can answer this referral.") % {
@@ -70,7 +70,7 @@ def answer_referral_refusal(user: Any, referral: Referral) -> str | None:
     }
 
 
-def can_accept_transfer(user: Any, referral: Referral) -> bool:
+def can_accept_transfer(user: User, referral: Referral) -> bool:
     """A transfer's case manager is chosen by the receiver's supervisor (by whoever may
     answer, where the organisation has no supervisor)."""
     actor = actor_for(user)
@@ -79,7 +79,7 @@ def can_accept_transfer(user: Any, referral: Referral) -> bool:
     return can_answer_referral(user, referral) and not _has_staff_in(referral.receiver_id, [Role.SUPERVISOR])
 
 
-def accept_transfer_refusal(user: Any, referral: Referral) -> str | None:
+def accept_transfer_refusal(user: User, referral: Referral) -> str | None:
     if can_accept_transfer(user, referral):
         return None
     return _("A supervisor of %(org)s accepts a transfer and chooses its case manager.") % {
@@ -87,7 +87,7 @@ def accept_transfer_refusal(user: Any, referral: Referral) -> str | None:
     }
 
 
-def can_cancel_referral(user: Any, referral: Referral) -> bool:
+def can_cancel_referral(user: User, referral: Referral) -> bool:
     """Act for the sender: who sent it, or who may work on the case (its manager or a
     supervisor of the organisation that sent it)."""
     actor = actor_for(user)
@@ -98,7 +98,7 @@ def can_cancel_referral(user: Any, referral: Referral) -> bool:
     return referral.case.organisation_id == referral.sender_id and referral.case.case_manager_id == actor.user_id
 
 
-def cancel_referral_refusal(user: Any, referral: Referral) -> str | None:
+def cancel_referral_refusal(user: User, referral: Referral) -> str | None:
     if can_cancel_referral(user, referral):
         return None
     return _("Only the worker who sent this referral, the case manager or a supervisor of %(org)s can cancel it.") % {
@@ -106,7 +106,7 @@ def cancel_referral_refusal(user: Any, referral: Referral) -> str | None:
     }
 
 
-def can_list_referrals(user: Any) -> bool:
+def can_list_referrals(user: User) -> bool:
     """Case workers of some organisation (and superusers) have referral lists; nobody else."""
     actor = actor_for(user)
     return actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))

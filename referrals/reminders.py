@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef
+from django.db.models.expressions import CombinedExpression
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -43,7 +44,7 @@ from .notify import STAFF_ROLES, answering_ids, sender_ids
 REMINDER_KINDS = (NotificationKind.REFERRAL_ANSWER_SOON, NotificationKind.REFERRAL_OVERDUE)
 
 
-def _half_way() -> ExpressionWrapper:
+def _half_way() -> ExpressionWrapper[CombinedExpression]:
     return ExpressionWrapper(F("sent_at") + (F("respond_by") - F("sent_at")) / 2, output_field=DateTimeField())
 
 

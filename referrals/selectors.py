@@ -8,8 +8,6 @@ the people who may open the case).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Case as CaseWhen  # Django's conditional expression, not the case model
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -17,6 +15,7 @@ from django.utils import timezone
 from atensi.core.access import actor_for, get_or_404
 from cases.models import Urgency
 from cases.selectors import CASE_ROLES, cases_readable_by
+from stakeholders.models import User
 from stakeholders.roles import Role
 
 from .models import Referral, ReferralKind, ReferralStatus
@@ -25,13 +24,13 @@ from .models import Referral, ReferralKind, ReferralStatus
 TRANSFERRED_STATUSES = (ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED)
 
 
-def receiver_may_see_transfer(user: Any) -> Q:
+def receiver_may_see_transfer(user: User) -> Q:
     """On the receiver's side: not an accepted transfer, or one whose case the user may read."""
     readable_case = Exists(cases_readable_by(user).filter(pk=OuterRef("case_id")))
     return ~Q(kind=ReferralKind.TRANSFER, status__in=TRANSFERRED_STATUSES) | Q(readable_case)
 
 
-def kept_by_sender(user: Any) -> Q:
+def kept_by_sender(user: User) -> Q:
     """Accepted transfers whose file the user keeps for the sender: its supervisors and
     the worker who sent it."""
     actor = actor_for(user)
@@ -40,7 +39,7 @@ def kept_by_sender(user: Any) -> Q:
     )
 
 
-def referrals_visible_to(user: Any) -> QuerySet[Referral]:
+def referrals_visible_to(user: User) -> QuerySet[Referral]:
     actor = actor_for(user)
     if actor.is_superuser:
         return Referral.objects.all()
@@ -59,7 +58,7 @@ def referrals_visible_to(user: Any) -> QuerySet[Referral]:
     return Referral.objects.filter(receiver_side | sender_side)
 
 
-def referral_get_for_user(*, user: Any, referral_id: Any) -> Referral:
+def referral_get_for_user(*, user: User, referral_id: object) -> Referral:
     """The referral (scoped by `referrals_visible_to`, 404 otherwise) with the people its page names."""
     return get_or_404(
         referrals_visible_to(user).select_related(
@@ -86,7 +85,7 @@ def urgency_rank() -> CaseWhen:
     )
 
 
-def inbox_for(user: Any, *, status: str = ReferralStatus.SENT) -> QuerySet[Referral]:
+def inbox_for(user: User, *, status: str = ReferralStatus.SENT) -> QuerySet[Referral]:
     """Incoming referrals of the user's organisations: waiting ones by deadline (overdue
     first, then the nearest), the others newest first."""
     actor = actor_for(user)
@@ -104,13 +103,13 @@ def inbox_for(user: Any, *, status: str = ReferralStatus.SENT) -> QuerySet[Refer
     return qs.order_by("-sent_at", "-pk")
 
 
-def inbox_waiting(user: Any) -> QuerySet[Referral]:
+def inbox_waiting(user: User) -> QuerySet[Referral]:
     """Referrals waiting for an answer from the user's organisations (navigation badge)."""
     actor = actor_for(user)
     return Referral.objects.filter(receiver_id__in=actor.org_ids(*CASE_ROLES), status=ReferralStatus.SENT)
 
 
-def inbox_waiting_count(user: Any) -> int:
+def inbox_waiting_count(user: User) -> int:
     return inbox_waiting(user).count()
 
 

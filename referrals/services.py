@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,7 +20,7 @@ from cases.documents import sharing_allowed
 from cases.models import OPEN_STAGES, Case, Document, PlanItem, PlanItemStatus, TimelineKind, Urgency
 from cases.selectors import person_name
 from cases.services import case_lock, is_case_manager_candidate, occupancy_recount, timeline_add
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 
 from .models import (
     ACTIVE_STATUSES,
@@ -49,7 +48,7 @@ def deadline_hours(urgency: str) -> int:
     return int(row) if row else DEFAULT_DEADLINE_HOURS[Urgency(urgency)]
 
 
-def child_summary(case: Case) -> dict[str, Any]:
+def child_summary(case: Case) -> dict[str, object]:
     """What a referral records of the child when it is sent (see Referral.child_summary)."""
     child = case.beneficiary
     return {
@@ -65,7 +64,7 @@ def child_summary(case: Case) -> dict[str, Any]:
 def referral_send(
     *,
     case: Case,
-    by: Any,
+    by: User,
     receiver: Organisation,
     kind: str,
     reason: str,
@@ -191,7 +190,7 @@ def _status_message(referral: Referral) -> str:
     }
 
 
-def _transition(referral: Referral, *, from_status: str, **changes: Any) -> Referral:
+def _transition(referral: Referral, *, from_status: str, **changes: object) -> Referral:
     """Move the referral on only if it is still in `from_status`; otherwise say why not.
 
     The case row is locked first, by every answer alike: accepting (which may move the
@@ -216,12 +215,12 @@ _PLAN_ITEM_STATUS = {
 }
 
 
-def _sync_plan_item(referral: Referral, *, by: Any, at: datetime.datetime) -> None:
+def _sync_plan_item(referral: Referral, *, by: User, at: datetime.datetime) -> None:
     if referral.plan_item_id is None:
         return
     item = PlanItem.objects.select_for_update().get(pk=referral.plan_item_id)
     status = _PLAN_ITEM_STATUS[ReferralStatus(referral.status)]
-    fields: dict[str, Any] = {"status": status}
+    fields: dict[str, object] = {"status": status}
     if referral.status == ReferralStatus.SENT:
         fields["provider"] = referral.receiver
     if referral.status == ReferralStatus.COMPLETED:
@@ -245,7 +244,7 @@ def _sync_plan_item(referral: Referral, *, by: Any, at: datetime.datetime) -> No
     )
 
 
-def _settle(referral: Referral, *, by: Any, at: datetime.datetime, action: str, **data: Any) -> None:
+def _settle(referral: Referral, *, by: User, at: datetime.datetime, action: str, **data: object) -> None:
     """What follows every answer: the plan item follows, the other side is told, and the
     case timeline records it."""
     _sync_plan_item(referral, by=by, at=at)
@@ -256,7 +255,7 @@ def _settle(referral: Referral, *, by: Any, at: datetime.datetime, action: str, 
     _timeline(referral, by=by, action=action, at=at, **data)
 
 
-def _timeline(referral: Referral, *, by: Any, action: str, at: datetime.datetime, **data: Any) -> None:
+def _timeline(referral: Referral, *, by: User, action: str, at: datetime.datetime, **data: object) -> None:
     timeline_add(
         case=referral.case,
         kind=TimelineKind.REFERRAL,
@@ -271,7 +270,7 @@ def _timeline(referral: Referral, *, by: Any, action: str, at: datetime.datetime
 
 
 @transaction.atomic
-def referral_accept(*, referral: Referral, by: Any, case_manager: Any = None) -> Referral:
+def referral_accept(*, referral: Referral, by: User, case_manager: User | None = None) -> Referral:
     """Accept; a transfer moves the case to the receiver with the case manager they choose."""
     require(answer_referral_refusal(by, referral))
     # The case row lock orders this acceptance against a consent withdrawal, a closure or
@@ -312,7 +311,7 @@ def referral_accept(*, referral: Referral, by: Any, case_manager: Any = None) ->
     return referral
 
 
-def _move_case(referral: Referral, *, case_manager: Any, by: Any, at: datetime.datetime) -> None:
+def _move_case(referral: Referral, *, case_manager: User | None, by: User, at: datetime.datetime) -> None:
     case = case_lock(referral.case)
     if Case.objects.filter(
         organisation=referral.receiver, beneficiary_id=case.beneficiary_id, stage__in=OPEN_STAGES
@@ -348,7 +347,7 @@ def _move_case(referral: Referral, *, case_manager: Any, by: Any, at: datetime.d
     )
 
 
-def _end_other_referrals(transfer: Referral, *, by: Any, at: datetime.datetime) -> None:
+def _end_other_referrals(transfer: Referral, *, by: User, at: datetime.datetime) -> None:
     """A transferred case leaves its old organisation's referrals behind: they were the
     old owner's to answer for, and their receivers must not go on reading the new
     owner's file. The new owner refers again where the child still needs it."""
@@ -372,7 +371,7 @@ def _end_other_referrals(transfer: Referral, *, by: Any, at: datetime.datetime) 
 
 
 @transaction.atomic
-def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = "") -> Referral:
+def referral_decline(*, referral: Referral, by: User, reason: str, note: str = "") -> Referral:
     require(answer_referral_refusal(by, referral))
     if reason not in DeclineReason.values:
         raise ApplicationError(_("Choose the reason for declining."), field="reason")
@@ -394,7 +393,7 @@ def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = ""
 
 
 @transaction.atomic
-def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
+def referral_cancel(*, referral: Referral, by: User, reason: str) -> Referral:
     """The sender withdraws a referral that was not answered, or stops an accepted one."""
     require(cancel_referral_refusal(by, referral))
     reason = (reason or "").strip()
@@ -416,7 +415,7 @@ def referral_cancel(*, referral: Referral, by: Any, reason: str) -> Referral:
 
 
 @transaction.atomic
-def referral_complete(*, referral: Referral, by: Any, outcome: str) -> Referral:
+def referral_complete(*, referral: Referral, by: User, outcome: str) -> Referral:
     require(answer_referral_refusal(by, referral))
     outcome = (outcome or "").strip()
     if not outcome:

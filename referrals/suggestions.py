@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import Case as CaseWhen  # Django's conditional expression, not the case model
 from django.db.models import IntegerField, Max, Value, When
 from django.db.models.functions import Length
+from django_stubs_ext import WithAnnotations
 
 from atensi.core.errors import ApplicationError
 from atensi.core.models import ServiceComponent
@@ -106,20 +107,24 @@ class _Rows(dict[int, Suggestion]):
         return self[org.pk]
 
     def add_covering(
-        self, covering: list[Organisation], regions: dict[str, Region], handover_kind: str, handles: str
+        self,
+        covering: list[WithAnnotations[Organisation, _Covered]],
+        regions: dict[str, Region],
+        handover_kind: str,
+        handles: str,
     ) -> None:
         for org in covering:
             suggestion = self.for_org(org)
-            suggestion.covers = regions.get(org.covered_code)  # type: ignore[attr-defined]  # annotated
+            suggestion.covers = regions.get(org.covered_code or "")
             if handover_kind and org.kind == handover_kind:
                 suggestion.handles = handles
 
-    def add_nearest(self, nearest: list[Organisation]) -> None:
-        for org in nearest:
-            suggestion = self.for_org(org)
-            suggestion.distance_km = org.distance_km  # type: ignore[attr-defined]  # annotated by the finder
-            suggestion.offers = org.offers  # type: ignore[attr-defined]  # set by _nearest
-            suggestion.lacks = org.lacks  # type: ignore[attr-defined]
+    def add_nearest(self, nearest: list[_Near]) -> None:
+        for near in nearest:
+            suggestion = self.for_org(near.organisation)
+            suggestion.distance_km = near.distance_km
+            suggestion.offers = near.offers
+            suggestion.lacks = near.lacks
 
 
 def _child_place(case: Case) -> tuple[Region | None, dict[str, Region]]:
@@ -176,7 +181,12 @@ def receiver_suggestions(
     return ReceiverSuggestions(rows=found, place=place, regency=regency, distance_problem=problem)
 
 
-def _covering(place: Region, *, excluded: set[int], first_kind: str) -> list[Organisation]:
+class _Covered(TypedDict):
+    covered_code: str | None  # the most local of the child's regions it covers
+    kind_rank: int
+
+
+def _covering(place: Region, *, excluded: set[int], first_kind: str) -> list[WithAnnotations[Organisation, _Covered]]:
     # Of the covered regions matched (all prefixes of the child's village code), the
     # longest code is the most local one: a district office before a province-wide one.
     qs = (
@@ -193,9 +203,19 @@ def _covering(place: Region, *, excluded: set[int], first_kind: str) -> list[Org
     return list(qs[:COVERING_SHOWN])
 
 
+@dataclass(frozen=True)
+class _Near:
+    """An LKSA/Balai near the child, and which of the requested services it offers."""
+
+    organisation: Organisation
+    distance_km: float
+    offers: list[ServiceComponent]
+    lacks: list[ServiceComponent]
+
+
 def _nearest(
     case: Case, place: Region, *, excluded: set[int], requested: list[ServiceComponent]
-) -> tuple[list[Organisation], str]:
+) -> tuple[list[_Near], str]:
     """The nearest LKSA/Balai serving the case's cluster, those offering every requested
     service first, then those with free places, then by distance."""
     try:
@@ -212,9 +232,14 @@ def _nearest(
         ).values_list("organisation_id", "servicecomponent_id")
         for org_id, component_id in pairs:
             offered.setdefault(org_id, set()).add(component_id)
-    for org in found:
-        has = offered.get(org.pk, set())
-        org.offers = [c for c in requested if c.pk in has]  # type: ignore[attr-defined]
-        org.lacks = [c for c in requested if c.pk not in has]  # type: ignore[attr-defined]
-    found.sort(key=lambda o: (len(o.lacks), o.free_places == 0, o.distance_km))  # type: ignore[attr-defined]
-    return found[:NEAREST_SHOWN], ""
+    near = [
+        _Near(
+            organisation=org,
+            distance_km=org.distance_km,
+            offers=[c for c in requested if c.pk in offered.get(org.pk, set())],
+            lacks=[c for c in requested if c.pk not in offered.get(org.pk, set())],
+        )
+        for org in found
+    ]
+    near.sort(key=lambda n: (len(n.lacks), n.organisation.free_places == 0, n.distance_km))
+    return near[:NEAREST_SHOWN], ""

@@ -15,10 +15,11 @@ from atensi.core.admin import PortalAdmin
 from atensi.core.errors import ApplicationError
 
 from . import selectors, services
+from .http import request_user
 from .models import Agreement, ImportBatch, Membership, Organisation, Region, User, WorkforceMember
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, User]):
     model = Membership
     fk_name = "user"
     extra = 0
@@ -32,7 +33,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(PortalAdmin, DjangoUserAdmin):
+class UserAdmin(PortalAdmin[User], DjangoUserAdmin[User]):
     scope = staticmethod(selectors.users_visible_to)
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "is_superuser", "memberships__role", "memberships__organisation"]
@@ -53,7 +54,7 @@ class UserAdmin(PortalAdmin, DjangoUserAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(PortalAdmin):
+class RegionAdmin(PortalAdmin[Region]):
     """Read-only: regions come from `load_regions`. Searchable for the autocompletes."""
 
     scope = staticmethod(lambda user: Region.objects.all())
@@ -88,7 +89,7 @@ class RegionAdmin(PortalAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
-class OrganisationAdminForm(forms.ModelForm):
+class OrganisationAdminForm(forms.ModelForm[Organisation]):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         # The same region rules the service applies, shown on the form instead of a 500.
@@ -104,7 +105,7 @@ class OrganisationAdminForm(forms.ModelForm):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(PortalAdmin):
+class OrganisationAdmin(PortalAdmin[Organisation]):
     form = OrganisationAdminForm
     scope = staticmethod(selectors.organisations_administered_by)
     list_display = ["code", "name", "kind", "home_region", "accreditation", "capacity", "is_active", "updated_at"]
@@ -152,7 +153,7 @@ class OrganisationAdmin(PortalAdmin):
         try:
             if change:
                 changes = {f: form.cleaned_data[f] for f in form.changed_data if f in fields}
-                services.organisation_update(organisation=obj, by=request.user, **changes)
+                services.organisation_update(organisation=obj, by=request_user(request), **changes)
             else:
                 profile = {f: form.cleaned_data[f] for f in fields if f in form.cleaned_data and f != "parent"}
                 created = services.organisation_create(
@@ -161,7 +162,7 @@ class OrganisationAdmin(PortalAdmin):
                     kind=profile.pop("kind"),
                     parent=obj.parent,
                     notes=profile.pop("notes", ""),
-                    by=request.user,
+                    by=request_user(request),
                     **{k: v for k, v in profile.items() if k not in ("name",)},
                 )
                 obj.pk = created.pk
@@ -176,7 +177,7 @@ class OrganisationAdmin(PortalAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(PortalAdmin):
+class MembershipAdmin(PortalAdmin[Membership]):
     scope = staticmethod(selectors.memberships_visible_to)
     list_display = ["user", "organisation", "role", "is_active", "updated_at"]
     list_filter = ["role", "is_active", "organisation__kind"]
@@ -197,10 +198,10 @@ class MembershipAdmin(PortalAdmin):
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         try:
             if change:
-                services.membership_set_active(membership=obj, by=request.user, active=obj.is_active)
+                services.membership_set_active(membership=obj, by=request_user(request), active=obj.is_active)
             else:
                 created = services.membership_add(
-                    organisation=obj.organisation, user=obj.user, role=obj.role, by=request.user
+                    organisation=obj.organisation, user=obj.user, role=obj.role, by=request_user(request)
                 )
                 obj.pk = created.pk
         except ApplicationError as exc:
@@ -210,12 +211,13 @@ class MembershipAdmin(PortalAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None and not request.user.is_superuser and "organisation" in form.base_fields:
             field = form.base_fields["organisation"]
-            field.queryset = selectors.organisations_administered_by(request.user)  # type: ignore[attr-defined]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = selectors.organisations_administered_by(request_user(request))
         return form
 
 
 @admin.register(WorkforceMember)
-class WorkforceMemberAdmin(PortalAdmin):
+class WorkforceMemberAdmin(PortalAdmin[WorkforceMember]):
     # National admins only: organisations maintain their workforce by import, where
     # every row goes through the same validation.
     superuser_only = True
@@ -228,7 +230,7 @@ class WorkforceMemberAdmin(PortalAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(PortalAdmin):
+class AgreementAdmin(PortalAdmin[Agreement]):
     superuser_only = True
     list_display = ["number", "title", "signed_on", "valid_from", "valid_until", "status_display"]
     search_fields = ["number", "title", "parties__name", "parties__code"]
@@ -243,7 +245,7 @@ class AgreementAdmin(PortalAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(PortalAdmin):
+class ImportBatchAdmin(PortalAdmin[ImportBatch]):
     superuser_only = True
     list_display = ["created_at", "kind", "organisation", "uploaded_by", "filename", "status", "finished_at"]
     list_filter = ["kind", "status"]

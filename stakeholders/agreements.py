@@ -9,23 +9,26 @@ badges always agree with the calendar.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TypedDict
 
 from django.db.models import BooleanField, Case, CharField, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
+from django_stubs_ext import WithAnnotations
 
 from atensi.core.access import actor_for
 
-from .models import AGREEMENT_EXPIRING_DAYS, Agreement, AgreementStatus, Organisation
+from .models import AGREEMENT_EXPIRING_DAYS, Agreement, AgreementStatus, Organisation, User
 
 _Parties = Agreement.parties.through
 
 
-def _party_of(org_ids: Any) -> Exists:
+def _party_of(org_ids: Iterable[int]) -> Exists:
     return Exists(_Parties.objects.filter(agreement_id=OuterRef("pk"), organisation_id__in=org_ids))
 
 
-def agreements_visible_to(user: Any) -> QuerySet[Agreement]:
+def agreements_visible_to(user: User) -> QuerySet[Agreement]:
     """The one scoping queryset for agreements: those of organisations the user acts for."""
     actor = actor_for(user)
     if actor.is_superuser:
@@ -36,7 +39,7 @@ def agreements_visible_to(user: Any) -> QuerySet[Agreement]:
     return Agreement.objects.filter(_party_of(list(org_ids)))
 
 
-def agreements_editable_by(user: Any) -> QuerySet[Agreement]:
+def agreements_editable_by(user: User) -> QuerySet[Agreement]:
     """Agreements with a party the user administers."""
     actor = actor_for(user)
     if actor.is_superuser:
@@ -73,7 +76,16 @@ def status_on(today: datetime.date) -> Case:
     )
 
 
-def agreement_list(*, user: Any, status: str = "", today: datetime.date | None = None) -> QuerySet[Agreement]:
+class AgreementListed(TypedDict):
+    """What agreement_list annotates on each agreement."""
+
+    status_now: str  # an AgreementStatus value, as of `today`
+    can_edit: bool  # the user administers one of its parties
+
+
+def agreement_list(
+    *, user: User, status: str = "", today: datetime.date | None = None
+) -> QuerySet[WithAnnotations[Agreement, AgreementListed]]:
     """The user's agreements, latest end date first, each with `status_now` and `can_edit`.
 
     `status` is one of AgreementStatus (empty: all).
@@ -84,7 +96,7 @@ def agreement_list(*, user: Any, status: str = "", today: datetime.date | None =
         qs = qs.filter(status_q(status, today))
     actor = actor_for(user)
     admin_orgs = list(actor.org_ids_with_perm("stakeholders.change_organisation"))
-    can_edit: Any
+    can_edit: Exists | Value
     if actor.is_superuser:
         can_edit = Value(True, output_field=BooleanField())
     elif admin_orgs:
@@ -96,3 +108,15 @@ def agreement_list(*, user: Any, status: str = "", today: datetime.date | None =
         .prefetch_related(Prefetch("parties", queryset=Organisation.objects.only("pk", "name").order_by("name")))
         .order_by("-valid_until", "id")
     )
+
+
+@dataclass(frozen=True)
+class AgreementRow:
+    """A line of the agreement list: the agreement and its status as of today."""
+
+    agreement: WithAnnotations[Agreement, AgreementListed]
+    status: AgreementStatus
+
+
+def agreement_rows(agreements: Iterable[WithAnnotations[Agreement, AgreementListed]]) -> list[AgreementRow]:
+    return [AgreementRow(agreement=a, status=AgreementStatus(a.status_now)) for a in agreements]

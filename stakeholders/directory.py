@@ -17,7 +17,7 @@ import datetime
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from django import forms
 from django.db.models import (
@@ -33,8 +33,10 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Greatest
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from atensi.core import keyset
 from atensi.core.access import actor_for, get_or_404
@@ -42,7 +44,7 @@ from atensi.core.models import Cluster, ServiceComponent
 from atensi.core.spreadsheets import spreadsheet_safe
 from atensi.core.values import normalise_phone
 
-from .models import Accreditation, Membership, Organisation, OrganisationKind, Region, RegionLevel
+from .models import Accreditation, Membership, Organisation, OrganisationKind, Region, RegionLevel, User
 
 PAGE_SIZE = 25
 ACCREDITATION_NONE = "none"  # the filter's spelling of "not accredited" (stored as "")
@@ -99,14 +101,14 @@ class DirectoryFilterForm(forms.Form):
     accreditation = forms.ChoiceField(label=gettext_lazy("Accreditation"), required=False)
     free = forms.BooleanField(label=gettext_lazy("Has free residential places"), required=False)
 
-    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+    def __init__(self, data: QueryDict | None = None) -> None:
         if data is not None:
             data = data.copy()
             # A link to a kab/kota alone (e.g. from a report) still shows its province.
             kabkota = str(data.get("kabkota") or "")
             if kabkota and not data.get("province"):
                 data["province"] = kabkota[:2]
-        super().__init__(data, **kwargs)
+        super().__init__(data)
         provinces = list(Region.objects.filter(level=RegionLevel.PROVINCE).order_by("name").values_list("code", "name"))
         self._choices("province", [("", _("All provinces")), *provinces])
         province = str(data.get("province") or "") if data is not None else ""
@@ -137,7 +139,7 @@ class DirectoryFilterForm(forms.Form):
             ],
         )
 
-    def _choices(self, name: str, choices: list[tuple[str, Any]]) -> None:
+    def _choices(self, name: str, choices: list[tuple[str, StrOrPromise]]) -> None:
         cast(forms.ChoiceField, self.fields[name]).choices = choices
 
     def to_filters(self) -> DirectoryFilters:
@@ -155,7 +157,7 @@ class DirectoryFilterForm(forms.Form):
         )
 
 
-def directory_filters(params: Any) -> tuple[DirectoryFilterForm, DirectoryFilters, list[str]]:
+def directory_filters(params: QueryDict) -> tuple[DirectoryFilterForm, DirectoryFilters, list[str]]:
     """Bind the GET parameters; drop the ones that do not validate and say which.
 
     Returns the form to render (showing only the filters in effect), the filters and the
@@ -305,7 +307,7 @@ def directory_page(queryset: QuerySet[Organisation], *, cursor: str | None, size
     )
 
 
-def organisation_profile_get(*, user: Any, organisation_id: Any) -> Organisation:
+def organisation_profile_get(*, user: User, organisation_id: object) -> Organisation:
     """One organisation for its directory page, or 404.
 
     Active organisations are open to every logged-in user; an inactive one only to its
@@ -418,7 +420,7 @@ def export_headers() -> list[str]:
     ]
 
 
-def export_rows(queryset: QuerySet[Organisation]) -> Iterator[list[Any]]:
+def export_rows(queryset: QuerySet[Organisation]) -> Iterator[list[object]]:
     """One list per organisation, in export_headers' order, made safe for spreadsheets."""
     for org in queryset.iterator(chunk_size=500):
         province, regency = province_and_regency(org.home_region)
@@ -426,7 +428,7 @@ def export_rows(queryset: QuerySet[Organisation]) -> Iterator[list[Any]]:
         if org.village_id:
             code = org.village_id
             village = ".".join(p for p in (code[:2], code[2:4], code[4:6], code[6:]) if p)
-        row: list[Any] = [
+        row: list[object] = [
             org.code,
             org.name,
             str(org.get_kind_display()),

@@ -22,7 +22,7 @@ def _code(value: Any) -> Any:
     return "".join(value.replace(".", " ").split()) if isinstance(value, str) else value
 
 
-class RegionField(forms.ModelChoiceField):
+class RegionField(forms.ModelChoiceField[Region]):
     """One region, submitted as its Kemendagri code (dots allowed), restricted to `levels`.
 
     `within` (a province or regency/city code) restricts the choice to that area; the
@@ -44,7 +44,7 @@ class RegionField(forms.ModelChoiceField):
         return super().to_python(_code(value))
 
 
-class RegionMultipleField(forms.ModelMultipleChoiceField):
+class RegionMultipleField(forms.ModelMultipleChoiceField[Region]):
     """Several regions (coverage, regions served), submitted as Kemendagri codes.
 
     `levels` and `within` as for RegionField; the default widget shows the chosen

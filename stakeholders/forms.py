@@ -23,7 +23,7 @@ class StaffInviteForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"].strip()
+        username: str = self.cleaned_data["username"].strip()
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("The username %(username)s is already taken."), params={"username": username})
         return username

@@ -24,7 +24,7 @@ from .services import ORGANISATION_PROFILE_FIELDS
 
 def _label(name: str) -> Any:
     # Model verbose names are lower case; a form label starts with a capital, as in a ModelForm.
-    return capfirst(cast(models.Field, Organisation._meta.get_field(name)).verbose_name)
+    return capfirst(cast("models.Field[object, object]", Organisation._meta.get_field(name)).verbose_name)
 
 
 class OrganisationProfileForm(forms.Form):

@@ -16,52 +16,51 @@ service's refusal come from the same rule.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.utils.translation import gettext as _
 
 from atensi.core.access import actor_for
 
-from .models import Organisation
+from .models import Organisation, User
 from .roles import Role
 
 # Viewers read aggregate figures only; names and phones of field workers are not that.
 WORKFORCE_ROLES = tuple(r for r in Role.values if r != Role.VIEWER)
 
 
-def can_administer_organisation(user: Any, organisation: Organisation) -> bool:
+def can_administer_organisation(user: User, organisation: Organisation) -> bool:
     """May `user` edit this organisation's profile and staff? (No query: the actor is cached.)"""
     actor = actor_for(user)
     return actor.is_superuser or organisation.pk in actor.org_ids_with_perm("stakeholders.change_organisation")
 
 
-def administer_organisation_refusal(user: Any, organisation: Organisation) -> str | None:
+def administer_organisation_refusal(user: User, organisation: Organisation) -> str | None:
     if can_administer_organisation(user, organisation):
         return None
     return _("Only an administrator of %(org)s can do this.") % {"org": organisation.name}
 
 
-def import_for_organisation_refusal(user: Any, organisation: Organisation) -> str | None:
+def import_for_organisation_refusal(user: User, organisation: Organisation) -> str | None:
     """The administrator rule, worded for importing a list in the organisation's name."""
     if can_administer_organisation(user, organisation):
         return None
     return _("Only an administrator of %(org)s can import for it.") % {"org": organisation.name}
 
 
-def change_agreement_refusal(user: Any, parties: Iterable[Organisation]) -> str | None:
+def change_agreement_refusal(user: User, parties: Iterable[Organisation]) -> str | None:
     """An agreement is changed by an administrator of one of its (present) parties."""
     if any(can_administer_organisation(user, party) for party in parties):
         return None
     return _("Only an administrator of one of the parties can change this agreement.")
 
 
-def agreement_parties_refusal(user: Any, parties: Iterable[Organisation]) -> str | None:
+def agreement_parties_refusal(user: User, parties: Iterable[Organisation]) -> str | None:
     """The parties an agreement is saved with include one the user administers."""
     if any(can_administer_organisation(user, party) for party in parties):
         return None
     return _("One of the parties must be an organisation you administer.")
 
 
-def can_see_workforce(user: Any) -> bool:
+def can_see_workforce(user: User) -> bool:
     actor = actor_for(user)
     return actor.is_superuser or bool(actor.org_ids(*WORKFORCE_ROLES))

@@ -61,7 +61,7 @@ def sync_role_groups(apps: Any = None, *, verbosity: int = 0) -> None:
     registry = apps or global_apps
     # Permissions are normally created after all migrations have run; make sure the
     # ones we are about to grant exist now.
-    for app_config in registry.get_app_configs():  # type: ignore[attr-defined]
+    for app_config in registry.get_app_configs():
         if apps is not None:
             # Historical app configs carry no models_module; create_permissions skips
             # such apps unless told otherwise (the documented data-migration idiom).
@@ -71,8 +71,8 @@ def sync_role_groups(apps: Any = None, *, verbosity: int = 0) -> None:
         else:
             create_permissions(app_config, verbosity=verbosity)
 
-    Group = registry.get_model("auth", "Group")  # type: ignore[attr-defined]
-    Permission = registry.get_model("auth", "Permission")  # type: ignore[attr-defined]
+    Group = registry.get_model("auth", "Group")
+    Permission = registry.get_model("auth", "Permission")
     for role, perms in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=group_name(role))
         wanted = []

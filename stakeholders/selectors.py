@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db.models import Case, QuerySet, Subquery, Value, When
@@ -19,7 +18,7 @@ from .models import REGION_CODE_LENGTHS, Agreement, Membership, Organisation, Re
 from .workforce import workforce_visible_to as workforce_visible_to  # re-exported: stakeholders/workforce.py
 
 
-def organisations_administered_by(user: Any) -> QuerySet[Organisation]:
+def organisations_administered_by(user: User) -> QuerySet[Organisation]:
     """Organisations whose profile and staff the user may manage."""
     actor = actor_for(user)
     if actor.is_superuser:
@@ -27,13 +26,13 @@ def organisations_administered_by(user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=actor.org_ids_with_perm("stakeholders.change_organisation"))
 
 
-def organisations_with_admin_role(user: Any) -> QuerySet[Organisation]:
+def organisations_with_admin_role(user: User) -> QuerySet[Organisation]:
     """Organisations the user administers by membership (a superuser's own, not every one):
     where they may record something new in an organisation's name."""
     return Organisation.objects.filter(pk__in=actor_for(user).org_ids_with_perm("stakeholders.change_organisation"))
 
 
-def organisation_active_get(*, organisation_id: Any, exclude_id: int | None = None) -> Organisation | None:
+def organisation_active_get(*, organisation_id: int | str, exclude_id: int | None = None) -> Organisation | None:
     """An active organisation by id (its name only), or None; organisations are public in the directory."""
     qs = Organisation.objects.filter(pk=organisation_id, is_active=True)
     if exclude_id is not None:
@@ -41,7 +40,7 @@ def organisation_active_get(*, organisation_id: Any, exclude_id: int | None = No
     return qs.only("pk", "name").first()
 
 
-def organisations_with_staff_visible_to(user: Any) -> QuerySet[Organisation]:
+def organisations_with_staff_visible_to(user: User) -> QuerySet[Organisation]:
     """Organisations whose staff list the user may read (supervisors and org admins)."""
     actor = actor_for(user)
     if actor.is_superuser:
@@ -49,7 +48,7 @@ def organisations_with_staff_visible_to(user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=actor.org_ids_with_perm("stakeholders.view_membership"))
 
 
-def memberships_visible_to(user: Any) -> QuerySet[Membership]:
+def memberships_visible_to(user: User) -> QuerySet[Membership]:
     """The one scoping queryset for memberships: admin, staff pages and exports use it."""
     actor = actor_for(user)
     qs = Membership.objects.select_related("user", "organisation")
@@ -58,7 +57,7 @@ def memberships_visible_to(user: Any) -> QuerySet[Membership]:
     return qs.filter(organisation_id__in=actor.org_ids_with_perm("stakeholders.view_membership"))
 
 
-def users_visible_to(user: Any) -> QuerySet[User]:
+def users_visible_to(user: User) -> QuerySet[User]:
     """Users the requester may see in admin: themselves and staff of organisations they manage."""
     actor = actor_for(user)
     if actor.is_superuser:
@@ -69,7 +68,7 @@ def users_visible_to(user: Any) -> QuerySet[User]:
     return User.objects.filter(Q(pk=actor.user_id) | Q(memberships__organisation_id__in=orgs)).distinct()
 
 
-def organisation_staff_get(*, user: Any, organisation_id: Any) -> Organisation:
+def organisation_staff_get(*, user: User, organisation_id: object) -> Organisation:
     """An organisation whose staff `user` may see, or 404."""
     return get_or_404(organisations_with_staff_visible_to(user), pk=organisation_id)
 
@@ -82,7 +81,7 @@ def organisation_staff_list(*, organisation: Organisation) -> QuerySet[Membershi
     )
 
 
-def memberships_of_user(user: Any) -> QuerySet[Membership]:
+def memberships_of_user(user: User) -> QuerySet[Membership]:
     """The user's own active roles, for their home page and navigation."""
     if not getattr(user, "is_authenticated", False):
         return Membership.objects.none()
@@ -98,7 +97,7 @@ def organisation_agreements(*, organisation: Organisation) -> QuerySet[Agreement
     return organisation.agreements.prefetch_related("parties").order_by("-valid_until", "pk")
 
 
-def agreements_with_documents_for(user: Any) -> QuerySet[Agreement]:
+def agreements_with_documents_for(user: User) -> QuerySet[Agreement]:
     """Agreements whose document `user` may open: those of organisations they act for.
 
     An agreement's text is between its parties; everyone else sees only that it exists.

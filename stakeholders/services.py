@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.core.files.base import File
+from django.db import IntegrityError, models, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atensi.core.access import forget_actor
 from atensi.core.errors import ApplicationError, require
+from atensi.core.models import Cluster, ServiceComponent
 from atensi.core.values import normalise_nik, parse_nik
 
-from .models import Agreement, Membership, Organisation, RegionLevel, User, WorkforceMember
+from .models import Agreement, Membership, Organisation, Region, RegionLevel, User, WorkforceMember
 from .permissions import administer_organisation_refusal, agreement_parties_refusal, change_agreement_refusal
 from .roles import Role
 
@@ -50,14 +54,69 @@ ORGANISATION_NATIONAL_FIELDS = (
     "is_active",
 )
 ORGANISATION_EDITABLE_FIELDS = ORGANISATION_PROFILE_FIELDS + ORGANISATION_NATIONAL_FIELDS
-_M2M_FIELDS = ("clusters", "components", "coverage")
 
 
-def _field_label(model: Any, name: str) -> str:
+class OrganisationProfile(TypedDict, total=False):
+    """ORGANISATION_EDITABLE_FIELDS but the name, kind, parent and notes (organisation_create
+    takes those by name)."""
+
+    address: str
+    village: Region | None
+    latitude: float | None
+    longitude: float | None
+    phone: str
+    whatsapp: str
+    email: str
+    clusters: Iterable[Cluster]
+    components: Iterable[ServiceComponent]
+    capacity: int | None
+    registration_number: str
+    home_region: Region | None
+    coverage: Iterable[Region]
+    accreditation: str
+    accreditation_expires: datetime.date | None
+    is_active: bool
+
+
+class OrganisationChanges(OrganisationProfile, total=False):
+    """What organisation_update may change (ORGANISATION_EDITABLE_FIELDS)."""
+
+    name: str
+    kind: str
+    parent: Organisation | None
+    notes: str
+
+
+@dataclass(frozen=True)
+class _Related:
+    """The many-to-many fields of a profile, set once the row is saved."""
+
+    clusters: Iterable[Cluster] | None
+    components: Iterable[ServiceComponent] | None
+    coverage: Iterable[Region] | None
+
+    @classmethod
+    def take(cls, values: OrganisationProfile) -> _Related:
+        return cls(
+            clusters=values.pop("clusters", None),
+            components=values.pop("components", None),
+            coverage=values.pop("coverage", None),
+        )
+
+    def set_on(self, organisation: Organisation) -> None:
+        if self.clusters is not None:
+            organisation.clusters.set(self.clusters)
+        if self.components is not None:
+            organisation.components.set(self.components)
+        if self.coverage is not None:
+            organisation.coverage.set(self.coverage)
+
+
+def _field_label(model: type[models.Model], name: str) -> str:
     return str(getattr(model._meta.get_field(name), "verbose_name", name))
 
 
-def organisation_check_regions(organisation: Organisation, coverage: Any = None) -> None:
+def organisation_check_regions(organisation: Organisation, coverage: Iterable[Region] | None = None) -> None:
     """Region rules the database cannot hold, each reported at its field."""
     village = organisation.village
     if village is not None and village.level != RegionLevel.VILLAGE:
@@ -119,32 +178,35 @@ def organisation_create(
     code: str,
     name: str,
     kind: str,
-    by: Any = None,
+    by: User | None = None,
     parent: Organisation | None = None,
     notes: str = "",
-    **profile: Any,
+    **profile: Unpack[OrganisationProfile],
 ) -> Organisation:
     """A new organisation. `profile` takes any of ORGANISATION_EDITABLE_FIELDS."""
     unknown = set(profile) - set(ORGANISATION_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Unknown organisation fields: {sorted(unknown)}")
-    m2m = {f: profile.pop(f) for f in _M2M_FIELDS if f in profile}
+    related = _Related.take(profile)
     org = Organisation(code=code.strip().upper(), name=name.strip(), kind=kind, parent=parent, notes=notes, **profile)
     if Organisation.objects.filter(code=org.code).exists():
         raise ApplicationError(
             _("An organisation with code %(code)s already exists.") % {"code": org.code}, field="code"
         )
-    organisation_check_regions(org, m2m.get("coverage"))
+    organisation_check_regions(org, related.coverage)
     _fill_defaults(org)
     _validate_and_save(org)
-    for field, values in m2m.items():
-        getattr(org, field).set(values)
+    related.set_on(org)
     return org
 
 
 @transaction.atomic
 def organisation_update(
-    *, organisation: Organisation, by: Any, expected_updated_at: datetime.datetime | None = None, **changes: Any
+    *,
+    organisation: Organisation,
+    by: User,
+    expected_updated_at: datetime.datetime | None = None,
+    **changes: Unpack[OrganisationChanges],
 ) -> Organisation:
     """Change an organisation. Its admins edit the profile; national admins everything else.
 
@@ -171,19 +233,18 @@ def organisation_update(
             )
             % {"org": locked.name}
         )
-    m2m = {f: changes.pop(f) for f in _M2M_FIELDS if f in changes}
+    related = _Related.take(changes)
     village_changed = "village" in changes and changes["village"] != locked.village
     for name, value in changes.items():
         setattr(locked, name, value)
     if village_changed and "latitude" not in changes and "longitude" not in changes:
         # A new village moves the pin, unless the user placed the pin themselves.
         locked.latitude = locked.longitude = None
-    organisation_check_regions(locked, m2m.get("coverage"))
+    organisation_check_regions(locked, related.coverage)
     _fill_defaults(locked)
     fields = {*changes, "latitude", "longitude", "home_region", "updated_at"}
     _validate_and_save(locked, update_fields=sorted(fields))
-    for field, values in m2m.items():
-        getattr(locked, field).set(values)
+    related.set_on(locked)
     organisation.refresh_from_db()
     return locked
 
@@ -225,7 +286,7 @@ def user_create(
 
 
 @transaction.atomic
-def membership_add(*, organisation: Organisation, user: User, role: str, by: Any = None) -> Membership:
+def membership_add(*, organisation: Organisation, user: User, role: str, by: User | None = None) -> Membership:
     """Give `user` `role` in `organisation` (reactivating a revoked membership)."""
     if by is not None:
         require(administer_organisation_refusal(by, organisation))
@@ -245,7 +306,7 @@ def membership_add(*, organisation: Organisation, user: User, role: str, by: Any
 
 @transaction.atomic
 def staff_invite(
-    *, organisation: Organisation, by: Any, role: str, username: str, email: str, first_name: str, last_name: str = ""
+    *, organisation: Organisation, by: User, role: str, username: str, email: str, first_name: str, last_name: str = ""
 ) -> Membership:
     """An org admin adds a new colleague: account, role, and an email to set a password."""
     require(administer_organisation_refusal(by, organisation))
@@ -286,7 +347,7 @@ def _send_password_setup(user: User) -> None:
 
 
 @transaction.atomic
-def membership_set_active(*, membership: Membership, by: Any, active: bool) -> Membership:
+def membership_set_active(*, membership: Membership, by: User, active: bool) -> Membership:
     require(administer_organisation_refusal(by, membership.organisation))
     if not active and membership.user_id == getattr(by, "pk", None) and membership.role == Role.ORG_ADMIN:
         raise ApplicationError(_("You cannot remove your own administrator role."))
@@ -301,10 +362,24 @@ def membership_set_active(*, membership: Membership, by: Any, active: bool) -> M
 # --- Agreements (MoU/PKS) -------------------------------------------------------------
 
 AGREEMENT_EDITABLE_FIELDS = ("number", "title", "scope", "signed_on", "valid_from", "valid_until", "parties")
+
+
+class AgreementChanges(TypedDict, total=False):
+    """What agreement_update may change (AGREEMENT_EDITABLE_FIELDS)."""
+
+    number: str
+    title: str
+    scope: str
+    signed_on: datetime.date
+    valid_from: datetime.date
+    valid_until: datetime.date
+    parties: Iterable[Organisation]
+
+
 PDF_MAGIC = b"%PDF-"
 
 
-def agreement_check_document(document: Any) -> None:
+def agreement_check_document(document: File[bytes]) -> None:
     """A signed agreement is a PDF within ATENSI_AGREEMENT_MAX_BYTES, judged by its bytes, not only its name."""
     if not (getattr(document, "name", "") or "").lower().endswith(".pdf"):
         raise ApplicationError(_("The document must be a PDF file (its name ends in .pdf)."), field="document")
@@ -328,7 +403,7 @@ def agreement_check_document(document: Any) -> None:
         )
 
 
-def _distinct_parties(parties: Any) -> list[Organisation]:
+def _distinct_parties(parties: Iterable[Organisation]) -> list[Organisation]:
     return list({p.pk: p for p in parties}.values())
 
 
@@ -336,7 +411,7 @@ def _agreement_check(
     *,
     agreement: Agreement,
     parties: list[Organisation],
-    by: Any,
+    by: User,
     today: datetime.date,
     previous_party_ids: frozenset[int] = frozenset(),
 ) -> None:
@@ -380,12 +455,14 @@ def _agreement_check(
         raise ApplicationError(_first_message(exc), field=_first_field(exc), extra={"errors": exc}) from None
 
 
-def _agreement_save(agreement: Agreement, document: Any, *, update_fields: list[str] | None = None) -> None:
+def _agreement_save(
+    agreement: Agreement, document: File[bytes] | None, *, update_fields: list[str] | None = None
+) -> None:
     """Save the row and, if given, the file under a random name; no file is left behind if the row fails."""
     if document is None:
         agreement.save(update_fields=update_fields)
         return
-    agreement.document.save(document.name, document, save=False)
+    agreement.document.save(document.name or "agreement.pdf", document, save=False)
     stored = agreement.document.name or ""
     try:
         with transaction.atomic():
@@ -398,15 +475,15 @@ def _agreement_save(agreement: Agreement, document: Any, *, update_fields: list[
 @transaction.atomic
 def agreement_create(
     *,
-    by: Any,
+    by: User,
     number: str,
     title: str,
     scope: str = "",
     signed_on: datetime.date,
     valid_from: datetime.date,
     valid_until: datetime.date,
-    parties: Any,
-    document: Any = None,
+    parties: Iterable[Organisation],
+    document: File[bytes] | None = None,
     today: datetime.date | None = None,
 ) -> Agreement:
     """Record an MoU/PKS between two or more organisations; `by` administers one of them."""
@@ -431,7 +508,12 @@ def agreement_create(
 
 @transaction.atomic
 def agreement_update(
-    *, agreement: Agreement, by: Any, document: Any = None, today: datetime.date | None = None, **changes: Any
+    *,
+    agreement: Agreement,
+    by: User,
+    document: File[bytes] | None = None,
+    today: datetime.date | None = None,
+    **changes: Unpack[AgreementChanges],
 ) -> Agreement:
     """Change an agreement (any of AGREEMENT_EDITABLE_FIELDS) or replace its document.
 
@@ -483,6 +565,20 @@ WORKFORCE_EDITABLE_FIELDS = (
 )
 
 
+class WorkforceChanges(TypedDict, total=False):
+    """What workforce_update may change (WORKFORCE_EDITABLE_FIELDS)."""
+
+    kind: str
+    name: str
+    nik: str
+    phone: str
+    regions: Iterable[Region]
+    certificate_number: str
+    certificate_expires: datetime.date | None
+    is_active: bool
+    user: User | None
+
+
 def workforce_check(member: WorkforceMember) -> None:
     """The rules of one workforce record, each as an ApplicationError at its field. No queries.
 
@@ -527,12 +623,12 @@ def _workforce_save(member: WorkforceMember, *, update_fields: list[str] | None 
 def workforce_create(
     *,
     organisation: Organisation,
-    by: Any,
+    by: User,
     kind: str,
     name: str,
     nik: str,
     phone: str = "",
-    regions: Any = (),
+    regions: Iterable[Region] = (),
     certificate_number: str = "",
     certificate_expires: datetime.date | None = None,
     is_active: bool = True,
@@ -560,7 +656,7 @@ def workforce_create(
 
 
 @transaction.atomic
-def workforce_update(*, member: WorkforceMember, by: Any, **changes: Any) -> WorkforceMember:
+def workforce_update(*, member: WorkforceMember, by: User, **changes: Unpack[WorkforceChanges]) -> WorkforceMember:
     """Change a worker's record; `changes` takes any of WORKFORCE_EDITABLE_FIELDS."""
     require(administer_organisation_refusal(by, member.organisation))
     unknown = set(changes) - set(WORKFORCE_EDITABLE_FIELDS)

@@ -14,7 +14,6 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -23,7 +22,7 @@ from atensi.core import keyset
 from atensi.core.access import actor_for
 from atensi.core.spreadsheets import spreadsheet_safe
 
-from .models import REGION_CODE_LENGTHS, Organisation, Region, WorkforceMember
+from .models import REGION_CODE_LENGTHS, Organisation, Region, User, WorkforceMember
 from .permissions import can_see_workforce
 
 # A certificate (or anything else with an end date) this close to its end needs renewing.
@@ -76,14 +75,23 @@ class Cursor:
         return cls(name=position[0], id=position[1]) if position else None
 
 
+@dataclass(frozen=True)
+class WorkerRow:
+    """A line of the directory: the worker (annotated `certificate_state`) and their NIK as
+    this user may see it (masked unless they administer the worker's organisation)."""
+
+    worker: WorkforceMember
+    shown_nik: str
+
+
 @dataclass
 class WorkforcePage:
-    rows: list[WorkforceMember] = field(default_factory=list)
+    rows: list[WorkerRow] = field(default_factory=list)
     next_cursor: str | None = None
     prev_cursor: str | None = None
 
 
-def workforce_visible_to(user: Any) -> QuerySet[WorkforceMember]:
+def workforce_visible_to(user: User) -> QuerySet[WorkforceMember]:
     """The one scoping queryset for workforce records: list, export and admin use it.
 
     Every working member of an organisation may read the whole registry (coordination
@@ -94,7 +102,7 @@ def workforce_visible_to(user: Any) -> QuerySet[WorkforceMember]:
     return WorkforceMember.objects.all()
 
 
-def nik_org_ids(user: Any) -> frozenset[int] | None:
+def nik_org_ids(user: User) -> frozenset[int] | None:
     """Organisations whose workers' full NIK `user` may see; None means all (superuser)."""
     actor = actor_for(user)
     if actor.is_superuser:
@@ -102,7 +110,7 @@ def nik_org_ids(user: Any) -> frozenset[int] | None:
     return actor.org_ids_with_perm("stakeholders.change_organisation")
 
 
-def nik_shown_to(user: Any) -> Callable[[WorkforceMember], str]:
+def nik_shown_to(user: User) -> Callable[[WorkforceMember], str]:
     """How a worker's NIK is shown to `user`: full to their organisation's admins, else masked."""
     full_for = nik_org_ids(user)
 
@@ -140,7 +148,7 @@ def certificate_state(today: datetime.date) -> Case:
 
 
 def workforce_filtered(
-    *, user: Any, filters: WorkforceFilters, today: datetime.date | None = None
+    *, user: User, filters: WorkforceFilters, today: datetime.date | None = None
 ) -> QuerySet[WorkforceMember]:
     """The workers `user` may see that match `filters`, ordered by name, with what a list shows."""
     today = today or timezone.localdate()
@@ -172,7 +180,7 @@ def workforce_filtered(
 
 def workforce_directory(
     *,
-    user: Any,
+    user: User,
     filters: WorkforceFilters,
     after: str | None = None,
     before: str | None = None,
@@ -182,8 +190,7 @@ def workforce_directory(
     """One page of the directory, keyset-paginated on (name, id).
 
     `after`/`before` are cursor tokens from a previous page; a malformed token starts over.
-    Each row carries `shown_nik` (masked unless `user` administers the worker's organisation)
-    and `certificate_state`.
+    Each row is a WorkerRow.
     """
     qs = workforce_filtered(user=user, filters=filters, today=today)
     after_cursor, before_cursor = Cursor.decode(after), Cursor.decode(before)
@@ -195,27 +202,26 @@ def workforce_directory(
             )[: page_size + 1]
         )
         has_prev = len(rows) > page_size
-        page.rows = list(reversed(rows[:page_size]))
+        members = list(reversed(rows[:page_size]))
         has_next = True
     else:
         if after_cursor is not None:
             qs = qs.filter(Q(name__gt=after_cursor.name) | Q(name=after_cursor.name, id__gt=after_cursor.id))
         rows = list(qs[: page_size + 1])
         has_next = len(rows) > page_size
-        page.rows = rows[:page_size]
+        members = rows[:page_size]
         has_prev = after_cursor is not None
-    if page.rows:
+    if members:
         if has_next:
-            page.next_cursor = Cursor(page.rows[-1].name, page.rows[-1].pk).encode()
+            page.next_cursor = Cursor(members[-1].name, members[-1].pk).encode()
         if has_prev:
-            page.prev_cursor = Cursor(page.rows[0].name, page.rows[0].pk).encode()
+            page.prev_cursor = Cursor(members[0].name, members[0].pk).encode()
     shown = nik_shown_to(user)
-    for worker in page.rows:
-        worker.shown_nik = shown(worker)  # type: ignore[attr-defined]
+    page.rows = [WorkerRow(worker=worker, shown_nik=shown(worker)) for worker in members]
     return page
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     """A CSV cell that a spreadsheet will not run as a formula."""
     return str(spreadsheet_safe("" if value is None else str(value)))
 
@@ -238,7 +244,7 @@ CSV_HEADER = (
 )
 
 
-def workforce_csv(*, user: Any, workers: Iterable[WorkforceMember]) -> str:
+def workforce_csv(*, user: User, workers: Iterable[WorkforceMember]) -> str:
     """The export's text: one row per worker, NIK masked unless `user` administers their organisation."""
     shown = nik_shown_to(user)
     # The byte order mark makes Excel read the file as UTF-8 (names with diacritics).

@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
@@ -75,11 +76,11 @@ class Actor:
 ANONYMOUS = Actor(user_id=None)
 
 
-def actor_for(user: Any) -> Actor:
+def actor_for(user: AbstractUser) -> Actor:
     """The user's organisations and roles; one query, cached on the user object."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS
-    cached = getattr(user, _CACHE_ATTR, None)
+    cached: Actor | None = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
     if _roles_of is None:
@@ -98,7 +99,7 @@ def actor_for(user: Any) -> Actor:
     return actor
 
 
-def forget_actor(user: Any) -> None:
+def forget_actor(user: AbstractUser) -> None:
     """Drop the cached actor, e.g. after the user's memberships changed in this request."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
@@ -126,7 +127,7 @@ def get_or_404[M: Model](queryset: QuerySet[M], **lookup: Any) -> M:
 
 def record_access(
     *,
-    user: Any,
+    user: AbstractUser,
     obj: Model,
     action: str = "view",
     request: HttpRequest | None = None,
@@ -147,7 +148,9 @@ def record_access(
     )
 
 
-def record_access_many(*, user: Any, objects: Iterable[Model], action: str, request: HttpRequest | None = None) -> None:
+def record_access_many(
+    *, user: AbstractUser, objects: Iterable[Model], action: str, request: HttpRequest | None = None
+) -> None:
     """One bulk insert for an export of many records."""
     from .models import AccessLog
 

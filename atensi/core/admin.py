@@ -18,20 +18,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from .models import AccessLog, AmpkCategory, Cluster, PpksType, ServiceComponent
+from .models import AccessLog, AmpkCategory, Cluster, PpksType, ReferenceItem, ServiceComponent
 
 
-class PortalAdmin(admin.ModelAdmin):
+class PortalAdmin[M: Model](admin.ModelAdmin[M]):
     """Scoped, audited admin.
 
     `scope` is the model family's scoping function (user -> queryset). Non-superusers
     get exactly that; a record outside it is a 404 on every admin URL.
     """
 
-    scope: Callable[[Any], QuerySet[Any]] | None = None
+    scope: Callable[[Any], QuerySet[M]] | None = None
     superuser_only = False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[M]:
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
@@ -46,16 +46,16 @@ class PortalAdmin(admin.ModelAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request) and super().has_module_permission(request)
 
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return self._allowed(request) and super().has_view_permission(request, obj)
 
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return self._allowed(request) and super().has_change_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request) and super().has_add_permission(request)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return self._allowed(request) and super().has_delete_permission(request, obj)
 
     def history_view(
@@ -66,7 +66,8 @@ class PortalAdmin(admin.ModelAdmin):
         if obj is None or not self.has_view_or_change_permission(request, obj):
             raise Http404(_("Not found."))
         events = (
-            pghistory.models.MiddlewareEvents.objects.tracks(obj)
+            # pghistory's manager methods carry no annotations.
+            pghistory.models.MiddlewareEvents.objects.tracks(obj)  # type: ignore[no-untyped-call]
             .select_related("user")
             .order_by("-pgh_created_at")[:500]
         )
@@ -82,8 +83,11 @@ class PortalAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/atensi/object_history.html", context)
 
 
-class ReferenceItemAdmin(PortalAdmin):
-    list_display = ["code", "name_id", "name_en", "position", "is_active"]
+REFERENCE_ITEM_COLUMNS: tuple[str, ...] = ("code", "name_id", "name_en", "position", "is_active")
+
+
+class ReferenceItemAdmin[M: ReferenceItem](PortalAdmin[M]):
+    list_display = REFERENCE_ITEM_COLUMNS
     list_filter = ["is_active"]
     search_fields = ["code", "name_id", "name_en"]
     ordering = ["position", "code"]
@@ -96,14 +100,14 @@ admin.site.register(AmpkCategory, ReferenceItemAdmin)
 
 
 @admin.register(PpksType)
-class PpksTypeAdmin(ReferenceItemAdmin):
-    list_display = [*ReferenceItemAdmin.list_display, "cluster"]
+class PpksTypeAdmin(ReferenceItemAdmin[PpksType]):
+    list_display = (*REFERENCE_ITEM_COLUMNS, "cluster")
     list_filter = ["is_active", "cluster"]
     autocomplete_fields = ["cluster"]
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(PortalAdmin):
+class AccessLogAdmin(PortalAdmin[AccessLog]):
     list_display = ["at", "user", "action", "target_type", "target_id", "target_label", "ip_address"]
     list_filter = ["action", "target_type"]
     search_fields = ["target_id", "target_label", "user__username"]

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pghistory
+from django.contrib.auth.models import AbstractUser
 
 
 # Every domain model is decorated with @audited: inserts, updates and deletes are
@@ -27,7 +28,7 @@ def audited(*, exclude: list[str] | None = None) -> Any:
 
 
 @contextmanager
-def audit_context(*, user: Any = None, **extra: Any) -> Iterator[None]:
+def audit_context(*, user: AbstractUser | None = None, **extra: Any) -> Iterator[None]:
     """Attach the actor (and e.g. command=..., task=...) to writes outside a request."""
     values: dict[str, Any] = dict(extra)
     if user is not None:

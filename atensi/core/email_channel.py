@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -55,10 +56,11 @@ def reminder_message_id(reminder: Reminder) -> str:
 
 def absolute_url(path: str) -> str:
     """A portal path as a link that works from a mail client."""
-    return settings.SITE_URL.rstrip("/") + path
+    site_url: str = settings.SITE_URL
+    return site_url.rstrip("/") + path
 
 
-def can_email(user: Any) -> bool:
+def can_email(user: AbstractUser) -> bool:
     return bool(user.is_active and user.email)
 
 

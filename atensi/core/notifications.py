@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.contrib.auth.models import AbstractUser
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -72,18 +73,18 @@ def notify(
         Notification.objects.bulk_create(rows, ignore_conflicts=bool(key))
 
 
-def notifications_for(user: Any) -> QuerySet[Notification]:
+def notifications_for(user: AbstractUser) -> QuerySet[Notification]:
     """A user's own notifications — nobody reads anyone else's."""
     if not getattr(user, "is_authenticated", False):
         return Notification.objects.none()
     return Notification.objects.filter(recipient_id=user.pk)
 
 
-def unread_count(user: Any) -> int:
+def unread_count(user: AbstractUser) -> int:
     return notifications_for(user).filter(read_at__isnull=True).count()
 
 
-def mark_read(*, user: Any, notification_ids: Iterable[int] | None = None) -> int:
+def mark_read(*, user: AbstractUser, notification_ids: Iterable[int] | None = None) -> int:
     qs = notifications_for(user).filter(read_at__isnull=True)
     if notification_ids is not None:
         qs = qs.filter(pk__in=list(notification_ids))

@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import AbstractUser
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -37,7 +38,7 @@ class AlreadySubmitted(ApplicationError):
         super().__init__(_("This form was already saved. Nothing was saved twice."))
 
 
-def claim_submission(*, user: Any, token: uuid.UUID | None) -> None:
+def claim_submission(*, user: AbstractUser, token: uuid.UUID | None) -> None:
     """Record the form's token; raise AlreadySubmitted if it was recorded before.
 
     Call inside the transaction that performs the write. A form without a token (an old
@@ -49,6 +50,6 @@ def claim_submission(*, user: Any, token: uuid.UUID | None) -> None:
         return
     try:
         with transaction.atomic():
-            SubmissionToken.objects.create(token=token, user=user)
+            SubmissionToken.objects.create(token=token, user_id=user.pk)
     except IntegrityError:
         raise AlreadySubmitted() from None

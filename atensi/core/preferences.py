@@ -7,9 +7,8 @@ writes a row, only `preference_update` does.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -19,14 +18,16 @@ from .models import NotificationPreference
 DIGEST_HOURS = range(24)
 
 
-def preference_for(user: Any) -> NotificationPreference:
+def preference_for(user: AbstractUser) -> NotificationPreference:
     """The user's preference, or an unsaved one holding the defaults."""
     found = NotificationPreference.objects.filter(user_id=user.pk).first()
     return found if found is not None else NotificationPreference(user_id=user.pk)
 
 
 @transaction.atomic
-def preference_update(*, user: Any, email_enabled: bool, digest: bool, digest_hour: int) -> NotificationPreference:
+def preference_update(
+    *, user: AbstractUser, email_enabled: bool, digest: bool, digest_hour: int
+) -> NotificationPreference:
     """Save the user's choice. A digest is an e-mail: it cannot be chosen with e-mail off."""
     if digest and not email_enabled:
         raise ApplicationError(_("A daily digest is sent by e-mail: switch e-mail on to receive one."), field="digest")
@@ -41,7 +42,7 @@ def preference_update(*, user: Any, email_enabled: bool, digest: bool, digest_ho
     return preference
 
 
-def email_language(user: Any) -> str:
+def email_language(user: AbstractUser) -> str:
     """The language the user reads the portal in; the site default when it is not one we have."""
     language = getattr(user, "preferred_language", "") or ""
     return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE

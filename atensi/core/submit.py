@@ -22,6 +22,7 @@ from typing import Literal
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.functional import Promise
@@ -70,6 +71,9 @@ def submit[T](
     puts them, and the first validation error (or `invalid`, when given), into a page
     message, for small forms posted from a button on another page.
     """
+    user = request.user
+    if not user.is_authenticated:  # login-protected pages only; the token belongs to a user
+        raise PermissionDenied
     if not form.is_valid():
         if errors == "message":
             messages.error(request, str(invalid) if invalid is not None else first_error(form))
@@ -77,7 +81,7 @@ def submit[T](
     try:
         if TOKEN_FIELD in form.fields:
             with transaction.atomic():
-                claim_submission(user=request.user, token=form.cleaned_data.get(TOKEN_FIELD))
+                claim_submission(user=user, token=form.cleaned_data.get(TOKEN_FIELD))
                 value = service()
         else:
             value = service()

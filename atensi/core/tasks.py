@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
+
+from .typed_task import task
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="atensi.ping", acks_late=True, soft_time_limit=10, time_limit=15)
+@task(name="atensi.ping", acks_late=True, soft_time_limit=10, time_limit=15)
 def ping() -> dict[str, str]:
     """Round trip through broker and worker; used by the health test and operators
     (`ping.apply_async(ignore_result=False).get(timeout=10)`: tasks keep no result unless asked)."""
@@ -21,7 +22,7 @@ def ping() -> dict[str, str]:
     return {"pong": "ok", "database": db_state, "at": timezone.now().isoformat()}
 
 
-@shared_task(name="atensi.reminders_sweep", acks_late=True, soft_time_limit=50, time_limit=55)
+@task(name="atensi.reminders_sweep", acks_late=True, soft_time_limit=50, time_limit=55)
 def reminders_sweep(rules: bool = True) -> dict[str, int]:
     """Every minute (beat): plan what the rules find due, claim due reminders, queue one
     delivery each once the claim is committed. A queueing failure (the broker is down)
@@ -52,7 +53,7 @@ def reminders_sweep(rules: bool = True) -> dict[str, int]:
     return {"claimed": len(ids), "queued": queued}
 
 
-@shared_task(
+@task(
     name="atensi.reminder_deliver",
     # No result (CELERY_TASK_IGNORE_RESULT, said again here because the sweep depends on
     # it): sending would otherwise wait on Redis for its result and hang a sweep run by
@@ -74,7 +75,7 @@ def reminder_deliver(reminder_id: int) -> bool:
     return deliver(int(reminder_id))
 
 
-@shared_task(
+@task(
     name="atensi.notifications_digest",
     acks_late=True,
     # Sends one e-mail after another: allowed most of the hour (below the broker's
@@ -89,7 +90,7 @@ def notifications_digest() -> dict[str, int]:
     return send_due_digests()
 
 
-@shared_task(name="atensi.notifications_cleanup", acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60)
+@task(name="atensi.notifications_cleanup", acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60)
 def notifications_cleanup() -> dict[str, int]:
     """Every day (beat): forget old notifications, reminders and temporary rows (atensi.core.retention)."""
     from atensi.core.retention import cleanup

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
@@ -19,11 +20,15 @@ from django.utils.translation import gettext_lazy as _
 
 from .paths import BASE_DIR, VAR_DIR
 
+# Generic Django classes (ModelAdmin[Case], ModelChoiceField[User]) are subscriptable
+# at run time too, as the typed base classes of admins and form fields need.
+django_stubs_ext.monkeypatch()
+
 env = environ.Env()
 
 
 def _require(name: str, hint: str) -> str:
-    value = env.str(name, default="")
+    value: str = env.str(name, default="")
     if not value:
         raise ImproperlyConfigured(f"{name} is not set. {hint}")
     return value

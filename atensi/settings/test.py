@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import *  # noqa: F403
 from .base import env
+from .paths import VAR_DIR
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-atensi-test-only-key")
@@ -37,7 +38,7 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(VAR_DIR / "test-private" / XDIST_WORKER)},  # noqa: F405
+        "OPTIONS": {"location": str(VAR_DIR / "test-private" / XDIST_WORKER)},
     },
 }
 CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": XDIST_WORKER}}  # noqa: F405

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from atensi.core.access import actor_for
 from atensi.core.errors import ApplicationError
-from stakeholders.models import Organisation
+from stakeholders.models import Organisation, User
 from stakeholders.roles import Role
 
 from ..models import OPEN_STAGES, Beneficiary, BeneficiaryMerge, Case, FamilyMember, TimelineKind
@@ -43,7 +42,7 @@ MERGE_FILL_FIELDS: tuple[str, ...] = (
 )
 
 
-def mergeable_with(*, user: Any, beneficiary: Beneficiary) -> list[Match]:
+def mergeable_with(*, user: User, beneficiary: Beneficiary) -> list[Match]:
     """Possible duplicates of `beneficiary` that the user may see and merge with it."""
     if not can_merge_beneficiaries(user):
         return []
@@ -80,29 +79,29 @@ def merged_survivor(beneficiary: Beneficiary) -> Beneficiary | None:
     return None
 
 
-def _json_value(value: Any) -> Any:
+def _json_value(value: object) -> object:
     if isinstance(value, datetime.date | datetime.datetime):
         return value.isoformat()
     if hasattr(value, "pk"):
         return value.pk
     if hasattr(value, "name") and hasattr(value, "storage"):  # a FieldFile
-        return value.name or ""
+        return getattr(value, "name", "") or ""
     return value
 
 
-def _snapshot(b: Beneficiary) -> dict[str, Any]:
+def _snapshot(b: Beneficiary) -> dict[str, object]:
     names = [*BENEFICIARY_FIELDS, "regency_code", "photo", "organisation"]
     return {name: _json_value(getattr(b, name)) for name in names}
 
 
-def _is_empty(value: Any) -> bool:
+def _is_empty(value: object) -> bool:
     if hasattr(value, "storage"):  # a FieldFile
-        return not value.name
+        return not getattr(value, "name", None)
     return value in (None, "")
 
 
 @transaction.atomic
-def beneficiary_merge(*, survivor: Beneficiary, merged: Beneficiary, by: Any, reason: str) -> BeneficiaryMerge:
+def beneficiary_merge(*, survivor: Beneficiary, merged: Beneficiary, by: User, reason: str) -> BeneficiaryMerge:
     """Join two records of one person: everything of `merged` moves to `survivor`.
 
     Cases (with their documents, consent, notes and timeline), family members and the
@@ -167,7 +166,7 @@ def beneficiary_merge(*, survivor: Beneficiary, merged: Beneficiary, by: Any, re
 
     survivor_before = _snapshot(keep)
     merged_record = _snapshot(gone)
-    filled: dict[str, Any] = {}
+    filled: dict[str, object] = {}
     for name in MERGE_FILL_FIELDS:
         value = getattr(gone, name)
         if _is_empty(getattr(keep, name)) and not _is_empty(value):

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Q
 from django.db.models.functions import Greatest, Upper
+
+from stakeholders.models import User
 
 from ..models import Beneficiary, Sex
 from ..selectors import beneficiaries_visible_to
@@ -73,13 +74,13 @@ def _match(b: Beneficiary, *, visible: bool, score: float = 0.0) -> Match:
     )
 
 
-def visible_ids(user: Any, ids: Collection[int]) -> set[int]:
+def visible_ids(user: User, ids: Collection[int]) -> set[int]:
     if not ids:
         return set()
     return set(beneficiaries_visible_to(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
 
 
-def nik_match(*, user: Any, nik: str) -> Match | None:
+def nik_match(*, user: User, nik: str) -> Match | None:
     """The living record with exactly this NIK, whoever registered it."""
     if not nik:
         return None
@@ -141,7 +142,7 @@ def similar_beneficiaries(
 
 def possible_duplicates(
     *,
-    user: Any,
+    user: User,
     full_name: str,
     birth_year: int | None = None,
     regency_code: str = "",
@@ -156,7 +157,7 @@ def possible_duplicates(
 
 
 def beneficiary_search(
-    *, user: Any, full_name: str = "", nik: str = "", birth_year: int | None = None, regency_code: str = ""
+    *, user: User, full_name: str = "", nik: str = "", birth_year: int | None = None, regency_code: str = ""
 ) -> SearchResult:
     """The registration entry point: an exact NIK match first, then possible duplicates."""
     exact = nik_match(user=user, nik=nik)

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Collection, Iterable
-from typing import Any
+from typing import TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from atensi.core.access import actor_for
 from atensi.core.errors import ApplicationError, require
+from atensi.core.models import AmpkCategory, Cluster, PpksType
 from atensi.core.uploads import IMAGE_KINDS, check_upload
 from atensi.core.values import nik_problem, normalise_kk, normalise_nik, normalise_phone, validate_phone
-from stakeholders.models import Organisation, Region
+from stakeholders.models import Organisation, Region, User
 
 from ..models import Beneficiary, FamilyMember
 from ..permissions import edit_beneficiary_refusal
@@ -63,6 +66,42 @@ FAMILY_FIELDS: tuple[str, ...] = (
 )
 
 
+class BeneficiaryValues(TypedDict, total=False):
+    """The editable fields of a person's record (BENEFICIARY_FIELDS), as a form gives them."""
+
+    full_name: str
+    alias: str
+    sex: str
+    birth_date: datetime.date | None
+    birth_date_estimated: bool
+    birthplace: str
+    nik: str
+    kk_number: str
+    dtks_id: str
+    disability: str
+    school_status: str
+    school_name: str
+    school_grade: str
+    religion: str
+    address: str
+    village: Region | None
+    cluster: Cluster
+
+
+class FamilyValues(TypedDict, total=False):
+    """The editable fields of a family member (FAMILY_FIELDS)."""
+
+    relation: str
+    name: str
+    nik: str
+    phone: str
+    occupation: str
+    receives_pkh: bool
+    other_aid: str
+    is_legal_guardian: bool
+    lives_with_beneficiary: bool
+
+
 # --- Registration and edits -----------------------------------------------------------------
 
 
@@ -80,7 +119,7 @@ class PossibleDuplicates(ApplicationError):
         self.candidates = candidates
 
 
-def nik_taken_message(*, user: Any, match: Match) -> str:
+def nik_taken_message(*, user: User, match: Match) -> str:
     if match.visible:
         return _("%(name)s is already registered with this NIK. Open their record instead of registering again.") % {
             "name": match.full_name
@@ -95,7 +134,7 @@ def regency_code(village: Region | None) -> str:
     return village.code[:4] if village is not None else ""
 
 
-def _check_identity(values: dict[str, Any], *, has_ampk: bool) -> IdentityCheck:
+def _check_identity(values: BeneficiaryValues, *, has_ampk: bool) -> IdentityCheck:
     check = identity_check(
         nik=values.get("nik", ""),
         kk_number=values.get("kk_number", ""),
@@ -108,30 +147,31 @@ def _check_identity(values: dict[str, Any], *, has_ampk: bool) -> IdentityCheck:
     return check
 
 
-def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
+def _clean_values(values: BeneficiaryValues) -> BeneficiaryValues:
     unknown = set(values) - set(BENEFICIARY_FIELDS)
     if unknown:
         raise ValueError(f"Not a beneficiary field: {sorted(unknown)}")
-    cleaned = dict(values)
+    cleaned = values.copy()
     if "nik" in cleaned:
         cleaned["nik"] = normalise_nik(cleaned["nik"])
     if "kk_number" in cleaned:
         cleaned["kk_number"] = normalise_kk(cleaned["kk_number"])
-    for name in ("full_name", "alias"):
-        if name in cleaned:
-            cleaned[name] = " ".join((cleaned[name] or "").split())
+    if "full_name" in cleaned:
+        cleaned["full_name"] = " ".join((cleaned["full_name"] or "").split())
+    if "alias" in cleaned:
+        cleaned["alias"] = " ".join((cleaned["alias"] or "").split())
     return cleaned
 
 
 @transaction.atomic
 def beneficiary_create(
     *,
-    by: Any,
+    by: User,
     organisation: Organisation,
-    ampk_categories: Iterable[Any] = (),
-    ppks_types: Iterable[Any] = (),
+    ampk_categories: Iterable[AmpkCategory] = (),
+    ppks_types: Iterable[PpksType] = (),
     not_same_as: Collection[int] = (),
-    **values: Any,
+    **values: Unpack[BeneficiaryValues],
 ) -> Beneficiary:
     """Register a person for `organisation`.
 
@@ -203,11 +243,11 @@ def _conflict(name: str) -> ApplicationError:
 def beneficiary_update(
     *,
     beneficiary: Beneficiary,
-    by: Any,
+    by: User,
     expected_updated_at: datetime.datetime | None,
-    ampk_categories: Iterable[Any] | None = None,
-    ppks_types: Iterable[Any] | None = None,
-    **values: Any,
+    ampk_categories: Iterable[AmpkCategory] | None = None,
+    ppks_types: Iterable[PpksType] | None = None,
+    **values: Unpack[BeneficiaryValues],
 ) -> list[str]:
     """Change a person's record; returns the names of the fields that changed.
 
@@ -220,10 +260,20 @@ def beneficiary_update(
         raise _conflict(locked.full_name)
     values = _clean_values(values)
     changed = [name for name, value in values.items() if getattr(locked, name) != value]
-    for name in changed:
-        setattr(locked, name, values[name])
+    for name, value in values.items():
+        if name in changed:
+            setattr(locked, name, value)
     ampk = list(ampk_categories) if ampk_categories is not None else list(locked.ampk_categories.all())
-    _check_identity({name: getattr(locked, name) for name in BENEFICIARY_FIELDS}, has_ampk=bool(ampk))
+    _check_identity(
+        BeneficiaryValues(
+            nik=locked.nik,
+            kk_number=locked.kk_number,
+            sex=locked.sex,
+            birth_date=locked.birth_date,
+            birth_date_estimated=locked.birth_date_estimated,
+        ),
+        has_ampk=bool(ampk),
+    )
     if "nik" in changed and locked.nik:
         exact = nik_match(user=by, nik=locked.nik)
         if exact is not None and exact.pk != locked.pk:
@@ -263,13 +313,13 @@ def photo_content_type(name: str | None) -> str | None:
     return kind.content_type if kind else None
 
 
-def _delete_file_later(storage: Any, name: str | None) -> None:
+def _delete_file_later(storage: Storage, name: str | None) -> None:
     if name:
         transaction.on_commit(lambda: storage.delete(name))
 
 
 @transaction.atomic
-def beneficiary_photo_set(*, beneficiary: Beneficiary, by: Any, file: Any) -> Beneficiary:
+def beneficiary_photo_set(*, beneficiary: Beneficiary, by: User, file: UploadedFile[bytes]) -> Beneficiary:
     """Store a JPEG or PNG as the person's photo (judged by its bytes); the old one is removed."""
     locked = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     require(edit_beneficiary_refusal(by, locked))
@@ -285,7 +335,7 @@ def beneficiary_photo_set(*, beneficiary: Beneficiary, by: Any, file: Any) -> Be
 
 
 @transaction.atomic
-def beneficiary_photo_remove(*, beneficiary: Beneficiary, by: Any) -> Beneficiary:
+def beneficiary_photo_remove(*, beneficiary: Beneficiary, by: User) -> Beneficiary:
     locked = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     require(edit_beneficiary_refusal(by, locked))
     old = locked.photo.name if locked.photo else ""
@@ -301,11 +351,11 @@ def beneficiary_photo_remove(*, beneficiary: Beneficiary, by: Any) -> Beneficiar
 # --- Family ------------------------------------------------------------------------------------
 
 
-def _family_values(values: dict[str, Any]) -> dict[str, Any]:
+def _family_values(values: FamilyValues) -> FamilyValues:
     unknown = set(values) - set(FAMILY_FIELDS)
     if unknown:
         raise ValueError(f"Not a family member field: {sorted(unknown)}")
-    cleaned = dict(values)
+    cleaned = values.copy()
     if "nik" in cleaned:
         # A family member's NIK: its format only (nobody enters their birth date here).
         cleaned["nik"] = normalise_nik(cleaned["nik"])
@@ -324,7 +374,7 @@ def _family_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def family_member_add(*, beneficiary: Beneficiary, by: Any, **values: Any) -> FamilyMember:
+def family_member_add(*, beneficiary: Beneficiary, by: User, **values: Unpack[FamilyValues]) -> FamilyMember:
     locked = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     require(edit_beneficiary_refusal(by, locked))
     member = FamilyMember(beneficiary=locked, **_family_values(values))
@@ -335,7 +385,7 @@ def family_member_add(*, beneficiary: Beneficiary, by: Any, **values: Any) -> Fa
 
 @transaction.atomic
 def family_member_update(
-    *, member: FamilyMember, by: Any, expected_updated_at: datetime.datetime | None, **values: Any
+    *, member: FamilyMember, by: User, expected_updated_at: datetime.datetime | None, **values: Unpack[FamilyValues]
 ) -> list[str]:
     locked = FamilyMember.objects.select_for_update().select_related("beneficiary").get(pk=member.pk)
     require(edit_beneficiary_refusal(by, locked.beneficiary))
@@ -343,8 +393,9 @@ def family_member_update(
         raise _conflict(locked.name)
     values = _family_values(values)
     changed = [name for name, value in values.items() if getattr(locked, name) != value]
-    for name in changed:
-        setattr(locked, name, values[name])
+    for name, value in values.items():
+        if name in changed:
+            setattr(locked, name, value)
     full_clean_or_raise(locked)
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
@@ -122,14 +122,14 @@ class Beneficiary(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    def age(self, today: Any = None) -> int | None:
+    def age(self, today: datetime.date | None = None) -> int | None:
         if self.birth_date is None:
             return None
         today = today or timezone.localdate()
         b = self.birth_date
         return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
 
-    def is_child(self, today: Any = None) -> bool:
+    def is_child(self, today: datetime.date | None = None) -> bool:
         age = self.age(today)
         return age is not None and age < 18
 

@@ -9,7 +9,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from atensi.core.access import actor_for, get_or_404, is_id, record_access
 from atensi.core.errors import ApplicationError
 from atensi.core.submit import submit
-from stakeholders.models import Organisation
+from stakeholders.http import AuthenticatedRequest
+from stakeholders.models import Organisation, User
 from stakeholders.roles import Role
 from stakeholders.selectors import region_get, region_label
 
@@ -70,7 +72,7 @@ def _with_query(url: str, **params: Any) -> str:
     return f"{url}?{query}" if query else url
 
 
-def _report_from(request: HttpRequest) -> Report | None:
+def _report_from(request: AuthenticatedRequest) -> Report | None:
     """The community report named by ?report=<public_id>, if the user may see it (404 otherwise)."""
     public_id = request.GET.get("report")
     if not public_id:
@@ -82,7 +84,7 @@ def _report_from(request: HttpRequest) -> Report | None:
     return get_or_404(reports_visible_to(request.user).select_related("village"), public_id=public_id)
 
 
-def _require_case_worker(request: HttpRequest) -> list[Organisation]:
+def _require_case_worker(request: AuthenticatedRequest) -> list[Organisation]:
     """The organisations the user registers people for; nobody else has business here."""
     organisations = registering_organisations(request.user)
     if not organisations:
@@ -94,7 +96,7 @@ def _ids(values: list[str]) -> set[int]:
     return {int(v) for v in values if is_id(v)}
 
 
-def _editable(request: HttpRequest, pk: int) -> tuple[Beneficiary, HttpResponse | None]:
+def _editable(request: AuthenticatedRequest, pk: int) -> tuple[Beneficiary, HttpResponse | None]:
     """The person (404 if not visible) and, if the user may not change them, where to go instead."""
     beneficiary = beneficiary_get_for_user(user=request.user, beneficiary_id=pk)
     if not can_edit_beneficiary(request.user, beneficiary):
@@ -113,7 +115,7 @@ def _editable(request: HttpRequest, pk: int) -> tuple[Beneficiary, HttpResponse 
     return beneficiary, None
 
 
-def _log_view(request: HttpRequest, beneficiary: Beneficiary) -> None:
+def _log_view(request: AuthenticatedRequest, beneficiary: Beneficiary) -> None:
     record_access(user=request.user, obj=beneficiary, request=request, organisation_id=beneficiary.organisation_id)
 
 
@@ -121,7 +123,7 @@ def _log_view(request: HttpRequest, beneficiary: Beneficiary) -> None:
 
 
 @require_GET
-def beneficiary_search(request: HttpRequest) -> HttpResponse:
+def beneficiary_search(request: AuthenticatedRequest) -> HttpResponse:
     actor = actor_for(request.user)
     organisations = registering_organisations(request.user)
     if not organisations and not actor.is_superuser:
@@ -172,7 +174,7 @@ def beneficiary_search(request: HttpRequest) -> HttpResponse:
 # --- Registration -----------------------------------------------------------------------------------
 
 
-def _create_initial(request: HttpRequest, report: Report | None) -> dict[str, Any]:
+def _create_initial(request: AuthenticatedRequest, report: Report | None) -> dict[str, Any]:
     initial: dict[str, Any] = {}
     anak = default_cluster_id()
     if anak:
@@ -192,7 +194,7 @@ def _create_initial(request: HttpRequest, report: Report | None) -> dict[str, An
 
 
 @require_http_methods(["GET", "POST"])
-def beneficiary_create(request: HttpRequest) -> HttpResponse:
+def beneficiary_create(request: AuthenticatedRequest) -> HttpResponse:
     organisations = _require_case_worker(request)
     report = _report_from(request)
     form = BeneficiaryCreateForm(
@@ -254,7 +256,7 @@ def beneficiary_create(request: HttpRequest) -> HttpResponse:
 # --- The person's page ----------------------------------------------------------------------------
 
 
-def _survivor_redirect(request: HttpRequest, pk: int) -> HttpResponse | None:
+def _survivor_redirect(request: AuthenticatedRequest, pk: int) -> HttpResponse | None:
     """A merged record's address leads to the record it was merged into, if the user may see that."""
     merged = merged_record_get(beneficiary_id=pk)
     survivor = svc.merged_survivor(merged) if merged is not None else None
@@ -265,7 +267,7 @@ def _survivor_redirect(request: HttpRequest, pk: int) -> HttpResponse | None:
 
 
 @require_GET
-def beneficiary_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def beneficiary_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         beneficiary = beneficiary_get_for_user(user=request.user, beneficiary_id=pk)
     except Http404:
@@ -302,7 +304,7 @@ def beneficiary_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def beneficiary_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def beneficiary_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     beneficiary, refused = _editable(request, pk)
     if refused is not None:
         return refused
@@ -337,7 +339,7 @@ def beneficiary_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def family_add(request: HttpRequest, pk: int) -> HttpResponse:
+def family_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     beneficiary, refused = _editable(request, pk)
     if refused is not None:
         return refused
@@ -356,7 +358,7 @@ def family_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def family_edit(request: AuthenticatedRequest, pk: int, member_pk: int) -> HttpResponse:
     beneficiary, refused = _editable(request, pk)
     if refused is not None:
         return refused
@@ -383,7 +385,7 @@ def family_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def beneficiary_photo(request: HttpRequest, pk: int) -> HttpResponseBase:
+def beneficiary_photo(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     """GET: the photo, to those who may see the person (audited). POST: replace or remove it."""
     if request.method == "POST":
         return _photo_change(request, pk)
@@ -409,7 +411,7 @@ def beneficiary_photo(request: HttpRequest, pk: int) -> HttpResponseBase:
     return response
 
 
-def _photo_change(request: HttpRequest, pk: int) -> HttpResponse:
+def _photo_change(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     beneficiary, refused = _editable(request, pk)
     if refused is not None:
         return refused
@@ -437,7 +439,7 @@ def _photo_change(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Merge --------------------------------------------------------------------------------------------------
 
 
-def _merge_pair(request: HttpRequest, data: Any) -> tuple[Beneficiary, Beneficiary] | None:
+def _merge_pair(request: AuthenticatedRequest, data: Any) -> tuple[Beneficiary, Beneficiary] | None:
     first, second = str(data.get("first") or ""), str(data.get("second") or "")
     if not (is_id(first) and is_id(second)):
         return None
@@ -451,7 +453,7 @@ def _merge_pair(request: HttpRequest, data: Any) -> tuple[Beneficiary, Beneficia
 
 
 @require_http_methods(["GET", "POST"])
-def beneficiary_merge(request: HttpRequest) -> HttpResponse:
+def beneficiary_merge(request: AuthenticatedRequest) -> HttpResponse:
     if not can_merge_beneficiaries(request.user):
         raise Http404(_("Not found."))
     pair = _merge_pair(request, request.POST if request.method == "POST" else request.GET)
@@ -498,7 +500,7 @@ def beneficiary_merge(request: HttpRequest) -> HttpResponse:
 # --- Open a case ----------------------------------------------------------------------------------------------
 
 
-def _workers(organisations: list[Organisation], roles: tuple[str, ...]) -> Any:
+def _workers(organisations: list[Organisation], roles: tuple[str, ...]) -> QuerySet[User]:
     return members_with_roles(organisation_ids=[o.pk for o in organisations], roles=roles)
 
 
@@ -508,7 +510,7 @@ def _report_organisation(report: Report, organisations: list[Organisation]) -> O
 
 
 def _case_initial(
-    request: HttpRequest, beneficiary: Beneficiary, organisations: list[Organisation], report: Report | None
+    request: AuthenticatedRequest, beneficiary: Beneficiary, organisations: list[Organisation], report: Report | None
 ) -> dict[str, Any]:
     organisation = (_report_organisation(report, organisations) if report else None) or organisations[0]
     initial: dict[str, Any] = {
@@ -536,7 +538,7 @@ def _case_initial(
 
 
 @require_http_methods(["GET", "POST"])
-def case_create(request: HttpRequest, pk: int) -> HttpResponse:
+def case_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     beneficiary = beneficiary_get_for_user(user=request.user, beneficiary_id=pk)
     organisations = _require_case_worker(request)
     report = _report_from(request)

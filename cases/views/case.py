@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from atensi.core.access import get_or_404, is_id, record_access
 from atensi.core.errors import ApplicationError
 from atensi.core.once import claim_submission
+from stakeholders.http import AuthenticatedRequest
 from stakeholders.selectors import region_label, regions_with_path
 
 from .. import pages, workflow
@@ -66,7 +67,7 @@ def _stage_bar(case: Case) -> list[dict[str, Any]]:
 
 
 @require_GET
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
     can_work = can_work_on_case(request.user, case)
@@ -120,7 +121,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def case_stage(request: HttpRequest, pk: int) -> HttpResponse:
+def case_stage(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     form = StageMoveForm(request.POST)
     if not form.is_valid():
@@ -142,7 +143,7 @@ def case_stage(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def case_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     if not can_work_on_case(request.user, case):
         messages.error(
@@ -182,7 +183,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def approval_request(request: HttpRequest, pk: int) -> HttpResponse:
+def approval_request(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     form = ApprovalRequestForm(request.POST)
     if not form.is_valid():
@@ -211,7 +212,7 @@ def approval_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def approval_decide(request: HttpRequest, pk: int, approval_pk: int) -> HttpResponse:
+def approval_decide(request: AuthenticatedRequest, pk: int, approval_pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     approval = get_or_404(case.approvals.select_related("requested_by"), pk=approval_pk)
     form = ApprovalDecisionForm(request.POST)
@@ -245,7 +246,7 @@ def approval_decide(request: HttpRequest, pk: int, approval_pk: int) -> HttpResp
 
 
 @require_POST
-def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+def case_reopen(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     form = ReopenForm(request.POST)
     if not form.is_valid():

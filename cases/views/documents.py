@@ -7,9 +7,11 @@ organisation's supervisors change them; everyone else gets 404.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -19,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from atensi.core.access import record_access
 from atensi.core.errors import ApplicationError
 from atensi.core.submit import submit
+from stakeholders.http import AuthenticatedRequest
 
 from .. import documents as docs
 from ..document_forms import (
@@ -35,7 +38,7 @@ from ..selectors import case_get_for_user
 PAGE_SIZE = 50
 
 
-def _refuse_reader(request: HttpRequest, case: Case, to: str) -> HttpResponse | None:
+def _refuse_reader(request: AuthenticatedRequest, case: Case, to: str) -> HttpResponse | None:
     """A colleague who may read but not change the case is told so, and sent back."""
     if can_work_on_case(request.user, case):
         return None
@@ -50,7 +53,7 @@ def _refuse_reader(request: HttpRequest, case: Case, to: str) -> HttpResponse | 
 
 
 @require_GET
-def case_documents(request: HttpRequest, pk: int) -> HttpResponse:
+def case_documents(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
     filter_form = DocumentFilterForm(request.GET)
@@ -71,7 +74,7 @@ def case_documents(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def document_upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     refused = _refuse_reader(request, case, "cases:case_documents")
     if refused is not None:
@@ -94,7 +97,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponseBase:
+def document_download(request: AuthenticatedRequest, pk: int, document_pk: int) -> HttpResponseBase:
     case = case_get_for_user(user=request.user, case_id=pk)
     document = docs.document_get_for_case(case=case, document_id=document_pk)
     # Only the stored name of the document is ever opened, never a path from the request.
@@ -121,8 +124,16 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpRe
 # --- Consent ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ActiveConsent:
+    """An active consent on the consent tab, with its own withdrawal form (a refused one comes back bound)."""
+
+    consent: Consent
+    withdraw_form: ConsentWithdrawForm
+
+
 def _consent_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     case: Case,
     *,
     withdraw_form: ConsentWithdrawForm | None = None,
@@ -135,20 +146,22 @@ def _consent_page(
     can_work = can_work_on_case(request.user, case)
     can_supervise = can_supervise_case(request.user, case)
     active = [c for c in consents if c.is_active]
-    for consent in active:
-        # Each active consent carries its own withdrawal form; a refused one comes back bound.
-        consent.withdraw_form = (  # type: ignore[attr-defined]
-            withdraw_form
+    rows = [
+        ActiveConsent(
+            consent=consent,
+            withdraw_form=withdraw_form
             if withdraw_form is not None and consent.pk == withdraw_for
-            else ConsentWithdrawForm(auto_id=f"id_w{consent.pk}_%s")
+            else ConsentWithdrawForm(auto_id=f"id_w{consent.pk}_%s"),
         )
+        for consent in active
+    ]
     return render(
         request,
         "cases/consent_list.html",
         {
             "case": case,
             "tab": "consent",
-            "active": active,
+            "active": rows,
             "withdrawn": [c for c in consents if not c.is_active],
             "overrides": overrides,
             "shared": docs.sharing_summary(consents=consents, overrides=overrides),
@@ -164,14 +177,14 @@ def _consent_page(
 
 
 @require_GET
-def case_consent(request: HttpRequest, pk: int) -> HttpResponse:
+def case_consent(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
     return _consent_page(request, case)
 
 
 @require_http_methods(["GET", "POST"])
-def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
+def consent_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     refused = _refuse_reader(request, case, "cases:case_consent")
     if refused is not None:
@@ -200,7 +213,7 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResponse:
+def consent_withdraw(request: AuthenticatedRequest, pk: int, consent_pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     consent: Consent = docs.consent_get_for_case(case=case, consent_id=consent_pk)
     refused = _refuse_reader(request, case, "cases:case_consent")
@@ -233,7 +246,7 @@ def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResp
 
 
 @require_POST
-def sharing_override_create(request: HttpRequest, pk: int) -> HttpResponse:
+def sharing_override_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     if not can_supervise_case(request.user, case):
         messages.error(

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from atensi.core.access import record_access
 from atensi.core.errors import ApplicationError
 from atensi.core.submit import submit
+from stakeholders.http import AuthenticatedRequest
 from stakeholders.models import Organisation
 from stakeholders.selectors import region_label
 
@@ -32,7 +33,7 @@ from ..permissions import can_report, can_report_for_others, can_triage_report, 
 
 
 @require_http_methods(["GET", "POST"])
-def report_create(request: HttpRequest) -> HttpResponse:
+def report_create(request: AuthenticatedRequest) -> HttpResponse:
     if not can_report(request.user):
         raise PermissionDenied
     for_others = can_report_for_others(request.user)
@@ -73,7 +74,7 @@ def _reporter_needs_attention(form: ReportForm) -> bool:
 
 
 @require_GET
-def report_mine(request: HttpRequest) -> HttpResponse:
+def report_mine(request: AuthenticatedRequest) -> HttpResponse:
     page = intake.reports_recorded_by(user=request.user, after=request.GET.get("after"))
     return render(
         request,
@@ -83,7 +84,7 @@ def report_mine(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def report_queue(request: HttpRequest) -> HttpResponse:
+def report_queue(request: AuthenticatedRequest) -> HttpResponse:
     if not can_triage_reports(request.user):
         raise PermissionDenied
     paginator = Paginator(intake.report_queue(request.user), intake.QUEUE_PAGE_SIZE)
@@ -96,14 +97,14 @@ def report_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _triage_context(request: HttpRequest, report: Report, recipients: list[ReportRecipient]) -> dict[str, Any]:
+def _triage_context(request: AuthenticatedRequest, report: Report, recipients: list[ReportRecipient]) -> dict[str, Any]:
     rows = intake.triage_rows(request.user, recipients) if report.status == ReportStatus.NEW else []
     acting = [r.organisation for r in rows]
     return {"triage_rows": rows, "acting": acting, "can_triage": bool(rows)}
 
 
 @require_GET
-def report_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+def report_detail(request: AuthenticatedRequest, public_id: Any) -> HttpResponse:
     report = intake.report_get_for_user(user=request.user, public_id=public_id)
     recipients = intake.report_recipients(report)
     queue_org_id = intake.queue_organisation_id(request.user, recipients)
@@ -136,7 +137,7 @@ def _acting_organisation(form: Any) -> Organisation | None:
     return acting if isinstance(acting, Organisation) else None
 
 
-def _queue_report(request: HttpRequest, public_id: Any) -> tuple[Report, list[Organisation]]:
+def _queue_report(request: AuthenticatedRequest, public_id: Any) -> tuple[Report, list[Organisation]]:
     """The report and the organisations the user may triage it for; 404 unless the user
     is in the intake of one of its recipients (a reporter sees their report, not triage)."""
     report = intake.report_get_for_user(user=request.user, public_id=public_id)
@@ -151,7 +152,7 @@ def _form_errors(form: Any) -> str:
 
 
 @require_POST
-def report_pass(request: HttpRequest, public_id: Any) -> HttpResponse:
+def report_pass(request: AuthenticatedRequest, public_id: Any) -> HttpResponse:
     report, acting = _queue_report(request, public_id)
     form = ReportPassForm(request.POST, acting_choices=acting)
     if not form.is_valid():
@@ -178,7 +179,7 @@ def report_pass(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @require_POST
-def report_dismiss(request: HttpRequest, public_id: Any) -> HttpResponse:
+def report_dismiss(request: AuthenticatedRequest, public_id: Any) -> HttpResponse:
     report, acting = _queue_report(request, public_id)
     form = ReportDismissForm(request.POST, acting_choices=acting)
     if not form.is_valid():
@@ -196,7 +197,7 @@ def report_dismiss(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @require_GET
-def report_triage(request: HttpRequest, public_id: Any) -> HttpResponse:
+def report_triage(request: AuthenticatedRequest, public_id: Any) -> HttpResponse:
     report, acting = _queue_report(request, public_id)
     if report.status != ReportStatus.NEW or not acting:
         messages.info(request, _("This report is no longer waiting in your intake queue."))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from atensi.core.access import actor_for, record_access_many
 from atensi.core.spreadsheets import XLSX_CONTENT_TYPE, csv_text, xlsx_bytes
+from stakeholders.http import AuthenticatedRequest
 
 from .. import lists
 from ..list_forms import case_list_filters
@@ -20,20 +21,20 @@ from ..permissions import can_list_cases
 from ..selectors import CASE_ROLES
 
 
-def _require_case_worker(request: HttpRequest) -> None:
+def _require_case_worker(request: AuthenticatedRequest) -> None:
     # Whoever works no cases anywhere has no case list: not found, as for any scoped page.
     if not can_list_cases(request.user):
         raise Http404
 
 
-def _query(request: HttpRequest) -> str:
+def _query(request: AuthenticatedRequest) -> str:
     params = request.GET.copy()
     params.pop("cursor", None)
     return params.urlencode()
 
 
 @require_GET
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedRequest) -> HttpResponse:
     _require_case_worker(request)
     form, filters, warnings = case_list_filters(request.GET, user=request.user)
     matching = lists.cases_matching(user=request.user, filters=filters)
@@ -55,7 +56,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _export_cases(request: HttpRequest) -> list[Case] | HttpResponse:
+def _export_cases(request: AuthenticatedRequest) -> list[Case] | HttpResponse:
     """The cases to export, or a redirect back to the list with the reason."""
     _require_case_worker(request)
     _form, filters, _warnings = case_list_filters(request.GET, user=request.user)
@@ -83,7 +84,7 @@ def _attachment(response: HttpResponse, extension: str) -> HttpResponse:
 
 
 @require_GET
-def case_export_csv(request: HttpRequest) -> HttpResponse:
+def case_export_csv(request: AuthenticatedRequest) -> HttpResponse:
     cases = _export_cases(request)
     if isinstance(cases, HttpResponse):
         return cases
@@ -93,7 +94,7 @@ def case_export_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def case_export_xlsx(request: HttpRequest) -> HttpResponse:
+def case_export_xlsx(request: AuthenticatedRequest) -> HttpResponse:
     cases = _export_cases(request)
     if isinstance(cases, HttpResponse):
         return cases

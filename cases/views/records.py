@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -19,11 +19,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from atensi.core.access import record_access
 from atensi.core.submit import submit
+from stakeholders.http import AuthenticatedRequest
 
 from .. import record_selectors as sel
 from .. import records
-from ..models import Case, FollowUpStatus, IdentityDocument
-from ..permissions import change_plan_refusal, mark_follow_up_refusal, write_assessment_refusal, write_note_refusal
+from ..models import Case, FollowUpStatus
+from ..permissions import change_plan_refusal, write_assessment_refusal, write_note_refusal
 from ..record_forms import (
     AssessmentEditForm,
     AssessmentForm,
@@ -40,14 +41,14 @@ NOTES_PER_PAGE = 20
 DECIDED_FOLLOW_UPS_SHOWN = 20
 
 
-def _case(request: HttpRequest, pk: int) -> Case:
+def _case(request: AuthenticatedRequest, pk: int) -> Case:
     case = case_get_for_user(user=request.user, case_id=pk)
     if request.method == "GET":
         record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
     return case
 
 
-def _refused(request: HttpRequest, refusal: str, to: str, case: Case) -> HttpResponse:
+def _refused(request: AuthenticatedRequest, refusal: str, to: str, case: Case) -> HttpResponse:
     messages.error(request, refusal)
     return redirect(to, pk=case.pk)
 
@@ -56,31 +57,22 @@ def _refused(request: HttpRequest, refusal: str, to: str, case: Case) -> HttpRes
 
 
 @require_GET
-def case_assessments(request: HttpRequest, pk: int) -> HttpResponse:
+def case_assessments(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    assessments = list(sel.assessments_of_case(case=case))
-    components = {c.code: c for c in sel.active_components(include_codes={k for a in assessments for k in a.needs})}
-    for assessment in assessments:
-        assessment.need_rows = [  # type: ignore[attr-defined]
-            (components[code].name if code in components else code, text) for code, text in assessment.needs.items()
-        ]
-        assessment.document_labels = [  # type: ignore[attr-defined]
-            IdentityDocument(code).label for code in assessment.identity_documents if code in IdentityDocument.values
-        ]
     return render(
         request,
         "cases/assessment_list.html",
         {
             "case": case,
             "tab": "assessments",
-            "assessments": assessments,
+            "rows": sel.assessment_rows(case=case),
             "can_write": write_assessment_refusal(user=request.user, case=case) is None,
         },
     )
 
 
 @require_http_methods(["GET", "POST"])
-def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
+def assessment_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     refusal = write_assessment_refusal(user=request.user, case=case)
     if refusal is not None:
@@ -97,7 +89,7 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def assessment_edit(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
+def assessment_edit(request: AuthenticatedRequest, pk: int, assessment_pk: int) -> HttpResponse:
     case = _case(request, pk)
     assessment = sel.assessment_get(case=case, assessment_id=assessment_pk)
     assessment.case = case
@@ -133,7 +125,7 @@ def assessment_edit(request: HttpRequest, pk: int, assessment_pk: int) -> HttpRe
 
 
 @require_GET
-def case_plan(request: HttpRequest, pk: int) -> HttpResponse:
+def case_plan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     return render(
         request,
@@ -147,7 +139,7 @@ def case_plan(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _plan_saved_messages(request: HttpRequest, saved: records.PlanItemSaved | None) -> None:
+def _plan_saved_messages(request: AuthenticatedRequest, saved: records.PlanItemSaved | None) -> None:
     """What else the user must know after a plan item is saved (nothing after a repeated submit)."""
     if saved is None:
         return
@@ -168,7 +160,7 @@ def _plan_saved_messages(request: HttpRequest, saved: records.PlanItemSaved | No
 
 
 @require_http_methods(["GET", "POST"])
-def plan_item_create(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_item_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     refusal = change_plan_refusal(user=request.user, case=case)
     if refusal is not None:
@@ -192,7 +184,7 @@ def plan_item_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def plan_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def plan_item_edit(request: AuthenticatedRequest, pk: int, item_pk: int) -> HttpResponse:
     case = _case(request, pk)
     item = sel.plan_item_get(case=case, item_id=item_pk)
     item.case = case
@@ -224,17 +216,12 @@ def plan_item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 
 @require_GET
-def case_notes(request: HttpRequest, pk: int) -> HttpResponse:
+def case_notes(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     page = Paginator(sel.notes_of_case(case=case), NOTES_PER_PAGE).get_page(request.GET.get("page"))
-    pending = list(sel.follow_ups_pending(case=case))
+    pending = sel.pending_follow_up_rows(user=request.user, case=case)
     decided = list(sel.follow_ups_decided(case=case)[:DECIDED_FOLLOW_UPS_SHOWN])
     can_write = write_note_refusal(user=request.user, case=case) is None
-    for follow_up in pending:
-        follow_up.case = case
-        follow_up.can_mark = (  # type: ignore[attr-defined]
-            mark_follow_up_refusal(user=request.user, follow_up=follow_up, case=case, can_read=True) is None
-        )
     return render(
         request,
         "cases/note_list.html",
@@ -252,7 +239,7 @@ def case_notes(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def note_create(request: HttpRequest, pk: int) -> HttpResponse:
+def note_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     refusal = write_note_refusal(user=request.user, case=case)
     if refusal is not None:
@@ -277,7 +264,7 @@ def note_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     refusal = write_note_refusal(user=request.user, case=case)
     if refusal is not None:
@@ -298,7 +285,7 @@ def follow_up_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def follow_up_update(request: HttpRequest, pk: int, follow_up_pk: int) -> HttpResponse:
+def follow_up_update(request: AuthenticatedRequest, pk: int, follow_up_pk: int) -> HttpResponse:
     case = _case(request, pk)
     follow_up = sel.follow_up_get(case=case, follow_up_id=follow_up_pk)
     follow_up.case = case

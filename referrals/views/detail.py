@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.db import transaction
 from django.forms import Form
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -29,6 +29,8 @@ from atensi.core.once import AlreadySubmitted, claim_submission
 from atensi.core.submit import first_error
 from cases.documents import document_download_name
 from cases.selectors import person_name
+from stakeholders.http import AuthenticatedRequest
+from stakeholders.models import User
 
 from .. import material
 from ..detail_forms import AcceptForm, CancelForm, CompleteForm, DeclineForm, MessageForm
@@ -59,7 +61,7 @@ def _back(referral: Referral, anchor: str = "") -> HttpResponse:
     return response
 
 
-def _actions(user: Any, referral: Referral) -> dict[str, bool]:
+def _actions(user: User, referral: Referral) -> dict[str, bool]:
     """Which forms the page offers the user (the services decide again on submit)."""
     answers = can_answer_referral(user, referral)
     for_sender = can_cancel_referral(user, referral)
@@ -84,7 +86,9 @@ def _actions(user: Any, referral: Referral) -> dict[str, bool]:
     }
 
 
-def _detail_page(request: HttpRequest, referral: Referral, *, bound: dict[str, Form] | None = None) -> HttpResponse:
+def _detail_page(
+    request: AuthenticatedRequest, referral: Referral, *, bound: dict[str, Form] | None = None
+) -> HttpResponse:
     """The page; `bound`: a submitted form that comes back with its errors, by its name."""
     bound = bound or {}
     user = request.user
@@ -143,13 +147,13 @@ def _detail_page(request: HttpRequest, referral: Referral, *, bound: dict[str, F
 
 
 @require_GET
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     referral = referral_get_for_user(user=request.user, referral_id=pk)
     return _detail_page(request, referral)
 
 
 def _answer(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     referral: Referral,
     *,
     form: Form,
@@ -180,7 +184,7 @@ def _answer(
 
 
 @require_POST
-def accept(request: HttpRequest, pk: int) -> HttpResponse:
+def accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     referral = referral_get_for_user(user=request.user, referral_id=pk)
 
     def act(r: Referral, data: dict[str, Any]) -> Referral:
@@ -206,7 +210,7 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def decline(request: HttpRequest, pk: int) -> HttpResponse:
+def decline(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     referral = referral_get_for_user(user=request.user, referral_id=pk)
 
     def act(r: Referral, data: dict[str, Any]) -> Referral:
@@ -226,7 +230,7 @@ def decline(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def complete(request: HttpRequest, pk: int) -> HttpResponse:
+def complete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     referral = referral_get_for_user(user=request.user, referral_id=pk)
 
     def act(r: Referral, data: dict[str, Any]) -> Referral:
@@ -244,7 +248,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     referral = referral_get_for_user(user=request.user, referral_id=pk)
 
     def act(r: Referral, data: dict[str, Any]) -> Referral:
@@ -262,7 +266,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def message_create(request: HttpRequest, pk: int) -> HttpResponse:
+def message_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     referral = referral_get_for_user(user=request.user, referral_id=pk)
     offered = _actions(request.user, referral)["can_write"]
     documents = (
@@ -297,7 +301,7 @@ def message_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
+def section(request: AuthenticatedRequest, pk: int, section: str) -> HttpResponse:
     referral = referral_get_for_user(user=request.user, referral_id=pk)
     access = material.referral_access(user=request.user, referral=referral)
     material.section_or_404(access, section)
@@ -319,7 +323,7 @@ def section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
 
 
 @require_GET
-def document(request: HttpRequest, pk: int, document_pk: int) -> HttpResponseBase:
+def document(request: AuthenticatedRequest, pk: int, document_pk: int) -> HttpResponseBase:
     referral = referral_get_for_user(user=request.user, referral_id=pk)
     access = material.referral_access(user=request.user, referral=referral)
     doc = material.document_get_for_access(access, document_pk)

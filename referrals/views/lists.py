@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path
@@ -19,13 +19,15 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from stakeholders.http import AuthenticatedRequest
+
 from .. import lists
 from ..figures import DEFAULT_PERIOD_DAYS, PERIODS, Figures, default_since, referral_figures
 from ..models import ReferralStatus
 from ..permissions import can_list_referrals
 
 
-def _require_case_worker(request: HttpRequest) -> None:
+def _require_case_worker(request: AuthenticatedRequest) -> None:
     if not can_list_referrals(request.user):
         raise Http404
 
@@ -41,7 +43,7 @@ def _figures_rows(figures: dict[int, Figures], organisations: list[tuple[int, st
     return [(name, figures[pk]) for pk, name in organisations if pk in figures]
 
 
-def _box(request: HttpRequest, box: str, template: str) -> HttpResponse:
+def _box(request: AuthenticatedRequest, box: str, template: str) -> HttpResponse:
     _require_case_worker(request)
     user = request.user
     filters, refused = lists.parse_filters(request.GET, user=user, box=box)
@@ -79,17 +81,17 @@ def _box(request: HttpRequest, box: str, template: str) -> HttpResponse:
 
 
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedRequest) -> HttpResponse:
     return _box(request, lists.INBOX, "referrals/inbox.html")
 
 
 @require_GET
-def outbox(request: HttpRequest) -> HttpResponse:
+def outbox(request: AuthenticatedRequest) -> HttpResponse:
     return _box(request, lists.OUTBOX, "referrals/outbox.html")
 
 
 @require_GET
-def figures(request: HttpRequest) -> HttpResponse:
+def figures(request: AuthenticatedRequest) -> HttpResponse:
     """The figures of the user's organisations (or of one: ?org=) for the last ?days=.
     Asked by htmx (the inbox's figures card), only the table."""
     _require_case_worker(request)

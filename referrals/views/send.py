@@ -9,7 +9,7 @@ are told why and sent back to the tab.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -22,17 +22,18 @@ from atensi.core.submit import submit
 from cases.documents import sharing_allowed, sharing_bases
 from cases.models import Case
 from cases.selectors import case_get_for_user
+from stakeholders.http import AuthenticatedRequest
 from stakeholders.models import Organisation
 from stakeholders.selectors import organisation_active_get
 
-from ..case_selectors import plan_items_awaiting_referral, referrals_of_case
-from ..forms import RESENDABLE, ReferralSendForm, send_initial
+from ..case_selectors import case_referral_rows, plan_items_awaiting_referral
+from ..forms import ReferralSendForm, send_initial
 from ..permissions import refer_case_refusal
 from ..services import referral_send
 from ..suggestions import receiver_suggestions
 
 
-def _case(request: HttpRequest, pk: int) -> Case:
+def _case(request: AuthenticatedRequest, pk: int) -> Case:
     case = case_get_for_user(user=request.user, case_id=pk)
     if request.method == "GET":
         record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
@@ -40,23 +41,17 @@ def _case(request: HttpRequest, pk: int) -> Case:
 
 
 @require_GET
-def case_referrals(request: HttpRequest, pk: int) -> HttpResponse:
+def case_referrals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     refusal = refer_case_refusal(request.user, case)
-    now = timezone.now()
-    referrals = list(referrals_of_case(user=request.user, case=case))
-    for referral in referrals:
-        referral.overdue = referral.is_overdue(now)  # type: ignore[attr-defined]
-        referral.resendable = (  # type: ignore[attr-defined]
-            refusal is None and referral.sender_id == case.organisation_id and referral.status in RESENDABLE
-        )
+    rows = case_referral_rows(user=request.user, case=case, may_refer=refusal is None, now=timezone.now())
     return render(
         request,
         "referrals/case_referrals.html",
         {
             "case": case,
             "tab": "referrals",
-            "referrals": referrals,
+            "rows": rows,
             "can_refer": refusal is None,
             "refusal": refusal,
             "awaiting": list(plan_items_awaiting_referral(case=case)),
@@ -85,7 +80,7 @@ def _preset_without_consent(case: Case, form: ReferralSendForm) -> Organisation 
 
 
 @require_http_methods(["GET", "POST"])
-def send(request: HttpRequest, pk: int) -> HttpResponse:
+def send(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     refusal = refer_case_refusal(request.user, case)
     if refusal is not None:
@@ -134,7 +129,7 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def send_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
+def send_suggestions(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The suggestions panel of the send form, for the services and kind chosen so far (htmx)."""
     case = case_get_for_user(user=request.user, case_id=pk)
     form = ReferralSendForm(request.GET, case=case, user=request.user)

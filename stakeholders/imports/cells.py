@@ -10,7 +10,6 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -18,6 +17,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django_stubs_ext import StrOrPromise
 
 from atensi.core.models import Cluster, ServiceComponent
 from atensi.core.values import normalise_nik, normalise_phone, parse_nik, restore_mobile_zero, validate_phone
@@ -255,10 +255,10 @@ class RegionIndex:
                 .order_by("code")
             )
             for region in named:
-                self.by_name[region.upper_name].append(region)  # type: ignore[attr-defined]
+                self.by_name[region.upper_name].append(region)
 
     @staticmethod
-    def _wrong_level(region: Region, wanted: Any) -> CellError:
+    def _wrong_level(region: Region, wanted: StrOrPromise) -> CellError:
         return CellError(
             _("%(code)s is %(name)s, a %(level)s; give %(wanted)s.")
             % {

@@ -7,9 +7,9 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from typing import Any
 
 from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from ..models import ImportKind
 
@@ -18,11 +18,11 @@ from ..models import ImportKind
 class Column:
     key: str
     header: str  # as the template writes it (Indonesian: the users' spreadsheets are)
-    label: Any  # English msgid, for the column guide and for matching translated headers
+    label: StrOrPromise  # English msgid, for the column guide and for matching translated headers
     aliases: tuple[str, ...] = ()
     required: bool = False
     example: str = ""
-    help: Any = ""
+    help: StrOrPromise = ""
     text: bool = False  # a text column Excel would mangle as a number (codes, NIK, phones)
 
 

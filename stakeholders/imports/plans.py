@@ -20,7 +20,7 @@ from atensi.core.models import Cluster, ServiceComponent
 from atensi.core.values import mask_nik, normalise_nik
 
 from .. import services
-from ..models import ImportKind, Organisation, OrganisationKind, Region, WorkforceKind, WorkforceMember
+from ..models import ImportKind, Organisation, OrganisationKind, Region, User, WorkforceKind, WorkforceMember
 from .cells import (
     ORGANISATION_KIND_EXTRAS,
     WORKFORCE_KIND_EXTRAS,
@@ -67,7 +67,7 @@ _TEXT_DEFAULTS = {"address", "phone", "whatsapp", "email", "registration_number"
 
 
 def plan_organisations(
-    *, organisation: Organisation, by: Any, rows: Sequence[dict[str, Any]], headers: dict[str, str], lock: bool = False
+    *, organisation: Organisation, by: User, rows: Sequence[dict[str, Any]], headers: dict[str, str], lock: bool = False
 ) -> Plan:
     """Validate organisation rows for `organisation` to import; `lock` the rows it would update."""
     national = actor_for(by).is_superuser
@@ -272,7 +272,7 @@ _WORKFORCE_TEXT_DEFAULTS = {"phone", "certificate_number"}
 
 
 def plan_workforce(
-    *, organisation: Organisation, by: Any, rows: Sequence[dict[str, Any]], headers: dict[str, str], lock: bool = False
+    *, organisation: Organisation, by: User, rows: Sequence[dict[str, Any]], headers: dict[str, str], lock: bool = False
 ) -> Plan:
     """Validate workforce rows for `organisation`; (NIK, kind) finds the record to update."""
     plan = Plan()

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
 from atensi.core.access import get_or_404
 
-from ..models import ImportBatch, Organisation
+from ..models import ImportBatch, Organisation, User
 from ..selectors import organisations_administered_by
 
 # Rows the preview page shows; the rest are counted.
 PREVIEW_ROWS = 20
 
 
-def import_batch_get(*, user: Any, organisation_id: Any, batch_id: Any) -> ImportBatch:
+def import_batch_get(*, user: User, organisation_id: object, batch_id: object) -> ImportBatch:
     """A batch of an organisation `user` administers, or 404."""
     organisation = get_or_404(organisations_administered_by(user), pk=organisation_id)
     batch = get_or_404(ImportBatch.objects.select_related("uploaded_by"), pk=batch_id, organisation=organisation)

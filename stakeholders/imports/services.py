@@ -8,9 +8,9 @@ import logging
 import os
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from django.conf import settings
+from django.core.files.base import File
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from atensi.core.errors import ApplicationError, require
 
-from ..models import ImportBatch, ImportKind, ImportStatus, Organisation, WorkforceMember
+from ..models import ImportBatch, ImportKind, ImportStatus, Organisation, User, WorkforceMember
 from ..permissions import import_for_organisation_refusal
 from .columns import COLUMNS
 from .plans import PLANNERS
@@ -41,7 +41,7 @@ def _wrong_kind_hint(table: Table, kind: str) -> ApplicationError | None:
     )
 
 
-def import_preview(*, organisation: Organisation, by: Any, kind: str, upload: Any) -> ImportBatch:
+def import_preview(*, organisation: Organisation, by: User, kind: str, upload: File[bytes]) -> ImportBatch:
     """Read and check an uploaded file; keep its rows for confirmation. Saves nothing else.
 
     A file that cannot be read at all raises ApplicationError (no batch); row problems are
@@ -73,7 +73,9 @@ def import_preview(*, organisation: Organisation, by: Any, kind: str, upload: An
     )
 
 
-def _through_rows(model: type[models.Model], m2m: str, links: Iterable[tuple[Any, list[int]]]) -> list[Any]:
+def _through_rows(
+    model: type[models.Model], m2m: str, links: Iterable[tuple[models.Model, list[int]]]
+) -> list[models.Model]:
     relation = model._meta.get_field(m2m)
     through = relation.remote_field.through  # type: ignore[union-attr]
     source = f"{relation.m2m_field_name()}_id"  # type: ignore[union-attr]
@@ -95,7 +97,7 @@ def _write(model: type[models.Model], plan: Plan) -> None:
         through = relation.remote_field.through  # type: ignore[union-attr]
         source = f"{relation.m2m_field_name()}_id__in"  # type: ignore[union-attr]
         through.objects.filter(**{source: [o.pk for o in objs]}).delete()
-    by_field: dict[str, list[tuple[Any, list[int]]]] = defaultdict(list)
+    by_field: dict[str, list[tuple[models.Model, list[int]]]] = defaultdict(list)
     for obj, m2m, ids in plan.links:
         by_field[m2m].append((obj, ids))
     for m2m, links in by_field.items():
@@ -105,7 +107,7 @@ def _write(model: type[models.Model], plan: Plan) -> None:
         )
 
 
-def _confirm(*, batch: ImportBatch, by: Any, kind: str, model: type[models.Model]) -> ImportBatch:
+def _confirm(*, batch: ImportBatch, by: User, kind: str, model: type[models.Model]) -> ImportBatch:
     require(import_for_organisation_refusal(by, batch.organisation))
     stale: ImportBatch | None = None
     try:
@@ -168,24 +170,24 @@ def _confirm(*, batch: ImportBatch, by: Any, kind: str, model: type[models.Model
     return locked
 
 
-def organisation_import_confirm(*, batch: ImportBatch, by: Any) -> ImportBatch:
+def organisation_import_confirm(*, batch: ImportBatch, by: User) -> ImportBatch:
     """Save a previewed organisation import: every row, or none."""
     return _confirm(batch=batch, by=by, kind=ImportKind.ORGANISATIONS, model=Organisation)
 
 
-def workforce_import_confirm(*, batch: ImportBatch, by: Any) -> ImportBatch:
+def workforce_import_confirm(*, batch: ImportBatch, by: User) -> ImportBatch:
     """Save a previewed workforce import: every row, or none."""
     return _confirm(batch=batch, by=by, kind=ImportKind.WORKFORCE, model=WorkforceMember)
 
 
-def import_confirm(*, batch: ImportBatch, by: Any) -> ImportBatch:
+def import_confirm(*, batch: ImportBatch, by: User) -> ImportBatch:
     if batch.kind == ImportKind.WORKFORCE:
         return workforce_import_confirm(batch=batch, by=by)
     return organisation_import_confirm(batch=batch, by=by)
 
 
 @transaction.atomic
-def import_discard(*, batch: ImportBatch, by: Any) -> ImportBatch:
+def import_discard(*, batch: ImportBatch, by: User) -> ImportBatch:
     """Drop a previewed import; its rows (personal data for workforce) are deleted."""
     require(import_for_organisation_refusal(by, batch.organisation))
     locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)

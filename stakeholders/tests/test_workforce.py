@@ -38,7 +38,7 @@ def worker(organisation, name: str, *, regions=(), kind=WorkforceKind.TKSK, **fi
 
 
 def names(page_or_qs) -> list[str]:
-    rows = page_or_qs.rows if hasattr(page_or_qs, "rows") else page_or_qs
+    rows = [row.worker for row in page_or_qs.rows] if hasattr(page_or_qs, "rows") else page_or_qs
     return [w.name for w in rows]
 
 
@@ -161,7 +161,7 @@ def test_certificate_filter_and_badges(client_for, owner, org):
     assert listed(client.get(LIST, {"certificate": "expired"})) == ["Lewat"]
     assert listed(client.get(LIST, {"certificate": "expiring"})) == ["Enam Puluh", "Hari Ini"]
     response = client.get(LIST, {"kind": peksos})
-    states = {w.name: w.certificate_state for w in response.context["page"].rows}
+    states = {row.worker.name: row.worker.certificate_state for row in response.context["page"].rows}
     assert states == {"Lewat": "expired", "Hari Ini": "expiring", "Enam Puluh": "expiring", "Masih Lama": ""}
     html = response.content.decode()
     assert html.count('data-testid="certificate-badge" data-state="expired"') == 1
@@ -202,7 +202,7 @@ def test_nik_is_full_only_for_admins_of_the_workers_organisation(
 
     def shown(user) -> dict[str, str]:
         response = client_for(user).get(LIST)
-        return {w.name: w.shown_nik for w in response.context["page"].rows}
+        return {row.worker.name: row.shown_nik for row in response.context["page"].rows}
 
     assert shown(owner) == {"Ani": ours.masked_nik, "Budi": theirs.masked_nik}
     assert shown(org_admin) == {"Ani": ours.nik, "Budi": theirs.masked_nik}

@@ -99,4 +99,4 @@ def test_update_refuses_a_bad_nik_or_a_taken_role_and_changes_nothing(org, org_a
     member.refresh_from_db()
     assert (member.nik, member.kind) == (NIK, "tksk")
     with pytest.raises(ValueError):
-        services.workforce_update(member=member, by=org_admin, organisation=org)
+        services.workforce_update(member=member, by=org_admin, organisation=org)  # type: ignore[call-arg]  # refused at run time too

@@ -7,7 +7,7 @@ record and edit it; everyone else gets 404.
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -19,13 +19,13 @@ from atensi.core.submit import submit
 
 from .. import agreements, selectors, services
 from ..agreement_forms import AgreementFilterForm, AgreementForm
-from ..models import AgreementStatus
+from ..http import AuthenticatedRequest
 
 _FIELDS = ("number", "title", "scope", "signed_on", "valid_from", "valid_until")
 
 
 @require_GET
-def agreement_document(request: HttpRequest, agreement_id: int) -> HttpResponseBase:
+def agreement_document(request: AuthenticatedRequest, agreement_id: int) -> HttpResponseBase:
     agreement = get_or_404(selectors.agreements_with_documents_for(request.user), pk=agreement_id)
     if not agreement.document:
         raise Http404
@@ -44,7 +44,7 @@ def agreement_document(request: HttpRequest, agreement_id: int) -> HttpResponseB
 
 
 @require_http_methods(["GET", "POST"])
-def agreement_create(request: HttpRequest, organisation_id: int) -> HttpResponse:
+def agreement_create(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
     organisation = get_or_404(selectors.organisations_administered_by(request.user), pk=organisation_id)
     form = AgreementForm(request.POST or None, request.FILES or None, host=organisation)
     if request.method == "POST" and submit(
@@ -65,7 +65,7 @@ def agreement_create(request: HttpRequest, organisation_id: int) -> HttpResponse
 
 
 @require_http_methods(["GET", "POST"])
-def agreement_edit(request: HttpRequest, agreement_id: int) -> HttpResponse:
+def agreement_edit(request: AuthenticatedRequest, agreement_id: int) -> HttpResponse:
     agreement = get_or_404(agreements.agreements_editable_by(request.user), pk=agreement_id)
     party_ids = list(agreement.parties.values_list("pk", flat=True))
     form = AgreementForm(
@@ -94,18 +94,22 @@ def agreement_edit(request: HttpRequest, agreement_id: int) -> HttpResponse:
 
 
 @require_GET
-def agreement_list(request: HttpRequest) -> HttpResponse:
+def agreement_list(request: AuthenticatedRequest) -> HttpResponse:
     form = AgreementFilterForm(request.GET)
     status = form.cleaned_data["status"] if form.is_valid() else ""
     page = Paginator(agreements.agreement_list(user=request.user, status=status), 50).get_page(request.GET.get("page"))
-    for agreement in page:
-        agreement.status_label = AgreementStatus(agreement.status_now).label  # type: ignore[attr-defined]
     # Where the user may record a new agreement: the organisations they administer.
     admin_orgs = selectors.organisations_with_admin_role(request.user).only("pk", "name")
     return render(
         request,
         "stakeholders/agreement_list.html",
-        {"form": form, "page": page, "status": status, "admin_orgs": admin_orgs},
+        {
+            "form": form,
+            "page": page,
+            "rows": agreements.agreement_rows(page),
+            "status": status,
+            "admin_orgs": admin_orgs,
+        },
     )
 
 

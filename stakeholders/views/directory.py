@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -21,12 +21,13 @@ from atensi.core.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
 from atensi.core.submit import submit
 
 from .. import directory, selectors, services
+from ..http import AuthenticatedRequest
 from ..organisation_forms import OrganisationProfileForm
 from ..permissions import can_administer_organisation
 
 
 @require_GET
-def organisation_list(request: HttpRequest) -> HttpResponse:
+def organisation_list(request: AuthenticatedRequest) -> HttpResponse:
     form, filters, warnings = directory.directory_filters(request.GET)
     queryset = directory.organisation_directory(filters=filters)
     page = directory.directory_page(queryset, cursor=request.GET.get("cursor"))
@@ -48,7 +49,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
+def organisation_detail(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
     organisation = directory.organisation_profile_get(user=request.user, organisation_id=organisation_id)
     actor = actor_for(request.user)
     own_orgs = actor.org_ids()
@@ -94,7 +95,7 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpRespo
 
 
 @require_http_methods(["GET", "POST"])
-def organisation_edit(request: HttpRequest, organisation_id: int) -> HttpResponse:
+def organisation_edit(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
     organisation = get_or_404(selectors.organisations_administered_by(request.user), pk=organisation_id)
     form = OrganisationProfileForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
@@ -135,7 +136,7 @@ def _csv_lines(headers: list[str], rows: Iterator[list[Any]], language: str | No
 
 
 @require_GET
-def organisation_export_csv(request: HttpRequest) -> StreamingHttpResponse:
+def organisation_export_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
     _form, filters, _warnings = directory.directory_filters(request.GET)
     rows = directory.export_rows(directory.organisation_directory(filters=filters))
     response = StreamingHttpResponse(
@@ -147,7 +148,7 @@ def organisation_export_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
-def organisation_export_xlsx(request: HttpRequest) -> HttpResponse:
+def organisation_export_xlsx(request: AuthenticatedRequest) -> HttpResponse:
     _form, filters, _warnings = directory.directory_filters(request.GET)
     content = xlsx_bytes(
         sheet_title=_("Organisations"),

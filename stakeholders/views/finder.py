@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
@@ -11,13 +11,14 @@ from atensi.core.errors import ApplicationError
 
 from ..finder import nearest_organisations
 from ..finder_forms import FinderForm
+from ..http import AuthenticatedRequest
 from ..models import OrganisationKind
 
 RESULTS = 20
 
 
 @require_GET
-def finder(request: HttpRequest) -> HttpResponse:
+def finder(request: AuthenticatedRequest) -> HttpResponse:
     # A bare /finder/ shows the form with its defaults; any query string is a search.
     form = FinderForm(request.GET or None)
     rows = origin = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, re_path, reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from atensi.core.access import get_or_404
 from atensi.core.errors import ApplicationError
 
 from .. import imports, selectors
+from ..http import AuthenticatedRequest
 from ..import_forms import ImportUploadForm
 from ..models import ImportBatch, ImportKind, ImportStatus, OrganisationKind, WorkforceKind
 
@@ -23,7 +24,7 @@ MAX_ERRORS_SHOWN = 500
 
 
 @require_http_methods(["GET", "POST"])
-def import_new(request: HttpRequest, organisation_id: int) -> HttpResponse:
+def import_new(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
     organisation = get_or_404(selectors.organisations_administered_by(request.user), pk=organisation_id)
     kind = request.GET.get("kind")
     initial = {"kind": kind if kind in ImportKind.values else ImportKind.ORGANISATIONS}
@@ -86,7 +87,7 @@ def _display_rows(batch: ImportBatch, columns: list[tuple[str, str]]) -> list[di
 
 
 @require_GET
-def import_preview(request: HttpRequest, organisation_id: int, batch_id: int) -> HttpResponse:
+def import_preview(request: AuthenticatedRequest, organisation_id: int, batch_id: int) -> HttpResponse:
     batch = imports.import_batch_get(user=request.user, organisation_id=organisation_id, batch_id=batch_id)
     columns = _preview_columns(batch)
     errors = sorted(batch.errors, key=lambda e: e.get("row") or 0)
@@ -109,7 +110,7 @@ def import_preview(request: HttpRequest, organisation_id: int, batch_id: int) ->
 
 
 @require_POST
-def import_confirm(request: HttpRequest, organisation_id: int, batch_id: int) -> HttpResponse:
+def import_confirm(request: AuthenticatedRequest, organisation_id: int, batch_id: int) -> HttpResponse:
     batch = imports.import_batch_get(user=request.user, organisation_id=organisation_id, batch_id=batch_id)
     try:
         batch = imports.import_confirm(batch=batch, by=request.user)
@@ -129,7 +130,7 @@ def import_confirm(request: HttpRequest, organisation_id: int, batch_id: int) ->
 
 
 @require_POST
-def import_discard(request: HttpRequest, organisation_id: int, batch_id: int) -> HttpResponse:
+def import_discard(request: AuthenticatedRequest, organisation_id: int, batch_id: int) -> HttpResponse:
     batch = imports.import_batch_get(user=request.user, organisation_id=organisation_id, batch_id=batch_id)
     try:
         imports.import_discard(batch=batch, by=request.user)
@@ -145,7 +146,7 @@ def _new_url(organisation_id: int) -> str:
 
 
 @require_GET
-def import_template(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+def import_template(request: AuthenticatedRequest, kind: str, fmt: str) -> HttpResponse:
     """The column template with one example row; holds no data, so any signed-in user may have it."""
     if kind not in ImportKind.values:
         raise Http404

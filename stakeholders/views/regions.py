@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import path
@@ -16,6 +16,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
 from .. import selectors
+from ..http import AuthenticatedRequest
 from ..models import Region
 from ..region_forms import RegionChildrenForm, RegionLookupForm, RegionSearchForm
 
@@ -40,7 +41,7 @@ def _fragment(template: str, context: dict[str, Any]) -> HttpResponse:
 
 
 @require_GET
-def region_search(request: HttpRequest) -> HttpResponse:
+def region_search(request: AuthenticatedRequest) -> HttpResponse:
     """The options of the picker's listbox for what was typed."""
     form = RegionSearchForm(request.GET)
     if not form.is_valid():
@@ -63,7 +64,7 @@ def region_search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def region_children(request: HttpRequest) -> HttpResponse:
+def region_children(request: AuthenticatedRequest) -> HttpResponse:
     """The <option>s of the next drill-down select: the regions directly under `parent`."""
     form = RegionChildrenForm(request.GET)
     if not form.is_valid():
@@ -81,7 +82,7 @@ def region_children(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def region_lookup(request: HttpRequest) -> HttpResponse:
+def region_lookup(request: AuthenticatedRequest) -> HttpResponse:
     """Look a region up by name or code: its full path, code, postal code and position."""
     form = RegionLookupForm(request.GET or None)
     region = None

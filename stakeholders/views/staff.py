@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -13,11 +13,12 @@ from atensi.core.submit import submit
 
 from .. import selectors, services
 from ..forms import MembershipActiveForm, StaffInviteForm
+from ..http import AuthenticatedRequest
 from ..permissions import can_administer_organisation
 
 
 @require_GET
-def staff_list(request: HttpRequest, organisation_id: int) -> HttpResponse:
+def staff_list(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
     organisation = selectors.organisation_staff_get(user=request.user, organisation_id=organisation_id)
     memberships = selectors.organisation_staff_list(organisation=organisation)
     record_access(user=request.user, obj=organisation, request=request, organisation_id=organisation.pk)
@@ -36,7 +37,7 @@ def staff_list(request: HttpRequest, organisation_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def staff_invite(request: HttpRequest, organisation_id: int) -> HttpResponse:
+def staff_invite(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
     organisation = get_or_404(selectors.organisations_administered_by(request.user), pk=organisation_id)
     form = StaffInviteForm(request.POST or None)
     if request.method == "POST" and submit(
@@ -53,7 +54,7 @@ def staff_invite(request: HttpRequest, organisation_id: int) -> HttpResponse:
 
 
 @require_POST
-def membership_set_active(request: HttpRequest, organisation_id: int, membership_id: int) -> HttpResponse:
+def membership_set_active(request: AuthenticatedRequest, organisation_id: int, membership_id: int) -> HttpResponse:
     organisation = get_or_404(selectors.organisations_administered_by(request.user), pk=organisation_id)
     membership = get_or_404(selectors.memberships_visible_to(request.user), pk=membership_id, organisation=organisation)
     form = MembershipActiveForm(request.POST)

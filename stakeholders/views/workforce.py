@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -13,17 +13,18 @@ from django.views.decorators.http import require_GET
 from atensi.core.access import record_access_many
 
 from .. import workforce
+from ..http import AuthenticatedRequest
 from ..permissions import can_see_workforce
 from ..workforce_forms import WorkforceFilterForm
 
 
-def _filter_form(request: HttpRequest) -> WorkforceFilterForm:
+def _filter_form(request: AuthenticatedRequest) -> WorkforceFilterForm:
     if not can_see_workforce(request.user):
         raise Http404
     return WorkforceFilterForm(request.GET)
 
 
-def _query_without_cursor(request: HttpRequest) -> str:
+def _query_without_cursor(request: AuthenticatedRequest) -> str:
     params = request.GET.copy()
     for key in ("after", "before"):
         params.pop(key, None)
@@ -31,7 +32,7 @@ def _query_without_cursor(request: HttpRequest) -> str:
 
 
 @require_GET
-def workforce_list(request: HttpRequest) -> HttpResponse:
+def workforce_list(request: AuthenticatedRequest) -> HttpResponse:
     form = _filter_form(request)
     page = None
     if form.is_valid():
@@ -54,7 +55,7 @@ def workforce_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def workforce_export(request: HttpRequest) -> HttpResponse:
+def workforce_export(request: AuthenticatedRequest) -> HttpResponse:
     form = _filter_form(request)
     back = f"{reverse('stakeholders:workforce_list')}?{_query_without_cursor(request)}"
     if not form.is_valid():
