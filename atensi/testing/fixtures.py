@@ -7,9 +7,15 @@ Imports are inside fixtures: this plugin loads before Django is set up.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from stakeholders.models import User
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -28,16 +34,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def org(db: Any) -> Any:
-    from stakeholders.tests.factories import OrganisationFactory
+    from stakeholders.tests.factories import organisation
 
-    return OrganisationFactory(code="BA-UJI", name="Balai Anak Uji")
+    return organisation(code="BA-UJI", name="Balai Anak Uji")
 
 
 @pytest.fixture
 def other_org(db: Any) -> Any:
-    from stakeholders.tests.factories import OrganisationFactory
+    from stakeholders.tests.factories import organisation
 
-    return OrganisationFactory(code="BA-LAIN", name="Balai Anak Lain")
+    return organisation(code="BA-LAIN", name="Balai Anak Lain")
 
 
 def _persona(organisation: Any, role: str, username: str) -> Any:
@@ -74,17 +80,16 @@ def outsider(other_org: Any) -> Any:
 
 @pytest.fixture
 def superuser(db: Any) -> Any:
-    from stakeholders.tests.factories import UserFactory
+    from stakeholders.tests.factories import user
 
-    user = UserFactory(username="root", is_staff=True, is_superuser=True)
-    return user
+    return user(username="root", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
-def client_for(client: Any) -> Any:
+def client_for(client: Client) -> Callable[[User], Client]:
     """client_for(user) -> a test client logged in as user."""
 
-    def make(user: Any) -> Any:
+    def make(user: User) -> Client:
         from django.test import Client
 
         c = Client()

@@ -17,7 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-ROOT = Path(settings.BASE_DIR)
+# The checkout: atensi/testing/processes.py is two folders down.
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def process_env(**extra: str) -> dict[str, str]:

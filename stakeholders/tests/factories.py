@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import factory
 
 from stakeholders.models import Membership, Organisation, OrganisationKind, User
@@ -45,6 +47,17 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory)
     role = Role.SOCIAL_WORKER
+
+
+def organisation(**fields: object) -> Organisation:
+    """An organisation from its factory, typed for callers held to strict typing (factory_boy's
+    types say calling a factory gives the factory; it gives the model instance)."""
+    return cast(Organisation, OrganisationFactory(**fields))
+
+
+def user(**fields: object) -> User:
+    """A user from its factory, typed for callers held to strict typing."""
+    return cast(User, UserFactory(**fields))
 
 
 def member(*, organisation: Organisation, role: str = Role.SOCIAL_WORKER, username: str | None = None) -> User:

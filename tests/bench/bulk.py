@@ -24,7 +24,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -65,7 +65,7 @@ def _other(value: Any) -> str:
 
 
 _SPECIAL = re.compile(r"[\\\t\n\r]").search
-_FORMATS: dict[type, Any] = {
+_FORMATS: dict[type, Callable[[Any], str]] = {
     str: _string,
     int: _plain,
     float: _plain,
@@ -206,7 +206,7 @@ def history(table: str, *, since_id: int, label: str = "insert", at: str = "", w
         )
         if PROFILE:
             print(f"[bench] {time.perf_counter() - started:7.2f} s  history of {table} ({label})", file=sys.stderr)
-        return cursor.rowcount
+        return int(cursor.rowcount)
 
 
 @contextmanager

@@ -46,7 +46,7 @@ def fingerprint() -> str:
 
 
 def _test_name() -> str:
-    return connections["default"].creation._get_test_db_name()
+    return str(connections["default"].creation._get_test_db_name())
 
 
 def read_stamp() -> dict[str, Any]:
