@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -20,26 +19,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from atensi.core.access import get_or_404, is_id, record_access
-from atensi.core.errors import ApplicationError
-from atensi.core.once import claim_submission
+from atensi.core.submit import submit
 from stakeholders.http import AuthenticatedRequest
 from stakeholders.selectors import region_label, regions_with_path
 
 from .. import pages, workflow
-from ..models import STAGE_ORDER, ApprovalKind, ApprovalStatus, Case, FollowUpStatus, Stage
-from ..permissions import can_supervise_case, can_work_on_case
+from ..models import STAGE_ORDER, Approval, ApprovalKind, ApprovalStatus, Case, FollowUpStatus, Stage
+from ..permissions import can_supervise_case, can_work_on_case, change_case_refusal
 from ..selectors import case_get_for_user
 from ..timeline import timeline_page
 from ..workflow_forms import ApprovalDecisionForm, ApprovalRequestForm, CaseEditForm, ReopenForm, StageMoveForm
 
 UPCOMING_FOLLOW_UPS = 5
 TIMELINE_PAGE = 100
-
-
-def _first_form_error(form: Any) -> str:
-    for errors in form.errors.values():
-        return str(errors[0])
-    return _("The request was not understood; nothing was changed.")
 
 
 def _back(case: Case) -> HttpResponse:
@@ -120,37 +112,43 @@ def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "cases/case_detail.html", context)
 
 
+def _approval_outcome(approval: Approval) -> str:
+    what = approval.get_kind_display()
+    if approval.status == ApprovalStatus.APPROVED and approval.kind == ApprovalKind.CLOSURE:
+        return _("Closure approved: the case is closed.")
+    if approval.status == ApprovalStatus.APPROVED:
+        return _("%(what)s approved.") % {"what": what}
+    if approval.status == ApprovalStatus.REJECTED:
+        return _("%(what)s not approved; the case manager sees your comment.") % {"what": what}
+    return _("Your request was withdrawn.")
+
+
 @require_POST
 def case_stage(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     form = StageMoveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _first_form_error(form))
-        return _back(case)
-    try:
-        case = workflow.case_stage_move(
+    submit(
+        request,
+        form,
+        lambda: workflow.case_stage_move(
             case=case,
             by=request.user,
             to_stage=form.cleaned_data["to_stage"],
             note=form.cleaned_data["note"],
             expected_stage=form.cleaned_data["expected_stage"] or None,
-        )
-    except ApplicationError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The case is now at %(stage)s.") % {"stage": case.get_stage_display()})
+        ),
+        success=lambda moved: _("The case is now at %(stage)s.") % {"stage": moved.get_stage_display()},
+        errors="message",
+    )
     return _back(case)
 
 
 @require_http_methods(["GET", "POST"])
 def case_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
-    if not can_work_on_case(request.user, case):
-        messages.error(
-            request,
-            _("Only the case manager or a supervisor of %(org)s can change this case.")
-            % {"org": case.organisation.name},
-        )
+    refusal = change_case_refusal(request.user, case)
+    if refusal is not None:
+        messages.error(request, refusal)
         return _back(case)
     if not case.is_open:
         messages.error(request, _("This case is closed; reopen it to change it."))
@@ -158,20 +156,22 @@ def case_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     can_assign = can_supervise_case(request.user, case)
     if request.method == "POST":
         form = CaseEditForm(request.POST, case=case, can_assign=can_assign)
-        if form.is_valid():
-            expected = form.cleaned_data["expected_updated_at"]
-            try:
-                updated = workflow.case_update(
-                    case=case, by=request.user, expected_updated_at=expected, **form.changes()
-                )
-            except ApplicationError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        outcome = submit(
+            request,
+            form,
+            lambda: workflow.case_update(
+                case=case,
+                by=request.user,
+                expected_updated_at=form.cleaned_data["expected_updated_at"],
+                **form.changes(),
+            ),
+        )
+        if outcome.value is not None:
+            if outcome.value.updated_at == form.cleaned_data["expected_updated_at"]:
+                messages.info(request, _("Nothing was changed."))
             else:
-                if updated.updated_at == expected:
-                    messages.info(request, _("Nothing was changed."))
-                else:
-                    messages.success(request, _("The case was updated."))
-                return _back(case)
+                messages.success(request, _("The case was updated."))
+            return _back(case)
     else:
         form = CaseEditForm(case=case, can_assign=can_assign)
         record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
@@ -186,28 +186,22 @@ def case_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def approval_request(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     form = ApprovalRequestForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _first_form_error(form))
-        return _back(case)
-    data = form.cleaned_data
-    try:
-        with transaction.atomic():
-            claim_submission(user=request.user, token=data["submission_token"])
-            approval = workflow.approval_request(
-                case=case,
-                kind=data["kind"],
-                by=request.user,
-                note=data["note"],
-                closure_reason=data["closure_reason"],
-                closure_summary=data["closure_summary"],
-            )
-    except ApplicationError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
-            _("Your request (%(what)s) was sent to the supervisors.") % {"what": approval.get_kind_display().lower()},
-        )
+    submit(
+        request,
+        form,
+        lambda: workflow.approval_request(
+            case=case,
+            kind=form.cleaned_data["kind"],
+            by=request.user,
+            note=form.cleaned_data["note"],
+            closure_reason=form.cleaned_data["closure_reason"],
+            closure_summary=form.cleaned_data["closure_summary"],
+        ),
+        success=lambda approval: (
+            _("Your request (%(what)s) was sent to the supervisors.") % {"what": approval.get_kind_display().lower()}
+        ),
+        errors="message",
+    )
     return _back(case)
 
 
@@ -216,32 +210,16 @@ def approval_decide(request: AuthenticatedRequest, pk: int, approval_pk: int) ->
     case = case_get_for_user(user=request.user, case_id=pk)
     approval = get_or_404(case.approvals.select_related("requested_by"), pk=approval_pk)
     form = ApprovalDecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _first_form_error(form))
-        return _back(case)
-    decision = form.cleaned_data["decision"]
-    try:
+
+    def decide() -> Approval:
+        decision = form.cleaned_data["decision"]
         if decision == "withdraw":
-            approval = workflow.approval_withdraw(approval=approval, by=request.user)
-        else:
-            approval = workflow.approval_decide(
-                approval=approval,
-                by=request.user,
-                approve=decision == "approve",
-                comment=form.cleaned_data["comment"],
-            )
-    except ApplicationError as exc:
-        messages.error(request, str(exc))
-    else:
-        what = approval.get_kind_display()
-        if approval.status == ApprovalStatus.APPROVED and approval.kind == ApprovalKind.CLOSURE:
-            messages.success(request, _("Closure approved: the case is closed."))
-        elif approval.status == ApprovalStatus.APPROVED:
-            messages.success(request, _("%(what)s approved.") % {"what": what})
-        elif approval.status == ApprovalStatus.REJECTED:
-            messages.success(request, _("%(what)s not approved; the case manager sees your comment.") % {"what": what})
-        else:
-            messages.success(request, _("Your request was withdrawn."))
+            return workflow.approval_withdraw(approval=approval, by=request.user)
+        return workflow.approval_decide(
+            approval=approval, by=request.user, approve=decision == "approve", comment=form.cleaned_data["comment"]
+        )
+
+    submit(request, form, decide, success=_approval_outcome, errors="message")
     return _back(case)
 
 
@@ -249,15 +227,13 @@ def approval_decide(request: AuthenticatedRequest, pk: int, approval_pk: int) ->
 def case_reopen(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = case_get_for_user(user=request.user, case_id=pk)
     form = ReopenForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _first_form_error(form))
-        return _back(case)
-    try:
-        case = workflow.case_reopen(case=case, by=request.user, reason=form.cleaned_data["reason"])
-    except ApplicationError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The case was reopened at %(stage)s.") % {"stage": case.get_stage_display()})
+    submit(
+        request,
+        form,
+        lambda: workflow.case_reopen(case=case, by=request.user, reason=form.cleaned_data["reason"]),
+        success=lambda reopened: _("The case was reopened at %(stage)s.") % {"stage": reopened.get_stage_display()},
+        errors="message",
+    )
     return _back(case)
 
 
