@@ -24,6 +24,11 @@ shows and the service's refusal are one decision.
   that registered them or of one that has an open case for them; never a merged record.
 - Merge two records: a supervisor of an organisation that registered, or has a case for,
   both people.
+
+Who may see a case, and the child in it, is scoping and lives in the query so that lists,
+pages, exports and admin agree (`cases.selectors.cases_visible_to`): everyone who works
+cases in the owning organisation sees that a case exists; a confidential case shows who
+the child is only to its case manager and the organisation's supervisors.
 """
 
 from __future__ import annotations

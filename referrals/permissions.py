@@ -14,6 +14,11 @@ to offer a button; services enforce the same rule with `atensi.core.errors.requi
   supervisor of the sending organisation.
 - Write in its thread: whoever may answer or cancel it (see referrals.messages).
 - Have referral lists at all: case workers of some organisation, and superusers.
+
+Which referrals a user may see at all is scoping, in the query (`referrals.selectors.
+referrals_visible_to`); what a receiver may read of the child's file — nothing but the
+summary before accepting, then the sections and documents the sender shared, frozen once
+the referral ends — is `referrals.material.referral_access`.
 """
 
 from __future__ import annotations
