@@ -287,12 +287,6 @@ def report_recipients(report: Report) -> list[ReportRecipient]:
     return list(report.recipients.select_related("organisation", "passed_by").order_by("created_at", "pk"))
 
 
-def queue_organisation_id(user: User, recipients: Iterable[ReportRecipient]) -> int | None:
-    """The first organisation the report was routed to whose intake the user triages, if any."""
-    orgs = actor_for(user).org_ids(*INTAKE_ROLES)
-    return next((r.organisation_id for r in recipients if r.organisation_id in orgs), None)
-
-
 def triage_rows(user: User, recipients: Iterable[ReportRecipient]) -> list[ReportRecipient]:
     """The recipient rows the user may act on: their intake organisations still holding the report."""
     orgs = actor_for(user).org_ids(*INTAKE_ROLES)

@@ -143,10 +143,15 @@ def can_triage_reports(user: User) -> bool:
     return bool(actor_for(user).org_ids(*INTAKE_ROLES))
 
 
+def queue_organisation_id(user: User, recipients: Iterable[ReportRecipient]) -> int | None:
+    """The first organisation the report was routed to whose intake the user triages, if any."""
+    orgs = actor_for(user).org_ids(*INTAKE_ROLES)
+    return next((r.organisation_id for r in recipients if r.organisation_id in orgs), None)
+
+
 def can_triage_report(user: User, recipients: Iterable[ReportRecipient]) -> bool:
     """Does the user triage for one of the organisations the report was routed to?"""
-    orgs = actor_for(user).org_ids(*INTAKE_ROLES)
-    return any(r.organisation_id in orgs for r in recipients)
+    return queue_organisation_id(user, recipients) is not None
 
 
 # --- Beneficiaries ---------------------------------------------------------------------------

@@ -29,7 +29,13 @@ from stakeholders.selectors import region_label
 from .. import intake
 from ..intake_forms import ReportDismissForm, ReportForm, ReportPassForm, TriageSearchForm
 from ..models import Report, ReportRecipient, ReportStatus
-from ..permissions import can_report, can_report_for_others, can_triage_report, can_triage_reports
+from ..permissions import (
+    can_report,
+    can_report_for_others,
+    can_triage_report,
+    can_triage_reports,
+    queue_organisation_id,
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -107,7 +113,7 @@ def _triage_context(request: AuthenticatedRequest, report: Report, recipients: l
 def report_detail(request: AuthenticatedRequest, public_id: Any) -> HttpResponse:
     report = intake.report_get_for_user(user=request.user, public_id=public_id)
     recipients = intake.report_recipients(report)
-    queue_org_id = intake.queue_organisation_id(request.user, recipients)
+    queue_org_id = queue_organisation_id(request.user, recipients)
     queue_member = queue_org_id is not None
     context: dict[str, Any] = {
         "report": report,
