@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from atensi.core.access import actor_for
 from atensi.core.models import AmpkCategory, Cluster
+from atensi.core.widgets import FastSelect
 from stakeholders.fields import RegionField
 from stakeholders.models import Membership, RegionLevel, User
 
@@ -70,7 +71,8 @@ class CaseListForm(forms.Form):
     )
     cluster = forms.ChoiceField(label=gettext_lazy("Cluster"), required=False)
     ampk = forms.ChoiceField(label=gettext_lazy("AMPK category"), required=False)
-    case_manager = forms.ChoiceField(label=gettext_lazy("Case manager"), required=False)
+    # Hundreds of names in a big organisation: written without a template per option.
+    case_manager = forms.ChoiceField(label=gettext_lazy("Case manager"), required=False, widget=FastSelect)
     kabkota = RegionField(
         label=gettext_lazy("Kab/kota of the child"),
         levels=(RegionLevel.REGENCY,),
