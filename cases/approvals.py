@@ -76,6 +76,8 @@ def approvals_decidable_by(user: User) -> QuerySet[Approval]:
         # The requester is the organisation's only supervisor: its administrators decide.
         condition |= Q(case__organisation_id__in=administered) & ~other_supervisor & _requester_supervises()
     if supervised:
+        # For a supervisor of a Balai (most of them) an empty index probe per pending
+        # request of other organisations: no query of its own on every page's badge.
         covered = social_service_covers(
             organisation_ids=supervised,
             village="case__organisation__village_id",

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from atensi.core.models import AccessLog
 from cases import workflow
 from cases.approvals import QUEUE_PAGE_SIZE
 from cases.models import Approval, ApprovalKind, ApprovalStatus, Case, ClosureReason
@@ -129,6 +130,7 @@ def test_a_dinas_sosial_supervisor_decides_without_seeing_the_child(org, owner):
     assert CHILD not in body
     assert reverse("cases:case_detail", args=[case.pk]) not in body
     assert client.get(reverse("cases:case_detail", args=[case.pk])).status_code == 404
+    assert AccessLog.objects.filter(user_id=kabid.pk, target_type="cases.approval", target_id=str(closure.pk)).exists()
     response = client.post(decide_url(closure), {"decision": "approve"}, **EN)
     assert message_texts(response) == ["Closure approved: the case is closed."]
     case.refresh_from_db()

@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from atensi.core.access import record_access_many
 from atensi.core.submit import submit
 from stakeholders.http import AuthenticatedRequest
 
@@ -40,6 +41,11 @@ def approval_queue(request: AuthenticatedRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     kind = form.cleaned_data["kind"] if form.is_valid() else ""
     page = approvals.approval_queue(user=request.user, kind=kind, after=request.GET.get("after"))
+    # A decider from outside the case's organisation reads its plan or closure here, not
+    # on the case page: logged as the case page would be.
+    outside = [row.approval for row in page.rows if not row.can_open_case]
+    if outside:
+        record_access_many(user=request.user, objects=outside, action="view", request=request)
     return render(
         request,
         "cases/approval_queue.html",
