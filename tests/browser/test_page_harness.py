@@ -217,8 +217,8 @@ def build_world() -> World:
     from cases.intake import report_create
     from cases.models import Case, Stage
     from cases.records import assessment_create, plan_item_create
-    from cases.workflow import approval_request
     from cases.tests.factories import BeneficiaryFactory
+    from cases.workflow import approval_request
     from referrals.models import Referral
     from referrals.services import referral_accept
     from stakeholders.imports import import_preview
