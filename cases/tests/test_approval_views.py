@@ -10,10 +10,11 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from atensi.core.models import AccessLog
+from atensi.core.models import AccessLog, Notification
 from cases import workflow
 from cases.approvals import QUEUE_PAGE_SIZE
 from cases.models import Approval, ApprovalKind, ApprovalStatus, Case, ClosureReason
+from cases.notification_kinds import NotificationKind
 from cases.tests.factories import BeneficiaryFactory, logged_in, open_case
 from cases.tests.workflow_helpers import plan_item, to_planning
 from stakeholders.models import Organisation, OrganisationKind
@@ -93,6 +94,16 @@ def test_a_request_decided_meanwhile_or_twice_gets_a_message(approval, org, supe
     assert message_texts(response) == [f"This request was already decided by {second.get_full_name()} (approved)."]
     approval.refresh_from_db()
     assert (approval.status, approval.decided_by) == (ApprovalStatus.APPROVED, second)
+
+
+def test_a_double_submitted_decision_decides_and_tells_once(approval, supervisor, owner):
+    client = logged_in(supervisor)
+    first = client.post(decide_url(approval), {"decision": "approve"}, **EN)
+    assert message_texts(first) == ["Intervention plan approved."]
+    again = client.post(decide_url(approval), {"decision": "approve"}, **EN)
+    assert message_texts(again) == [f"This request was already decided by {supervisor.get_full_name()} (approved)."]
+    told = Notification.objects.filter(recipient=owner, kind=NotificationKind.APPROVAL_DECIDED)
+    assert told.count() == 1
 
 
 def test_an_outsider_gets_404_and_changes_nothing(approval, outsider, colleague, owner):
