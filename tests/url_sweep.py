@@ -569,6 +569,7 @@ FILL: dict[str, dict[str, Filler]] = {
         )
     },
     "cases:approval_decide": _in_case("approval_pk", "approval"),
+    "cases:approval_queue_decide": {"A's": lambda w: {"approval_pk": w.approval.pk}},
     "cases:assessment_edit": _in_case("assessment_pk", "assessment"),
     "cases:plan_item_edit": _in_case("item_pk", "plan_item"),
     "cases:follow_up_update": _in_case("follow_up_pk", "follow_up"),

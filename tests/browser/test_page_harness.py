@@ -130,6 +130,7 @@ PAGES: list[Visit] = [
     # A supervisor: the intake queue, triage, merging, the staff list.
     Visit("home.supervisor", "supervisor.alyatama", _p("/")),
     Visit("report_queue", "supervisor.alyatama", _p("/intake/")),
+    Visit("approval_queue", "supervisor.alyatama", _p("/approvals/")),
     Visit("report_detail.queue", "supervisor.alyatama", _p("/reports/{report}/")),
     Visit("report_triage", "supervisor.alyatama", _p("/reports/{report}/triage/")),
     Visit("beneficiary_merge", "supervisor.alyatama", _p("/cases/beneficiaries/merge/")),
@@ -180,6 +181,7 @@ NOT_PAGES: dict[str, str] = {
     "cases:case_reopen": "POST only",
     "cases:approval_request": "POST only",
     "cases:approval_decide": "POST only",
+    "cases:approval_queue_decide": "POST only",
     "cases:consent_withdraw": "POST only",
     "cases:sharing_override_create": "POST only",
     "cases:follow_up_update": "POST only",
@@ -216,6 +218,7 @@ def build_world() -> World:
     from cases.models import Case, Stage
     from cases.records import assessment_create, plan_item_create
     from cases.tests.factories import BeneficiaryFactory
+    from cases.workflow import approval_request
     from referrals.models import Referral
     from referrals.services import referral_accept
     from stakeholders.imports import import_preview
@@ -279,6 +282,20 @@ def build_world() -> World:
     fajar = Referral.objects.get(case__beneficiary__full_name="Fajar Ramadhan")
     referral_accept(referral=fajar, by=users["pkh.jambi"])
     waiting = Referral.objects.get(case__beneficiary__full_name="Putri Maharani")
+
+    # A plan of another child waiting for the supervisor: the approvals queue has a row.
+    waiting_plan = Case.objects.get(beneficiary__full_name="Fajar Ramadhan")
+    Case.objects.filter(pk=waiting_plan.pk).update(stage=Stage.PERENCANAAN)
+    plan_item_create(
+        case=waiting_plan,
+        by=peksos,
+        component=family_support,
+        service="Pendampingan belajar",
+        start_date=today,
+        target_date=today + datetime.timedelta(days=60),
+        responsible=peksos,
+    )
+    approval_request(case=waiting_plan, kind="plan", by=peksos, note="Mohon ditinjau.")
 
     admin = member(organisation=dinsos, role=Role.ORG_ADMIN, username=ORG_ADMIN)
     admin.set_password(settings.ATENSI_DEMO_PASSWORD)
