@@ -52,6 +52,7 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
             "warnings": warnings,
             "query": _query(request),
             "many_orgs": len(actor_for(request.user).org_ids(*CASE_ROLES)) != 1,
+            "more_filters_used": lists.uses_more_filters(filters),
         },
     )
 
