@@ -254,7 +254,7 @@ def overdue_follow_up(now: datetime.datetime) -> Q:
     condition = Q(pk__in=[])
     for tz in ZONES:
         today = local_date(now, tz)
-        condition |= in_zone(tz) & Exists(pending_follow_ups().filter(due_on__lt=today))
+        condition |= in_zone(tz) & Q(Exists(pending_follow_ups().filter(due_on__lt=today)))
     return condition
 
 
@@ -264,7 +264,7 @@ def aftercare_due(now: datetime.datetime) -> Q:
     for tz in ZONES:
         first, last = month_of(local_date(now, tz))
         visits = pending_follow_ups().filter(kind=FollowUpKind.AFTERCARE, due_on__gte=first, due_on__lte=last)
-        condition |= in_zone(tz) & Exists(visits)
+        condition |= in_zone(tz) & Q(Exists(visits))
     return condition
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .views import beneficiaries, case, documents, intake, lists, records
+from .views import beneficiaries, case, documents, intake, lists, records, summary
 
 app_name = "cases"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     *beneficiaries.urlpatterns,
     *lists.urlpatterns,
     *case.urlpatterns,
+    *summary.urlpatterns,
     *records.urlpatterns,
     *documents.urlpatterns,
 ]

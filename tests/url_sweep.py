@@ -550,6 +550,7 @@ FILL: dict[str, dict[str, Filler]] = {
         f"cases:{name}": CASE
         for name in (
             "case_detail",
+            "case_summary",
             "case_stage",
             "case_edit",
             "approval_request",

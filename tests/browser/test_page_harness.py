@@ -91,6 +91,7 @@ PAGES: list[Visit] = [
     Visit("case_list", "peksos.alyatama", _p("/cases/")),
     Visit("case_detail", "peksos.alyatama", _p("/cases/{case}/")),
     Visit("case_edit", "peksos.alyatama", _p("/cases/{case}/edit/")),
+    Visit("case_summary", "peksos.alyatama", _p("/cases/{case}/summary/")),
     Visit("case_assessments", "peksos.alyatama", _p("/cases/{case}/assessments/")),
     Visit("assessment_create", "peksos.alyatama", _p("/cases/{case}/assessments/new/")),
     Visit("assessment_edit", "peksos.alyatama", _p("/cases/{case}/assessments/{assessment}/edit/")),
