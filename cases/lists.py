@@ -449,6 +449,7 @@ class CaseRow:
     stage: str
     stage_code: str
     masked: bool
+    organisation_id: int = 0
     confidential: bool = False
     child: str = ""
     alias: str = ""
@@ -519,7 +520,13 @@ def case_row(
     organisation = case.organisation.name
     if not getattr(case, "identity_visible", False):
         return CaseRow(
-            pk=case.pk, number=case.number, organisation=organisation, stage=stage, stage_code=case.stage, masked=True
+            pk=case.pk,
+            number=case.number,
+            organisation=organisation,
+            stage=stage,
+            stage_code=case.stage,
+            masked=True,
+            organisation_id=case.organisation_id,
         )
     child = case.beneficiary
     due = getattr(case, "next_due_on", None)
@@ -530,6 +537,7 @@ def case_row(
         stage=stage,
         stage_code=case.stage,
         masked=False,
+        organisation_id=case.organisation_id,
         confidential=case.is_confidential,
         child=child.full_name,
         alias=child.alias,

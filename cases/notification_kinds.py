@@ -16,3 +16,5 @@ class NotificationKind(models.TextChoices):
     AFTERCARE_MISSED = "aftercare_missed", _("Aftercare visit missed")
     STAGE_STALLED = "stage_stalled", _("Case waiting in a stage")
     APPROVAL_WAITING = "approval_waiting", _("Approval waiting")
+    # A supervisor handed cases over to a new case manager (cases.reassign), once per batch.
+    CASES_REASSIGNED = "cases_reassigned", _("Cases handed over to you")

@@ -9,6 +9,8 @@ shows and the service's refusal are one decision.
   manager or a supervisor of the organisation that owns it.
 - Supervise a case (decide approvals, assign workers, share without consent): the
   supervisors of the owning organisation.
+- Hand open cases over to another case manager in bulk (a worker on leave or moved): the
+  supervisors of the owning organisation.
 - Assessments, notes, visits and follow-ups: whoever may change the case, while it is
   open (aftercare, bimbingan lanjut, is an open stage, so visits go on).
 - The intervention plan: whoever may change the case, in planning, intervention or
@@ -73,6 +75,28 @@ def supervise_case_refusal(user: User, case: Case) -> str | None:
     if can_supervise_case(user, case):
         return None
     return _("Only a supervisor of %(org)s can do this.") % {"org": case.organisation.name}
+
+
+def reassign_case_refusal(user: User, case: Case) -> str | None:
+    """Why `user` may not hand `case` over to another case manager, or None: supervisors
+    of the owning organisation may, while the case is open."""
+    if not can_supervise_case(user, case):
+        return _("Only a supervisor of %(org)s can hand over case %(number)s.") % {
+            "org": case.organisation.name,
+            "number": case.number,
+        }
+    if not case.is_open:
+        return _("Case %(number)s is closed; a closed case keeps its case manager.") % {"number": case.number}
+    return None
+
+
+def can_reassign_case(user: User, case: Case) -> bool:
+    return reassign_case_refusal(user, case) is None
+
+
+def can_reassign_cases(user: User) -> bool:
+    """Does the case list offer bulk handover at all (a supervisor somewhere)?"""
+    return bool(actor_for(user).org_ids(Role.SUPERVISOR))
 
 
 def can_list_cases(user: User) -> bool:
