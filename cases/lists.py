@@ -49,7 +49,14 @@ from django.utils.translation import gettext as _
 
 from atensi.core import keyset
 from atensi.core.access import actor_for
-from atensi.core.localtime import DEFAULT_ZONE, PROVINCE_ZONES, ZONES, local_date, local_moment
+from atensi.core.localtime import (
+    DEFAULT_ZONE,
+    PROVINCE_ZONES,
+    ZONES,
+    local_date,
+    local_moment,
+    organisation_timezone,
+)
 from atensi.core.spreadsheets import spreadsheet_safe
 from atensi.core.values import is_nik_shaped, normalise_nik
 from stakeholders.models import Region, User
@@ -530,6 +537,8 @@ def case_row(
         )
     child = case.beneficiary
     due = getattr(case, "next_due_on", None)
+    # Overdue and the day opened are the organisation's own days, as the filters count them.
+    tz = organisation_timezone(case.organisation)
     return CaseRow(
         pk=case.pk,
         number=case.number,
@@ -548,8 +557,8 @@ def case_row(
         case_manager=person_name(case.case_manager),
         regency=regencies.get(child.regency_code, ""),
         next_due=due,
-        overdue=due is not None and due < today,
-        opened=timezone.localdate(case.opened_at),
+        overdue=due is not None and due < local_date(timezone.now(), tz),
+        opened=local_date(case.opened_at, tz),
     )
 
 
@@ -605,6 +614,7 @@ def export_rows(*, user: User, cases: list[Case], today: datetime.date | None = 
     masked form (first six and last four digits).
     """
     today = today or timezone.localdate()
+    now = timezone.now()
     actor = actor_for(user)
     supervised = actor.org_ids(Role.SUPERVISOR)
     regencies = regency_names(c.beneficiary.regency_code for c in cases if getattr(c, "identity_visible", False))
@@ -619,6 +629,7 @@ def export_rows(*, user: User, cases: list[Case], today: datetime.date | None = 
             continue
         child = case.beneficiary
         due = getattr(case, "next_due_on", None)
+        tz = organisation_timezone(case.organisation)
         row = [
             *head,
             child.full_name,
@@ -638,9 +649,9 @@ def export_rows(*, user: User, cases: list[Case], today: datetime.date | None = 
             person_name(case.case_manager),
             person_name(case.supervisor),
             due,
-            _yes_no(due is not None and due < today) if due else "",
-            timezone.localdate(case.opened_at),
-            timezone.localdate(case.closed_at) if case.closed_at else None,
+            _yes_no(due < local_date(now, tz)) if due else "",
+            local_date(case.opened_at, tz),
+            local_date(case.closed_at, tz) if case.closed_at else None,
             closure.get(case.closure_reason, case.closure_reason),
         ]
         rows.append([spreadsheet_safe(v) for v in row])

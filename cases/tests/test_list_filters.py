@@ -285,3 +285,22 @@ def test_the_list_with_every_new_filter_makes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(14):
         response = get(client, **params)
     assert len(numbers(response)) == 15
+
+
+def test_overdue_is_a_due_date_before_the_organisations_local_today(client_for, org, supervisor):
+    case = child_case(org, supervisor, "Anak Timur")
+    FollowUp.objects.create(
+        case=case,
+        kind=FollowUpKind.HOME_VISIT,
+        due_on=datetime.date(2026, 5, 10),
+        assignee=supervisor,
+        created_by=supervisor,
+    )
+    client = client_for(supervisor)
+    # 10 May 22:30 WIB is already 11 May 00:30 WIT.
+    with time_machine.travel(datetime.datetime(2026, 5, 10, 15, 30, tzinfo=UTC), tick=False):
+        assert numbers(get(client, overdue="1")) == []
+        in_region(org, JAYAPURA)
+        response = get(client, overdue="1")
+        assert numbers(response) == [case.number]
+        assert response.context["page"].rows[0].overdue

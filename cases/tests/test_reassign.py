@@ -212,3 +212,20 @@ def test_the_list_offers_checkboxes_only_to_supervisors(client_for, owner, super
     assert 'id="reassign-form"' in html
     html = client_for(owner).get(reverse("cases:case_list")).content.decode()
     assert 'data-testid="case-select"' not in html and 'id="reassign-form"' not in html
+
+
+def test_the_handover_costs_the_same_queries_for_two_cases_as_for_twelve(org, owner, colleague, supervisor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(count):
+        worker = member(organisation=org, role=Role.SOCIAL_WORKER)
+        cases = [child_case(org, worker, f"Anak {count}-{i}") for i in range(count)]
+        for case in cases:
+            follow_up(case, timezone.localdate(), by=worker)
+        with CaptureQueriesContext(connection) as queries:
+            cases_reassign(by=supervisor, to=colleague, case_ids=[c.pk for c in cases])
+        return len(queries)
+
+    cost(1)  # warm the per-process caches (the supervisor's memberships, content types)
+    assert cost(2) == cost(12)
