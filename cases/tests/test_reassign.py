@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +21,7 @@ from cases.notification_kinds import NotificationKind
 from cases.reassign import cases_reassign
 from cases.tests.test_lists import child_case, follow_up
 from cases.tests.workflow_helpers import plan_item, to_planning
+from cases.timeline import timeline_for
 from stakeholders.models import Membership
 from stakeholders.roles import Role
 from stakeholders.tests.factories import member
@@ -215,9 +218,6 @@ def test_the_list_offers_checkboxes_only_to_supervisors(client_for, owner, super
 
 
 def test_the_handover_costs_the_same_queries_for_two_cases_as_for_twelve(org, owner, colleague, supervisor):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     def cost(count):
         worker = member(organisation=org, role=Role.SOCIAL_WORKER)
         cases = [child_case(org, worker, f"Anak {count}-{i}") for i in range(count)]
@@ -229,3 +229,11 @@ def test_the_handover_costs_the_same_queries_for_two_cases_as_for_twelve(org, ow
 
     cost(1)  # warm the per-process caches (the supervisor's memberships, content types)
     assert cost(2) == cost(12)
+
+
+def test_the_timeline_says_who_had_the_case_before(owner, colleague, supervisor, two):
+    cases_reassign(by=supervisor, to=colleague, case_ids=[two[0].pk])
+    line = timeline_for(case=two[0], user=supervisor)[0]
+    assert line.text == f"Handed over to {colleague.get_full_name()}"
+    assert line.detail == f"case manager before: {owner.get_full_name()}"
+    assert line.actor_name == supervisor.get_full_name()
