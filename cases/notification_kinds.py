@@ -20,3 +20,5 @@ class NotificationKind(models.TextChoices):
     APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
     APPROVAL_DECIDED = "approval_decided", _("Approval decided")
     REPORT_CASE_OPENED = "report_case_opened", _("Case opened from your report")
+    # A supervisor handed cases over to a new case manager (cases.reassign), once per batch.
+    CASES_REASSIGNED = "cases_reassigned", _("Cases handed over to you")

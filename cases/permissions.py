@@ -13,6 +13,8 @@ shows and the service's refusal are one decision.
   whoever `cases.approvers.approvers_for` names when the organisation has no other
   supervisor (its org admins, or the supervisors of the Dinas Sosial covering it) —
   never the person who asked.
+- Hand open cases over to another case manager in bulk (a worker on leave or moved): the
+  supervisors of the owning organisation.
 - Assessments, notes, visits and follow-ups: whoever may change the case, while it is
   open (aftercare, bimbingan lanjut, is an open stage, so visits go on).
 - The intervention plan: whoever may change the case, in planning, intervention or
@@ -98,6 +100,28 @@ def decide_approval_refusal(user: User, approval: Approval, approvers: Approvers
 
 def can_decide_approval(user: User, approval: Approval, approvers: Approvers | None = None) -> bool:
     return decide_approval_refusal(user, approval, approvers) is None
+
+
+def reassign_case_refusal(user: User, case: Case) -> str | None:
+    """Why `user` may not hand `case` over to another case manager, or None: supervisors
+    of the owning organisation may, while the case is open."""
+    if not can_supervise_case(user, case):
+        return _("Only a supervisor of %(org)s can hand over case %(number)s.") % {
+            "org": case.organisation.name,
+            "number": case.number,
+        }
+    if not case.is_open:
+        return _("Case %(number)s is closed; a closed case keeps its case manager.") % {"number": case.number}
+    return None
+
+
+def can_reassign_case(user: User, case: Case) -> bool:
+    return reassign_case_refusal(user, case) is None
+
+
+def can_reassign_cases(user: User) -> bool:
+    """Does the case list offer bulk handover at all (a supervisor somewhere)?"""
+    return bool(actor_for(user).org_ids(Role.SUPERVISOR))
 
 
 def can_list_cases(user: User) -> bool:

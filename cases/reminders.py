@@ -108,6 +108,21 @@ def stage_deadlines() -> dict[str, int]:
     return {str(k): int(v) for k, v in settings.ATENSI_STAGE_DEADLINE_DAYS.items()}
 
 
+def stage_deadline_limits(now: datetime.datetime) -> dict[str, datetime.datetime]:
+    """Per stage with a deadline: a case that entered it at or before this moment is past
+    its deadline (ATENSI_STAGE_DEADLINE_DAYS[stage] days in the stage)."""
+    return {stage: now - datetime.timedelta(days=days) for stage, days in stage_deadlines().items()}
+
+
+def past_stage_deadline(now: datetime.datetime) -> Q:
+    """Cases sitting in a stage past its deadline at `now`: the rule the stage reminder
+    (plan_stage_reminders) fires on, for the case list's filter and the dashboards."""
+    condition = Q(pk__in=[])
+    for stage, limit in stage_deadline_limits(now).items():
+        condition |= Q(stage=stage, stage_changed_at__lte=limit)
+    return condition
+
+
 def approval_waiting_days() -> int:
     return int(settings.ATENSI_APPROVAL_WAITING_DAYS)
 
@@ -453,12 +468,12 @@ def plan_stage_reminders(now: datetime.datetime) -> None:
         ),
     )
     deadlines = stage_deadlines()
-    band = Q()
-    for stage, days in deadlines.items():
-        limit = now - datetime.timedelta(days=days)
-        band |= Q(stage=stage, stage_changed_at__gt=limit - CATCH_UP, stage_changed_at__lte=limit)
     if not deadlines:
         return
+    # The cases of past_stage_deadline(now) whose deadline passed within CATCH_UP.
+    band = Q()
+    for stage, limit in stage_deadline_limits(now).items():
+        band |= Q(stage=stage, stage_changed_at__gt=limit - CATCH_UP, stage_changed_at__lte=limit)
     rows = list(
         Case.objects.filter(band).values(
             "pk",

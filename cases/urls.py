@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .views import approvals, beneficiaries, case, documents, intake, lists, records
+from .views import approvals, beneficiaries, case, documents, intake, lists, records, summary
 
 app_name = "cases"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     *lists.urlpatterns,
     *case.urlpatterns,
     *approvals.urlpatterns,
+    *summary.urlpatterns,
     *records.urlpatterns,
     *documents.urlpatterns,
 ]

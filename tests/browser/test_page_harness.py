@@ -91,6 +91,7 @@ PAGES: list[Visit] = [
     Visit("case_list", "peksos.alyatama", _p("/cases/")),
     Visit("case_detail", "peksos.alyatama", _p("/cases/{case}/")),
     Visit("case_edit", "peksos.alyatama", _p("/cases/{case}/edit/")),
+    Visit("case_summary", "peksos.alyatama", _p("/cases/{case}/summary/")),
     Visit("case_assessments", "peksos.alyatama", _p("/cases/{case}/assessments/")),
     Visit("assessment_create", "peksos.alyatama", _p("/cases/{case}/assessments/new/")),
     Visit("assessment_edit", "peksos.alyatama", _p("/cases/{case}/assessments/{assessment}/edit/")),
@@ -134,6 +135,8 @@ PAGES: list[Visit] = [
     Visit("report_detail.queue", "supervisor.alyatama", _p("/reports/{report}/")),
     Visit("report_triage", "supervisor.alyatama", _p("/reports/{report}/triage/")),
     Visit("beneficiary_merge", "supervisor.alyatama", _p("/cases/beneficiaries/merge/")),
+    # The case list with the handover checkboxes and the dashboards' filters unfolded.
+    Visit("case_list.supervisor", "supervisor.alyatama", _p("/cases/?opened_from=2020-01-01&basis=keluarga")),
     Visit("staff_list", "supervisor.alyatama", _p("/organisations/{alyatama}/staff/")),
     # A referral officer: the inbox and a referral waiting for an answer.
     Visit("home.referral_officer", "dinsos.jambi", _p("/")),
@@ -178,6 +181,7 @@ NOT_PAGES: dict[str, str] = {
     "cases:beneficiary_photo": "the photo itself (GET); POST replaces it from the beneficiary page",
     "cases:document_download": "a download",
     "cases:case_stage": "POST only",
+    "cases:case_reassign": "POST only (the handover form is on the case list)",
     "cases:case_reopen": "POST only",
     "cases:approval_request": "POST only",
     "cases:approval_decide": "POST only",
