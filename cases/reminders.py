@@ -87,7 +87,7 @@ from .models import (
     TimelineKind,
 )
 from .notification_kinds import NotificationKind
-from .selectors import CASE_ROLES
+from .selectors import CASE_ROLES, escalate_days, stage_deadline_limits, stage_deadlines
 from .workflow import AFTERCARE_KEPT_ON
 
 DAY = datetime.timedelta(days=1)
@@ -95,14 +95,6 @@ DAY = datetime.timedelta(days=1)
 # Where an aftercare visit still matters: the case is in termination or aftercare, or was
 # closed with its goals met (the only closure that keeps aftercare, cases/workflow.py).
 AFTERCARE_STAGES = (Stage.TERMINASI, Stage.BIMBINGAN_LANJUT)
-
-
-def escalate_days() -> int:
-    return int(settings.ATENSI_FOLLOW_UP_ESCALATE_DAYS)
-
-
-def stage_deadlines() -> dict[str, int]:
-    return {str(k): int(v) for k, v in settings.ATENSI_STAGE_DEADLINE_DAYS.items()}
 
 
 def approval_waiting_days() -> int:
@@ -450,8 +442,8 @@ def plan_stage_reminders(now: datetime.datetime) -> None:
     )
     deadlines = stage_deadlines()
     band = Q()
-    for stage, days in deadlines.items():
-        limit = now - datetime.timedelta(days=days)
+    # The rule the home page's "past the stage deadline" shares (cases.selectors).
+    for stage, limit in stage_deadline_limits(now).items():
         band |= Q(stage=stage, stage_changed_at__gt=limit - CATCH_UP, stage_changed_at__lte=limit)
     if not deadlines:
         return
