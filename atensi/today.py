@@ -384,7 +384,11 @@ def _referrals(user: User, now: datetime.datetime) -> GroupDraft:
     return GroupDraft("referrals", _("Referrals"), drafts)
 
 
-_REPORT_TONES = {ReportStatus.NEW: "secondary", ReportStatus.CASE_OPENED: "success", ReportStatus.DISMISSED: "dark"}
+_REPORT_TONES: dict[str, str] = {
+    ReportStatus.NEW: "secondary",
+    ReportStatus.CASE_OPENED: "success",
+    ReportStatus.DISMISSED: "dark",
+}
 
 
 def _reports(user: User, now: datetime.datetime) -> GroupDraft:
