@@ -417,12 +417,13 @@ def _drafts(user: User, memberships: list[Membership], now: datetime.datetime) -
     actor = actor_for(user)
     roles = actor.all_roles()
     parts = []
-    if roles & set(CASE_MANAGER_ROLES):
-        parts.append(_case_work(user, _local_days(memberships, now, CASE_ROLES), now))
+    # A supervisor's day starts with the team (approvals, escalations), then their own cases.
     if Role.SUPERVISOR in roles:
         days = _local_days(memberships, now, [Role.SUPERVISOR])
         parts.append(_supervision(user, days, now, intake=bool(actor.org_ids(*INTAKE_ROLES))))
-    elif Role.INTAKE_OFFICER in roles:
+    if roles & set(CASE_MANAGER_ROLES):
+        parts.append(_case_work(user, _local_days(memberships, now, CASE_ROLES), now))
+    if Role.INTAKE_OFFICER in roles and Role.SUPERVISOR not in roles:
         parts.append(GroupDraft("intake", _("Intake"), [_intake(user, now)]))
     if Role.REFERRAL_OFFICER in roles:
         parts.append(_referrals(user, now))

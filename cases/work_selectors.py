@@ -40,7 +40,14 @@ from .models import (
     TimelineEntry,
     TimelineKind,
 )
-from .selectors import CASE_MANAGER_ROLES, cases_readable_by, escalate_days, members_with_roles, past_stage_deadline
+from .selectors import (
+    CASE_MANAGER_ROLES,
+    CASE_ROLES,
+    cases_readable_by,
+    escalate_days,
+    members_with_roles,
+    past_stage_deadline,
+)
 
 # A case closed this recently still shows what others did on it (a closure approved).
 RECENTLY_CLOSED = datetime.timedelta(days=30)
@@ -189,15 +196,19 @@ def approvals_waiting_for(user: User) -> QuerySet[Approval]:
 def team_follow_ups_escalated(*, user: User, days: Days) -> QuerySet[FollowUp]:
     """Follow-ups of the supervised organisations more than ATENSI_FOLLOW_UP_ESCALATE_DAYS
     overdue — what the reminders escalate to the case's supervisor, else to every
-    supervisor — on cases the user supervises or that have no supervisor; oldest first."""
-    supervised = set(_supervised(user))
+    supervisor — on cases the user supervises or that have no supervisor, assigned to
+    someone who works cases there; oldest first."""
+    supervised = _supervised(user)
     late_after = datetime.timedelta(days=escalate_days())
     escalated = _per_day(
-        {org: day for org, day in days.items() if org in supervised},
+        {org: day for org, day in days.items() if org in set(supervised)},
         lambda orgs, day: Q(case__organisation_id__in=orgs, due_on__lt=day - late_after),
     )
+    # The team's people first (one query), so that the follow-ups are read by assignee
+    # (follow_up_assignee_due), not from every overdue follow-up of the country.
+    team = list(members_with_roles(organisation_ids=supervised, roles=CASE_ROLES).values_list("pk", flat=True))
     return (
-        FollowUp.objects.filter(escalated, status=FollowUpStatus.PENDING)
+        FollowUp.objects.filter(escalated, status=FollowUpStatus.PENDING, assignee_id__in=team)
         .filter(Q(case__supervisor_id=user.pk) | Q(case__supervisor__isnull=True))
         .select_related("case", "assignee")
         .order_by("due_on", "pk")

@@ -395,3 +395,17 @@ def test_the_page_stays_within_its_query_budget(
     home(client)
     with django_assert_max_num_queries(30):
         home(client)
+
+
+def test_an_intake_officer_sees_the_intake_queue(client_for, org, owner):
+    officer = member(organisation=org, role=Role.INTAKE_OFFICER)
+    report = report_for(organisation=org, by=owner)
+    html = home(client_for(officer))
+    assert str(report.public_id) in section(html, "intake")
+    assert count(html, "intake") == "1" and 'href="/intake/"' in html
+    assert 'data-testid="today-supervision"' not in html and 'data-testid="today-case-work"' not in html
+
+
+def test_a_supervisors_day_starts_with_the_team(client_for, org, supervisor):
+    html = home(client_for(supervisor))
+    assert html.index('data-testid="today-supervision"') < html.index('data-testid="today-case-work"')
