@@ -1,4 +1,4 @@
-""" "Hari ini": the home page as the person's work, composed from the apps' selectors.
+"""The home page, "Hari ini": the person's work, composed from the apps' selectors.
 
 The sections follow the roles the user holds anywhere, each shown once: case work (social
 workers and supervisors: their follow-ups, their cases that changed since they last looked,
@@ -160,8 +160,16 @@ def _follow_up_item(follow_up: FollowUp, days: dict[int, Any], *, late: bool) ->
     )
 
 
-def _stage(case: Case) -> str:
-    return str(Stage(case.stage).label) if case.stage in Stage.values else case.stage
+def _stage(stage: str) -> str:
+    return str(Stage(stage).label) if stage in Stage.values else stage
+
+
+_CHANGE_FIELDS = ("pk", "number", "stage", "beneficiary__full_name")
+
+
+def _change_item(row: dict[str, Any], detail: str) -> Item:
+    """A case of `my_cases_since_looked`, read as values (its annotations are no model fields)."""
+    return Item(url=_case_url(row["pk"]), title=f"{row['number']} · {row['beneficiary__full_name']}", detail=detail)
 
 
 def _timeline_kind(kind: str | None) -> str:
@@ -171,8 +179,8 @@ def _timeline_kind(kind: str | None) -> str:
 def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> GroupDraft:
     due_today = work.follow_ups_due_today(user=user, days=days).select_related("case__beneficiary")
     overdue = work.follow_ups_overdue(user=user, days=days).select_related("case__beneficiary")
-    assigned = work.cases_assigned_since_looked(user=user, now=now).select_related("beneficiary")
-    changed = work.cases_changed_since_looked(user=user, now=now).select_related("beneficiary")
+    assigned = work.cases_assigned_since_looked(user=user, now=now)
+    changed = work.cases_changed_since_looked(user=user, now=now)
     late = work.cases_past_stage_deadline(user=user, now=now).select_related("beneficiary")
     aftercare = work.aftercare_due_this_month(user=user, days=days).select_related("case__beneficiary")
     drafts = [
@@ -196,13 +204,12 @@ def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> Grou
             _("Assigned to me since I last looked"),
             assigned,
             [
-                Item(
-                    url=_case_url(c.pk),
-                    title=_case_title(c),
-                    detail=_("%(stage)s, assigned %(time)s ago")
-                    % {"stage": _stage(c), "time": timesince(getattr(c, "assigned_at"), now)},  # noqa: B009 - an annotation
+                _change_item(
+                    row,
+                    _("%(stage)s, assigned %(time)s ago")
+                    % {"stage": _stage(row["stage"]), "time": timesince(row["assigned_at"], now)},
                 )
-                for c in assigned[:LIST_SIZE]
+                for row in assigned.values(*_CHANGE_FIELDS, "assigned_at")[:LIST_SIZE]
             ],
             _("No newly assigned cases."),
         ),
@@ -211,16 +218,12 @@ def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> Grou
             _("Changed by others since I last looked"),
             changed,
             [
-                Item(
-                    url=_case_url(c.pk),
-                    title=_case_title(c),
-                    detail=_("%(what)s, %(time)s ago")
-                    % {
-                        "what": _timeline_kind(getattr(c, "changed_kind")),  # noqa: B009 - an annotation
-                        "time": timesince(getattr(c, "changed_at"), now),  # noqa: B009 - an annotation
-                    },
+                _change_item(
+                    row,
+                    _("%(what)s, %(time)s ago")
+                    % {"what": _timeline_kind(row["changed_kind"]), "time": timesince(row["changed_at"], now)},
                 )
-                for c in changed[:LIST_SIZE]
+                for row in changed.values(*_CHANGE_FIELDS, "changed_at", "changed_kind")[:LIST_SIZE]
             ],
             _("Nobody else changed your cases since you last looked."),
         ),
@@ -233,7 +236,7 @@ def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> Grou
                     url=_case_url(c.pk),
                     title=_case_title(c),
                     detail=_("%(stage)s since %(date)s")
-                    % {"stage": _stage(c), "date": date_format(c.stage_changed_at, "DATE_FORMAT")},
+                    % {"stage": _stage(c.stage), "date": date_format(c.stage_changed_at, "DATE_FORMAT")},
                     badge=_("late"),
                     badge_tone="warning",
                 )

@@ -1,4 +1,4 @@
-""" "Hari ini": the home page shows each person their work, by the roles they hold, scoped,
+"""The home page, "Hari ini", shows each person their work by the roles they hold, scoped,
 on their organisation's local day, with capped counts in a constant number of queries."""
 
 from __future__ import annotations
@@ -150,6 +150,15 @@ def test_a_case_changed_by_someone_else_since_i_looked(client_for, org, owner, s
     changed = section(home(client_for(owner)), "changed")
     assert case.number in changed and "Approval decided" in changed
     assert quiet.number not in changed
+
+
+def test_a_referral_answered_by_the_receiver_is_a_change_by_someone_else(client_for, org, other_org, owner):
+    case = open_case(organisation=org, by=owner)
+    looked(owner, case, timezone.now() - DAY)
+    officer = member(organisation=other_org, role=Role.REFERRAL_OFFICER)
+    timeline_add(case=case, kind=TimelineKind.REFERRAL, actor=officer, action="accepted")  # as referral_accept does
+    changed = section(home(client_for(owner)), "changed")
+    assert case.number in changed and "Referral" in changed
 
 
 def test_a_case_past_its_stage_deadline(client_for, org, owner, settings):
