@@ -56,6 +56,8 @@ ASSIGNMENT_KINDS = (TimelineKind.OPENED, TimelineKind.ASSIGNED)
 # "Never looked": earlier than any timeline entry.
 _NEVER = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 CASELOAD_LIMIT = 50
+# Case managers looked at for the caseload (an organisation has tens, a big Balai hundreds).
+CASELOAD_PEOPLE = 1000
 
 Days = Mapping[int, datetime.date]
 
@@ -226,11 +228,11 @@ class CaseloadRow:
 
 
 def caseload(*, user: User, days: Days) -> list[CaseloadRow]:
-    """The case managers of the organisations the user supervises (at most CASELOAD_LIMIT)
-    with their open cases there and their overdue follow-ups there, the busiest first.
+    """The case managers of the organisations the user supervises with their open cases
+    there and their overdue follow-ups there, the busiest first (the first CASELOAD_LIMIT).
     Three queries whatever the numbers: people, open cases per person, overdue per person."""
     supervised = _supervised(user)
-    people = list(members_with_roles(organisation_ids=supervised, roles=CASE_MANAGER_ROLES)[:CASELOAD_LIMIT])
+    people = list(members_with_roles(organisation_ids=supervised, roles=CASE_MANAGER_ROLES)[:CASELOAD_PEOPLE])
     ids = [p.pk for p in people]
     open_cases = dict(
         Case.objects.filter(organisation_id__in=supervised, case_manager_id__in=ids)
@@ -260,7 +262,7 @@ def caseload(*, user: User, days: Days) -> list[CaseloadRow]:
         )
         for p in people
     ]
-    return sorted(rows, key=lambda r: (-r.open_cases, -r.overdue_follow_ups, r.name))
+    return sorted(rows, key=lambda r: (-r.open_cases, -r.overdue_follow_ups, r.name))[:CASELOAD_LIMIT]
 
 
 def open_cases_without_manager(user: User) -> QuerySet[Case]:

@@ -418,3 +418,17 @@ def test_an_intake_officer_sees_the_intake_queue(client_for, org, owner):
 def test_a_supervisors_day_starts_with_the_team(client_for, org, supervisor):
     html = home(client_for(supervisor))
     assert html.index('data-testid="today-supervision"') < html.index('data-testid="today-case-work"')
+
+
+def test_the_caseload_shows_the_busiest_first_and_links_to_their_lists(client_for, org, owner, colleague, supervisor):
+    open_case(organisation=org, by=colleague)
+    open_case(organisation=org, by=colleague)
+    open_case(organisation=org, by=owner)
+    closed = open_case(organisation=org, by=owner)
+    Case.objects.filter(pk=closed.pk).update(
+        stage="closed", closed_at=timezone.now(), closure_reason="goals_met"
+    )  # a closed case is no load
+    rows = re.findall(r'data-testid="caseload-row">(.*?)</li>', section(home(client_for(supervisor)), "caseload"), re.S)
+    assert [colleague.get_full_name() in rows[0], owner.get_full_name() in rows[1]] == [True, True]
+    assert "2 open cases" in rows[0] and "1 open case" in rows[1] and "0 open cases" in rows[2]
+    assert f"/cases/?case_manager={colleague.pk}&amp;overdue=1" in rows[0]
