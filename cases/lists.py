@@ -77,8 +77,7 @@ from .models import (
     Sex,
     Stage,
 )
-from .reminders import past_stage_deadline
-from .selectors import cases_visible_to, person_name
+from .selectors import cases_visible_to, past_stage_deadline, person_name
 
 PAGE_SIZE = 50
 # An export larger than this is refused: narrow the filter instead (a stage, a kab/kota).
