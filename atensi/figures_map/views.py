@@ -90,7 +90,8 @@ def figures_map(request: AuthenticatedRequest) -> HttpResponse:
             "sorts": [(key, label, "?" + _filter_query(form, sort=key)) for key, label in SORTS.items()],
             "query": query,
             "data_url": reverse("figures_map_data") + ("?" + query if query else ""),
-            "region_url": reverse("figures_map_region") + "?" + _filter_query(form, code=""),
+            # The script appends the kab/kota's code.
+            "region_url": reverse("figures_map_region") + "?" + (query + "&" if query else "") + "code=",
             "csv_url": reverse("figures_map_csv") + ("?" + _filter_query(form, sort=sort)),
             "page_query": _filter_query(form, sort=sort),
             "tile_url": settings.ATENSI_MAP_TILE_URL,
