@@ -94,6 +94,7 @@ def figures_map(request: AuthenticatedRequest) -> HttpResponse:
             "region_url": reverse("figures_map_region") + "?" + (query + "&" if query else "") + "code=",
             "csv_url": reverse("figures_map_csv") + ("?" + _filter_query(form, sort=sort)),
             "page_query": _filter_query(form, sort=sort),
+            "cache_minutes": (settings.ATENSI_MAP_CACHE_SECONDS + 59) // 60,
             "tile_url": settings.ATENSI_MAP_TILE_URL,
             "attribution": settings.ATENSI_MAP_ATTRIBUTION,
             **region_context,
@@ -112,6 +113,7 @@ def _json(data: MapData, warnings: list[str]) -> dict[str, Any]:
     return {
         "exact": data.exact,
         "total": str(data.total),
+        "counted_at": data.counted_at.isoformat(),
         "warnings": warnings,
         "regencies": [
             {

@@ -2,7 +2,7 @@
 
 Variables: DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, EMAIL_URL, DEBUG,
 DEFAULT_FROM_EMAIL, SITE_URL, DATABASE_REPLICA_URL, ATENSI_VAR_DIR (in paths.py, which local.py
-needs first), ATENSI_MAP_TILE_URL, ATENSI_MAP_ATTRIBUTION.
+needs first), ATENSI_MAP_TILE_URL, ATENSI_MAP_ATTRIBUTION, ATENSI_MAP_CACHE_SECONDS.
 A missing or malformed value fails at start with a message naming it.
 """
 
@@ -253,6 +253,13 @@ def tile_origin(url: str) -> str | None:
 
 
 _TILE_ORIGIN = tile_origin(ATENSI_MAP_TILE_URL)
+
+# The map's counts of open cases per kab/kota are kept this many seconds in the cache (per
+# reader's scope and filters) and the page says how fresh they are: counting every case of
+# Indonesia takes about a second at 1,000,000 cases. 0: counted on every request.
+ATENSI_MAP_CACHE_SECONDS = env.int("ATENSI_MAP_CACHE_SECONDS", default=300)
+if ATENSI_MAP_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("ATENSI_MAP_CACHE_SECONDS must be 0 or more")
 
 # --- Security -------------------------------------------------------------------------
 # No CDN, no inline script or style: everything the browser loads comes from us.

@@ -321,3 +321,28 @@ def test_the_page_and_the_data_cost_a_constant_number_of_queries(
         client.get(DATA)
     counts = [q["sql"] for q in few_data.captured_queries if "GROUP BY" in q["sql"]]
     assert len(counts) == 1  # one GROUP BY for the counts
+
+
+def test_the_counts_are_kept_for_a_while_and_the_page_says_when_they_were_counted(
+    client_for, supervisor, org, settings
+):
+    from django.core.cache import cache
+
+    from atensi.figures_map.figures import _cache_key
+    from cases.map_figures import MapFilters
+    from stakeholders.permissions import figure_scope_for
+
+    settings.ATENSI_MAP_CACHE_SECONDS = 300
+    cache.delete(_cache_key(figure_scope_for(supervisor), MapFilters()))  # a kept entry of an earlier run
+    cases_in(org, KOTA_JAMBI, 2)
+    client = client_for(supervisor)
+    first = client.get(DATA).json()
+    assert first["regencies"][0]["count"] == 2
+    cases_in(org, KOTA_JAMBI, 1)
+    again = client.get(DATA).json()
+    assert again["regencies"][0]["count"] == 2 and again["counted_at"] == first["counted_at"]  # kept
+    assert client.get(DATA, {"cluster": "anak"}).json()["regencies"][0]["count"] == 3  # other filters: counted
+    assert 'data-testid="map-counted-at"' in client.get(MAP).content.decode()
+    settings.ATENSI_MAP_CACHE_SECONDS = 0
+    assert client.get(DATA).json()["regencies"][0]["count"] == 3
+    cache.delete(_cache_key(figure_scope_for(supervisor), MapFilters()))

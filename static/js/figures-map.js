@@ -8,6 +8,9 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!box || typeof window.L === "undefined") { return; }
   var L = window.L;
   var map = L.map(box, { scrollWheelZoom: false, preferCanvas: false }).setView([-2.5, 118], 4);
+  // The services lie under the bubbles (figures-map.css gives their pane its place), so a
+  // service in a kab/kota's centre never hides the kab/kota's bubble.
+  map.createPane("services");
   if (box.dataset.tileUrl) {
     L.tileLayer(box.dataset.tileUrl, { maxZoom: 18, attribution: box.dataset.attribution || "" }).addTo(map);
   }
@@ -36,7 +39,7 @@ document.addEventListener("DOMContentLoaded", function () {
       var bounds = [];
       data.organisations.forEach(function (org) {
         var icon = L.divIcon({ className: "map-service", iconSize: [12, 12] });
-        var marker = L.marker([org.lat, org.lng], { icon: icon, title: org.name, alt: org.name, keyboard: false });
+        var marker = L.marker([org.lat, org.lng], { icon: icon, title: org.name, alt: org.name, keyboard: false, pane: "services" });
         var popup = document.createElement("div");
         var link = text("a", org.name);
         link.href = org.url;
