@@ -23,16 +23,16 @@ def nav_keys(client) -> set[str]:
     [
         (Role.SOCIAL_WORKER, {"home", "cases", "referrals", "approvals", "report", "workforce", "agreements"}),
         (Role.COMMUNITY_REPORTER, {"home", "report", "my_reports", "workforce", "agreements"}),
-        (Role.VIEWER, {"home", "agreements"}),
+        (Role.VIEWER, {"home", "agreements", "map"}),
         (
             Role.SUPERVISOR,
-            {"home", "cases", "referrals", "approvals", "intake", "report", "staff", "workforce", "agreements"},
+            {"home", "cases", "referrals", "approvals", "intake", "report", "staff", "workforce", "agreements", "map"},
         ),
         (
             Role.INTAKE_OFFICER,
             {"home", "cases", "referrals", "approvals", "intake", "report", "workforce", "agreements"},
         ),
-        (Role.ORG_ADMIN, {"home", "approvals", "staff", "workforce", "agreements"}),
+        (Role.ORG_ADMIN, {"home", "approvals", "staff", "workforce", "agreements", "map"}),
     ],
 )
 def test_navigation_follows_the_role(client_for, org, role, expected):

@@ -34,7 +34,8 @@ def placed_rows(page) -> int:
 def test_a_national_viewer_sees_bubbles_and_the_table_and_filters_by_a_category(page):
     load_demo()
     login(page, "viewer.nasional", settings.ATENSI_DEMO_PASSWORD)
-    page.goto("/map/")
+    page.get_by_test_id("nav").locator("[data-nav=map]").click()
+    page.wait_for_url("**/map/")
     box = page.get_by_test_id("map")
     # Without a tile server the bubbles are drawn on a plain background: SVG circles.
     expect(box).to_have_attribute("data-loaded", str(placed_rows(page)))
