@@ -69,17 +69,15 @@ def map_cases(scope: FigureScope) -> QuerySet[Case]:
     """Every case (open or closed) whose figures the scope reads."""
     if scope.national:
         return Case.objects.all()
-    where = Q(pk__in=[])
-    if scope.organisation_ids:
-        where |= Q(organisation_id__in=sorted(scope.organisation_ids))
+    if not scope.sees_any:
+        return Case.objects.none()
     provinces = sorted(code for code in scope.region_codes if len(code) == 2)
     regencies = sorted(code for code in scope.region_codes if len(code) == 4)
+    where = Q(organisation_id__in=sorted(scope.organisation_ids))
     if provinces:
         where |= Q(_child_province__in=provinces)
     if regencies:
         where |= Q(beneficiary__regency_code__in=regencies)
-    if not scope.sees_any:
-        return Case.objects.none()
     return Case.objects.alias(_child_province=Left("beneficiary__regency_code", 2)).filter(where)
 
 
