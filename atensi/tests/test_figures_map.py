@@ -346,3 +346,26 @@ def test_the_counts_are_kept_for_a_while_and_the_page_says_when_they_were_counte
     settings.ATENSI_MAP_CACHE_SECONDS = 0
     assert client.get(DATA).json()["regencies"][0]["count"] == 3
     cache.delete(_cache_key(figure_scope_for(supervisor), MapFilters()))
+
+
+def test_the_table_shows_the_counts_suppressed_for_an_aggregate_reader(client_for, spread):
+    response = client_for(national_viewer()).get(MAP)
+    body = response.content.decode()
+    cells = re.findall(r'data-testid="map-count">([^<]*)<', body)
+    assert sorted(cells) == sorted(["5", "&lt;5", "&lt;5", "&lt;5"])  # Kota Jambi, Padang, Muaro Jambi, none
+    assert re.search(r'data-testid="map-total">15<', body)
+    assert 'data-testid="map-suppression"' in body
+
+
+def test_the_map_is_counted_live_when_redis_is_down(client_for, supervisor, org, settings):
+    settings.ATENSI_MAP_CACHE_SECONDS = 300
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    cases_in(org, KOTA_JAMBI, 2)
+    response = client_for(supervisor).get(DATA)
+    assert response.status_code == 200 and response.json()["regencies"][0]["count"] == 2
