@@ -9,8 +9,10 @@ document.addEventListener("DOMContentLoaded", function () {
   var L = window.L;
   var map = L.map(box, { scrollWheelZoom: false, preferCanvas: false }).setView([-2.5, 118], 4);
   // The services lie under the bubbles (figures-map.css gives their pane its place), so a
-  // service in a kab/kota's centre never hides the kab/kota's bubble.
+  // service in a kab/kota's centre never hides the kab/kota's bubble. They are drawn on one
+  // canvas: Indonesia has thousands of LKSA, too many for one DOM element each on a phone.
   map.createPane("services");
+  var services = L.canvas({ pane: "services" });
   if (box.dataset.tileUrl) {
     L.tileLayer(box.dataset.tileUrl, { maxZoom: 18, attribution: box.dataset.attribution || "" }).addTo(map);
   }
@@ -38,8 +40,9 @@ document.addEventListener("DOMContentLoaded", function () {
       if (!data) { return; }
       var bounds = [];
       data.organisations.forEach(function (org) {
-        var icon = L.divIcon({ className: "map-service", iconSize: [12, 12] });
-        var marker = L.marker([org.lat, org.lng], { icon: icon, title: org.name, alt: org.name, keyboard: false, pane: "services" });
+        var marker = L.circleMarker([org.lat, org.lng], {
+          renderer: services, radius: 4, weight: 1, color: "#ffffff", fillColor: "#1f618d", fillOpacity: 1
+        });
         var popup = document.createElement("div");
         var link = text("a", org.name);
         link.href = org.url;

@@ -43,7 +43,7 @@ def test_a_national_viewer_sees_bubbles_and_the_table_and_filters_by_a_category(
     everywhere = placed_rows(page)
     assert everywhere >= 1
     expect(bubbles).to_have_count(everywhere)
-    expect(box.locator(".map-service").first).to_be_attached()  # the demo's LKSA and Balai
+    expect(box.locator(".leaflet-services-pane canvas")).to_be_attached()  # the demo's LKSA and Balai
     expect(page.get_by_test_id("map-table")).to_be_visible()
     # An aggregate reader: every count is "<5" or a multiple of 5.
     assert all(aggregate(text) for text in page.get_by_test_id("map-count").all_inner_texts())
