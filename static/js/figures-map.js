@@ -7,7 +7,9 @@ document.addEventListener("DOMContentLoaded", function () {
   var box = document.querySelector("[data-figures-map]");
   if (!box || typeof window.L === "undefined") { return; }
   var L = window.L;
-  var map = L.map(box, { scrollWheelZoom: false, preferCanvas: false }).setView([-2.5, 118], 4);
+  // The bubbles' SVG is exactly the map's size (no padding around it) and the view jumps
+  // rather than zooms to the figures: nothing is ever drawn wider than the map's box.
+  var map = L.map(box, { scrollWheelZoom: false, renderer: L.svg({ padding: 0 }) }).setView([-2.5, 118], 4);
   // The services lie under the bubbles (figures-map.css gives their pane its place), so a
   // service in a kab/kota's centre never hides the kab/kota's bubble. They are drawn on one
   // canvas: Indonesia has thousands of LKSA, too many for one DOM element each on a phone.
@@ -62,9 +64,9 @@ document.addEventListener("DOMContentLoaded", function () {
         bounds.push([row.lat, row.lng]);
       });
       if (bounds.length === 1) {
-        map.setView(bounds[0], 8);
+        map.setView(bounds[0], 8, { animate: false });
       } else if (bounds.length > 1) {
-        map.fitBounds(bounds, { padding: [30, 30], maxZoom: 9 });
+        map.fitBounds(bounds, { padding: [30, 30], maxZoom: 9, animate: false });
       }
       box.dataset.loaded = String(data.regencies.length);
     });
