@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from atensi.core.errors import ApplicationError
 from atensi.core.spreadsheets import csv_text
 from cases.map_figures import MapFilters
 from stakeholders.finder import nearest_organisations
@@ -62,8 +63,12 @@ def _regency_figures(scope: FigureScope, form: MapFilterForm, filters: MapFilter
 
 
 def _nearest(region: Region) -> list[Any]:
-    # The finder places a kab/kota at its own coordinates (else its province's).
-    return nearest_organisations(origin=region, kinds=MAP_ORGANISATION_KINDS, limit=NEAREST)
+    # The finder places a kab/kota at its own coordinates, else its province's; with
+    # neither there is nothing to measure from, and the panel says no service is placed.
+    try:
+        return nearest_organisations(origin=region, kinds=MAP_ORGANISATION_KINDS, limit=NEAREST)
+    except ApplicationError:
+        return []
 
 
 @require_GET

@@ -369,3 +369,32 @@ def test_the_map_is_counted_live_when_redis_is_down(client_for, supervisor, org,
     cases_in(org, KOTA_JAMBI, 2)
     response = client_for(supervisor).get(DATA)
     assert response.status_code == 200 and response.json()["regencies"][0]["count"] == 2
+
+
+def test_a_kab_kota_and_province_without_any_position_still_have_a_panel(client_for, superuser, spread):
+    Region.objects.filter(code__in=[KOTA_JAMBI, "15"]).update(latitude=None, longitude=None)
+    client = client_for(superuser)
+    response = client.get(REGION, {"code": KOTA_JAMBI})
+    assert response.status_code == 200
+    assert 'data-testid="map-nearest"' not in response.content.decode()
+    assert KOTA_JAMBI not in regencies(client)  # no bubble; the table still has its row
+    assert 'data-code="1571"' in client.get(MAP).content.decode()
+
+
+def test_periods_are_whole_months_quarters_and_years():
+    from atensi.figures_map.forms import period_choices, period_of
+    from cases.map_figures import MapPeriod
+
+    d = datetime.date
+    assert period_of("2026") == MapPeriod(d(2026, 1, 1), d(2027, 1, 1))
+    assert period_of("2026-Q4") == MapPeriod(d(2026, 10, 1), d(2027, 1, 1))
+    assert period_of("2026-Q1") == MapPeriod(d(2026, 1, 1), d(2026, 4, 1))
+    assert period_of("2026-12") == MapPeriod(d(2026, 12, 1), d(2027, 1, 1))
+    assert period_of("2026-02") == MapPeriod(d(2026, 2, 1), d(2026, 3, 1))
+    for bad in ("", "2026-13", "2026-Q5", "26", "2026-1", "2026-01-01", "2026-01-01..2026-02-01"):
+        assert period_of(bad) is None
+    choices = period_choices(d(2026, 2, 14))
+    offered = [value for _group, options in choices[1:] for value, _label in options]
+    assert choices[0][0] == ""  # open now first
+    assert offered[:2] == ["2026", "2025"] and "2026-Q1" in offered and "2025-Q4" in offered
+    assert "2026-02" in offered and "2026-03" not in offered and "2026-Q2" not in offered  # nothing not yet begun
