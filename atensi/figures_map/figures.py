@@ -95,12 +95,24 @@ def _sort_key(sort: str) -> object:
     return lambda row: (-shown_value(row), row.code == NO_REGENCY, row.name, row.code)
 
 
+# Every national reader (a member of a national organisation, a superuser) counts the same
+# cases: the scope whose default view the beat task keeps counted (atensi/tasks.py).
+NATIONAL = FigureScope(
+    is_superuser=False,
+    national=True,
+    region_codes=frozenset(),
+    organisation_ids=frozenset(),
+    exact_organisation_ids=frozenset(),
+)
+
+
 def _cache_key(scope: FigureScope, filters: MapFilters) -> str:
     period = filters.period
     parts = (
         scope.national,
-        sorted(scope.region_codes),
-        sorted(scope.organisation_ids),
+        # A national scope counts every case, whatever else the reader reads.
+        sorted(scope.region_codes) if not scope.national else [],
+        sorted(scope.organisation_ids) if not scope.national else [],
         filters.category.pk if filters.category else None,
         filters.cluster.pk if filters.cluster else None,
         (period.start.isoformat(), period.end.isoformat()) if period else None,
@@ -108,17 +120,22 @@ def _cache_key(scope: FigureScope, filters: MapFilters) -> str:
     return "figures-map:v1:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def counts_by_regency(*, scope: FigureScope, filters: MapFilters) -> tuple[dict[str, int], datetime.datetime]:
+def counts_by_regency(
+    *, scope: FigureScope, filters: MapFilters, recount: bool = False
+) -> tuple[dict[str, int], datetime.datetime]:
     """The true counts per kab/kota and when they were counted: from the cache when they are
-    there (and the cache is on), else one query. Without Redis they are counted every time."""
+    there (and the cache is on) unless `recount`, else one query, kept for the next readers.
+    Without Redis they are counted every time."""
     seconds = settings.ATENSI_MAP_CACHE_SECONDS
     if seconds <= 0:
         return map_counts_by_regency(scope=scope, filters=filters), timezone.now()
     key = _cache_key(scope, filters)
-    try:
-        kept = cache.get(key)
-    except (RedisError, OSError):
-        kept = None
+    kept = None
+    if not recount:
+        try:
+            kept = cache.get(key)
+        except (RedisError, OSError):
+            pass
     if kept is not None:
         counts, counted_at = kept
         return counts, counted_at
@@ -128,6 +145,14 @@ def counts_by_regency(*, scope: FigureScope, filters: MapFilters) -> tuple[dict[
     except (RedisError, OSError):
         pass
     return counts, counted_at
+
+
+def recount_national() -> int:
+    """Count the national map's default view (open now, no filter) again and keep it: what
+    every national reader opens first is then never counted while they wait. Returns the
+    number of kab/kota counted."""
+    counts, _counted_at = counts_by_regency(scope=NATIONAL, filters=MapFilters(), recount=True)
+    return len(counts)
 
 
 def map_data(*, scope: FigureScope, filters: MapFilters, sort: str = "count") -> MapData:

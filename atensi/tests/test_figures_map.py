@@ -398,3 +398,27 @@ def test_periods_are_whole_months_quarters_and_years():
     assert choices[0][0] == ""  # open now first
     assert offered[:2] == ["2026", "2025"] and "2026-Q1" in offered and "2025-Q4" in offered
     assert "2026-02" in offered and "2026-03" not in offered and "2026-Q2" not in offered  # nothing not yet begun
+
+
+def test_beat_keeps_the_national_map_counted(client_for, superuser, org, settings):
+    from django.core.cache import cache
+    from django_celery_beat.models import PeriodicTask
+
+    from atensi.figures_map.figures import NATIONAL, _cache_key
+    from atensi.tasks import MAP_RECOUNT, figures_map_recount
+    from cases.map_figures import MapFilters
+
+    schedule = PeriodicTask.objects.get(task=MAP_RECOUNT)
+    assert schedule.enabled and schedule.interval.every * 60 < 300  # within the cache's default 5 minutes
+    settings.ATENSI_MAP_CACHE_SECONDS = 300
+    key = _cache_key(NATIONAL, MapFilters())
+    cache.delete(key)
+    cases_in(org, KOTA_JAMBI, 6)
+    assert figures_map_recount() == 1  # one kab/kota counted, and kept
+    viewer = national_viewer()
+    cases_in(org, KOTA_JAMBI, 5)  # not yet counted: readers get the kept counts until the next recount
+    assert {c: r["count"] for c, r in regencies(client_for(viewer)).items()} == {KOTA_JAMBI: 5}  # 6, rounded
+    assert {c: r["count"] for c, r in regencies(client_for(superuser)).items()} == {KOTA_JAMBI: 6}  # same key
+    figures_map_recount()
+    assert {c: r["count"] for c, r in regencies(client_for(superuser)).items()} == {KOTA_JAMBI: 11}
+    cache.delete(key)
