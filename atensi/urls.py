@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("stakeholders.urls")),
     path("", include("cases.urls")),
     path("", include("referrals.urls")),
+    path("", include("atensi.dashboards.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,303 @@
+"""Case figures for the dashboards: every count made by PostgreSQL (GROUP BY, COUNT ... FILTER),
+in a fixed number of queries whatever the number of cases. Who may read them, and how they
+are shown, is the caller's (stakeholders.permissions.figure_scope_for, atensi.core.disclosure).
+
+The definitions, written once here (and on the dashboards' help text):
+
+- open: not closed (any stage before "closed");
+- new in a period: opened in it; closed in a period: closed in it;
+- a period is whole days in each organisation's own time zone (WIB, WITA, WIT): a case of a
+  Makassar organisation opened at 23:30 WITA on 31 March is March's, whatever the reader's zone;
+- overdue follow-up: an open case with a pending follow-up due before its organisation's
+  local today (the case list's `overdue=1`);
+- aftercare due in a period: aftercare follow-ups due on a day of it; done: those of them done;
+- reach in a year: distinct children with a case opened in that year;
+- the region of a case is its child's kab/kota (Beneficiary.regency_code), whichever
+  organisation holds the case.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Substr
+
+from atensi.core.localtime import PROVINCE_ZONES, WIB, ZONES, local_moment
+from atensi.core.models import AmpkCategory, Cluster
+
+from .models import (
+    OPEN_STAGES,
+    Approval,
+    ApprovalStatus,
+    Basis,
+    Case,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+    RiskLevel,
+)
+
+NO_CATEGORY = ""  # the AMPK row of open cases whose child has no category
+UNASSIGNED = 0  # the caseload row of cases with no case manager
+
+
+@dataclass(frozen=True)
+class Area:
+    """Whose cases are counted: one organisation's, a province's or kab/kota's (by the
+    child's kab/kota), or all of Indonesia's (neither set)."""
+
+    organisation_id: int | None = None
+    region_code: str = ""  # 2 digits (province) or 4 (kab/kota)
+    # The organisation's zone, when the area is one organisation: its days are counted
+    # without asking every case's organisation.
+    zone: ZoneInfo | None = None
+
+    def cases(self) -> QuerySet[Case]:
+        qs = Case.objects.all()
+        if self.organisation_id is not None:
+            qs = qs.filter(organisation_id=self.organisation_id)
+        if len(self.region_code) == 4:
+            qs = qs.filter(beneficiary__regency_code=self.region_code)
+        elif self.region_code:
+            qs = qs.filter(beneficiary__regency_code__startswith=self.region_code)
+        return qs.order_by()
+
+    @property
+    def breakdown_length(self) -> int:
+        """Rows of the regional table: provinces (2) nationally, kab/kota (4) in a province."""
+        return 2 if not self.region_code else 4
+
+
+@dataclass(frozen=True)
+class Days:
+    """Local days from `start` up to, not including, `end`."""
+
+    start: datetime.date
+    end: datetime.date
+
+
+# --- Local days in SQL --------------------------------------------------------------------
+
+
+def _zone_regex(tz: ZoneInfo) -> str:
+    return "^(" + "|".join(sorted(code for code, zone in PROVINCE_ZONES.items() if zone == tz)) + ")"
+
+
+def zone_q(tz: ZoneInfo, prefix: str = "organisation__") -> Q:
+    """Cases (through `prefix`) whose organisation lies in zone `tz` (localtime's rule: the
+    province of its home region, else of its village; WIB when it has neither)."""
+    if tz == WIB:
+        others = [z for z in ZONES if z != WIB]
+        condition = Q()
+        for other in others:
+            condition &= ~zone_q(other, prefix)
+        return condition
+    regex = _zone_regex(tz)
+    return Q(**{f"{prefix}home_region__code__regex": regex}) | Q(
+        **{f"{prefix}home_region__isnull": True, f"{prefix}village__code__regex": regex}
+    )
+
+
+def in_days(path: str, days: Days, zone: ZoneInfo | None, prefix: str = "organisation__") -> Q:
+    """`path` (a moment) falls on one of `days` in its organisation's zone."""
+    if zone is not None:
+        return _moment_range(path, days, zone)
+    condition = Q()
+    for tz in ZONES:
+        condition |= zone_q(tz, prefix) & _moment_range(path, days, tz)
+    return condition
+
+
+def _moment_range(path: str, days: Days, tz: ZoneInfo) -> Q:
+    return Q(**{f"{path}__gte": local_moment(days.start, 0, tz), f"{path}__lt": local_moment(days.end, 0, tz)})
+
+
+def before_local_today(path: str, now: datetime.datetime, zone: ZoneInfo | None, prefix: str) -> Q:
+    """`path` (a date) is before the local today of its organisation."""
+    if zone is not None:
+        return Q(**{f"{path}__lt": now.astimezone(zone).date()})
+    condition = Q()
+    for tz in ZONES:
+        condition |= zone_q(tz, prefix) & Q(**{f"{path}__lt": now.astimezone(tz).date()})
+    return condition
+
+
+def overdue_q(area: Area, now: datetime.datetime) -> Q:
+    """Open cases with a pending follow-up due before their organisation's local today."""
+    late = FollowUp.objects.filter(
+        case_id=OuterRef("pk"),
+        status=FollowUpStatus.PENDING,
+    ).filter(before_local_today("due_on", now, area.zone, "case__organisation__"))
+    return Q(stage__in=OPEN_STAGES) & Q(Exists(late))
+
+
+# --- The figures --------------------------------------------------------------------------
+
+
+@dataclass
+class CaseFigures:
+    open_total: int = 0
+    by_stage: dict[str, int] = field(default_factory=dict)
+    by_basis: dict[str, int] = field(default_factory=dict)
+    by_risk: dict[str, int] = field(default_factory=dict)
+    by_cluster: dict[str, int] = field(default_factory=dict)  # cluster code -> open cases
+    by_ampk: dict[str, int] = field(default_factory=dict)  # category code (NO_CATEGORY) -> open cases
+    opened: dict[str, int] = field(default_factory=dict)  # period key -> cases opened in it
+    closed: dict[str, int] = field(default_factory=dict)
+    overdue: int = 0
+    reach: int = 0
+    aftercare_due: int = 0
+    aftercare_done: int = 0
+
+
+def case_figures(
+    *,
+    area: Area,
+    periods: dict[str, Days],
+    reach_year: Days,
+    aftercare: Days,
+    now: datetime.datetime,
+) -> CaseFigures:
+    """The area's open cases by stage, basis, risk, cluster and AMPK category; cases opened
+    and closed in each of `periods`; open cases with an overdue follow-up; children reached
+    in `reach_year`; aftercare follow-ups due and done in `aftercare`. Four queries."""
+    qs = area.cases()
+    is_open = Q(stage__in=OPEN_STAGES)
+    counts: dict[str, Any] = {"open_total": Count("pk", filter=is_open)}
+    for stage in OPEN_STAGES:
+        counts[f"stage_{stage}"] = Count("pk", filter=Q(stage=stage))
+    for basis in Basis.values:
+        counts[f"basis_{basis}"] = Count("pk", filter=is_open & Q(basis=basis))
+    for risk in RiskLevel.values:
+        counts[f"risk_{risk}"] = Count("pk", filter=is_open & Q(risk_level=risk))
+    for key, days in periods.items():
+        counts[f"opened_{key}"] = Count("pk", filter=in_days("opened_at", days, area.zone))
+        counts[f"closed_{key}"] = Count("pk", filter=in_days("closed_at", days, area.zone))
+    counts["overdue"] = Count("pk", filter=overdue_q(area, now))
+    counts["reach"] = Count("beneficiary_id", distinct=True, filter=in_days("opened_at", reach_year, area.zone))
+    row = qs.aggregate(**counts)
+    figures = CaseFigures(
+        open_total=row["open_total"],
+        by_stage={stage: row[f"stage_{stage}"] for stage in OPEN_STAGES},
+        by_basis={basis: row[f"basis_{basis}"] for basis in Basis.values},
+        by_risk={risk: row[f"risk_{risk}"] for risk in RiskLevel.values},
+        opened={key: row[f"opened_{key}"] for key in periods},
+        closed={key: row[f"closed_{key}"] for key in periods},
+        overdue=row["overdue"],
+        reach=row["reach"],
+    )
+    by_cluster = dict(
+        qs.filter(is_open).values("cluster__code").annotate(n=Count("pk")).values_list("cluster__code", "n")
+    )
+    figures.by_cluster = {str(code): n for code, n in by_cluster.items()}
+    # A child may have several categories: each open case counts once in each of its
+    # child's categories (so the rows may add up to more than the open cases).
+    ampk_rows = (
+        qs.filter(is_open)
+        .values("beneficiary__ampk_categories__code")
+        .annotate(n=Count("pk", distinct=True))
+        .values_list("beneficiary__ampk_categories__code", "n")
+    )
+    figures.by_ampk = {(code or NO_CATEGORY): n for code, n in ampk_rows}
+    aftercare_row = FollowUp.objects.filter(
+        case__in=qs, kind=FollowUpKind.AFTERCARE, due_on__gte=aftercare.start, due_on__lt=aftercare.end
+    ).aggregate(due=Count("pk"), done=Count("pk", filter=Q(status=FollowUpStatus.DONE)))
+    figures.aftercare_due, figures.aftercare_done = aftercare_row["due"], aftercare_row["done"]
+    return figures
+
+
+@dataclass(frozen=True)
+class WorkerRow:
+    user_id: int  # UNASSIGNED for cases without a case manager
+    name: str
+    by_stage: dict[str, int]
+    overdue: int
+    approvals_waiting: int
+
+    @property
+    def open_total(self) -> int:
+        return sum(self.by_stage.values())
+
+
+def caseload(*, area: Area, now: datetime.datetime) -> list[WorkerRow]:
+    """Open cases per case manager and stage, those with an overdue follow-up, and the plan
+    and closure approvals waiting on their cases, by name. Two queries."""
+    qs = area.cases().filter(stage__in=OPEN_STAGES)
+    rows = (
+        qs.values("case_manager_id", "case_manager__first_name", "case_manager__last_name", "case_manager__username")
+        .annotate(
+            **{f"stage_{stage}": Count("pk", filter=Q(stage=stage)) for stage in OPEN_STAGES},
+            overdue=Count("pk", filter=overdue_q(area, now)),
+        )
+        .order_by()
+    )
+    approvals = dict(
+        Approval.objects.filter(case__in=qs, status=ApprovalStatus.PENDING)
+        .values("case__case_manager_id")
+        .annotate(n=Count("pk"))
+        .values_list("case__case_manager_id", "n")
+        .order_by()
+    )
+    workers = []
+    for row in rows:
+        user_id = row["case_manager_id"] or UNASSIGNED
+        full = f"{row['case_manager__first_name'] or ''} {row['case_manager__last_name'] or ''}".strip()
+        workers.append(
+            WorkerRow(
+                user_id=user_id,
+                name=full or row["case_manager__username"] or "",
+                by_stage={stage: row[f"stage_{stage}"] for stage in OPEN_STAGES},
+                overdue=row["overdue"],
+                approvals_waiting=approvals.get(row["case_manager_id"], 0),
+            )
+        )
+    return sorted(workers, key=lambda w: (w.user_id == UNASSIGNED, w.name.lower()))
+
+
+@dataclass(frozen=True)
+class RegionRow:
+    code: str
+    open_total: int
+    opened: int
+    closed: int
+    overdue: int
+    reach: int
+
+
+def region_breakdown(*, area: Area, period: Days, reach_year: Days, now: datetime.datetime) -> dict[str, RegionRow]:
+    """The area's figures per province (nationally) or per kab/kota (in a province): one
+    grouped query. Cases of children with no kab/kota are under ""."""
+    length = area.breakdown_length
+    rows = (
+        area.cases()
+        .annotate(region=Substr("beneficiary__regency_code", 1, length))
+        .values("region")
+        .annotate(
+            open_total=Count("pk", filter=Q(stage__in=OPEN_STAGES)),
+            opened=Count("pk", filter=in_days("opened_at", period, area.zone)),
+            closed=Count("pk", filter=in_days("closed_at", period, area.zone)),
+            overdue=Count("pk", filter=overdue_q(area, now)),
+            reach=Count("beneficiary_id", distinct=True, filter=in_days("opened_at", reach_year, area.zone)),
+        )
+        .order_by()
+    )
+    return {
+        row["region"] or "": RegionRow(
+            code=row["region"] or "",
+            open_total=row["open_total"],
+            opened=row["opened"],
+            closed=row["closed"],
+            overdue=row["overdue"],
+            reach=row["reach"],
+        )
+        for row in rows
+    }
+
+
+def reference_names(model: type[Cluster] | type[AmpkCategory]) -> list[tuple[str, str]]:
+    """(code, name) of a reference list, in its order: every row of a table is shown, zeros too."""
+    return [(item.code, item.name) for item in model.objects.filter(is_active=True)]
