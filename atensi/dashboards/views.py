@@ -7,6 +7,7 @@ for records of another organisation.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -90,7 +91,9 @@ def _download(dashboard: Dashboard, *, table_key: str, fmt: str, name: str) -> H
     if fmt == "csv":
         response = HttpResponse(csv_text(headers, rows), content_type="text/csv; charset=utf-8")
     else:
-        content = xlsx_bytes(sheet_title=table.title, headers=headers, rows=rows)
+        # Excel refuses these in a sheet's name ("By kab/kota").
+        title = re.sub(r"[\[\]:*?/\\]", " ", table.title)
+        content = xlsx_bytes(sheet_title=title, headers=headers, rows=rows)
         response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
