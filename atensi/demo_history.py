@@ -52,6 +52,7 @@ REGENCIES = ("1571", "1571", "1505", "1504", "1509")  # Kota Jambi twice as ofte
 AMPK = ("penelantaran", "kekerasan", "eksploitasi", "disabilitas", "", "anak_jalanan")
 OPEN_BASES = (Basis.KELUARGA, Basis.KOMUNITAS)
 RISKS = (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.CRITICAL)
+MISSED_REASON = "Keluarga pindah, tidak dapat dihubungi."
 CLOSURES = (ClosureReason.GOALS_MET, ClosureReason.GOALS_MET, ClosureReason.MOVED_AWAY, ClosureReason.LOST_CONTACT)
 
 
@@ -235,7 +236,7 @@ def _records(cases: list[Case], today: datetime.date) -> None:
                         assignee=manager,
                         created_by=manager,
                         status=status,
-                        missed_reason="Keluarga pindah, tidak dapat dihubungi." if status == FollowUpStatus.MISSED else "",
+                        missed_reason=MISSED_REASON if status == FollowUpStatus.MISSED else "",
                         completed_at=timezone.now() if status == FollowUpStatus.DONE else None,
                     )
                 )

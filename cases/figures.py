@@ -243,7 +243,8 @@ def caseload(*, area: Area, now: datetime.datetime) -> list[WorkerRow]:
         .order_by()
     )
     workers = []
-    for row in rows:
+    for values in rows:
+        row: dict[str, Any] = dict(values)
         user_id = row["case_manager_id"] or UNASSIGNED
         full = f"{row['case_manager__first_name'] or ''} {row['case_manager__last_name'] or ''}".strip()
         workers.append(

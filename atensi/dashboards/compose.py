@@ -92,21 +92,42 @@ def _breakdowns(figures: CaseFigures, links: Links, disclosure: Disclosure) -> l
     open_label, total_label = _("Open cases"), _("All open cases")
     total_link = links.to(status="open")
     stages, bases, risks = _labels(Stage), _labels(Basis), _labels(RiskLevel)
-    common = {"disclosure": disclosure, "column": open_label, "total_label": total_label, "total_link": total_link}
+
+    def table(
+        *,
+        key: str,
+        title: str,
+        label_header: str,
+        items: list[tuple[str, str, int, str]],
+        total: str = total_label,
+        link: str = total_link,
+        note: str = "",
+    ) -> Table:
+        return column_table(
+            key=key,
+            title=title,
+            label_header=label_header,
+            items=items,
+            disclosure=disclosure,
+            column=open_label,
+            total_label=total,
+            total_link=link,
+            note=note,
+        )
+
     ampk_items = [
         (code, name, figures.by_ampk.get(code, 0), links.to(status="open", ampk=code))
         for code, name in reference_names(AmpkCategory)
     ]
     ampk_items.append(("none", _("No category recorded"), figures.by_ampk.get(NO_CATEGORY, 0), ""))
     return [
-        column_table(
+        table(
             key="stage",
             title=_("Open cases by stage"),
             label_header=_("Stage"),
             items=[(s, stages[s], figures.by_stage[s], links.to(status="open", stage=s)) for s in OPEN_STAGES],
-            **common,
         ),
-        column_table(
+        table(
             key="cluster",
             title=_("Open cases by cluster"),
             label_header=_("Cluster"),
@@ -114,29 +135,27 @@ def _breakdowns(figures: CaseFigures, links: Links, disclosure: Disclosure) -> l
                 (code, name, figures.by_cluster.get(code, 0), links.to(status="open", cluster=code))
                 for code, name in reference_names(Cluster)
             ],
-            **common,
         ),
-        column_table(
+        table(
             key="ampk",
             title=_("Open cases by AMPK category"),
             label_header=_("AMPK category"),
             items=ampk_items,
             note=_("A child may have several categories, so the rows can add up to more than the open cases."),
-            **{**common, "total_label": _("Sum of the rows"), "total_link": ""},
+            total=_("Sum of the rows"),
+            link="",
         ),
-        column_table(
+        table(
             key="basis",
             title=_("Open cases by basis"),
             label_header=_("Basis"),
             items=[(b, bases[b], figures.by_basis[b], links.to(status="open", basis=b)) for b in Basis.values],
-            **common,
         ),
-        column_table(
+        table(
             key="risk",
             title=_("Open cases by risk level"),
             label_header=_("Risk level"),
             items=[(r, risks[r], figures.by_risk[r], links.to(status="open", risk=r)) for r in RiskLevel.values],
-            **common,
         ),
     ]
 
