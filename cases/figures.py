@@ -19,6 +19,7 @@ The definitions, written once here (and on the dashboards' help text):
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,8 +27,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 
-from atensi.core.localtime import PROVINCE_ZONES, WIB, ZONES, local_moment
+from atensi.core.localtime import PROVINCE_ZONES, WIB, WIT, WITA, ZONES, local_moment, zone_for_regions
 from atensi.core.models import AmpkCategory, Cluster
+from stakeholders.models import Organisation
 
 from .models import (
     OPEN_STAGES,
@@ -46,15 +48,23 @@ UNASSIGNED = 0  # the caseload row of cases with no case manager
 
 
 @dataclass(frozen=True)
+class Zones:
+    """Which time zone each counted case's organisation keeps: `single` when the cases are
+    one organisation's; otherwise the organisations outside WIB (`organisation_zones`),
+    every other one being in WIB (localtime's rule and default)."""
+
+    single: ZoneInfo | None = None
+    others: tuple[tuple[ZoneInfo, tuple[int, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
 class Area:
     """Whose cases are counted: one organisation's, a province's or kab/kota's (by the
     child's kab/kota), or all of Indonesia's (neither set)."""
 
     organisation_id: int | None = None
     region_code: str = ""  # 2 digits (province) or 4 (kab/kota)
-    # The organisation's zone, when the area is one organisation: its days are counted
-    # without asking every case's organisation.
-    zone: ZoneInfo | None = None
+    zones: Zones = Zones()
 
     def cases(self) -> QuerySet[Case]:
         qs = Case.objects.all()
@@ -81,57 +91,67 @@ class Days:
 
 
 # --- Local days in SQL --------------------------------------------------------------------
+#
+# A case's day is its organisation's: each condition on a moment is written once per zone
+# that occurs, the zone told by the organisation's id (a short list of the organisations
+# outside WIB), so PostgreSQL compares plain timestamps and ids, row by row.
 
 
-def _zone_regex(tz: ZoneInfo) -> str:
-    return "^(" + "|".join(sorted(code for code, zone in PROVINCE_ZONES.items() if zone == tz)) + ")"
-
-
-def zone_q(tz: ZoneInfo, prefix: str = "organisation__") -> Q:
-    """Cases (through `prefix`) whose organisation lies in zone `tz` (localtime's rule: the
-    province of its home region, else of its village; WIB when it has neither)."""
+def zone_q(tz: ZoneInfo, prefix: str = "") -> Q:
+    """Organisations (through `prefix`) in zone `tz` by localtime's rule: the province of
+    their home region, else of their village; WIB when they have neither."""
     if tz == WIB:
-        others = [z for z in ZONES if z != WIB]
         condition = Q()
-        for other in others:
-            condition &= ~zone_q(other, prefix)
+        for other in ZONES:
+            if other != WIB:
+                condition &= ~zone_q(other, prefix)
         return condition
-    regex = _zone_regex(tz)
+    regex = "^(" + "|".join(sorted(code for code, zone in PROVINCE_ZONES.items() if zone == tz)) + ")"
     return Q(**{f"{prefix}home_region__code__regex": regex}) | Q(
         **{f"{prefix}home_region__isnull": True, f"{prefix}village__code__regex": regex}
     )
 
 
-def in_days(path: str, days: Days, zone: ZoneInfo | None, prefix: str = "organisation__") -> Q:
+def organisation_zones() -> Zones:
+    """The organisations in WITA and WIT (one query over organisations, never cases)."""
+    found: dict[ZoneInfo, list[int]] = {tz: [] for tz in ZONES if tz != WIB}
+    rows = Organisation.objects.filter(zone_q(WITA) | zone_q(WIT)).values_list("pk", "home_region_id", "village_id")
+    for pk, home, village_code in rows:
+        found[zone_for_regions(home, village_code)].append(pk)
+    return Zones(others=tuple((tz, tuple(sorted(ids))) for tz, ids in found.items() if ids))
+
+
+def _by_zone(zones: Zones, org_path: str, condition: Callable[[ZoneInfo], Q]) -> Q:
+    if zones.single is not None:
+        return condition(zones.single)
+    if not zones.others:
+        return condition(WIB)
+    elsewhere = [pk for _tz, ids in zones.others for pk in ids]
+    combined = ~Q(**{f"{org_path}__in": elsewhere}) & condition(WIB)
+    for tz, ids in zones.others:
+        combined |= Q(**{f"{org_path}__in": list(ids)}) & condition(tz)
+    return combined
+
+
+def in_days(path: str, days: Days, zones: Zones, org_path: str = "organisation_id") -> Q:
     """`path` (a moment) falls on one of `days` in its organisation's zone."""
-    if zone is not None:
-        return _moment_range(path, days, zone)
-    condition = Q()
-    for tz in ZONES:
-        condition |= zone_q(tz, prefix) & _moment_range(path, days, tz)
-    return condition
+    return _by_zone(
+        zones,
+        org_path,
+        lambda tz: Q(**{f"{path}__gte": local_moment(days.start, 0, tz), f"{path}__lt": local_moment(days.end, 0, tz)}),
+    )
 
 
-def _moment_range(path: str, days: Days, tz: ZoneInfo) -> Q:
-    return Q(**{f"{path}__gte": local_moment(days.start, 0, tz), f"{path}__lt": local_moment(days.end, 0, tz)})
-
-
-def before_local_today(path: str, now: datetime.datetime, zone: ZoneInfo | None, prefix: str) -> Q:
-    """`path` (a date) is before the local today of its organisation."""
-    if zone is not None:
-        return Q(**{f"{path}__lt": now.astimezone(zone).date()})
-    condition = Q()
-    for tz in ZONES:
-        condition |= zone_q(tz, prefix) & Q(**{f"{path}__lt": now.astimezone(tz).date()})
-    return condition
+def before_local_today(path: str, now: datetime.datetime, zones: Zones, org_path: str) -> Q:
+    """`path` (a date) is before its organisation's local today."""
+    return _by_zone(zones, org_path, lambda tz: Q(**{f"{path}__lt": now.astimezone(tz).date()}))
 
 
 def overdue_q(area: Area, now: datetime.datetime) -> Q:
     """Open cases with a pending follow-up due before their organisation's local today."""
-    late = FollowUp.objects.filter(
-        case_id=OuterRef("pk"),
-        status=FollowUpStatus.PENDING,
-    ).filter(before_local_today("due_on", now, area.zone, "case__organisation__"))
+    late = FollowUp.objects.filter(case_id=OuterRef("pk"), status=FollowUpStatus.PENDING).filter(
+        before_local_today("due_on", now, area.zones, "case__organisation_id")
+    )
     return Q(stage__in=OPEN_STAGES) & Q(Exists(late))
 
 
@@ -175,10 +195,10 @@ def case_figures(
     for risk in RiskLevel.values:
         counts[f"risk_{risk}"] = Count("pk", filter=is_open & Q(risk_level=risk))
     for key, days in periods.items():
-        counts[f"opened_{key}"] = Count("pk", filter=in_days("opened_at", days, area.zone))
-        counts[f"closed_{key}"] = Count("pk", filter=in_days("closed_at", days, area.zone))
+        counts[f"opened_{key}"] = Count("pk", filter=in_days("opened_at", days, area.zones))
+        counts[f"closed_{key}"] = Count("pk", filter=in_days("closed_at", days, area.zones))
     counts["overdue"] = Count("pk", filter=overdue_q(area, now))
-    counts["reach"] = Count("beneficiary_id", distinct=True, filter=in_days("opened_at", reach_year, area.zone))
+    counts["reach"] = Count("beneficiary_id", distinct=True, filter=in_days("opened_at", reach_year, area.zones))
     row = qs.aggregate(**counts)
     figures = CaseFigures(
         open_total=row["open_total"],
@@ -279,10 +299,10 @@ def region_breakdown(*, area: Area, period: Days, reach_year: Days, now: datetim
         .values("region")
         .annotate(
             open_total=Count("pk", filter=Q(stage__in=OPEN_STAGES)),
-            opened=Count("pk", filter=in_days("opened_at", period, area.zone)),
-            closed=Count("pk", filter=in_days("closed_at", period, area.zone)),
+            opened=Count("pk", filter=in_days("opened_at", period, area.zones)),
+            closed=Count("pk", filter=in_days("closed_at", period, area.zones)),
             overdue=Count("pk", filter=overdue_q(area, now)),
-            reach=Count("beneficiary_id", distinct=True, filter=in_days("opened_at", reach_year, area.zone)),
+            reach=Count("beneficiary_id", distinct=True, filter=in_days("opened_at", reach_year, area.zones)),
         )
         .order_by()
     )

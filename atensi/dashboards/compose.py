@@ -24,8 +24,10 @@ from cases.figures import (
     Area,
     CaseFigures,
     Days,
+    Zones,
     case_figures,
     caseload,
+    organisation_zones,
     reference_names,
     region_breakdown,
 )
@@ -290,7 +292,7 @@ def organisation_dashboard(
 ) -> Dashboard:
     now = now or timezone.now()
     zone = organisation_zone(organisation)
-    area = Area(organisation_id=organisation.pk, zone=zone)
+    area = Area(organisation_id=organisation.pk, zones=Zones(single=zone))
     links = Links(enabled=disclosure is Disclosure.EXACT, base={"organisation": str(organisation.pk)})
     periods, months = _periods(period)
     reach_year = year_of(period.start)
@@ -391,7 +393,7 @@ def region_dashboard(
     (`region` None), per province or kab/kota beneath it."""
     now = now or timezone.now()
     code = region.code if region is not None else ""
-    area = Area(region_code=code)
+    area = Area(region_code=code, zones=organisation_zones())
     base = {"kabkota": code} if len(code) == 4 else ({"province": code} if code else {})
     links = Links(enabled=disclosure is Disclosure.EXACT, base=base)
     periods, months = _periods(period)

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 
 from atensi.core.localtime import WIB, WIT, WITA
 from atensi.core.models import AmpkCategory
-from cases.figures import Area, Days, case_figures
+from cases.figures import Area, Days, Zones, case_figures, organisation_zones
 from cases.list_forms import case_list_filters
 from cases.lists import cases_matching
 from cases.models import Approval, Case, FollowUp, FollowUpKind, Stage
@@ -381,7 +381,10 @@ def test_periods_and_overdue_are_the_organisations_local_days(home: str, zone: A
     year = Days(datetime.date(2026, 1, 1), datetime.date(2027, 1, 1))
     # 00:30 local on 2 April: the follow-up due on the 1st is overdue there, nowhere earlier.
     now = datetime.datetime(2026, 4, 2, 0, 30, tzinfo=zone)
-    for area in (Area(organisation_id=org.pk, zone=zone), Area(region_code="15")):
+    for area in (
+        Area(organisation_id=org.pk, zones=Zones(single=zone)),
+        Area(region_code="15", zones=organisation_zones()),
+    ):
         figures = case_figures(
             area=area, periods={"march": march, "april": april}, reach_year=year, aftercare=april, now=now
         )
@@ -394,6 +397,36 @@ def test_periods_and_overdue_are_the_organisations_local_days(home: str, zone: A
         assert figures.reach == 2
 
 
+def test_a_region_counts_each_case_in_its_own_organisations_zone() -> None:
+    march = Days(datetime.date(2026, 3, 1), datetime.date(2026, 4, 1))
+    april = Days(datetime.date(2026, 4, 1), datetime.date(2026, 5, 1))
+    for home, zone in (("1571", WIB), ("7371", WITA), ("9171", WIT)):
+        org = OrganisationFactory(home_region=Region.objects.get(code=home))
+        worker = member(organisation=org, role=Role.SOCIAL_WORKER)
+        case = open_case(organisation=org, by=worker, beneficiary=child(org, worker))
+        at(case, opened=datetime.datetime(2026, 4, 1, 0, 30, tzinfo=zone))
+    # 00:30 on 1 April in Makassar and Jayapura is still 31 March in Jakarta: read in WIB,
+    # those two cases would be March's.
+    zones = organisation_zones()
+    assert sorted(len(ids) for _tz, ids in zones.others) == [1, 1]
+    figures = case_figures(
+        area=Area(region_code="15", zones=zones),
+        periods={"march": march, "april": april},
+        reach_year=march,
+        aftercare=march,
+        now=NOW,
+    )
+    assert (figures.opened["march"], figures.opened["april"]) == (0, 3)
+    as_if_wib = case_figures(
+        area=Area(region_code="15"),
+        periods={"march": march, "april": april},
+        reach_year=march,
+        aftercare=march,
+        now=NOW,
+    )
+    assert (as_if_wib.opened["march"], as_if_wib.opened["april"]) == (2, 1)
+
+
 def test_reach_counts_children_not_cases(frozen: None) -> None:
     org = jambi_org()
     worker = member(organisation=org, role=Role.SOCIAL_WORKER)
@@ -403,7 +436,7 @@ def test_reach_counts_children_not_cases(frozen: None) -> None:
     open_case(organisation=org, by=worker, beneficiary=kid)
     year = Days(datetime.date(2026, 1, 1), datetime.date(2027, 1, 1))
     figures = case_figures(
-        area=Area(organisation_id=org.pk, zone=WIB), periods={}, reach_year=year, aftercare=year, now=NOW
+        area=Area(organisation_id=org.pk, zones=Zones(single=WIB)), periods={}, reach_year=year, aftercare=year, now=NOW
     )
     assert figures.reach == 1
 
