@@ -8,6 +8,7 @@ cluster, AMPK category, caseload, approvals, regions and aftercare, and the refe
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
@@ -33,7 +34,8 @@ SLOW_REPEAT = 20
 
 def _check(title: str) -> Any:
     def check(response: Any) -> None:
-        if 'data-testid="dashboard-title"' not in response.content.decode() or title not in response.content.decode():
+        body = response.content.decode()
+        if 'data-testid="dashboard-title"' not in body or html.escape(title) not in body:
             raise BenchError(f"the dashboard does not show {title}")
 
     return check
