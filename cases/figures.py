@@ -2,18 +2,8 @@
 in a fixed number of queries whatever the number of cases. Who may read them, and how they
 are shown, is the caller's (stakeholders.permissions.figure_scope_for, atensi.core.disclosure).
 
-The definitions, written once here (and on the dashboards' help text):
-
-- open: not closed (any stage before "closed");
-- new in a period: opened in it; closed in a period: closed in it;
-- a period is whole days in each organisation's own time zone (WIB, WITA, WIT): a case of a
-  Makassar organisation opened at 23:30 WITA on 31 March is March's, whatever the reader's zone;
-- overdue follow-up: an open case with a pending follow-up due before its organisation's
-  local today (the case list's `overdue=1`);
-- aftercare due in a period: aftercare follow-ups due on a day of it; done: those of them done;
-- reach in a year: distinct children with a case opened in that year;
-- the region of a case is its child's kab/kota (Beneficiary.regency_code), whichever
-  organisation holds the case.
+What each figure means is written once, in DEFINITIONS below, which the dashboards also show
+as their help text; the functions of this module count exactly that.
 """
 
 from __future__ import annotations
@@ -26,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
+from django.utils.translation import gettext_lazy
 
 from atensi.core.localtime import PROVINCE_ZONES, WIB, WIT, WITA, ZONES, local_moment, zone_for_regions
 from atensi.core.models import AmpkCategory, Cluster
@@ -43,6 +34,19 @@ from .models import (
     RiskLevel,
 )
 
+DEFINITIONS = (
+    gettext_lazy("Open: a case that is not closed, in any stage."),
+    gettext_lazy(
+        "Opened or closed in a period: on one of its days, counted in the time zone of the organisation "
+        "holding the case (WIB, WITA or WIT)."
+    ),
+    gettext_lazy(
+        "Overdue follow-up: an open case with a pending follow-up due before today in its organisation's time zone."
+    ),
+    gettext_lazy("Reach: distinct children with a case opened in the year."),
+    gettext_lazy("Aftercare: aftercare visits due on a day of the period, and how many of them were done."),
+    gettext_lazy("Region: the kab/kota of the child, whichever organisation holds the case."),
+)
 NO_CATEGORY = ""  # the AMPK row of open cases whose child has no category
 UNASSIGNED = 0  # the caseload row of cases with no case manager
 

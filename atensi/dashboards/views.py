@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from atensi.core.disclosure import Disclosure
 from atensi.core.localtime import WIB
 from atensi.core.spreadsheets import XLSX_CONTENT_TYPE, csv_text, xlsx_bytes
+from cases.figures import DEFINITIONS
 from stakeholders.http import AuthenticatedRequest
 from stakeholders.models import Region
 from stakeholders.permissions import FigureScope, figure_scope_for
@@ -78,6 +79,7 @@ def _render(
         "exact": exact,
         "period_choices": periods.choices(dashboard.today),
         "allow_range": exact,
+        "definitions": DEFINITIONS,
     }
     return render(request, "dashboards/dashboard.html", context)
 

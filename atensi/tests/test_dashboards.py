@@ -5,6 +5,7 @@ definitions in each organisation's time zone, downloads, bad input and query cou
 from __future__ import annotations
 
 import csv
+import html
 import datetime
 import io
 import re
@@ -20,7 +21,7 @@ from django.utils import timezone, translation
 
 from atensi.core.localtime import WIB, WIT, WITA
 from atensi.core.models import AmpkCategory
-from cases.figures import Area, Days, Zones, case_figures, organisation_zones
+from cases.figures import DEFINITIONS, Area, Days, Zones, case_figures, organisation_zones
 from cases.list_forms import case_list_filters
 from cases.lists import cases_matching
 from cases.models import Approval, Case, FollowUp, FollowUpKind, Stage
@@ -156,6 +157,7 @@ def test_a_supervisor_reads_their_organisation_exactly_with_links(balai: dict[st
     assert ampk.text == "2"  # open cases 1 and 5 (3 and 7 are closed)
     body = response.content.decode()
     assert "figure-link" in body and "aggregate-notice" not in body
+    assert all(html.escape(str(definition)) in body for definition in DEFINITIONS)
     reach = found["aftercare_reach"]
     assert [r.cells[0].text for r in reach.rows] == ["1", "1", "7", "40"]
 
