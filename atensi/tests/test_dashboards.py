@@ -5,8 +5,8 @@ definitions in each organisation's time zone, downloads, bad input and query cou
 from __future__ import annotations
 
 import csv
-import html
 import datetime
+import html
 import io
 import re
 from collections.abc import Iterator
