@@ -492,3 +492,26 @@ def test_charts_are_svg_without_style_attributes(balai: dict[str, Any]) -> None:
     assert not re.search(r"<svg[^>]*style=|<rect[^>]*style=", body)
     assert 'data-testid="chart-monthly"' in body
     assert timezone.now() == NOW
+
+
+def test_the_default_period_and_overdue_follow_the_organisations_own_day_in_wita() -> None:
+    org = OrganisationFactory(home_region=Region.objects.get(code="7371"))  # Kota Makassar, WITA
+    chief = member(organisation=org, role=Role.SUPERVISOR)
+    worker = member(organisation=org, role=Role.SOCIAL_WORKER)
+    with time_machine.travel(datetime.datetime(2026, 4, 1, 0, 10, tzinfo=WITA), tick=False):
+        case = open_case(organisation=org, by=worker, beneficiary=child(org, worker))
+        FollowUp.objects.create(
+            case=case,
+            kind=FollowUpKind.HOME_VISIT,
+            due_on=datetime.date(2026, 3, 31),
+            assignee=worker,
+            created_by=worker,
+        )
+    # 00:30 WITA on 1 April is still 31 March in Jakarta: the Makassar organisation's day is April's.
+    with time_machine.travel(datetime.datetime(2026, 4, 1, 0, 30, tzinfo=WITA), tick=False):
+        response = page(logged_in(chief), org_url(org))
+    dashboard = response.context["dashboard"]
+    assert dashboard.period.param == "2026-04"
+    tiles = dict(dashboard.tiles)
+    assert tiles["Opened in the period"].text == "1"
+    assert tiles["Open cases with an overdue follow-up"].text == "1"
