@@ -226,11 +226,12 @@ def case_figures(
     )
     figures.by_cluster = {str(code): n for code, n in by_cluster.items()}
     # A child may have several categories: each open case counts once in each of its
-    # child's categories (so the rows may add up to more than the open cases).
+    # child's categories (so the rows may add up to more than the open cases). A (child,
+    # category) pair is one row, so the join repeats no case within a category: no DISTINCT.
     ampk_rows = (
         qs.filter(is_open)
         .values("beneficiary__ampk_categories__code")
-        .annotate(n=Count("pk", distinct=True))
+        .annotate(n=Count("pk"))
         .values_list("beneficiary__ampk_categories__code", "n")
     )
     figures.by_ampk = {(code or NO_CATEGORY): n for code, n in ampk_rows}

@@ -8,15 +8,19 @@ number of cases.
 from __future__ import annotations
 
 import datetime
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atensi.core.disclosure import Disclosure, show
-from atensi.core.localtime import WIB, local_date, local_moment, organisation_timezone
+from atensi.core.localtime import WIB, format_local, local_date, local_moment, organisation_timezone
 from atensi.core.models import AmpkCategory, Cluster
 from cases.figures import (
     NO_CATEGORY,
@@ -24,6 +28,8 @@ from cases.figures import (
     Area,
     CaseFigures,
     Days,
+    RegionRow,
+    WorkerRow,
     Zones,
     case_figures,
     caseload,
@@ -40,6 +46,8 @@ from stakeholders.selectors import organisations_named, reach_target_for, region
 from .periods import Period, last_months, year_of
 from .tables import Cell, Links, Row, Table, column_table, count_cell, grid_table, text_cell
 
+logger = logging.getLogger(__name__)
+
 # Fewer answered referrals than this and an aggregate reader sees no rate or median: with
 # three answers a rate of 67% says two were accepted.
 MIN_ANSWERED_FOR_RATES = 5
@@ -55,6 +63,13 @@ class Dashboard:
     tables: list[Table] = field(default_factory=list)
     monthly: Table | None = None
     has_cases: bool = True
+    computed_at: datetime.datetime | None = None
+    zone: ZoneInfo = WIB
+
+    @property
+    def as_of(self) -> str:
+        """When the figures were counted, in the dashboard's zone ("7 Desember 2026 13:05 WIB")."""
+        return format_local(self.computed_at, self.zone) if self.computed_at else ""
 
     def table(self, key: str) -> Table | None:
         every = [*self.tables, *([self.monthly] if self.monthly else [])]
@@ -287,6 +302,47 @@ def _tiles(
     ]
 
 
+@dataclass
+class Raw:
+    """Every count a dashboard shows, before disclosure and links: what may be kept in the
+    cache for aggregate readers (`cached_figures`)."""
+
+    figures: CaseFigures
+    referrals: list[Figures]
+    computed_at: datetime.datetime
+    caseload: list[WorkerRow] = field(default_factory=list)
+    regions: dict[str, RegionRow] = field(default_factory=dict)
+    target: int | None = None
+
+
+def cached_figures(key: str, compute: Callable[[], Raw], *, use_cache: bool) -> Raw:
+    """`compute()`, or its result of the last ATENSI_DASHBOARD_CACHE_SECONDS for aggregate
+    readers: their figures are rounded anyway, and a province's or Indonesia's take seconds
+    to count at a million cases. Exact readers always get live figures (each equals the
+    list behind it). Without Redis, everything is live."""
+    seconds = settings.ATENSI_DASHBOARD_CACHE_SECONDS
+    if not use_cache or seconds <= 0:
+        return compute()
+    full_key = f"dashboards:v1:{key}"
+    try:
+        found = cache.get(full_key)
+    except Exception:
+        logger.warning("dashboard cache unavailable", exc_info=True)
+        return compute()
+    if isinstance(found, Raw):
+        return found
+    raw = compute()
+    try:
+        cache.set(full_key, raw, seconds)
+    except Exception:
+        logger.warning("dashboard cache unavailable", exc_info=True)
+    return raw
+
+
+def _period_key(period: Period) -> str:
+    return f"{period.kind}:{period.start.isoformat()}:{period.end.isoformat()}"
+
+
 def organisation_dashboard(
     *, organisation: Organisation, disclosure: Disclosure, period: Period, now: datetime.datetime | None = None
 ) -> Dashboard:
@@ -296,37 +352,49 @@ def organisation_dashboard(
     links = Links(enabled=disclosure is Disclosure.EXACT, base={"organisation": str(organisation.pk)})
     periods, months = _periods(period)
     reach_year = year_of(period.start)
-    figures = case_figures(area=area, periods=periods, reach_year=reach_year.days, aftercare=period.days, now=now)
-    target = reach_target_for(organisation_id=organisation.pk, year=reach_year.start.year)
+    today = local_today(zone, now)
+
+    def compute() -> Raw:
+        figures = case_figures(area=area, periods=periods, reach_year=reach_year.days, aftercare=period.days, now=now)
+        since = local_moment(period.start, 0, zone)
+        until = local_moment(period.end, 0, zone) - datetime.timedelta(microseconds=1)
+        ids = [organisation.pk]
+        received = referral_figures(organisation_ids=ids, since=since, until=until, now=now, side=RECEIVER)
+        sent = referral_figures(organisation_ids=ids, since=since, until=until, now=now, side=SENDER)
+        return Raw(
+            figures=figures,
+            referrals=[received[organisation.pk], sent[organisation.pk]],
+            computed_at=now,
+            caseload=caseload(area=area, now=now),
+            target=reach_target_for(organisation_id=organisation.pk, year=reach_year.start.year),
+        )
+
+    key = f"org:{organisation.pk}:{_period_key(period)}:{today.isoformat()}"
+    raw = cached_figures(key, compute, use_cache=disclosure is Disclosure.AGGREGATE)
+    figures = raw.figures
     dashboard = Dashboard(
         title=organisation.name,
         disclosure=disclosure,
         period=period,
-        today=local_today(zone, now),
+        today=today,
         has_cases=figures.open_total > 0 or any(figures.opened.values()) or any(figures.closed.values()),
+        computed_at=raw.computed_at,
+        zone=zone,
     )
-    dashboard.tiles = _tiles(figures, period, links, disclosure, target)
+    dashboard.tiles = _tiles(figures, period, links, disclosure, raw.target)
     dashboard.tables = [_comparison(figures, period, links, disclosure), *_breakdowns(figures, links, disclosure)]
-    dashboard.tables.append(_caseload(area, now, links, disclosure))
-    dashboard.tables.append(
-        _aftercare_reach(figures, reach_year, target, disclosure),
-    )
-    since = local_moment(period.start, 0, zone)
-    until = local_moment(period.end, 0, zone) - datetime.timedelta(microseconds=1)
-    ids = [organisation.pk]
-    received = referral_figures(organisation_ids=ids, since=since, until=until, now=now, side=RECEIVER)
-    sent = referral_figures(organisation_ids=ids, since=since, until=until, now=now, side=SENDER)
-    dashboard.tables.append(
-        _referrals([(_("Received"), received[organisation.pk]), (_("Sent"), sent[organisation.pk])], disclosure)
-    )
+    dashboard.tables.append(_caseload(raw.caseload, links, disclosure))
+    dashboard.tables.append(_aftercare_reach(figures, reach_year, raw.target, disclosure))
+    received, sent = raw.referrals
+    dashboard.tables.append(_referrals([(_("Received"), received), (_("Sent"), sent)], disclosure))
     dashboard.monthly = _monthly(figures, months, links, disclosure)
     return dashboard
 
 
-def _caseload(area: Area, now: datetime.datetime, links: Links, disclosure: Disclosure) -> Table:
+def _caseload(workers: list[WorkerRow], links: Links, disclosure: Disclosure) -> Table:
     stages = _labels(Stage)
     items = []
-    for worker in caseload(area=area, now=now):
+    for worker in workers:
         manager = "none" if worker.user_id == UNASSIGNED else str(worker.user_id)
         counts = [
             *(worker.by_stage[s] for s in OPEN_STAGES),
@@ -393,40 +461,52 @@ def region_dashboard(
     (`region` None), per province or kab/kota beneath it."""
     now = now or timezone.now()
     code = region.code if region is not None else ""
-    area = Area(region_code=code, zones=organisation_zones())
     base = {"kabkota": code} if len(code) == 4 else ({"province": code} if code else {})
     links = Links(enabled=disclosure is Disclosure.EXACT, base=base)
     periods, months = _periods(period)
     reach_year = year_of(period.start)
-    figures = case_figures(area=area, periods=periods, reach_year=reach_year.days, aftercare=period.days, now=now)
+    today = local_today(WIB, now)
+
+    def compute() -> Raw:
+        area = Area(region_code=code, zones=organisation_zones())
+        figures = case_figures(area=area, periods=periods, reach_year=reach_year.days, aftercare=period.days, now=now)
+        since = local_moment(period.start, 0, WIB)
+        until = local_moment(period.end, 0, WIB) - datetime.timedelta(microseconds=1)
+        referrals = referral_case_figures(cases=area.cases(), since=since, until=until, now=now)
+        regions = {}
+        if len(code) != 4:
+            regions = region_breakdown(area=area, period=period.days, reach_year=reach_year.days, now=now)
+        return Raw(figures=figures, referrals=[referrals], computed_at=now, regions=regions)
+
+    key = f"region:{code or 'national'}:{_period_key(period)}:{today.isoformat()}"
+    raw = cached_figures(key, compute, use_cache=disclosure is Disclosure.AGGREGATE)
+    figures = raw.figures
     dashboard = Dashboard(
         title=region.name if region is not None else _("Indonesia"),
         disclosure=disclosure,
         period=period,
-        today=local_today(WIB, now),
+        today=today,
         has_cases=figures.open_total > 0 or any(figures.opened.values()) or any(figures.closed.values()),
+        computed_at=raw.computed_at,
     )
     dashboard.tiles = _tiles(figures, period, links, disclosure, None)
     dashboard.tables = [_comparison(figures, period, links, disclosure)]
     if len(code) != 4:
-        dashboard.tables.append(_region_table(area, period, reach_year, now, links, disclosure))
+        dashboard.tables.append(_region_table(code, raw.regions, period, reach_year, links, disclosure))
     dashboard.tables += _breakdowns(figures, links, disclosure)
     dashboard.tables.append(_aftercare_reach(figures, reach_year, None, disclosure))
-    since = local_moment(period.start, 0, WIB)
-    until = local_moment(period.end, 0, WIB) - datetime.timedelta(microseconds=1)
-    referrals = referral_case_figures(cases=area.cases(), since=since, until=until, now=now)
-    dashboard.tables.append(_referrals([(_("All referrals of these cases"), referrals)], disclosure))
+    dashboard.tables.append(_referrals([(_("All referrals of these cases"), raw.referrals[0])], disclosure))
     dashboard.monthly = _monthly(figures, months, links, disclosure)
     return dashboard
 
 
 def _region_table(
-    area: Area, period: Period, reach_year: Period, now: datetime.datetime, links: Links, disclosure: Disclosure
+    code: str, rows: dict[str, RegionRow], period: Period, reach_year: Period, links: Links, disclosure: Disclosure
 ) -> Table:
-    rows = region_breakdown(area=area, period=period.days, reach_year=reach_year.days, now=now)
-    names = regions_named(parent_code=area.region_code)
+    length = Area(region_code=code).breakdown_length
+    names = regions_named(parent_code=code)
     items = []
-    param = "province" if area.breakdown_length == 2 else "kabkota"
+    param = "province" if length == 2 else "kabkota"
     for code, name in [*names, ("", _("Kab/kota not recorded"))]:
         row = rows.get(code)
         if row is None and code == "":
@@ -441,11 +521,11 @@ def _region_table(
             "",
         ]
         items.append((code, name, counts, region_links if code else [""] * 5))
-    title = _("By province") if area.breakdown_length == 2 else _("By kab/kota")
+    title = _("By province") if length == 2 else _("By kab/kota")
     return grid_table(
         key="regions",
         title=title,
-        label_header=_("Province") if area.breakdown_length == 2 else _("Kab/kota"),
+        label_header=_("Province") if length == 2 else _("Kab/kota"),
         columns=[
             _("Open cases"),
             _("Opened in the period"),

@@ -515,3 +515,26 @@ def test_the_default_period_and_overdue_follow_the_organisations_own_day_in_wita
     tiles = dict(dashboard.tiles)
     assert tiles["Opened in the period"].text == "1"
     assert tiles["Open cases with an overdue follow-up"].text == "1"
+
+
+def test_aggregate_figures_are_kept_a_while_and_exact_ones_never(balai: dict[str, Any]) -> None:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import override_settings
+    from django.test.utils import CaptureQueriesContext
+
+    admin = member(organisation=balai["org"], role=Role.ORG_ADMIN)
+    cache.clear()
+    client = logged_in(admin)
+    with override_settings(ATENSI_DASHBOARD_CACHE_SECONDS=600):
+        with CaptureQueriesContext(connection) as counted:
+            first = page(client, org_url(balai["org"]))
+        assert "counted Nov. 20, 2026, noon WIB" in first.content.decode()
+        open_case(organisation=balai["org"], by=balai["dedi"], beneficiary=child(balai["org"], balai["dedi"]))
+        with CaptureQueriesContext(connection) as kept:
+            again = page(client, org_url(balai["org"]))
+        assert len(kept.captured_queries) <= len(counted.captured_queries) - 10  # no figure counted again
+        assert again.context["dashboard"].tiles[0][1].text == first.context["dashboard"].tiles[0][1].text
+        exact = page(logged_in(balai["chief"]), org_url(balai["org"]))
+        assert exact.context["dashboard"].tiles[0][1].text == "7"  # live: the new case counts
+    cache.clear()
