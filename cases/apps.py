@@ -7,4 +7,4 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from . import reminders  # noqa: F401 - reminder rules and their renderers (atensi.core.reminders)
+        from . import notify, reassign, reminders  # noqa: F401 - reminder rules, events and their renderers (atensi.core.notifications)
