@@ -1,8 +1,12 @@
 """Fourteen months of demo cases, so every dashboard has something to show: children of a few
 kab/kota of Jambi, opened and closed month by month at Balai Anak "Alyatama" (by two more
 social workers, so peksos.alyatama's own list stays the short one the README walks through)
-and at LKSA Kasih Bunda, with follow-ups, aftercare visits done and due, a few plans waiting
-for approval, and Alyatama's reach target.
+and at LKSA Harapan Mulia, with follow-ups, aftercare visits done and due, a few plans
+waiting for approval, and Alyatama's reach target.
+
+Not at LKSA Kasih Bunda, where the browser journey transfers a case from Alyatama: a
+transferred case keeps its year and sequence, and the receiver's own numbers may already
+hold them (the unique (organisation, year, sequence) refuses the move).
 
 Deterministic (everything follows from a case's index and today's date) and idempotent
 (nothing is added once an organisation's first history child exists). Written in bulk,
@@ -68,10 +72,14 @@ class History:
 
 HISTORIES = (
     History("BA-ALYATAMA", ("dedi.alyatama", "maya.alyatama"), "supervisor.alyatama", 8, 0, reach_target=120),
-    History("LKSA-KASIHBUNDA", ("lksa.jambi",), None, 2, 120),
+    History("LKSA-HARAPANMULIA", ("pengasuh.harapan",), None, 2, 120),
 )
-# The two social workers the history adds at Alyatama: username, first name, last name.
-HISTORY_WORKERS = (("dedi.alyatama", "Dedi", "Kurniawan"), ("maya.alyatama", "Maya", "Sari"))
+# The social workers the history adds: username, first name, last name, organisation.
+HISTORY_WORKERS = (
+    ("dedi.alyatama", "Dedi", "Kurniawan", "BA-ALYATAMA"),
+    ("maya.alyatama", "Maya", "Sari", "BA-ALYATAMA"),
+    ("pengasuh.harapan", "Lestari", "Pengasuh", "LKSA-HARAPANMULIA"),
+)
 
 
 def history_name(index: int) -> str:
@@ -86,14 +94,13 @@ def _month_start(today: datetime.date, back: int) -> datetime.date:
 def load_history(orgs: dict[str, Organisation]) -> int:
     """Every organisation's history, once; the number of cases added."""
     password = settings.ATENSI_DEMO_PASSWORD
-    alyatama = orgs["BA-ALYATAMA"]
-    for username, first, last in HISTORY_WORKERS:
+    for username, first, last, org_code in HISTORY_WORKERS:
         worker = User.objects.filter(username=username).first()
         if worker is None:
             worker = user_create(
                 username=username, email=f"{username}@atensi.local", first_name=first, last_name=last, password=password
             )
-        membership_add(organisation=alyatama, user=worker, role=Role.SOCIAL_WORKER)
+        membership_add(organisation=orgs[org_code], user=worker, role=Role.SOCIAL_WORKER)
     created = sum(_load_one(history, orgs[history.org]) for history in HISTORIES)
     today = timezone.localdate()
     for history in HISTORIES:

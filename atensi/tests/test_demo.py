@@ -106,7 +106,7 @@ def test_demo_history_gives_the_dashboards_fourteen_months_in_several_kab_kota_o
     assert (Case.objects.count(), User.objects.count(), ReachTarget.objects.count()) == counts
     history = Case.objects.filter(summary__startswith="Data demo")
     assert history.filter(organisation__code="BA-ALYATAMA").count() == 112
-    assert history.filter(organisation__code="LKSA-KASIHBUNDA").count() == 28
+    assert history.filter(organisation__code="LKSA-HARAPANMULIA").count() == 28
     months = {(c.opened_at.year, c.opened_at.month) for c in history}
     assert len(months) == 14
     assert history.filter(closed_at__isnull=False).count() > 40
