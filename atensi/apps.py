@@ -2,8 +2,8 @@
 
 The `atensi` package is the project (settings, URLs, the Celery app, pages that compose
 several apps, demo data, dev tooling); the kernel beside it, `atensi.core`, keeps the
-label "atensi" with the models. This app exists only so Django finds the project's
-management commands (load_demo); it has no models and so no migrations.
+label "atensi" with the models. This app exists so Django finds the project's management
+commands (load_demo) and Celery its tasks; it has no models and so no migrations.
 """
 
 from django.apps import AppConfig
@@ -12,3 +12,7 @@ from django.apps import AppConfig
 class ProjectConfig(AppConfig):
     name = "atensi"
     label = "atensi_project"
+
+    def ready(self) -> None:
+        # The project layer's Celery tasks (autodiscovery looks for `atensi.tasks` only).
+        from .dashboards import tasks  # noqa: F401

@@ -12,6 +12,8 @@ from typing import Any
 SWEEP = "atensi.reminders_sweep"
 DIGEST = "atensi.notifications_digest"
 CLEANUP = "atensi.notifications_cleanup"
+# The project layer's (atensi/dashboards/tasks.py), named here so beat has one list.
+DASHBOARDS_WARM = "atensi.dashboards_warm"
 
 
 def ensure_schedules(**kwargs: Any) -> None:
@@ -34,6 +36,14 @@ def ensure_schedules(**kwargs: Any) -> None:
     PeriodicTask.objects.get_or_create(
         task=DIGEST,
         defaults={"name": "Notifications: send the daily digests whose hour has come", "crontab": crontab("0", "*")},
+    )
+    every_ten_minutes, _ = IntervalSchedule.objects.get_or_create(every=10, period="minutes")
+    PeriodicTask.objects.get_or_create(
+        task=DASHBOARDS_WARM,
+        defaults={
+            "name": "Dashboards: count this month's national and provincial figures into the cache",
+            "interval": every_ten_minutes,
+        },
     )
     PeriodicTask.objects.get_or_create(
         task=CLEANUP,

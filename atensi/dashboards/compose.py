@@ -8,6 +8,7 @@ number of cases.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ from stakeholders.models import Organisation, Region
 from stakeholders.permissions import FigureScope
 from stakeholders.selectors import organisations_named, reach_target_for, regions_named
 
-from .periods import Period, last_months, year_of
+from .periods import Period, last_months, month_of, year_of
 from .tables import Cell, Links, Row, Table, column_table, count_cell, grid_table, text_cell
 
 logger = logging.getLogger(__name__)
@@ -315,17 +316,18 @@ class Raw:
     target: int | None = None
 
 
-def cached_figures(key: str, compute: Callable[[], Raw], *, use_cache: bool) -> Raw:
+def cached_figures(key: str, compute: Callable[[], Raw], *, use_cache: bool, refresh: bool = False) -> Raw:
     """`compute()`, or its result of the last ATENSI_DASHBOARD_CACHE_SECONDS for aggregate
     readers: their figures are rounded anyway, and a province's or Indonesia's take seconds
     to count at a million cases. Exact readers always get live figures (each equals the
-    list behind it). Without Redis, everything is live."""
+    list behind it). Without Redis, everything is live. `refresh`: count now and keep that
+    (the warming task, atensi/dashboards/tasks.py)."""
     seconds = settings.ATENSI_DASHBOARD_CACHE_SECONDS
     if not use_cache or seconds <= 0:
         return compute()
     full_key = f"dashboards:v1:{key}"
     try:
-        found = cache.get(full_key)
+        found = None if refresh else cache.get(full_key)
     except Exception:
         logger.warning("dashboard cache unavailable", exc_info=True)
         return compute()
@@ -463,23 +465,14 @@ def region_dashboard(
     code = region.code if region is not None else ""
     base = {"kabkota": code} if len(code) == 4 else ({"province": code} if code else {})
     links = Links(enabled=disclosure is Disclosure.EXACT, base=base)
-    periods, months = _periods(period)
+    months = last_months(period)
     reach_year = year_of(period.start)
     today = local_today(WIB, now)
-
-    def compute() -> Raw:
-        area = Area(region_code=code, zones=organisation_zones())
-        figures = case_figures(area=area, periods=periods, reach_year=reach_year.days, aftercare=period.days, now=now)
-        since = local_moment(period.start, 0, WIB)
-        until = local_moment(period.end, 0, WIB) - datetime.timedelta(microseconds=1)
-        referrals = referral_case_figures(cases=area.cases(), since=since, until=until, now=now)
-        regions = {}
-        if len(code) != 4:
-            regions = region_breakdown(area=area, period=period.days, reach_year=reach_year.days, now=now)
-        return Raw(figures=figures, referrals=[referrals], computed_at=now, regions=regions)
-
-    key = f"region:{code or 'national'}:{_period_key(period)}:{today.isoformat()}"
-    raw = cached_figures(key, compute, use_cache=disclosure is Disclosure.AGGREGATE)
+    raw = cached_figures(
+        _region_key(code, period, today),
+        lambda: _region_raw(code, period, now),
+        use_cache=disclosure is Disclosure.AGGREGATE,
+    )
     figures = raw.figures
     dashboard = Dashboard(
         title=region.name if region is not None else _("Indonesia"),
@@ -498,6 +491,36 @@ def region_dashboard(
     dashboard.tables.append(_referrals([(_("All referrals of these cases"), raw.referrals[0])], disclosure))
     dashboard.monthly = _monthly(figures, months, links, disclosure)
     return dashboard
+
+
+def _region_key(code: str, period: Period, today: datetime.date) -> str:
+    return f"region:{code or 'national'}:{_period_key(period)}:{today.isoformat()}"
+
+
+def _region_raw(code: str, period: Period, now: datetime.datetime) -> Raw:
+    periods, _months = _periods(period)
+    reach_year = year_of(period.start)
+    area = Area(region_code=code, zones=organisation_zones())
+    figures = case_figures(area=area, periods=periods, reach_year=reach_year.days, aftercare=period.days, now=now)
+    since = local_moment(period.start, 0, WIB)
+    until = local_moment(period.end, 0, WIB) - datetime.timedelta(microseconds=1)
+    referrals = referral_case_figures(cases=area.cases(), since=since, until=until, now=now)
+    regions = {}
+    if len(code) != 4:
+        regions = region_breakdown(area=area, period=period.days, reach_year=reach_year.days, now=now)
+    return Raw(figures=figures, referrals=[referrals], computed_at=now, regions=regions)
+
+
+def warm_region_figures(codes: list[str], now: datetime.datetime | None = None) -> int:
+    """Count this month's figures of Indonesia ("") and of each region in `codes` into the
+    cache, so no aggregate reader waits for them; the number of dashboards counted."""
+    now = now or timezone.now()
+    today = local_today(WIB, now)
+    period = month_of(today)
+    for code in codes:
+        compute = functools.partial(_region_raw, code, period, now)
+        cached_figures(_region_key(code, period, today), compute, use_cache=True, refresh=True)
+    return len(codes)
 
 
 def _region_table(

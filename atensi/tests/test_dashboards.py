@@ -514,3 +514,27 @@ def test_aggregate_figures_are_kept_a_while_and_exact_ones_never(balai: dict[str
         exact = page(logged_in(balai["chief"]), org_url(balai["org"]))
         assert exact.context["dashboard"].tiles[0][1].text == "7"  # live: the new case counts
     cache.clear()
+
+
+def test_beat_counts_the_national_and_provincial_figures_ahead(balai: dict[str, Any]) -> None:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import override_settings
+    from django.test.utils import CaptureQueriesContext
+    from django_celery_beat.models import PeriodicTask
+
+    from atensi.dashboards.tasks import dashboards_warm
+
+    assert PeriodicTask.objects.filter(task="atensi.dashboards_warm", enabled=True).exists()
+    viewer = member(organisation=OrganisationFactory(is_national=True), role=Role.VIEWER)
+    officer = member(organisation=dinsos("15"), role=Role.VIEWER)
+    cache.clear()
+    with override_settings(ATENSI_DASHBOARD_CACHE_SECONDS=900):
+        assert dashboards_warm() == 1 + Region.objects.filter(level=1).count()
+        for user, url in ((viewer, reverse("dashboard_national")), (officer, reverse("dashboard_region", args=["15"]))):
+            with CaptureQueriesContext(connection) as counted:
+                response = page(logged_in(user), url)
+            sql = " ".join(q["sql"] for q in counted.captured_queries)
+            assert "cases_case" not in sql  # every figure came from the cache
+        assert tables(response)["regions"].rows[0].cells[0].text in {"0", "<5", "5"}
+    cache.clear()

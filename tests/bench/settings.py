@@ -30,4 +30,4 @@ TEMPLATES[0]["OPTIONS"]["loaders"] = [  # type: ignore[index]
 ]
 WHITENOISE_AUTOREFRESH = False
 # As in production (the test settings keep no dashboard figures between tests).
-ATENSI_DASHBOARD_CACHE_SECONDS = 600
+ATENSI_DASHBOARD_CACHE_SECONDS = 900
