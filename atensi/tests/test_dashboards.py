@@ -162,9 +162,14 @@ def test_a_supervisor_reads_their_organisation_exactly_with_links(balai: dict[st
     assert [r.cells[0].text for r in reach.rows] == ["1", "1", "7", "40"]
 
 
-def test_every_exact_figure_equals_the_count_of_the_case_list_it_links_to(balai: dict[str, Any]) -> None:
-    chief = balai["chief"]
-    response = page(logged_in(chief), org_url(balai["org"]))
+@pytest.mark.parametrize("reader", ["chief", "superuser"])
+def test_every_exact_figure_equals_the_count_of_the_case_list_it_links_to(balai: dict[str, Any], reader: str) -> None:
+    # Another organisation's cases in the same kab/kota must not leak into the superuser's lists.
+    other = jambi_org()
+    worker = member(organisation=other, role=Role.SOCIAL_WORKER)
+    open_case(organisation=other, by=worker, beneficiary=child(other, worker))
+    user = balai["chief"] if reader == "chief" else UserFactory(is_superuser=True, is_staff=True)
+    response = page(logged_in(user), org_url(balai["org"]))
     dashboard = response.context["dashboard"]
     links = []
     for table in [*dashboard.tables, dashboard.monthly]:
@@ -173,7 +178,18 @@ def test_every_exact_figure_equals_the_count_of_the_case_list_it_links_to(balai:
     links += [c for _label, c in dashboard.tiles if c.link]
     assert len(links) > 30
     for figure in links:
-        assert figure.value == count_behind(chief, figure.link), figure.link
+        assert figure.value == count_behind(user, figure.link), figure.link
+
+
+def test_a_superusers_regional_figures_equal_their_lists(balai: dict[str, Any]) -> None:
+    root = UserFactory(is_superuser=True, is_staff=True)
+    dashboard = page(logged_in(root), reverse("dashboard_region", args=["15"])).context["dashboard"]
+    links = [
+        c for t in dashboard.tables for r in [*t.rows, *([t.totals] if t.totals else [])] for c in r.cells if c.link
+    ]
+    assert len(links) > 20
+    for figure in links:
+        assert figure.value == count_behind(root, figure.link), figure.link
 
 
 def count_behind(user: Any, link: str) -> int:
