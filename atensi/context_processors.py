@@ -18,7 +18,7 @@ from cases.permissions import can_report, can_triage_reports
 from cases.selectors import CASE_ROLES, report_queue_for
 from referrals.selectors import inbox_waiting
 from stakeholders.models import User
-from stakeholders.permissions import ORGANISATION_FIGURE_ROLES, can_see_workforce
+from stakeholders.permissions import ORGANISATION_FIGURE_ROLES, can_see_workforce, gives_regional_figures
 from stakeholders.roles import Role
 
 
@@ -40,19 +40,29 @@ class _Count(Subquery):
     output_field = IntegerField()
 
 
-def nav_counts(user: User, *, intake: bool, referrals: bool, approvals: bool = False) -> dict[str, int]:
-    """Every badge of the navigation in one query: it runs on every page."""
+def nav_counts(
+    user: User,
+    *,
+    intake: bool,
+    referrals: bool,
+    approvals: bool = False,
+    figures_of: frozenset[int] = frozenset(),
+) -> dict[str, int]:
+    """Every badge of the navigation in one query: it runs on every page. `figures_of`: the
+    organisations to ask whether they give regional or national figures (`figures`)."""
     unread = notifications_for(user).filter(read_at__isnull=True).order_by().values("pk")
     counts: dict[str, Any] = {"unread": _Count(unread)}
     if approvals:
         # Pending requests through the approval_waiting index (status, requested_at).
         counts["approvals"] = _Count(approvals_waiting_for(user).order_by().values("pk"))
+    if figures_of:
+        counts["figures"] = gives_regional_figures(figures_of)
     if referrals:
         counts["referrals"] = _Count(inbox_waiting(user).order_by().values("pk"))
     if intake:
         counts["intake"] = _Count(report_queue_for(user).order_by().values("pk"))
     row = User.objects.filter(pk=user.pk).annotate(**counts).values(*counts).first() or {}
-    return {"unread": 0, "intake": 0, "referrals": 0, "approvals": 0, **row}
+    return {"unread": 0, "intake": 0, "referrals": 0, "approvals": 0, "figures": 0, **row}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -66,8 +76,19 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     # Who decides requests (supervisors, and org admins when their organisation's only
     # supervisor asks) has a badge; case workers see the page for their own requests.
     approver = bool(actor.org_ids(Role.SUPERVISOR, Role.ORG_ADMIN))
-    counts = nav_counts(user, intake=triage, referrals=case_worker, approvals=approver)
+    # Own organisations' figures are known from the roles; regional and national ones from
+    # the organisations, asked in the badges' query.
+    own_figures = actor.is_superuser or bool(actor.org_ids(*ORGANISATION_FIGURE_ROLES))
+    counts = nav_counts(
+        user,
+        intake=triage,
+        referrals=case_worker,
+        approvals=approver,
+        figures_of=frozenset() if own_figures else actor.org_ids(),
+    )
     items = [NavItem(_("Home"), reverse("home"), "home")]
+    if own_figures or counts["figures"]:
+        items.append(NavItem(_("Dashboard"), reverse("dashboard"), "dashboard"))
     if case_worker:
         items.append(NavItem(_("Cases"), reverse("cases:case_list"), "cases"))
         items.append(NavItem(_("Referrals"), reverse("referrals:inbox"), "referrals", count=counts["referrals"]))

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from atensi.core.models import AmpkCategory, Cluster, Notification, Reminder, ServiceComponent
 from atensi.core.values import build_nik
+from atensi.demo_history import load_history
 from cases.beneficiaries import beneficiary_create, estimated_birth_date
 from cases.documents import consent_create
 from cases.models import Beneficiary, Case, FollowUp, FollowUpKind, FollowUpStatus
@@ -307,6 +308,7 @@ def load_demo_data() -> dict[str, int]:
     cases = _load_cases(orgs)
     referrals = _load_referrals(orgs)
     _make_demo_overdue()
+    history = load_history(orgs)
     return {
         "organisations": created_orgs,
         "users": created_users,
@@ -314,6 +316,7 @@ def load_demo_data() -> dict[str, int]:
         "agreements": agreements,
         "cases": cases,
         "referrals": referrals,
+        "history cases": history,
     }
 
 

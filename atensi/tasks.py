@@ -1,14 +1,10 @@
-"""The project layer's tasks (found by Celery's autodiscovery in the `atensi` app), and the
-beat schedule they need, made sure of after every migrate as the kernel's are."""
+"""The project layer's tasks, found by Celery's autodiscovery in the `atensi` app (their beat
+schedules are in atensi/core/schedules.py, the one list beat has)."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from atensi.core.schedules import DASHBOARDS_WARM, MAP_RECOUNT
 from atensi.core.typed_task import task
-
-MAP_RECOUNT = "atensi.figures_map_recount"
-MAP_RECOUNT_MINUTES = 4  # within ATENSI_MAP_CACHE_SECONDS' default 5 minutes: never stale
 
 
 @task(name=MAP_RECOUNT, acks_late=True, soft_time_limit=120, time_limit=130)
@@ -19,11 +15,12 @@ def figures_map_recount() -> int:
     return recount_national()
 
 
-def ensure_schedules(**kwargs: Any) -> None:
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+@task(name=DASHBOARDS_WARM, acks_late=True, soft_time_limit=540, time_limit=570)
+def dashboards_warm() -> int:
+    """This month's figures of Indonesia and of every province, counted ahead into the cache
+    (beat, every ten minutes), so that a national or provincial reader never waits for a
+    million cases to be counted. Exact readers always count live."""
+    from atensi.dashboards.compose import warm_region_figures
+    from stakeholders.selectors import regions_named
 
-    every, _ = IntervalSchedule.objects.get_or_create(every=MAP_RECOUNT_MINUTES, period="minutes")
-    PeriodicTask.objects.get_or_create(
-        task=MAP_RECOUNT,
-        defaults={"name": "Map: count the national map's open cases again", "interval": every},
-    )
+    return warm_region_figures(["", *(code for code, _name in regions_named())])

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("referrals.urls")),
     path("", include(figures_map_views)),
+    path("", include("atensi.dashboards.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -5,7 +5,7 @@ the dashboards of a later issue (a plain dataclass per organisation, no request 
 All figures come from one grouped query, computed in PostgreSQL (the median with
 `percentile_cont`), whatever the number of referrals:
 
-- received: referrals sent to the organisation in the period;
+- received: referrals sent to the organisation in the period (as sender: referrals it sent);
 - answered: referrals it answered (accepted or declined) in the period — `answered_at`
   in the period; an accepted referral the sender cancelled later still counts as
   accepted, since the receiver did answer, and answered yes;
@@ -22,9 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Aggregate, Count, DurationField, F, Q
+from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.timesince import TIME_STRINGS
+
+from cases.models import Case
 
 from .models import Referral, ReferralStatus
 
@@ -32,6 +34,8 @@ DEFAULT_PERIOD_DAYS = 90
 # The periods the figures page offers, in days.
 PERIODS = (30, 90, 365)
 NOTHING = "—"  # a figure that cannot be computed yet (nothing answered)
+RECEIVER = "receiver"
+SENDER = "sender"
 
 
 class Median(Aggregate):
@@ -80,10 +84,14 @@ def referral_figures(
     organisation_ids: Iterable[int],
     since: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+    side: str = RECEIVER,
 ) -> dict[int, Figures]:
-    """Figures of each organisation (as receiver) since `since` (default: the last 90 days).
+    """Figures of each organisation as receiver (or, `side=SENDER`, as sender: how the
+    referrals it sent were answered) from `since` (default: the last 90 days) up to and
+    including `until` (default: now). Waiting and overdue are always as of now.
 
-    Every organisation asked for is in the answer, with zeros when it received nothing.
+    Every organisation asked for is in the answer, with zeros when it had nothing.
     The caller decides who may see which organisation's figures.
     """
     ids = sorted(set(organisation_ids))
@@ -91,39 +99,56 @@ def referral_figures(
     since = since or default_since(now)
     if not ids:
         return {}
-    answered = Q(answered_at__gte=since, answered_at__lte=now)
+    column = f"{side}_id"
+    rows = (
+        _period_rows(Referral.objects.filter(**{f"{column}__in": ids}), since, until or now)
+        .values(column)
+        .annotate(**_figures(since, until or now, now))
+    )
+    found: dict[int, dict[str, Any]] = {row[column]: dict(row) for row in rows}
+    return {org_id: _from_row(org_id, since, found.get(org_id, {})) for org_id in ids}
+
+
+def referral_case_figures(
+    *, cases: QuerySet[Case], since: datetime.datetime, until: datetime.datetime, now: datetime.datetime | None = None
+) -> Figures:
+    """The figures of every referral of `cases` (a region's, say), whoever sent or received it."""
+    now = now or timezone.now()
+    row = _period_rows(Referral.objects.filter(case__in=cases), since, until).aggregate(**_figures(since, until, now))
+    return _from_row(0, since, row)
+
+
+def _period_rows(qs: QuerySet[Referral], since: datetime.datetime, until: datetime.datetime) -> QuerySet[Referral]:
+    # Only the rows some figure reads: the period's and the waiting ones.
+    answered = Q(answered_at__gte=since, answered_at__lte=until)
+    return qs.filter(Q(sent_at__gte=since, sent_at__lte=until) | answered | Q(status=ReferralStatus.SENT)).order_by()
+
+
+def _figures(since: datetime.datetime, until: datetime.datetime, now: datetime.datetime) -> dict[str, Aggregate]:
+    answered = Q(answered_at__gte=since, answered_at__lte=until)
     accepted = answered & ~Q(status=ReferralStatus.DECLINED)
     waiting = Q(status=ReferralStatus.SENT)
-    rows = (
-        Referral.objects.filter(receiver_id__in=ids)
-        # Only the rows some figure reads: the period's and the waiting ones.
-        .filter(Q(sent_at__gte=since) | answered | waiting)
-        .order_by()
-        .values("receiver_id")
-        .annotate(
-            received=Count("pk", filter=Q(sent_at__gte=since, sent_at__lte=now)),
-            answered=Count("pk", filter=answered),
-            accepted=Count("pk", filter=accepted),
-            median=Median(F("answered_at") - F("sent_at"), filter=answered, output_field=DurationField()),
-            waiting=Count("pk", filter=waiting),
-            overdue=Count("pk", filter=waiting & Q(respond_by__lt=now)),
-        )
+    return {
+        "received": Count("pk", filter=Q(sent_at__gte=since, sent_at__lte=until)),
+        "answered": Count("pk", filter=answered),
+        "accepted": Count("pk", filter=accepted),
+        "median": Median(F("answered_at") - F("sent_at"), filter=answered, output_field=DurationField()),
+        "waiting": Count("pk", filter=waiting),
+        "overdue": Count("pk", filter=waiting & Q(respond_by__lt=now)),
+    }
+
+
+def _from_row(org_id: int, since: datetime.datetime, row: dict[str, Any]) -> Figures:
+    return Figures(
+        organisation_id=org_id,
+        since=since,
+        received=row.get("received") or 0,
+        answered=row.get("answered") or 0,
+        accepted=row.get("accepted") or 0,
+        median_response=row.get("median"),
+        waiting=row.get("waiting") or 0,
+        overdue=row.get("overdue") or 0,
     )
-    found: dict[int, dict[str, Any]] = {row["receiver_id"]: dict(row) for row in rows}
-    figures = {}
-    for org_id in ids:
-        row = found.get(org_id, {})
-        figures[org_id] = Figures(
-            organisation_id=org_id,
-            since=since,
-            received=row.get("received", 0),
-            answered=row.get("answered", 0),
-            accepted=row.get("accepted", 0),
-            median_response=row.get("median"),
-            waiting=row.get("waiting", 0),
-            overdue=row.get("overdue", 0),
-        )
-    return figures
 
 
 def format_duration(value: datetime.timedelta) -> str:

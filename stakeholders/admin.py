@@ -16,7 +16,7 @@ from atensi.core.errors import ApplicationError
 
 from . import selectors, services
 from .http import request_user
-from .models import Agreement, ImportBatch, Membership, Organisation, Region, User, WorkforceMember
+from .models import Agreement, ImportBatch, Membership, Organisation, ReachTarget, Region, User, WorkforceMember
 
 
 class MembershipInline(admin.TabularInline[Membership, User]):
@@ -258,3 +258,29 @@ class ImportBatchAdmin(PortalAdmin[ImportBatch]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ReachTarget)
+class ReachTargetAdmin(PortalAdmin[ReachTarget]):
+    """Annual reach targets: set nationally, by superusers only."""
+
+    superuser_only = True
+    list_display = ["organisation", "year", "target"]
+    list_filter = ["year"]
+    search_fields = ["organisation__name", "organisation__code"]
+    autocomplete_fields = ["organisation"]
+    list_select_related = ["organisation"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Which organisation and year a target is for is fixed once set; the number changes.
+        return ["organisation", "year"] if obj else []
+
+    def save_model(self, request: HttpRequest, obj: ReachTarget, form: Any, change: bool) -> None:
+        try:
+            saved = services.reach_target_set(
+                organisation=obj.organisation, year=obj.year, target=obj.target, by=request_user(request)
+            )
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+            return
+        obj.pk = saved.pk

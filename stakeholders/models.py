@@ -504,3 +504,27 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.filename}"
+
+
+class ReachTarget(models.Model):
+    """How many children an organisation means to reach in a year (set by superusers in
+    admin); the organisation dashboard sets its reach against it."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="reach_targets"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    target = models.PositiveIntegerField(_("children to reach"))
+
+    class Meta:
+        verbose_name = _("reach target")
+        verbose_name_plural = _("reach targets")
+        ordering = ["-year", "organisation"]
+        constraints = [
+            # One target per organisation and year: the dashboard reads one number.
+            models.UniqueConstraint(fields=["organisation", "year"], name="reach_target_once"),
+            models.CheckConstraint(condition=models.Q(year__gte=2000, year__lte=2100), name="reach_target_year_sane"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}/{self.year}: {self.target}"

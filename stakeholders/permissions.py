@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import Exists, Q
 from django.utils.translation import gettext as _
 
 from atensi.core.access import actor_for
@@ -72,6 +73,13 @@ def can_see_workforce(user: User) -> bool:
     return actor.is_superuser or bool(actor.org_ids(*WORKFORCE_ROLES))
 
 
+def set_reach_target_refusal(user: User) -> str | None:
+    """An organisation's annual reach target is set nationally (superusers, in admin)."""
+    if actor_for(user).is_superuser:
+        return None
+    return _("Only a national administrator sets reach targets.")
+
+
 # --- Figures: whose, and how they are shown ----------------------------------------------
 
 ORGANISATION_FIGURE_ROLES = (Role.SUPERVISOR, Role.ORG_ADMIN, Role.VIEWER)
@@ -99,6 +107,10 @@ class FigureScope:
     @property
     def sees_any(self) -> bool:
         return self.sees_regions or bool(self.organisation_ids)
+
+    def reads_organisation(self, organisation_id: int) -> bool:
+        """May the user read this organisation's own figures (its organisation dashboard)?"""
+        return self.is_superuser or organisation_id in self.organisation_ids
 
     def organisation_disclosure(self, organisation_id: int) -> Disclosure:
         if self.is_superuser or organisation_id in self.exact_organisation_ids:
@@ -135,4 +147,15 @@ def figure_scope_for(user: User) -> FigureScope:
         region_codes=region_codes,
         organisation_ids=actor.org_ids(*ORGANISATION_FIGURE_ROLES),
         exact_organisation_ids=actor.org_ids(Role.SUPERVISOR),
+    )
+
+
+def gives_regional_figures(organisation_ids: Iterable[int]) -> Exists:
+    """Does one of these organisations give its members regional or national figures (the
+    rule of `figure_scope_for`), as an expression: the navigation asks it inside its one query."""
+    return Exists(
+        Organisation.objects.filter(pk__in=list(organisation_ids)).filter(
+            Q(is_national=True)
+            | Q(kind__in=DINSOS_KINDS, coverage__level__in=[RegionLevel.PROVINCE, RegionLevel.REGENCY])
+        )
     )

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Left, Upper
+from django.http import Http404
 
 from atensi.core.access import actor_for, get_or_404
 
@@ -20,10 +21,12 @@ from .models import (
     Membership,
     Organisation,
     OrganisationKind,
+    ReachTarget,
     Region,
     RegionLevel,
     User,
 )
+from .permissions import FigureScope
 from .workforce import workforce_visible_to as workforce_visible_to  # re-exported: stakeholders/workforce.py
 
 
@@ -290,3 +293,47 @@ def holders(members: dict[int, dict[str, list[int]]], org_id: int, roles: Iterab
     """User ids holding any of `roles` in the organisation (from `members_by_org`), sorted."""
     by_role = members.get(org_id, {})
     return sorted({user_id for role in roles for user_id in by_role.get(role, [])})
+
+
+# --- Figures ---------------------------------------------------------------------------------
+
+
+def organisation_figures_get(*, scope: FigureScope, organisation_id: object) -> Organisation:
+    """An organisation whose own figures the reader may read (`figure_scope_for`), else 404."""
+    try:
+        pk = int(str(organisation_id))
+    except ValueError:
+        raise Http404 from None
+    if not scope.reads_organisation(pk):
+        raise Http404
+    return get_or_404(Organisation.objects.select_related("home_region"), pk=pk)
+
+
+def organisations_named(ids: Iterable[int], *, national: bool = True) -> list[tuple[int, str]]:
+    """(id, name) of these organisations, by name (`national=False`: but national ones)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    qs = Organisation.objects.filter(pk__in=wanted)
+    if not national:
+        qs = qs.filter(is_national=False)
+    return list(qs.order_by("name").values_list("pk", "name"))
+
+
+def regions_named(*, parent_code: str = "", codes: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """(code, name) of the provinces (no parent), of the regions directly under `parent_code`,
+    or of exactly `codes`, by code."""
+    if codes is not None:
+        qs = Region.objects.filter(code__in=sorted(set(codes)))
+    elif parent_code:
+        qs = Region.objects.filter(parent_id=parent_code)
+    else:
+        qs = Region.objects.filter(level=RegionLevel.PROVINCE)
+    return list(qs.order_by("code").values_list("code", "name"))
+
+
+def reach_target_for(*, organisation_id: int, year: int) -> int | None:
+    """The organisation's target of children reached in `year`, if one is set."""
+    return (
+        ReachTarget.objects.filter(organisation_id=organisation_id, year=year).values_list("target", flat=True).first()
+    )

@@ -21,8 +21,13 @@ from atensi.core.errors import ApplicationError, require
 from atensi.core.models import Cluster, ServiceComponent
 from atensi.core.values import normalise_nik, parse_nik
 
-from .models import Agreement, Membership, Organisation, Region, RegionLevel, User, WorkforceMember
-from .permissions import administer_organisation_refusal, agreement_parties_refusal, change_agreement_refusal
+from .models import Agreement, Membership, Organisation, ReachTarget, Region, RegionLevel, User, WorkforceMember
+from .permissions import (
+    administer_organisation_refusal,
+    agreement_parties_refusal,
+    change_agreement_refusal,
+    set_reach_target_refusal,
+)
 from .roles import Role
 
 # What an organisation's own admins keep up to date. Not the occupancy: that is the count
@@ -674,3 +679,21 @@ def workforce_update(*, member: WorkforceMember, by: User, **changes: Unpack[Wor
         locked.regions.set(regions)
     member.refresh_from_db()
     return locked
+
+
+@transaction.atomic
+def reach_target_set(*, organisation: Organisation, year: int, target: int, by: User) -> ReachTarget:
+    """Set (or change) the organisation's target of children reached in `year`."""
+    require(set_reach_target_refusal(by))
+    existing = ReachTarget.objects.select_for_update().filter(organisation=organisation, year=year).first()
+    row = existing or ReachTarget(organisation=organisation, year=year)
+    row.target = target
+    try:
+        row.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError(_first_message(exc), field=_first_field(exc)) from exc
+    if existing is None:
+        row.save()
+    else:
+        row.save(update_fields=["target"])
+    return row

@@ -223,7 +223,7 @@ def build_world(storage: Path) -> World:
     from referrals.services import referral_accept, referral_send
     from stakeholders import imports
     from stakeholders import services as org_services
-    from stakeholders.models import ImportKind, Membership, OrganisationKind, WorkforceKind
+    from stakeholders.models import ImportKind, Membership, OrganisationKind, ReachTarget, WorkforceKind
     from stakeholders.roles import Role
     from stakeholders.tests.factories import OrganisationFactory, UserFactory, member
 
@@ -416,6 +416,7 @@ def build_world(storage: Path) -> World:
     o["clocked"] = ClockedSchedule.objects.create(clocked_time=timezone.now())
     o["periodic_task"] = PeriodicTask.objects.create(name="sweep", task="sweep.task", interval=interval)
     o["region"] = village()
+    o["reach_target"] = ReachTarget.objects.create(organisation=a, year=today.year, target=50)
     o["event"] = pghistory.models.Events.objects.order_by("pgh_created_at").first()
 
     world = World(objects=o, storage=storage)
@@ -589,6 +590,13 @@ FILL: dict[str, dict[str, Filler]] = {
         "sent by A": lambda w: {"pk": w.referral_sent.pk, "document_pk": w.document.pk},
         "received by A": lambda w: {"pk": w.referral_received.pk, "document_pk": w.c_document.pk},
     },
+    "dashboard_organisation": {"A": _org},
+    "dashboard_organisation_download": {
+        "A's": lambda w: {"organisation_id": w.org_a.pk, "table": "stage", "fmt": "csv"}
+    },
+    "dashboard_region": {"A's province": lambda w: {"code": "15"}, "A's kab/kota": lambda w: {"code": "1571"}},
+    "dashboard_region_download": {"A's province": lambda w: {"code": "15", "table": "regions", "fmt": "xlsx"}},
+    "dashboard_national_download": {"Indonesia": lambda w: {"table": "regions", "fmt": "csv"}},
     "admin:view_on_site": {
         "A's confidential case": lambda w: {
             "content_type_id": _content_type_id(w.confidential_case),
@@ -624,6 +632,7 @@ ADMIN_OBJECTS: dict[str, Callable[[World], Any]] = {
     "stakeholders.workforcemember": lambda w: w.workforce,
     "stakeholders.agreement": lambda w: w.agreement,
     "stakeholders.importbatch": lambda w: w.import_batch,
+    "stakeholders.reachtarget": lambda w: w.reach_target,
     "cases.case": lambda w: w.confidential_case,
     "cases.beneficiary": lambda w: w.beneficiary,
     "cases.report": lambda w: w.report,
@@ -694,7 +703,13 @@ ALLOWLIST: dict[str, Allowed] = {
 
 # The control test opens each filled pattern as A's insider (every role in A) or, in admin,
 # as the superuser; these answer 404 to them too, by design.
-CONTROL_PERSONA = {"notification_open": "a_worker"}  # a notification opens for its recipient only
+CONTROL_PERSONA = {
+    "notification_open": "a_worker",  # a notification opens for its recipient only
+    # A is a balai covering no region: regional and national figures are the superuser's here.
+    "dashboard_region": "superuser",
+    "dashboard_region_download": "superuser",
+    "dashboard_national_download": "superuser",
+}
 CONTROL_EXEMPT = {
     ("referrals:section", "sent by A"): "the sender reads its own case file, not the copy it shared",
     ("referrals:document", "sent by A"): "the sender downloads its document from the case, not the referral",

@@ -12,6 +12,10 @@ from typing import Any
 SWEEP = "atensi.reminders_sweep"
 DIGEST = "atensi.notifications_digest"
 CLEANUP = "atensi.notifications_cleanup"
+# The project layer's (atensi/tasks.py), named here so beat has one list.
+DASHBOARDS_WARM = "atensi.dashboards_warm"
+MAP_RECOUNT = "atensi.figures_map_recount"
+MAP_RECOUNT_MINUTES = 4  # within ATENSI_MAP_CACHE_SECONDS' default 5 minutes: never stale
 
 
 def ensure_schedules(**kwargs: Any) -> None:
@@ -34,6 +38,19 @@ def ensure_schedules(**kwargs: Any) -> None:
     PeriodicTask.objects.get_or_create(
         task=DIGEST,
         defaults={"name": "Notifications: send the daily digests whose hour has come", "crontab": crontab("0", "*")},
+    )
+    every_ten_minutes, _ = IntervalSchedule.objects.get_or_create(every=10, period="minutes")
+    PeriodicTask.objects.get_or_create(
+        task=DASHBOARDS_WARM,
+        defaults={
+            "name": "Dashboards: count this month's national and provincial figures into the cache",
+            "interval": every_ten_minutes,
+        },
+    )
+    every_few_minutes, _ = IntervalSchedule.objects.get_or_create(every=MAP_RECOUNT_MINUTES, period="minutes")
+    PeriodicTask.objects.get_or_create(
+        task=MAP_RECOUNT,
+        defaults={"name": "Map: count the national map's open cases again", "interval": every_few_minutes},
     )
     PeriodicTask.objects.get_or_create(
         task=CLEANUP,

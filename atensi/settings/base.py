@@ -292,6 +292,10 @@ ATENSI_DEMO_PASSWORD = "atensi-demo-2026"
 # Spreadsheet imports (stakeholders/imports.py): a 5,000-row list is well under 5 MB; a
 # larger file is refused before it is parsed.
 ATENSI_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+# Regional, national and org-admin dashboards (aggregate figures, rounded anyway) are kept
+# in the cache this long (beat counts Indonesia's and the provinces' ahead every ten
+# minutes); a supervisor's exact figures are always counted live. 0: never.
+ATENSI_DASHBOARD_CACHE_SECONDS = 900
 ATENSI_IMPORT_MAX_ROWS = 5000
 # Largest signed agreement (MoU/PKS) PDF accepted; a scanned multi-page agreement fits.
 ATENSI_AGREEMENT_MAX_BYTES = 10 * 1024 * 1024

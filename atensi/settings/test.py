@@ -27,6 +27,8 @@ WHITENOISE_AUTOREFRESH = True
 # villages of these provinces): loaded by post_migrate into the template database that
 # every test database is cloned from (atensi.testing.database).
 ATENSI_TEST_REGIONS = ("13", "15")
+# Every test counts its own data: no dashboard figures kept between tests (one test turns it on).
+ATENSI_DASHBOARD_CACHE_SECONDS = 0
 
 # pytest-xdist runs the tests in several processes (gw0, gw1, ...); the worker processes an
 # integration test starts inherit the variable. What is shared on disk or in Redis is kept

@@ -72,17 +72,19 @@ def test_demo_cases_are_opened_once_with_consistent_niks():
     counts = (Beneficiary.objects.count(), Case.objects.count(), FollowUp.objects.count())
     call_command("load_demo")
     assert (Beneficiary.objects.count(), Case.objects.count(), FollowUp.objects.count()) == counts
-    assert Case.objects.count() == len(DEMO_CASES)
+    names = [demo.full_name for demo in DEMO_CASES]
+    story = Case.objects.filter(beneficiary__full_name__in=names)
+    assert story.count() == len(DEMO_CASES)
 
-    alyatama = Case.objects.filter(organisation__code="BA-ALYATAMA")
+    alyatama = story.filter(organisation__code="BA-ALYATAMA")
     assert alyatama.count() == 5
     assert set(alyatama.values_list("case_manager__username", "supervisor__username").distinct()) == {
         ("peksos.alyatama", "supervisor.alyatama")
     }
     assert alyatama.filter(is_confidential=True).count() == 1
-    assert Case.objects.filter(organisation__code="LKSA-KASIHBUNDA", case_manager__username="lksa.jambi").count() == 1
+    assert story.filter(organisation__code="LKSA-KASIHBUNDA", case_manager__username="lksa.jambi").count() == 1
     assert FollowUp.objects.filter(status="pending").count() >= 2
-    for child in Beneficiary.objects.all():
+    for child in Beneficiary.objects.filter(full_name__in=names):
         assert child.is_child()
         assert child.regency_code == "1571"
         if child.nik:
@@ -90,6 +92,34 @@ def test_demo_cases_are_opened_once_with_consistent_niks():
             assert parts.district_code.startswith("1571")
             assert (parts.birth_date, parts.sex) == (child.birth_date, child.sex)
     assert Beneficiary.objects.exclude(nik="").count() == 5
+
+
+def test_demo_history_gives_the_dashboards_fourteen_months_in_several_kab_kota_once():
+    from django.utils import timezone
+
+    from cases.models import Case, CaseSequence
+    from stakeholders.models import ReachTarget
+
+    call_command("load_demo")
+    counts = (Case.objects.count(), User.objects.count(), ReachTarget.objects.count())
+    call_command("load_demo")
+    assert (Case.objects.count(), User.objects.count(), ReachTarget.objects.count()) == counts
+    history = Case.objects.filter(summary__startswith="Data demo")
+    assert history.filter(organisation__code="BA-ALYATAMA").count() == 112
+    assert history.filter(organisation__code="LKSA-HARAPANMULIA").count() == 28
+    months = {(c.opened_at.year, c.opened_at.month) for c in history}
+    assert len(months) == 14
+    assert history.filter(closed_at__isnull=False).count() > 40
+    assert history.filter(closed_at__gt=timezone.now()).count() == 0
+    assert set(history.values_list("beneficiary__regency_code", flat=True)) == {"1571", "1505", "1504", "1509"}
+    assert set(history.filter(organisation__code="BA-ALYATAMA").values_list("case_manager__username", flat=True)) == {
+        "dedi.alyatama",
+        "maya.alyatama",
+    }
+    # Numbers stay gap-free per organisation and year, and the counters know it.
+    for sequence in CaseSequence.objects.all():
+        numbers = Case.objects.filter(organisation=sequence.organisation, year=sequence.year)
+        assert sorted(numbers.values_list("sequence", flat=True)) == list(range(1, sequence.last + 1))
 
 
 def test_demo_occupancy_is_the_open_residential_cases():

@@ -404,8 +404,9 @@ def test_beat_keeps_the_national_map_counted(client_for, superuser, org, setting
     from django.core.cache import cache
     from django_celery_beat.models import PeriodicTask
 
+    from atensi.core.schedules import MAP_RECOUNT
     from atensi.figures_map.figures import NATIONAL, _cache_key
-    from atensi.tasks import MAP_RECOUNT, figures_map_recount
+    from atensi.tasks import figures_map_recount
     from cases.map_figures import MapFilters
 
     schedule = PeriodicTask.objects.get(task=MAP_RECOUNT)

@@ -23,16 +23,28 @@ def nav_keys(client) -> set[str]:
     [
         (Role.SOCIAL_WORKER, {"home", "cases", "referrals", "approvals", "report", "workforce", "agreements"}),
         (Role.COMMUNITY_REPORTER, {"home", "report", "my_reports", "workforce", "agreements"}),
-        (Role.VIEWER, {"home", "agreements", "map"}),
+        (Role.VIEWER, {"home", "dashboard", "agreements", "map"}),
         (
             Role.SUPERVISOR,
-            {"home", "cases", "referrals", "approvals", "intake", "report", "staff", "workforce", "agreements", "map"},
+            {
+                "home",
+                "dashboard",
+                "cases",
+                "referrals",
+                "approvals",
+                "intake",
+                "report",
+                "staff",
+                "workforce",
+                "agreements",
+                "map",
+            },
         ),
         (
             Role.INTAKE_OFFICER,
             {"home", "cases", "referrals", "approvals", "intake", "report", "workforce", "agreements"},
         ),
-        (Role.ORG_ADMIN, {"home", "approvals", "staff", "workforce", "agreements", "map"}),
+        (Role.ORG_ADMIN, {"home", "dashboard", "approvals", "staff", "workforce", "agreements", "map"}),
     ],
 )
 def test_navigation_follows_the_role(client_for, org, role, expected):
@@ -43,7 +55,21 @@ def test_navigation_follows_the_role(client_for, org, role, expected):
 
 
 def test_superuser_sees_administration(client_for, superuser):
-    assert "admin" in nav_keys(client_for(superuser))
+    assert {"admin", "dashboard"} <= nav_keys(client_for(superuser))
+
+
+def test_every_role_of_a_dinas_sosial_or_a_national_body_has_its_dashboard(client_for, db):
+    from stakeholders.models import OrganisationKind, Region
+    from stakeholders.tests.factories import OrganisationFactory
+
+    dinsos = OrganisationFactory(kind=OrganisationKind.DINSOS_PROVINSI)
+    lksa = OrganisationFactory(kind=OrganisationKind.LKSA)
+    national = OrganisationFactory(is_national=True)
+    dinsos.coverage.set([Region.objects.get(code="15")])
+    lksa.coverage.set([Region.objects.get(code="15")])
+    assert "dashboard" in nav_keys(client_for(member(organisation=dinsos, role=Role.REFERRAL_OFFICER)))
+    assert "dashboard" in nav_keys(client_for(member(organisation=national, role=Role.SOCIAL_WORKER)))
+    assert "dashboard" not in nav_keys(client_for(member(organisation=lksa, role=Role.REFERRAL_OFFICER)))
 
 
 def test_member_of_no_organisation_is_told_so(client_for, db):

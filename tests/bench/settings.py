@@ -31,3 +31,5 @@ TEMPLATES[0]["OPTIONS"]["loaders"] = [  # type: ignore[index]
 WHITENOISE_AUTOREFRESH = False
 # The map keeps its counts in the cache as production does (the test settings turn it off).
 ATENSI_MAP_CACHE_SECONDS = env.int("ATENSI_MAP_CACHE_SECONDS", default=300)
+# As in production (the test settings keep no dashboard figures between tests).
+ATENSI_DASHBOARD_CACHE_SECONDS = 900

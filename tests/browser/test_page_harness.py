@@ -138,10 +138,14 @@ PAGES: list[Visit] = [
     # The case list with the handover checkboxes and the dashboards' filters unfolded.
     Visit("case_list.supervisor", "supervisor.alyatama", _p("/cases/?opened_from=2020-01-01&basis=keluarga")),
     Visit("staff_list", "supervisor.alyatama", _p("/organisations/{alyatama}/staff/")),
+    Visit("dashboard_organisation", "supervisor.alyatama", _p("/dashboard/organisation/{alyatama}/")),
+    # A supervisor of Dinas Sosial: its own figures and Jambi's, so a choice.
+    Visit("dashboard.chooser", "kabid.jambi", _p("/dashboard/")),
     # A referral officer: the inbox and a referral waiting for an answer.
     Visit("home.referral_officer", "dinsos.jambi", _p("/")),
     Visit("referral_inbox", "dinsos.jambi", _p("/referrals/")),
     Visit("referral_detail.waiting", "dinsos.jambi", _p("/referrals/{waiting_referral}/")),
+    Visit("dashboard_region", "dinsos.jambi", _p("/dashboard/region/15/")),
     # The receiver of an accepted referral reads what was shared.
     Visit("referral_detail.accepted", "pkh.jambi", _p("/referrals/{accepted_referral}/")),
     Visit("referral_section", "pkh.jambi", _p("/referrals/{accepted_referral}/shared/identity/")),
@@ -160,10 +164,12 @@ PAGES: list[Visit] = [
     Visit("agreement_edit", ORG_ADMIN, _p("/agreements/{agreement}/edit/")),
     Visit("import_new", ORG_ADMIN, _p("/organisations/{dinsos}/imports/new/")),
     Visit("import_preview", ORG_ADMIN, _p("/organisations/{dinsos}/imports/{import_batch}/")),
+    Visit("dashboard_organisation.aggregate", ORG_ADMIN, _p("/dashboard/organisation/{dinsos}/")),
     # A national viewer: aggregate figures only.
     Visit("home.viewer", "viewer.nasional", _p("/")),
     Visit("figures_map", "viewer.nasional", _p("/map/")),
     Visit("figures_map.region", "viewer.nasional", _p("/map/?region=1571")),
+    Visit("dashboard_national", "viewer.nasional", _p("/dashboard/national/")),
     # The superuser in Django admin.
     Visit("admin_index", "admin", _p("/admin/")),
     Visit("admin_changelist", "admin", _p("/admin/cases/case/")),
@@ -214,6 +220,9 @@ NOT_PAGES: dict[str, str] = {
     "figures_map_data": "the map page's JSON",
     "figures_map_csv": "a download",
     "figures_map_region": "an htmx fragment of the map page (the page shows it with ?region=)",
+    "dashboard_organisation_download": "a download",
+    "dashboard_region_download": "a download",
+    "dashboard_national_download": "a download",
 }
 
 
