@@ -8,3 +8,4 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from . import reminders  # noqa: F401 - reminder rules and their renderers (atensi.core.reminders)
+        from . import exports  # noqa: F401 - the case list's export (atensi.core.exports)

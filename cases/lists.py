@@ -65,8 +65,6 @@ from .models import (
 from .selectors import cases_visible_to, person_name
 
 PAGE_SIZE = 50
-# An export larger than this is refused: narrow the filter instead (a stage, a kab/kota).
-EXPORT_MAX_ROWS = 20_000
 UNASSIGNED = "none"  # the case manager filter's "not assigned to anyone"
 # The annotation cases_visible_to() adds: may the user see who the child is?
 IDENTITY_VISIBLE = Q(identity_visible=True)
@@ -422,15 +420,6 @@ def case_row(
 
 
 # --- Export -------------------------------------------------------------------------------
-
-
-def export_cases(*, user: User, filters: CaseFilters, limit: int = EXPORT_MAX_ROWS + 1) -> list[Case]:
-    """The filtered list for an export, in the list's order, with what the rows read (no query per row)."""
-    qs = ordered(cases_matching(user=user, filters=filters), filters.sort)
-    qs = qs.select_related(
-        "organisation", "beneficiary", "beneficiary__village", "case_manager", "supervisor", "cluster"
-    ).annotate(next_due_on=next_due())
-    return list(qs[:limit])
 
 
 def export_headers() -> list[str]:

@@ -24,6 +24,8 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.core import mail
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models import Max
@@ -108,6 +110,7 @@ SECRETS = {
     "staff e-mail": "pekerja.sweep@balai-a.test",
     "staff phone": "081299990001",
     "import file": "sweepimpor.csv",
+    "export file": "Ekspor sweepekspor",
 }
 
 MINIMAL_PDF = (
@@ -161,6 +164,7 @@ A_RECORDS = (
     "agreement",
     "workforce",
     "access_log",
+    "export_job",
 )
 
 
@@ -195,6 +199,7 @@ def build_world(storage: Path) -> World:
         AccessLog,
         AmpkCategory,
         Cluster,
+        ExportJob,
         Notification,
         PpksType,
         ServiceComponent,
@@ -379,6 +384,18 @@ def build_world(storage: Path) -> World:
     )
     record_access(user=worker, obj=case, action="view")
     o["access_log"] = AccessLog.objects.filter(user=worker).latest("pk")
+    o["export_job"] = ExportJob.objects.create(
+        user=worker,
+        source="cases",
+        params=[],
+        params_key="sweep",
+        status=ExportJob.Status.DONE,
+        rows_total=1,
+        rows_done=1,
+        file_name=storages["default"].save("exports/sweep/cases.xlsx", ContentFile(SECRETS["export file"].encode())),
+        finished_at=timezone.now(),
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
 
     # Organisation B: the outsiders' own records, for patterns that pair a parent with a child.
     b_admin = o["b_org_admin"] = member(organisation=b, role=Role.ORG_ADMIN, username="sweep.b_admin")
@@ -516,6 +533,9 @@ def _in_case(param: str, record: str) -> dict[str, Filler]:
 # and not allowlisted fails the sweep.
 FILL: dict[str, dict[str, Filler]] = {
     "notification_open": {"A's": lambda w: {"pk": w.notification.pk}},
+    "export_status": {"A's": lambda w: {"pk": w.export_job.pk}},
+    "export_download": {"A's": lambda w: {"pk": w.export_job.pk}},
+    "export_again": {"A's": lambda w: {"pk": w.export_job.pk}},
     "stakeholders:staff_list": {"A": _org},
     "stakeholders:staff_invite": {"A": _org},
     "stakeholders:membership_set_active": {
@@ -692,7 +712,13 @@ ALLOWLIST: dict[str, Allowed] = {
 
 # The control test opens each filled pattern as A's insider (every role in A) or, in admin,
 # as the superuser; these answer 404 to them too, by design.
-CONTROL_PERSONA = {"notification_open": "a_worker"}  # a notification opens for its recipient only
+# A notification opens for its recipient only, an export for whoever asked for it.
+CONTROL_PERSONA = {
+    "notification_open": "a_worker",
+    "export_status": "a_worker",
+    "export_download": "a_worker",
+    "export_again": "a_worker",
+}
 CONTROL_EXEMPT = {
     ("referrals:section", "sent by A"): "the sender reads its own case file, not the copy it shared",
     ("referrals:document", "sent by A"): "the sender downloads its document from the case, not the referral",
