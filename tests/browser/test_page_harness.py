@@ -134,6 +134,7 @@ PAGES: list[Visit] = [
     Visit("report_triage", "supervisor.alyatama", _p("/reports/{report}/triage/")),
     Visit("beneficiary_merge", "supervisor.alyatama", _p("/cases/beneficiaries/merge/")),
     Visit("staff_list", "supervisor.alyatama", _p("/organisations/{alyatama}/staff/")),
+    Visit("exports", "supervisor.alyatama", _p("/exports/")),
     # A referral officer: the inbox and a referral waiting for an answer.
     Visit("home.referral_officer", "dinsos.jambi", _p("/")),
     Visit("referral_inbox", "dinsos.jambi", _p("/referrals/")),
@@ -172,6 +173,9 @@ NOT_PAGES: dict[str, str] = {
     "set_language": "POST only",
     "notification_open": "marks read and redirects to what it is about",
     "notifications_read_all": "POST only",
+    "export_status": "an htmx fragment of the exports page (one export's line)",
+    "export_download": "a download",
+    "export_again": "POST only",
     "cases:case_export_csv": "a download",
     "cases:case_export_xlsx": "a download",
     "cases:beneficiary_photo": "the photo itself (GET); POST replaces it from the beneficiary page",
@@ -208,6 +212,8 @@ NOT_PAGES: dict[str, str] = {
 
 def build_world() -> World:
     """The demo, and through the services what the demo does not have."""
+    from atensi.core import exports
+    from atensi.core.models import ExportJob
     from atensi.core.models import ServiceComponent
     from atensi.demo import DEMO_PDF
     from cases.beneficiaries import family_member_add
@@ -295,6 +301,15 @@ def build_world() -> World:
         kind="organisations",
         upload=SimpleUploadedFile("lksa.csv", csv, content_type="text/csv"),
     )
+    # The supervisor's exports: one ready, one expired, one waiting for the worker.
+    supervisor = users["supervisor.alyatama"]
+    ready = exports.export_request(user=supervisor, source="cases", params=[["status", "all"]])
+    exports.run_export(ready.pk)
+    expired = exports.export_request(user=supervisor, source="cases", params=[["status", "closed"]])
+    exports.run_export(expired.pk)
+    ExportJob.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    exports.expire_exports(timezone.now(), 100)
+    exports.export_request(user=supervisor, source="cases", params=[["status", "open"]])
     return World(
         case=case.pk,
         beneficiary=case.beneficiary_id,
