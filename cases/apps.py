@@ -7,5 +7,7 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from . import reminders  # noqa: F401 - reminder rules and their renderers (atensi.core.reminders)
-        from . import exports  # noqa: F401 - the case list's export (atensi.core.exports)
+        from . import (
+            exports,  # noqa: F401 - the case list's export (atensi.core.exports)
+            reminders,  # noqa: F401 - reminder rules and their renderers (atensi.core.reminders)
+        )

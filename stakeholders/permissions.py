@@ -61,6 +61,12 @@ def agreement_parties_refusal(user: User, parties: Iterable[Organisation]) -> st
     return _("One of the parties must be an organisation you administer.")
 
 
-def can_see_workforce(user: User) -> bool:
+def see_workforce_refusal(user: User) -> str | None:
     actor = actor_for(user)
-    return actor.is_superuser or bool(actor.org_ids(*WORKFORCE_ROLES))
+    if actor.is_superuser or actor.org_ids(*WORKFORCE_ROLES):
+        return None
+    return _("The workforce registry is for the staff of organisations.")
+
+
+def can_see_workforce(user: User) -> bool:
+    return see_workforce_refusal(user) is None

@@ -58,9 +58,8 @@ from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, override
+from django.utils.translation import get_language, gettext_lazy, override
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from . import keyset, notifications
 from .errors import ApplicationError
@@ -199,7 +198,11 @@ def chunks(selection: Selection, *, size: int = CHUNK) -> Iterator[list[Any]]:
 
 
 def rows_of(
-    source: ExportSource[Any], user: AbstractUser, selection: Selection, *, progress: Callable[[int], None] | None = None
+    source: ExportSource[Any],
+    user: AbstractUser,
+    selection: Selection,
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[Sequence[object]]:
     done = 0
     for records in chunks(selection):
@@ -228,12 +231,9 @@ def log_export(
     select_sql, select_params = queryset.query.sql_with_params()
     table = connection.ops.quote_name(AccessLog._meta.db_table)
     # The table name is the model's, the SELECT is the ORM's own SQL with its parameters.
-    sql = (
-        f"INSERT INTO {table} "  # nosec B608
-        "(at, user_id, action, target_type, target_id, target_label, organisation_id, path, ip_address) "
-        "SELECT %s, %s, %s, %s, exported.id::text, LEFT(COALESCE(exported.label::text, ''), 200), NULL, %s, %s "
-        f"FROM ({select_sql}) AS exported(id, label)"
-    )
+    columns = "at, user_id, action, target_type, target_id, target_label, organisation_id, path, ip_address"
+    values = "%s, %s, %s, %s, exported.id::text, LEFT(COALESCE(exported.label::text, ''), 200), NULL, %s, %s"
+    sql = f"INSERT INTO {table} ({columns}) SELECT {values} FROM ({select_sql}) AS exported(id, label)"  # noqa: S608 # nosec B608
     params = [
         timezone.now(),
         user.pk,
@@ -382,8 +382,9 @@ def export_again(*, user: AbstractUser, job_id: int | str) -> ExportJob:
 def _claim(job_id: int, now: datetime.datetime) -> bool:
     stale = now - STALE_AFTER
     return bool(
-        ExportJob.objects.filter(Q(status=Status.QUEUED) | Q(status=Status.RUNNING, started_at__lt=stale), pk=job_id)
-        .update(status=Status.RUNNING, started_at=now, rows_done=0)
+        ExportJob.objects.filter(
+            Q(status=Status.QUEUED) | Q(status=Status.RUNNING, started_at__lt=stale), pk=job_id
+        ).update(status=Status.RUNNING, started_at=now, rows_done=0)
     )
 
 
@@ -421,7 +422,9 @@ def run_export(job_id: int) -> str:
         handle, path = tempfile.mkstemp(suffix=".xlsx")
         os.close(handle)
         try:
-            sheet = Sheet(title=export.title(), headers=export.headers(), rows=rows_of(export, user, selection, progress=progress))
+            sheet = Sheet(
+                title=export.title(), headers=export.headers(), rows=rows_of(export, user, selection, progress=progress)
+            )
             write_xlsx(path, [sheet])
             with transaction.atomic():
                 log_export(user=user, source=export, selection=selection, path=reverse("exports"))

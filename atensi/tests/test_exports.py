@@ -126,7 +126,7 @@ def test_xlsx_up_to_the_threshold_is_made_at_once(client_for, supervisor, cases,
     settings.ATENSI_EXPORT_XLSX_MAX_ROWS = 5
     response = client_for(supervisor).get(XLSX_URL, {"sort": "oldest"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    header, *rows = _xlsx(response.content)
+    _header, *rows = _xlsx(response.content)
     assert [r[0] for r in rows] == [c.number for c in cases]
     assert rows[2][3] == "'=cmd|' /C calc'!A0"
     assert not ExportJob.objects.exists()
@@ -220,10 +220,17 @@ def test_a_third_export_while_two_are_made_is_refused(client_for, supervisor, ca
 
 def _done(user: Any, *, hours_left: float = 1) -> ExportJob:
     job = exports.export_request(user=user, source=CASES, params=[])
-    name = storages["default"].save(f"exports/test/{job.pk}-cases-20261207.xlsx", ContentFile(xlsx_bytes(sheet_title="x", headers=["a"], rows=[[1]])))
+    name = storages["default"].save(
+        f"exports/test/{job.pk}-cases-20261207.xlsx",
+        ContentFile(xlsx_bytes(sheet_title="x", headers=["a"], rows=[[1]])),
+    )
     now = timezone.now()
     ExportJob.objects.filter(pk=job.pk).update(
-        status="done", file_name=name, rows_total=1, finished_at=now, expires_at=now + datetime.timedelta(hours=hours_left)
+        status="done",
+        file_name=name,
+        rows_total=1,
+        finished_at=now,
+        expires_at=now + datetime.timedelta(hours=hours_left),
     )
     job.refresh_from_db()
     return job

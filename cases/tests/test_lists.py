@@ -120,7 +120,8 @@ def test_outsider_gets_404_and_other_organisations_see_none_of_ours(client_for, 
     assert response.status_code == 200
     assert numbers(response) == []
     assert "Budi Santoso" not in response.content.decode()
-    export = get(client_for(elsewhere), CSV_URL, scope="all", status="all").content.decode("utf-8-sig")
+    response = get(client_for(elsewhere), CSV_URL, scope="all", status="all")
+    export = b"".join(response.streaming_content).decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(export)))[1:] == []
     assert "Budi" not in export
 

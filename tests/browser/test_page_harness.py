@@ -213,8 +213,7 @@ NOT_PAGES: dict[str, str] = {
 def build_world() -> World:
     """The demo, and through the services what the demo does not have."""
     from atensi.core import exports
-    from atensi.core.models import ExportJob
-    from atensi.core.models import ServiceComponent
+    from atensi.core.models import ExportJob, ServiceComponent
     from atensi.demo import DEMO_PDF
     from cases.beneficiaries import family_member_add
     from cases.documents import document_upload
