@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -31,7 +32,7 @@ def export_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def export_download(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def export_download(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     response = exports.download_response(user=request.user, job_id=pk)
     if response is None:
         messages.warning(

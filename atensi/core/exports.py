@@ -233,7 +233,7 @@ def log_export(
     # The table name is the model's, the SELECT is the ORM's own SQL with its parameters.
     columns = "at, user_id, action, target_type, target_id, target_label, organisation_id, path, ip_address"
     values = "%s, %s, %s, %s, exported.id::text, LEFT(COALESCE(exported.label::text, ''), 200), NULL, %s, %s"
-    sql = f"INSERT INTO {table} ({columns}) SELECT {values} FROM ({select_sql}) AS exported(id, label)"  # noqa: S608 # nosec B608
+    sql = f"INSERT INTO {table} ({columns}) SELECT {values} FROM ({select_sql}) AS exported(id, label)"  # noqa: S608
     params = [
         timezone.now(),
         user.pk,

@@ -153,6 +153,7 @@ def test_the_task_makes_the_file_notifies_and_logs(supervisor, cases, settings) 
     assert exports.run_export(job.pk) == "done"
     job.refresh_from_db()
     assert (job.status, job.rows_total, job.rows_done) == ("done", 5, 5)
+    assert job.finished_at is not None
     assert job.expires_at == job.finished_at + datetime.timedelta(hours=settings.ATENSI_EXPORT_RETENTION_HOURS)
     with storages["default"].open(job.file_name, "rb") as made:
         _header, *rows = _xlsx(made.read())

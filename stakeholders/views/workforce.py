@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -56,7 +57,7 @@ def workforce_list(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @require_GET
-def workforce_export(request: AuthenticatedRequest) -> HttpResponse:
+def workforce_export(request: AuthenticatedRequest) -> HttpResponseBase:
     form = _filter_form(request)
     back = f"{reverse('stakeholders:workforce_list')}?{_query_without_cursor(request)}"
     if not form.is_valid():
