@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
-from django.utils.functional import Promise
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -62,12 +61,7 @@ class Sheet:
     rows: Iterable[Sequence[Any]]
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, Promise):
-        return str(value)
-    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
-        return value.replace(tzinfo=None)
-    return value
+_NUMBERS = frozenset({int, float, Decimal})
 
 
 def write_xlsx(target: str | IO[bytes], sheets: Iterable[Sheet]) -> None:
@@ -93,19 +87,30 @@ def write_xlsx(target: str | IO[bytes], sheets: Iterable[Sheet]) -> None:
             worksheet = workbook.add_worksheet(str(sheet.title)[:SHEET_TITLE_MAX])
             worksheet.freeze_panes(1, 0)
             worksheet.write_row(0, 0, [str(h) for h in sheet.headers], bold)
+            write_string, write_number = worksheet.write_string, worksheet.write_number
+            write_boolean, write_datetime = worksheet.write_boolean, worksheet.write_datetime
+            # The type of each cell by identity, most frequent first: this loop runs for every
+            # cell of a 1,000,000-row export.
             for number, row in enumerate(sheet.rows, start=1):
                 for column, value in enumerate(row):
-                    value = _cell(value)
-                    if value is None or value == "":
+                    kind = type(value)
+                    if kind is str:
+                        if value:
+                            write_string(number, column, value)
+                    elif value is None:
                         continue
-                    if isinstance(value, bool):
-                        worksheet.write_boolean(number, column, value)
-                    elif isinstance(value, int | float | Decimal):
-                        worksheet.write_number(number, column, value)
-                    elif isinstance(value, datetime.date):
-                        worksheet.write_datetime(number, column, value)
-                    else:
-                        worksheet.write_string(number, column, str(value))
+                    elif kind is bool:
+                        write_boolean(number, column, value)
+                    elif kind in _NUMBERS:
+                        write_number(number, column, value)
+                    elif kind is datetime.date:
+                        write_datetime(number, column, value)
+                    elif kind is datetime.datetime:
+                        write_datetime(number, column, value.replace(tzinfo=None))
+                    else:  # lazy translations, str subclasses
+                        text = str(value)
+                        if text:
+                            write_string(number, column, text)
     finally:
         workbook.close()
 
