@@ -108,7 +108,9 @@ def test_xlsx_export_of_20000_rows(bench: Any) -> None:
     finally:
         tracemalloc.stop()
     rss_peak = _status_kib("VmHWM") - before if rss_reset else None
-    rss = f"peak RSS {rss_peak / 1024:,.0f} MiB above the {before / 1024:,.0f} MiB before" if rss_peak else "peak RSS n/a"
+    rss = "peak RSS n/a"
+    if rss_peak:
+        rss = f"peak RSS {rss_peak / 1024:,.0f} MiB above the {before / 1024:,.0f} MiB before"
     bench.record(
         _row(
             f"XLSX export, {rows:,} rows (time and peak memory)",
