@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     # The language switch must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("", include("atensi.reports.views")),
     path("", include("stakeholders.urls")),
     path("", include("cases.urls")),
     path("", include("referrals.urls")),

@@ -15,6 +15,7 @@ from .agreements import agreements_editable_by as agreements_editable_by  # re-e
 from .agreements import agreements_visible_to as agreements_visible_to  # re-exported: stakeholders/agreements.py
 from .finder import nearest_organisations as nearest_organisations  # re-exported: stakeholders/finder.py
 from .models import REGION_CODE_LENGTHS, Agreement, Membership, Organisation, Region, RegionLevel, User
+from .permissions import REPORT_ROLES
 from .workforce import workforce_visible_to as workforce_visible_to  # re-exported: stakeholders/workforce.py
 
 
@@ -24,6 +25,15 @@ def organisations_administered_by(user: User) -> QuerySet[Organisation]:
     if actor.is_superuser:
         return Organisation.objects.all()
     return Organisation.objects.filter(pk__in=actor.org_ids_with_perm("stakeholders.change_organisation"))
+
+
+def organisations_reportable_by(user: User) -> QuerySet[Organisation]:
+    """Organisations whose monthly report `user` may read (permissions.REPORT_ROLES), by name."""
+    actor = actor_for(user)
+    qs = Organisation.objects.filter(is_active=True)
+    if not actor.is_superuser:
+        qs = qs.filter(pk__in=actor.org_ids(*REPORT_ROLES))
+    return qs.order_by("name", "pk")
 
 
 def organisations_with_admin_role(user: User) -> QuerySet[Organisation]:

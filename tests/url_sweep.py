@@ -747,6 +747,9 @@ QUERIES: dict[str, Filler] = {
     "cases:beneficiary_search": lambda w: {"full_name": "Sweepwijaya"},
     "cases:case_list": lambda w: {"q": "Rahasiaputri", "status": "all"},
     "cases:case_export_csv": lambda w: {"q": "Rahasiaputri", "status": "all"},
+    # A's monthly report, asked for by name: not found for anyone outside A.
+    "monthly_report": lambda w: {"organisation": w.org_a.pk},
+    "monthly_report_xlsx": lambda w: {"organisation": w.org_a.pk},
     "admin:cases_case_changelist": lambda w: {"q": "Rahasiaputri"},
     "admin:cases_beneficiary_changelist": lambda w: {"q": "Sweepwijaya"},
     "admin:stakeholders_membership_changelist": lambda w: {"organisation__id__exact": w.org_a.pk},

@@ -323,6 +323,15 @@ def xlsx_response(request: HttpRequest, *, user: AbstractUser, source: str) -> H
     return _attachment(response, export_filename(export, "xlsx"))
 
 
+def sheets_response(sheets: Sequence[Sheet], *, filename: str) -> HttpResponse:
+    """A small workbook of several sheets made at once (a report's tables, no records):
+    the same writer and the same private, uncached attachment as every export."""
+    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    write_xlsx(buffer, sheets)
+    buffer.seek(0)
+    return _attachment(HttpResponse(buffer.read(), content_type=XLSX_CONTENT_TYPE), filename)
+
+
 # --- Background exports --------------------------------------------------------------------
 
 

@@ -24,9 +24,12 @@ def nav_keys(client) -> set[str]:
         (Role.SOCIAL_WORKER, {"home", "cases", "referrals", "report", "workforce", "agreements"}),
         (Role.COMMUNITY_REPORTER, {"home", "report", "my_reports", "workforce", "agreements"}),
         (Role.VIEWER, {"home", "agreements"}),
-        (Role.SUPERVISOR, {"home", "cases", "referrals", "intake", "report", "staff", "workforce", "agreements"}),
+        (
+            Role.SUPERVISOR,
+            {"home", "cases", "referrals", "intake", "report", "staff", "workforce", "agreements", "monthly_report"},
+        ),
         (Role.INTAKE_OFFICER, {"home", "cases", "referrals", "intake", "report", "workforce", "agreements"}),
-        (Role.ORG_ADMIN, {"home", "staff", "workforce", "agreements"}),
+        (Role.ORG_ADMIN, {"home", "staff", "workforce", "agreements", "monthly_report"}),
     ],
 )
 def test_navigation_follows_the_role(client_for, org, role, expected):

@@ -135,6 +135,8 @@ PAGES: list[Visit] = [
     Visit("beneficiary_merge", "supervisor.alyatama", _p("/cases/beneficiaries/merge/")),
     Visit("staff_list", "supervisor.alyatama", _p("/organisations/{alyatama}/staff/")),
     Visit("exports", "supervisor.alyatama", _p("/exports/")),
+    Visit("monthly_report", "supervisor.alyatama", _p("/reports/monthly/")),
+    Visit("monthly_report.org_admin", ORG_ADMIN, _p("/reports/monthly/?organisation={dinsos}")),
     # A referral officer: the inbox and a referral waiting for an answer.
     Visit("home.referral_officer", "dinsos.jambi", _p("/")),
     Visit("referral_inbox", "dinsos.jambi", _p("/referrals/")),
@@ -176,6 +178,7 @@ NOT_PAGES: dict[str, str] = {
     "export_status": "an htmx fragment of the exports page (one export's line)",
     "export_download": "a download",
     "export_again": "POST only",
+    "monthly_report_xlsx": "a download",
     "cases:case_export_csv": "a download",
     "cases:case_export_xlsx": "a download",
     "cases:beneficiary_photo": "the photo itself (GET); POST replaces it from the beneficiary page",
