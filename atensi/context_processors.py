@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.core.access import actor_for
 from atensi.core.notifications import notifications_for
+from cases.approvals import approvals_waiting_for
 from cases.permissions import can_report, can_triage_reports
 from cases.selectors import CASE_ROLES, report_queue_for
 from referrals.selectors import inbox_waiting
@@ -39,16 +40,19 @@ class _Count(Subquery):
     output_field = IntegerField()
 
 
-def nav_counts(user: User, *, intake: bool, referrals: bool) -> dict[str, int]:
+def nav_counts(user: User, *, intake: bool, referrals: bool, approvals: bool = False) -> dict[str, int]:
     """Every badge of the navigation in one query: it runs on every page."""
     unread = notifications_for(user).filter(read_at__isnull=True).order_by().values("pk")
     counts: dict[str, Any] = {"unread": _Count(unread)}
+    if approvals:
+        # Pending requests through the approval_waiting index (status, requested_at).
+        counts["approvals"] = _Count(approvals_waiting_for(user).order_by().values("pk"))
     if referrals:
         counts["referrals"] = _Count(inbox_waiting(user).order_by().values("pk"))
     if intake:
         counts["intake"] = _Count(report_queue_for(user).order_by().values("pk"))
     row = User.objects.filter(pk=user.pk).annotate(**counts).values(*counts).first() or {}
-    return {"unread": 0, "intake": 0, "referrals": 0, **row}
+    return {"unread": 0, "intake": 0, "referrals": 0, "approvals": 0, **row}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -59,11 +63,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     actor = actor_for(user)
     triage = can_triage_reports(user)
     case_worker = actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))
-    counts = nav_counts(user, intake=triage, referrals=case_worker)
+    # Who decides requests (supervisors, and org admins when their organisation's only
+    # supervisor asks) has a badge; case workers see the page for their own requests.
+    approver = bool(actor.org_ids(Role.SUPERVISOR, Role.ORG_ADMIN))
+    counts = nav_counts(user, intake=triage, referrals=case_worker, approvals=approver)
     items = [NavItem(_("Home"), reverse("home"), "home")]
     if case_worker:
         items.append(NavItem(_("Cases"), reverse("cases:case_list"), "cases"))
         items.append(NavItem(_("Referrals"), reverse("referrals:inbox"), "referrals", count=counts["referrals"]))
+    if approver or case_worker:
+        count = counts["approvals"] if approver else None
+        items.append(NavItem(_("Approvals"), reverse("cases:approval_queue"), "approvals", count=count))
     if triage:
         items.append(NavItem(_("Intake"), reverse("cases:report_queue"), "intake", count=counts["intake"]))
     if can_report(user):

@@ -279,6 +279,8 @@ def load_demo_data() -> dict[str, int]:
             )
             created_orgs += 1
         orgs[demo.code] = org
+    # The directorate reads the figures of all of Indonesia (marked on older demo data too).
+    Organisation.objects.filter(code=NATIONAL_ORG.code, is_national=False).update(is_national=True)
     password = settings.ATENSI_DEMO_PASSWORD
     if not User.objects.filter(username="admin").exists():
         user_create(

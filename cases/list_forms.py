@@ -1,5 +1,9 @@
 """The case list's filter form (GET): whose cases, search, status, stage, risk, cluster, AMPK
-category, case manager, kab/kota, overdue follow-up, confidential, sort.
+category, case manager, kab/kota, overdue follow-up, confidential, sort — and, for the links
+behind every dashboard count, the dates opened and closed, basis, aftercare due, stage
+deadline passed, organisation and the child's province. Other pages link to these GET
+parameter names (`opened_from`, `closed_to`, `basis`, `aftercare_due=1`, `stage_late=1`,
+`organisation=<id>`, `province=<2 digits>`...): they are an interface, keep them.
 
 Bad values never make a 500 or an empty page: `case_list_filters` drops the filters that do
 not validate, says which, and lists with the rest.
@@ -7,6 +11,7 @@ not validate, says which, and lists with the rest.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, cast
 
 from django import forms
@@ -16,11 +21,12 @@ from django.utils.translation import gettext_lazy
 
 from atensi.core.access import actor_for
 from atensi.core.models import AmpkCategory, Cluster
+from atensi.core.widgets import FastSelect
 from stakeholders.fields import RegionField
-from stakeholders.models import Membership, RegionLevel, User
+from stakeholders.models import Membership, Organisation, RegionLevel, User
 
 from .lists import UNASSIGNED, CaseFilters, Scope, Sort, Status, default_scope
-from .models import OPEN_STAGES, RiskLevel, Stage
+from .models import OPEN_STAGES, Basis, RiskLevel, Stage
 from .selectors import CASE_MANAGER_ROLES, CASE_ROLES
 
 SCOPE_CHOICES = [
@@ -41,6 +47,17 @@ SORT_CHOICES = [
 ]
 # Listed most urgent first, as the risk sort orders them.
 RISK_CHOICES = [(value, label) for value, label in reversed(RiskLevel.choices)]
+# (from, to) date filters: a start after the end is refused with this pair's name.
+DATE_RANGES = (("opened_from", "opened_to"), ("closed_from", "closed_to"))
+
+
+def _day_field(label: Any) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
 
 
 class CaseListForm(forms.Form):
@@ -70,13 +87,35 @@ class CaseListForm(forms.Form):
     )
     cluster = forms.ChoiceField(label=gettext_lazy("Cluster"), required=False)
     ampk = forms.ChoiceField(label=gettext_lazy("AMPK category"), required=False)
-    case_manager = forms.ChoiceField(label=gettext_lazy("Case manager"), required=False)
+    # Hundreds of names in a big organisation: written without a template per option.
+    case_manager = forms.ChoiceField(label=gettext_lazy("Case manager"), required=False, widget=FastSelect)
     kabkota = RegionField(
         label=gettext_lazy("Kab/kota of the child"),
         levels=(RegionLevel.REGENCY,),
         required=False,
     )
+    province = RegionField(
+        label=gettext_lazy("Province of the child"),
+        levels=(RegionLevel.PROVINCE,),
+        required=False,
+        widget=forms.Select,
+        empty_label=gettext_lazy("Any province"),
+    )
+    organisation = forms.TypedChoiceField(
+        label=gettext_lazy("Organisation"), coerce=int, empty_value=None, required=False
+    )
+    basis = forms.ChoiceField(
+        label=gettext_lazy("Basis"),
+        choices=[("", gettext_lazy("Any basis")), *Basis.choices],
+        required=False,
+    )
+    opened_from = _day_field(gettext_lazy("Opened from"))
+    opened_to = _day_field(gettext_lazy("Opened until"))
+    closed_from = _day_field(gettext_lazy("Closed from"))
+    closed_to = _day_field(gettext_lazy("Closed until"))
     overdue = forms.BooleanField(label=gettext_lazy("Follow-up overdue"), required=False)
+    aftercare_due = forms.BooleanField(label=gettext_lazy("Aftercare visit due this month"), required=False)
+    stage_late = forms.BooleanField(label=gettext_lazy("Past the stage deadline"), required=False)
     confidential = forms.BooleanField(label=gettext_lazy("Confidential cases only"), required=False)
     sort = forms.ChoiceField(label=gettext_lazy("Sort by"), choices=SORT_CHOICES, required=False)
 
@@ -98,6 +137,9 @@ class CaseListForm(forms.Form):
                 *((str(u.pk), u.get_full_name() or u.username) for u in case_manager_candidates(user)),
             ],
         )
+        chosen = (self.data.get("organisation") or "") if self.is_bound else ""
+        self.organisation_choices = organisation_choices(user, chosen=chosen)
+        self._choices("organisation", [("", _("Every organisation")), *self.organisation_choices])
 
     def _choices(self, name: str, choices: list[tuple[str, Any]]) -> None:
         cast(forms.ChoiceField, self.fields[name]).choices = choices
@@ -105,6 +147,7 @@ class CaseListForm(forms.Form):
     def to_filters(self) -> CaseFilters:
         data = self.cleaned_data
         kabkota = data.get("kabkota")
+        province = data.get("province")
         return CaseFilters(
             scope=data.get("scope") or Scope.ALL,
             status=data.get("status") or Status.OPEN,
@@ -118,7 +161,34 @@ class CaseListForm(forms.Form):
             confidential=bool(data.get("confidential")),
             q=(data.get("q") or "").strip(),
             sort=data.get("sort") or Sort.NEWEST,
+            opened_from=data.get("opened_from"),
+            opened_to=data.get("opened_to"),
+            closed_from=data.get("closed_from"),
+            closed_to=data.get("closed_to"),
+            basis=data.get("basis") or "",
+            aftercare_due=bool(data.get("aftercare_due")),
+            stage_late=bool(data.get("stage_late")),
+            organisation=data.get("organisation"),
+            province=province.code if province is not None else "",
         )
+
+
+def organisation_choices(user: User, *, chosen: str = "") -> list[tuple[str, str]]:
+    """The organisations the organisation filter offers: those where the user works cases
+    (no query for one: there is nothing to choose). A superuser, who sees them all, is
+    offered only the one asked for, if it exists."""
+    actor = actor_for(user)
+    if actor.is_superuser:
+        if not chosen.isdigit():
+            return []
+        return [(str(pk), name) for pk, name in Organisation.objects.filter(pk=int(chosen)).values_list("pk", "name")]
+    ids = actor.org_ids(*CASE_ROLES)
+    if len(ids) == 1:
+        return [(str(next(iter(ids))), "")]
+    return [
+        (str(pk), name)
+        for pk, name in Organisation.objects.filter(pk__in=list(ids)).order_by("name").values_list("pk", "name")
+    ]
 
 
 def case_manager_candidates(user: User) -> Any:
@@ -150,8 +220,10 @@ def case_list_filters(params: Any, *, user: User) -> tuple[CaseListForm, CaseFil
         data.pop(name, None)
     if not data.get("scope"):
         data["scope"] = default_scope(user)
-    if not data.get("status"):
-        data["status"] = Status.OPEN
+    explicit_status = bool(data.get("status"))
+    if not explicit_status:
+        # Asking when cases were closed asks about closed cases: open and closed, unless said.
+        data["status"] = Status.ALL if data.get("closed_from") or data.get("closed_to") else Status.OPEN
     if not data.get("sort"):
         data["sort"] = Sort.NEWEST
     warnings: list[str] = []
@@ -161,6 +233,11 @@ def case_list_filters(params: Any, *, user: User) -> tuple[CaseListForm, CaseFil
             if name == "q":
                 warnings.append(
                     _("The search text is too long (at most %(max)s characters); it was ignored.") % {"max": 100}
+                )
+            elif isinstance(form.fields.get(name), forms.DateField):
+                warnings.append(
+                    _("“%(filter)s” is not a date (write it as YYYY-MM-DD); that filter was ignored.")
+                    % {"filter": form.fields[name].label}
                 )
             elif name in form.fields:
                 warnings.append(
@@ -175,6 +252,17 @@ def case_list_filters(params: Any, *, user: User) -> tuple[CaseListForm, CaseFil
         if not form.is_valid():  # pragma: no cover - every invalid field was dropped above
             return CaseListForm(None, user=user), CaseFilters(scope=default_scope(user)), warnings
     filters = form.to_filters()
+    for first, last in DATE_RANGES:
+        start: datetime.date | None = getattr(filters, first)
+        end: datetime.date | None = getattr(filters, last)
+        if start is not None and end is not None and start > end:
+            warnings.append(
+                _("“%(first)s” is after “%(last)s”; those two dates were ignored.")
+                % {"first": form.fields[first].label, "last": form.fields[last].label}
+            )
+            filters = CaseFilters(**{**filters.__dict__, first: None, last: None})
+    if not explicit_status and filters.status == Status.ALL and not (filters.closed_from or filters.closed_to):
+        filters = CaseFilters(**{**filters.__dict__, "status": Status.OPEN})
     if filters.stages and filters.status == Status.CLOSED:
         warnings.append(_("Closed cases are past every stage: the stage filter was ignored."))
         filters = CaseFilters(**{**filters.__dict__, "stages": ()})

@@ -7,10 +7,16 @@ stage and its organisation, nothing else, in the page and in the export alike. M
 to hold against questions as well as answers, so:
 
 - a masked case is found by its number, never by the child's name or NIK;
-- a filter on anything but the stage (risk, cluster, AMPK category, case manager, kab/kota,
-  overdue follow-up) returns only cases whose child the user may see: otherwise the filter
-  would say what a masked case is about ("AMPK: victim of sexual violence", "in Kota Jambi");
+- a filter on anything but the stage and the organisation (risk, cluster, AMPK category,
+  case manager, kab/kota, province, basis, dates, overdue or aftercare follow-up, stage
+  deadline) returns only cases whose child the user may see: otherwise the filter would say
+  what a masked case is about ("AMPK: victim of sexual violence", "in Kota Jambi");
 - sorting by risk or by the next follow-up puts masked cases last, for the same reason.
+
+Days are the organisation's own (WIB, WITA, WIT by its province, atensi.core.localtime):
+"opened on 1 March" at a Balai in Makassar starts at 00:00 WITA; "overdue" is a due date
+before the organisation's local today; "aftercare due" is a pending aftercare visit in the
+organisation's current local month. Each is one condition per zone, in SQL.
 
 Pages are keyed on the sort's own columns and the id, never on an offset, with the
 position carried in a signed cursor (atensi.core.keyset): page 40 costs what page 1 costs.
@@ -37,12 +43,20 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atensi.core import keyset
 from atensi.core.access import actor_for
+from atensi.core.localtime import (
+    DEFAULT_ZONE,
+    PROVINCE_ZONES,
+    ZONES,
+    local_date,
+    local_moment,
+    organisation_timezone,
+)
 from atensi.core.spreadsheets import spreadsheet_safe
 from atensi.core.values import is_nik_shaped, normalise_nik
 from stakeholders.models import Region, User
@@ -57,11 +71,13 @@ from .models import (
     CaseSource,
     ClosureReason,
     FollowUp,
+    FollowUpKind,
     FollowUpStatus,
     RiskLevel,
     Sex,
     Stage,
 )
+from .reminders import past_stage_deadline
 from .selectors import cases_visible_to, person_name
 
 PAGE_SIZE = 50
@@ -118,11 +134,51 @@ class CaseFilters:
     confidential: bool = False
     q: str = ""
     sort: str = Sort.NEWEST
+    # Whole local days of the case's organisation, both ends included.
+    opened_from: datetime.date | None = None
+    opened_to: datetime.date | None = None
+    closed_from: datetime.date | None = None
+    closed_to: datetime.date | None = None
+    basis: str = ""  # Basis value
+    aftercare_due: bool = False
+    stage_late: bool = False
+    organisation: int | None = None  # an organisation id
+    province: str = ""  # the child's province, Region code, 2 digits
 
     @property
     def reads_identity(self) -> bool:
         """Does a filter look at more than a masked case shows (number, stage, organisation)?"""
-        return bool(self.risks or self.cluster or self.ampk or self.case_manager or self.kabkota or self.overdue)
+        return bool(
+            self.risks
+            or self.cluster
+            or self.ampk
+            or self.case_manager
+            or self.kabkota
+            or self.province
+            or self.overdue
+            or self.basis
+            or self.aftercare_due
+            or self.stage_late
+            or self.opened_from
+            or self.opened_to
+            or self.closed_from
+            or self.closed_to
+        )
+
+
+def uses_more_filters(filters: CaseFilters) -> bool:
+    """Is one of the filters the list folds away (dates, basis, deadlines, where) in use?"""
+    return bool(
+        filters.opened_from
+        or filters.opened_to
+        or filters.closed_from
+        or filters.closed_to
+        or filters.basis
+        or filters.aftercare_due
+        or filters.stage_late
+        or filters.organisation is not None
+        or filters.province
+    )
 
 
 def default_scope(user: User) -> str:
@@ -157,10 +213,73 @@ def next_due() -> Subquery[DateField[datetime.date | None, datetime.date | None]
     return Subquery(pending_follow_ups().order_by("due_on").values("due_on")[:1], output_field=DateField())
 
 
-def cases_matching(*, user: User, filters: CaseFilters, today: datetime.date | None = None) -> QuerySet[Case]:
-    """The cases `user` may know exist that match `filters`, unordered (count it, page it, export it)."""
-    today = today or timezone.localdate()
-    qs = cases_visible_to(user)
+# --- The organisation's own days ----------------------------------------------------------
+
+_NOT_DEFAULT_ZONE = sorted(code for code, tz in PROVINCE_ZONES.items() if tz is not DEFAULT_ZONE)
+
+
+def with_org_province(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """`qs` with `org_province`: the province code its organisation's zone follows (its
+    home region, else its village; '' for neither, which is WIB)."""
+    return qs.alias(
+        org_province=Substr(Coalesce("organisation__home_region_id", "organisation__village_id", Value("")), 1, 2)
+    )
+
+
+def in_zone(tz: datetime.tzinfo) -> Q:
+    """Cases of organisations in zone `tz` (on a queryset from with_org_province)."""
+    if tz is DEFAULT_ZONE:
+        return ~Q(org_province__in=_NOT_DEFAULT_ZONE)
+    return Q(org_province__in=sorted(code for code, zone in PROVINCE_ZONES.items() if zone is tz))
+
+
+def on_local_days(field_name: str, first: datetime.date | None, last: datetime.date | None) -> Q:
+    """`field_name` (a moment) falls on the local days `first`..`last` (either open) of the
+    case's organisation."""
+    condition = Q(pk__in=[])
+    for tz in ZONES:
+        bounds = Q()
+        if first is not None:
+            bounds &= Q(**{f"{field_name}__gte": local_moment(first, 0, tz)})
+        if last is not None:
+            bounds &= Q(**{f"{field_name}__lt": local_moment(last + datetime.timedelta(days=1), 0, tz)})
+        condition |= in_zone(tz) & bounds
+    return condition
+
+
+def month_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and the last day of `day`'s month."""
+    first = day.replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return first, following - datetime.timedelta(days=1)
+
+
+def overdue_follow_up(now: datetime.datetime) -> Q:
+    """A pending follow-up due before the organisation's local today."""
+    condition = Q(pk__in=[])
+    for tz in ZONES:
+        today = local_date(now, tz)
+        condition |= in_zone(tz) & Q(Exists(pending_follow_ups().filter(due_on__lt=today)))
+    return condition
+
+
+def aftercare_due(now: datetime.datetime) -> Q:
+    """A pending aftercare visit due in the organisation's current local month."""
+    condition = Q(pk__in=[])
+    for tz in ZONES:
+        first, last = month_of(local_date(now, tz))
+        visits = pending_follow_ups().filter(kind=FollowUpKind.AFTERCARE, due_on__gte=first, due_on__lte=last)
+        condition |= in_zone(tz) & Q(Exists(visits))
+    return condition
+
+
+def cases_matching(*, user: User, filters: CaseFilters, now: datetime.datetime | None = None) -> QuerySet[Case]:
+    """The cases `user` may know exist that match `filters`, unordered (count it, page it, export it).
+    Days are each organisation's own at `now`."""
+    now = now or timezone.now()
+    qs = with_org_province(cases_visible_to(user))
+    if filters.organisation is not None:
+        qs = qs.filter(organisation_id=filters.organisation)
     if filters.scope == Scope.MINE:
         qs = qs.filter(case_manager_id=actor_for(user).user_id)
     if filters.status == Status.OPEN:
@@ -189,8 +308,20 @@ def cases_matching(*, user: User, filters: CaseFilters, today: datetime.date | N
         qs = qs.filter(case_manager_id=int(filters.case_manager))
     if filters.kabkota:
         qs = qs.filter(beneficiary__regency_code=filters.kabkota)
+    if filters.province:
+        qs = qs.filter(beneficiary__regency_code__startswith=filters.province)
+    if filters.basis:
+        qs = qs.filter(basis=filters.basis)
     if filters.overdue:
-        qs = qs.filter(Exists(pending_follow_ups().filter(due_on__lt=today)))
+        qs = qs.filter(overdue_follow_up(now))
+    if filters.aftercare_due:
+        qs = qs.filter(aftercare_due(now))
+    if filters.stage_late:
+        qs = qs.filter(past_stage_deadline(now))
+    if filters.opened_from or filters.opened_to:
+        qs = qs.filter(on_local_days("opened_at", filters.opened_from, filters.opened_to))
+    if filters.closed_from or filters.closed_to:
+        qs = qs.filter(on_local_days("closed_at", filters.closed_from, filters.closed_to))
     return _search(qs, filters.q)
 
 
@@ -323,6 +454,7 @@ class CaseRow:
     stage: str
     stage_code: str
     masked: bool
+    organisation_id: int = 0
     confidential: bool = False
     child: str = ""
     alias: str = ""
@@ -393,10 +525,18 @@ def case_row(
     organisation = case.organisation.name
     if not getattr(case, "identity_visible", False):
         return CaseRow(
-            pk=case.pk, number=case.number, organisation=organisation, stage=stage, stage_code=case.stage, masked=True
+            pk=case.pk,
+            number=case.number,
+            organisation=organisation,
+            stage=stage,
+            stage_code=case.stage,
+            masked=True,
+            organisation_id=case.organisation_id,
         )
     child = case.beneficiary
     due = getattr(case, "next_due_on", None)
+    # Overdue and the day opened are the organisation's own days, as the filters count them.
+    tz = organisation_timezone(case.organisation)
     return CaseRow(
         pk=case.pk,
         number=case.number,
@@ -404,6 +544,7 @@ def case_row(
         stage=stage,
         stage_code=case.stage,
         masked=False,
+        organisation_id=case.organisation_id,
         confidential=case.is_confidential,
         child=child.full_name,
         alias=child.alias,
@@ -414,8 +555,8 @@ def case_row(
         case_manager=person_name(case.case_manager),
         regency=regencies.get(child.regency_code, ""),
         next_due=due,
-        overdue=due is not None and due < today,
-        opened=timezone.localdate(case.opened_at),
+        overdue=due is not None and due < local_date(timezone.now(), tz),
+        opened=local_date(case.opened_at, tz),
     )
 
 
@@ -462,6 +603,7 @@ def export_rows(*, user: User, cases: list[Case], today: datetime.date | None = 
     masked form (first six and last four digits).
     """
     today = today or timezone.localdate()
+    now = timezone.now()
     actor = actor_for(user)
     supervised = actor.org_ids(Role.SUPERVISOR)
     regencies = regency_names(c.beneficiary.regency_code for c in cases if getattr(c, "identity_visible", False))
@@ -476,6 +618,7 @@ def export_rows(*, user: User, cases: list[Case], today: datetime.date | None = 
             continue
         child = case.beneficiary
         due = getattr(case, "next_due_on", None)
+        tz = organisation_timezone(case.organisation)
         row = [
             *head,
             child.full_name,
@@ -495,9 +638,9 @@ def export_rows(*, user: User, cases: list[Case], today: datetime.date | None = 
             person_name(case.case_manager),
             person_name(case.supervisor),
             due,
-            _yes_no(due is not None and due < today) if due else "",
-            timezone.localdate(case.opened_at),
-            timezone.localdate(case.closed_at) if case.closed_at else None,
+            _yes_no(due < local_date(now, tz)) if due else "",
+            local_date(case.opened_at, tz),
+            local_date(case.closed_at, tz) if case.closed_at else None,
             closure.get(case.closure_reason, case.closure_reason),
         ]
         rows.append([spreadsheet_safe(v) for v in row])

@@ -16,3 +16,9 @@ class NotificationKind(models.TextChoices):
     AFTERCARE_MISSED = "aftercare_missed", _("Aftercare visit missed")
     STAGE_STALLED = "stage_stalled", _("Case waiting in a stage")
     APPROVAL_WAITING = "approval_waiting", _("Approval waiting")
+    # Events, in the bell the moment they happen (cases.notify).
+    APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+    APPROVAL_DECIDED = "approval_decided", _("Approval decided")
+    REPORT_CASE_OPENED = "report_case_opened", _("Case opened from your report")
+    # A supervisor handed cases over to a new case manager (cases.reassign), once per batch.
+    CASES_REASSIGNED = "cases_reassigned", _("Cases handed over to you")

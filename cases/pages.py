@@ -14,6 +14,9 @@ here when it loads, each part with its own template under templates/<app>/:
   another organisation provides (`item`, `case`, `can_write`). `prefetch(case)` returns
   the Prefetch the template needs on the plan items (none: None), so the plan list stays
   one query per relation.
+- `summary_section(template, data)`: a section of the printable case summary, after the
+  services. `data(request, case)` returns what the template reads as `section`; the
+  template also sees `summary` and `case`. Print-friendly: plain tables, no buttons.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class PlanItemLink:
 TABS: list[str] = []
 PANELS: list[CasePanel] = []
 PLAN_ITEM_LINKS: list[PlanItemLink] = []
+SUMMARY_SECTIONS: list[CasePanel] = []
 
 
 def case_tab(template: str) -> None:
@@ -63,6 +67,16 @@ def case_panel(template: str, data: PanelData) -> None:
 def plan_item_link(template: str, prefetch: PlanItemPrefetch) -> None:
     if all(link.template != template for link in PLAN_ITEM_LINKS):
         PLAN_ITEM_LINKS.append(PlanItemLink(template, prefetch))
+
+
+def summary_section(template: str, data: PanelData) -> None:
+    if all(section.template != template for section in SUMMARY_SECTIONS):
+        SUMMARY_SECTIONS.append(CasePanel(template, data))
+
+
+def summary_sections_for(request: AuthenticatedRequest, case: Case) -> list[tuple[str, dict[str, Any]]]:
+    """(template, data) of every section of the printable summary the apps above cases add."""
+    return [(section.template, section.data(request, case)) for section in SUMMARY_SECTIONS]
 
 
 def panels_for(request: AuthenticatedRequest, case: Case) -> list[tuple[str, dict[str, Any]]]:

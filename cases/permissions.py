@@ -9,6 +9,12 @@ shows and the service's refusal are one decision.
   manager or a supervisor of the organisation that owns it.
 - Supervise a case (decide approvals, assign workers, share without consent): the
   supervisors of the owning organisation.
+- Decide a plan or closure request: the supervisors of the owning organisation, and
+  whoever `cases.approvers.approvers_for` names when the organisation has no other
+  supervisor (its org admins, or the supervisors of the Dinas Sosial covering it) —
+  never the person who asked.
+- Hand open cases over to another case manager in bulk (a worker on leave or moved): the
+  supervisors of the owning organisation.
 - Assessments, notes, visits and follow-ups: whoever may change the case, while it is
   open (aftercare, bimbingan lanjut, is an open stage, so visits go on).
 - The intervention plan: whoever may change the case, in planning, intervention or
@@ -41,7 +47,8 @@ from atensi.core.access import actor_for
 from stakeholders.models import User
 from stakeholders.roles import Role
 
-from .models import OPEN_STAGES, Beneficiary, Case, FollowUp, ReportRecipient, Stage
+from .approvers import Approvers, approvers_for
+from .models import OPEN_STAGES, Approval, Beneficiary, Case, FollowUp, ReportRecipient, Stage
 from .selectors import CASE_ROLES, INTAKE_ROLES, REPORTING_ROLES, cases_readable_by
 
 # The stages in which the intervention plan may change.
@@ -73,6 +80,48 @@ def supervise_case_refusal(user: User, case: Case) -> str | None:
     if can_supervise_case(user, case):
         return None
     return _("Only a supervisor of %(org)s can do this.") % {"org": case.organisation.name}
+
+
+def decide_approval_refusal(user: User, approval: Approval, approvers: Approvers | None = None) -> str | None:
+    """Why `user` may not approve or reject `approval`, or None: a supervisor of the case's
+    organisation, or one of its approvers (cases.approvers), other than who asked.
+    `approvers` saves the queries when the caller has them (a page of the queue)."""
+    case = approval.case
+    allowed = can_supervise_case(user, case)
+    if not allowed:
+        approvers = approvers if approvers is not None else approvers_for(approval)
+        allowed = getattr(user, "pk", None) in approvers.user_ids
+    if not allowed:
+        return _("Only a supervisor of %(org)s can approve or reject requests.") % {"org": case.organisation.name}
+    if approval.requested_by_id == getattr(user, "pk", None):
+        return _("You asked for this approval yourself: ask another supervisor to decide it.")
+    return None
+
+
+def can_decide_approval(user: User, approval: Approval, approvers: Approvers | None = None) -> bool:
+    return decide_approval_refusal(user, approval, approvers) is None
+
+
+def reassign_case_refusal(user: User, case: Case) -> str | None:
+    """Why `user` may not hand `case` over to another case manager, or None: supervisors
+    of the owning organisation may, while the case is open."""
+    if not can_supervise_case(user, case):
+        return _("Only a supervisor of %(org)s can hand over case %(number)s.") % {
+            "org": case.organisation.name,
+            "number": case.number,
+        }
+    if not case.is_open:
+        return _("Case %(number)s is closed; a closed case keeps its case manager.") % {"number": case.number}
+    return None
+
+
+def can_reassign_case(user: User, case: Case) -> bool:
+    return reassign_case_refusal(user, case) is None
+
+
+def can_reassign_cases(user: User) -> bool:
+    """Does the case list offer bulk handover at all (a supervisor somewhere)?"""
+    return bool(actor_for(user).org_ids(Role.SUPERVISOR))
 
 
 def list_cases_refusal(user: User) -> str | None:

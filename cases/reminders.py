@@ -28,7 +28,9 @@ Keys (the part before the recipient names the event):
 - ``case:<pk>:stage:<stage>:<entered>:<user>`` STAGE_STALLED to the case manager once per
   stage entry, when the case stays longer than ATENSI_STAGE_DEADLINE_DAYS[stage].
 - ``approval:<pk>:waiting:<user>`` APPROVAL_WAITING to the organisation's supervisors other
-  than the requester, after ATENSI_APPROVAL_WAITING_DAYS.
+  than the requester (else the request's approvers, cases.approvers), after
+  ATENSI_APPROVAL_WAITING_DAYS: the escalation of a request its approvers heard about at
+  once (cases.notify, under the event key ``approval:<pk>:requested``).
 
 A service that settles a follow-up may call `follow_up_settled` to drop its reminders at
 once; the rules do the same within a minute anyway.
@@ -74,6 +76,7 @@ from stakeholders.models import Membership
 from stakeholders.roles import Role
 from stakeholders.selectors import holders, members_by_org
 
+from .approvers import approvers_for_many
 from .models import (
     Approval,
     ApprovalKind,
@@ -105,6 +108,21 @@ def stage_deadlines() -> dict[str, int]:
     return {str(k): int(v) for k, v in settings.ATENSI_STAGE_DEADLINE_DAYS.items()}
 
 
+def stage_deadline_limits(now: datetime.datetime) -> dict[str, datetime.datetime]:
+    """Per stage with a deadline: a case that entered it at or before this moment is past
+    its deadline (ATENSI_STAGE_DEADLINE_DAYS[stage] days in the stage)."""
+    return {stage: now - datetime.timedelta(days=days) for stage, days in stage_deadlines().items()}
+
+
+def past_stage_deadline(now: datetime.datetime) -> Q:
+    """Cases sitting in a stage past its deadline at `now`: the rule the stage reminder
+    (plan_stage_reminders) fires on, for the case list's filter and the dashboards."""
+    condition = Q(pk__in=[])
+    for stage, limit in stage_deadline_limits(now).items():
+        condition |= Q(stage=stage, stage_changed_at__lte=limit)
+    return condition
+
+
 def approval_waiting_days() -> int:
     return int(settings.ATENSI_APPROVAL_WAITING_DAYS)
 
@@ -117,8 +135,9 @@ def _follow_ups_link(case_id: int) -> str:
     return reverse("cases:case_notes", args=[case_id]) + "#follow-ups"
 
 
-def _approvals_link(case_id: int) -> str:
-    return _case_link(case_id) + "#approvals-heading"
+def _approvals_link(approval_id: int) -> str:
+    """The approvals queue at the request: every approver decides there."""
+    return reverse("cases:approval_queue") + f"#approval-{approval_id}"
 
 
 def _zone(row: Mapping[str, Any], prefix: str) -> Any:
@@ -449,12 +468,12 @@ def plan_stage_reminders(now: datetime.datetime) -> None:
         ),
     )
     deadlines = stage_deadlines()
-    band = Q()
-    for stage, days in deadlines.items():
-        limit = now - datetime.timedelta(days=days)
-        band |= Q(stage=stage, stage_changed_at__gt=limit - CATCH_UP, stage_changed_at__lte=limit)
     if not deadlines:
         return
+    # The cases of past_stage_deadline(now) whose deadline passed within CATCH_UP.
+    band = Q()
+    for stage, limit in stage_deadline_limits(now).items():
+        band |= Q(stage=stage, stage_changed_at__gt=limit - CATCH_UP, stage_changed_at__lte=limit)
     rows = list(
         Case.objects.filter(band).values(
             "pk",
@@ -510,18 +529,21 @@ def plan_stage_reminders(now: datetime.datetime) -> None:
 @rule
 def plan_approval_reminders(now: datetime.datetime) -> None:
     """An approval waiting longer than ATENSI_APPROVAL_WAITING_DAYS days reminds the
-    organisation's supervisors other than the one who asked, at the first 07:00 local after."""
+    organisation's supervisors other than the one who asked (else its approvers), at the
+    first 07:00 local after."""
     cancel_unless(
         key_prefix="approval:",
         kinds=[NotificationKind.APPROVAL_WAITING],
         now=now,
-        annotations={"approval_pk": data_int("approval")},
+        annotations={"approval_pk": data_int("approval"), "case_org": data_int("case_organisation")},
         data_keys=["approval"],
+        # Still pending, in the organisation it was planned for (a Dinas Sosial's
+        # supervisor hears under their Dinas Sosial: the case's is in the data).
         valid=Exists(
             Approval.objects.filter(
+                Q(case__organisation_id=OuterRef("organisation_id")) | Q(case__organisation_id=OuterRef("case_org")),
                 pk=OuterRef("approval_pk"),
                 status=ApprovalStatus.PENDING,
-                case__organisation_id=OuterRef("organisation_id"),
             )
         ),
     )
@@ -545,14 +567,26 @@ def plan_approval_reminders(now: datetime.datetime) -> None:
         )
     )
     members = members_by_org({r["case__organisation_id"] for r in rows}, [Role.SUPERVISOR])
+    recipients = {
+        row["pk"]: {
+            user_id: row["case__organisation_id"]
+            for user_id in holders(members, row["case__organisation_id"], [Role.SUPERVISOR])
+            if user_id != row["requested_by_id"]
+        }
+        for row in rows
+    }
+    # No other supervisor there: the escalation goes to the request's approvers (its org
+    # admins, or the covering Dinas Sosial's supervisors), as the request did.
+    orphans = [pk for pk, people in recipients.items() if not people]
+    if orphans:
+        found = Approval.objects.filter(pk__in=orphans).select_related("case")
+        for pk, approvers in approvers_for_many(found).items():
+            recipients[pk] = {u.pk: approvers.via[u.pk] for u in approvers.users}
     planned = []
     for row in rows:
-        org_id = row["case__organisation_id"]
         tz = _zone(row, "case__organisation__")
         due_at = first_local_hour_at_or_after(row["requested_at"] + waiting, MORNING_HOUR, tz)
-        for user_id in holders(members, org_id, [Role.SUPERVISOR]):
-            if user_id == row["requested_by_id"]:
-                continue
+        for user_id, org_id in recipients[row["pk"]].items():
             planned.append(
                 Planned(
                     key=f"approval:{row['pk']}:waiting:{user_id}",
@@ -560,9 +594,10 @@ def plan_approval_reminders(now: datetime.datetime) -> None:
                     recipient_id=user_id,
                     due_at=due_at,
                     organisation_id=org_id,
-                    link=_approvals_link(row["case_id"]),
+                    link=_approvals_link(row["pk"]),
                     data={
                         "approval": row["pk"],
+                        "case_organisation": row["case__organisation_id"],
                         "case": row["case_id"],
                         "case_number": row["case__number"],
                         "approval_kind": row["kind"],

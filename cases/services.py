@@ -33,6 +33,7 @@ from .models import (
     TimelineEntry,
     TimelineKind,
 )
+from .notify import notify_report_case_opened
 from .selectors import CASE_MANAGER_ROLES, CASE_ROLES, holds_role, person_name
 
 
@@ -198,6 +199,8 @@ def case_open(
         # Someone opened this child's case here in the same instant.
         raise ApplicationError(_("%(name)s already has an open case here.") % {"name": beneficiary.full_name}) from None
     timeline_add(case=case, kind=TimelineKind.OPENED, actor=opened_by, obj=case, at=now, source=source)
+    if report is not None:
+        notify_report_case_opened(report=report, case=case)
     if basis == Basis.RESIDENSIAL:
         occupancy_recount(organisation=organisation)
     return case

@@ -164,6 +164,14 @@ def _assigned(d: Mapping[str, object], ctx: RenderContext) -> Rendered:
         return _("Case handed over to %(org)s") % {"org": _text(d, "organisation")}, "; ".join(parts), "info"
     if not parts:
         return _("Assignment changed"), "", "info"
+    if d.get("handover"):
+        # A supervisor handed the case over from the case list (cases.reassign).
+        before = _text(d, "previous_case_manager") or _("nobody")
+        return (
+            _("Handed over to %(name)s") % {"name": _text(d, "case_manager") or _("nobody")},
+            _("case manager before: %(name)s") % {"name": before},
+            "info",
+        )
     return _("Assigned — %(who)s") % {"who": "; ".join(parts)}, "", "info"
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .views import beneficiaries, case, documents, intake, lists, records
+from .views import approvals, beneficiaries, case, documents, intake, lists, records, summary
 
 app_name = "cases"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     *beneficiaries.urlpatterns,
     *lists.urlpatterns,
     *case.urlpatterns,
+    *approvals.urlpatterns,
+    *summary.urlpatterns,
     *records.urlpatterns,
     *documents.urlpatterns,
 ]

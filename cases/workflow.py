@@ -62,7 +62,8 @@ from .models import (
     Stage,
     TimelineKind,
 )
-from .permissions import can_supervise_case, change_case_refusal
+from .notify import notify_approval_decided, notify_approval_requested
+from .permissions import can_supervise_case, change_case_refusal, decide_approval_refusal
 from .selectors import CASE_MANAGER_ROLES, holds_role, members_with_roles, person_name
 from .services import case_lock, full_clean_or_raise, is_case_manager_candidate, occupancy_recount, timeline_add
 
@@ -280,7 +281,8 @@ def approval_request(
     closure_reason: str = "",
     closure_summary: str = "",
 ) -> Approval:
-    """Ask a supervisor to approve the intervention plan or the closure of the case."""
+    """Ask a supervisor to approve the intervention plan or the closure of the case; its
+    approvers (cases.approvers) hear at once, in the bell and by e-mail."""
     case = case_lock(case)
     require(change_case_refusal(by, case))
     _require_open(case)
@@ -339,6 +341,7 @@ def approval_request(
         at=approval.requested_at,
         approval_kind=kind,
     )
+    notify_approval_requested(approval)
     return approval
 
 
@@ -354,15 +357,12 @@ def _already_decided(approval: Approval) -> ApplicationError:
 
 @transaction.atomic
 def approval_decide(*, approval: Approval, by: User, approve: bool, comment: str = "") -> Approval:
-    """A supervisor approves or rejects a pending request; approving a closure closes the case."""
+    """A supervisor (or another approver, cases.approvers) approves or rejects a pending
+    request; approving a closure closes the case. The requester is told at once."""
     case = case_lock(approval.case)
+    approval.case = case
     comment = (comment or "").strip()
-    if not can_supervise_case(by, case):
-        raise ApplicationError(
-            _("Only a supervisor of %(org)s can approve or reject requests.") % {"org": case.organisation.name}
-        )
-    if approval.requested_by_id == getattr(by, "pk", None):
-        raise ApplicationError(_("You asked for this approval yourself: ask another supervisor to decide it."))
+    require(decide_approval_refusal(by, approval))
     if not approve and not comment:
         raise ApplicationError(
             _("Say why you reject the request, so the case manager knows what to change."), field="comment"
@@ -390,6 +390,7 @@ def approval_decide(*, approval: Approval, by: User, approve: bool, comment: str
     )
     if approve and approval.kind == ApprovalKind.CLOSURE:
         _close(case=case, by=by, approval=approval, now=now)
+    notify_approval_decided(approval)
     return approval
 
 

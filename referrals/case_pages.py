@@ -1,7 +1,8 @@
 """What referrals adds to the case pages (registered with cases.pages when the app loads):
-the Referrals tab, the overview's "Referrals under way" panel, and beside each plan item
-another organisation provides, its referral or the link to send one. The templates are
-templates/referrals/case_tab.html, case_panel.html and plan_item_link.html.
+the Referrals tab, the overview's "Referrals under way" panel, beside each plan item
+another organisation provides, its referral or the link to send one, and the referrals
+section of the printable case summary. The templates are templates/referrals/case_tab.html,
+case_panel.html, plan_item_link.html and case_summary.html.
 """
 
 from __future__ import annotations
@@ -39,7 +40,20 @@ def plan_item_referrals(case: Case) -> Prefetch[Any]:
     )
 
 
+def summary_referrals(request: AuthenticatedRequest, case: Case) -> dict[str, Any]:
+    """Every referral of the case the user may see, oldest first, for the printable summary."""
+    return {
+        "referrals": list(
+            referrals_visible_to(request.user)
+            .filter(case=case)
+            .select_related("sender", "receiver")
+            .order_by("sent_at", "pk")
+        )
+    }
+
+
 def register() -> None:
     pages.case_tab("referrals/case_tab.html")
     pages.case_panel("referrals/case_panel.html", live_referrals)
+    pages.summary_section("referrals/case_summary.html", summary_referrals)
     pages.plan_item_link("referrals/plan_item_link.html", plan_item_referrals)

@@ -109,7 +109,7 @@ class OrganisationAdmin(PortalAdmin[Organisation]):
     form = OrganisationAdminForm
     scope = staticmethod(selectors.organisations_administered_by)
     list_display = ["code", "name", "kind", "home_region", "accreditation", "capacity", "is_active", "updated_at"]
-    list_filter = ["kind", "is_active", "accreditation", "clusters", "components"]
+    list_filter = ["kind", "is_active", "is_national", "accreditation", "clusters", "components"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["parent", "home_region", "village", "coverage"]
     filter_horizontal = ["clusters", "components"]
@@ -117,7 +117,7 @@ class OrganisationAdmin(PortalAdmin[Organisation]):
     # The occupancy is the count of open residential cases (recount_occupancy), not typed in.
     readonly_fields = ["occupancy", "created_at", "updated_at"]
     fieldsets = (
-        (None, {"fields": ("code", "name", "kind", "parent", "is_active")}),
+        (None, {"fields": ("code", "name", "kind", "parent", "is_active", "is_national")}),
         (_("Location"), {"fields": ("home_region", "address", "village", "latitude", "longitude", "coverage")}),
         (_("Contact"), {"fields": ("phone", "whatsapp", "email")}),
         (

@@ -236,6 +236,14 @@ class Organisation(models.Model):
         help_text=_("The regions this organisation serves: provinces, regencies/cities or districts."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    is_national = models.BooleanField(
+        _("national"),
+        default=False,
+        help_text=_(
+            "A national body (the Kemensos directorate): its members read the figures of all of "
+            "Indonesia, never the children behind them."
+        ),
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -11,17 +11,23 @@ service's refusal come from the same rule.
   keeps at least one party the user administers.
 - Read the workforce registry: every working member of some organisation (names and phones
   of field workers are not aggregate figures, so viewers do not), and superusers.
+- Read figures (`figure_scope_for`): an organisation's own figures, its supervisors (exact:
+  they may open every case counted), org admins and viewers (aggregate, atensi.core.disclosure);
+  a region's, every member of a Dinas Sosial covering it; all of Indonesia's, every member
+  of an organisation marked national, and superusers (exact).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
 from atensi.core.access import actor_for
+from atensi.core.disclosure import Disclosure
 
-from .models import Organisation, User
+from .models import Organisation, OrganisationKind, RegionLevel, User
 from .roles import Role
 
 # Viewers read aggregate figures only; names and phones of field workers are not that.
@@ -86,3 +92,69 @@ def can_view_organisation_reports(user: User) -> bool:
     """Is there an organisation whose monthly report `user` may read? (The menu.)"""
     actor = actor_for(user)
     return actor.is_superuser or bool(actor.org_ids(*REPORT_ROLES))
+
+
+# --- Figures: whose, and how they are shown ----------------------------------------------
+
+ORGANISATION_FIGURE_ROLES = (Role.SUPERVISOR, Role.ORG_ADMIN, Role.VIEWER)
+DINSOS_KINDS = (OrganisationKind.DINSOS_PROVINSI, OrganisationKind.DINSOS_KABKOTA)
+
+
+@dataclass(frozen=True)
+class FigureScope:
+    """Whose figures a user may read. Regional and national figures are always shown as
+    aggregates (`Disclosure.AGGREGATE`) but to superusers: they count other organisations'
+    children, whom the reader may not see."""
+
+    is_superuser: bool
+    national: bool
+    # Provinces (2-digit codes) and kab/kota (4-digit) covered by the user's Dinas Sosial.
+    # A coverage of districts only gives no region: a kab/kota's figures would show more.
+    region_codes: frozenset[str]
+    organisation_ids: frozenset[int]  # organisations whose own figures the user reads
+    exact_organisation_ids: frozenset[int]  # ... and of those, where they may see every case
+
+    @property
+    def sees_regions(self) -> bool:
+        return self.national or bool(self.region_codes)
+
+    @property
+    def sees_any(self) -> bool:
+        return self.sees_regions or bool(self.organisation_ids)
+
+    def organisation_disclosure(self, organisation_id: int) -> Disclosure:
+        if self.is_superuser or organisation_id in self.exact_organisation_ids:
+            return Disclosure.EXACT
+        return Disclosure.AGGREGATE
+
+    @property
+    def region_disclosure(self) -> Disclosure:
+        return Disclosure.EXACT if self.is_superuser else Disclosure.AGGREGATE
+
+    def covers_region(self, code: str) -> bool:
+        """Does the user read the figures of this province or kab/kota (or anything in it)?"""
+        return self.national or any(code[: len(c)] == c for c in self.region_codes)
+
+
+def figure_scope_for(user: User) -> FigureScope:
+    """Whose figures `user` reads (at most two queries; none for a superuser)."""
+    actor = actor_for(user)
+    if actor.is_superuser:
+        return FigureScope(True, True, frozenset(), frozenset(), frozenset())
+    member_of = actor.org_ids()
+    organisations = Organisation.objects.filter(pk__in=member_of)
+    national = organisations.filter(is_national=True).exists() if member_of else False
+    region_codes: frozenset[str] = frozenset()
+    if member_of and not national:
+        region_codes = frozenset(
+            organisations.filter(kind__in=DINSOS_KINDS)
+            .filter(coverage__level__in=[RegionLevel.PROVINCE, RegionLevel.REGENCY])
+            .values_list("coverage__code", flat=True)
+        )
+    return FigureScope(
+        is_superuser=False,
+        national=national,
+        region_codes=region_codes,
+        organisation_ids=actor.org_ids(*ORGANISATION_FIGURE_ROLES),
+        exact_organisation_ids=actor.org_ids(Role.SUPERVISOR),
+    )

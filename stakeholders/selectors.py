@@ -6,15 +6,24 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
-from django.db.models import Case, QuerySet, Subquery, Value, When
-from django.db.models.functions import Upper
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Left, Upper
 
 from atensi.core.access import actor_for, get_or_404
 
 from .agreements import agreements_editable_by as agreements_editable_by  # re-exported: stakeholders/agreements.py
 from .agreements import agreements_visible_to as agreements_visible_to  # re-exported: stakeholders/agreements.py
 from .finder import nearest_organisations as nearest_organisations  # re-exported: stakeholders/finder.py
-from .models import REGION_CODE_LENGTHS, Agreement, Membership, Organisation, Region, RegionLevel, User
+from .models import (
+    REGION_CODE_LENGTHS,
+    Agreement,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Region,
+    RegionLevel,
+    User,
+)
 from .permissions import REPORT_ROLES
 from .workforce import workforce_visible_to as workforce_visible_to  # re-exported: stakeholders/workforce.py
 
@@ -73,8 +82,6 @@ def users_visible_to(user: User) -> QuerySet[User]:
     if actor.is_superuser:
         return User.objects.all()
     orgs = actor.org_ids_with_perm("stakeholders.view_membership")
-    from django.db.models import Q
-
     return User.objects.filter(Q(pk=actor.user_id) | Q(memberships__organisation_id__in=orgs)).distinct()
 
 
@@ -129,6 +136,62 @@ def organisations_covering(*, region: Region, kinds: Iterable[str] = ()) -> Quer
     if kinds:
         qs = qs.filter(kind__in=list(kinds))
     return qs.distinct().order_by("name", "pk")
+
+
+# The Dinas Sosial, provincial and of a kab/kota: the government's social service that
+# oversees the organisations of the regions it covers.
+SOCIAL_SERVICE_KINDS: tuple[str, ...] = (OrganisationKind.DINSOS_KABKOTA, OrganisationKind.DINSOS_PROVINSI)
+
+
+def region_code_prefixes(code: str) -> list[str]:
+    """The code of a region and of every region containing it ("1571011001" -> "15",
+    "1571", "157101", "1571011001"): the codes a covering coverage entry can have."""
+    return [code[:n] for n in sorted(REGION_CODE_LENGTHS.values()) if n <= len(code)]
+
+
+def _location_codes(organisation: Organisation) -> list[str]:
+    codes = {
+        c for code in (organisation.village_id, organisation.home_region_id) if code for c in region_code_prefixes(code)
+    }
+    return sorted(codes)
+
+
+def social_services_covering(organisation: Organisation) -> QuerySet[Organisation]:
+    """The active Dinas Sosial (kab/kota and provincial) whose coverage includes where the
+    organisation is (its village, and its home province or kab/kota), itself excluded;
+    nothing for an organisation placed nowhere."""
+    codes = _location_codes(organisation)
+    if not codes:
+        return Organisation.objects.none()
+    return (
+        Organisation.objects.filter(is_active=True, kind__in=SOCIAL_SERVICE_KINDS, coverage__code__in=codes)
+        .exclude(pk=organisation.pk)
+        .distinct()
+        .order_by("name", "pk")
+    )
+
+
+def social_service_covers(
+    *, organisation_ids: Iterable[int], village: str, home_region: str, organisation: str
+) -> Exists:
+    """In a query: one of `organisation_ids` is an active Dinas Sosial whose coverage
+    includes the outer row's organisation (`village`, `home_region`: OuterRef names of its
+    place; `organisation`: of its id, which is never its own Dinas Sosial) — what
+    `social_services_covering` answers for one organisation, for many rows at once."""
+    lengths = sorted(REGION_CODE_LENGTHS.values())
+    place = Q()
+    for n in lengths:
+        place |= Q(region_id=Left(OuterRef(village), n))
+    for n in lengths[:2]:
+        place |= Q(region_id=Left(OuterRef(home_region), n))
+    return Exists(
+        Organisation.coverage.through.objects.filter(
+            place,
+            organisation_id__in=sorted(set(organisation_ids)),
+            organisation__is_active=True,
+            organisation__kind__in=SOCIAL_SERVICE_KINDS,
+        ).exclude(organisation_id=OuterRef(organisation))
+    )
 
 
 # --- Regions: the picker's reads (reference data, the same for every user) ---------------

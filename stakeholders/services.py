@@ -52,6 +52,7 @@ ORGANISATION_NATIONAL_FIELDS = (
     "accreditation",
     "accreditation_expires",
     "is_active",
+    "is_national",
 )
 ORGANISATION_EDITABLE_FIELDS = ORGANISATION_PROFILE_FIELDS + ORGANISATION_NATIONAL_FIELDS
 
@@ -76,6 +77,7 @@ class OrganisationProfile(TypedDict, total=False):
     accreditation: str
     accreditation_expires: datetime.date | None
     is_active: bool
+    is_national: bool
 
 
 class OrganisationChanges(OrganisationProfile, total=False):

@@ -570,6 +570,7 @@ FILL: dict[str, dict[str, Filler]] = {
         f"cases:{name}": CASE
         for name in (
             "case_detail",
+            "case_summary",
             "case_stage",
             "case_edit",
             "approval_request",
@@ -589,6 +590,7 @@ FILL: dict[str, dict[str, Filler]] = {
         )
     },
     "cases:approval_decide": _in_case("approval_pk", "approval"),
+    "cases:approval_queue_decide": {"A's": lambda w: {"approval_pk": w.approval.pk}},
     "cases:assessment_edit": _in_case("assessment_pk", "assessment"),
     "cases:plan_item_edit": _in_case("item_pk", "plan_item"),
     "cases:follow_up_update": _in_case("follow_up_pk", "follow_up"),
@@ -754,7 +756,19 @@ QUERIES: dict[str, Filler] = {
     "admin:cases_beneficiary_changelist": lambda w: {"q": "Sweepwijaya"},
     "admin:stakeholders_membership_changelist": lambda w: {"organisation__id__exact": w.org_a.pk},
 }
-FORMS: dict[str, Filler] = {"cases:beneficiary_merge": _merge_form}
+
+
+def _reassign_form(w: World) -> dict[str, Any]:
+    # A's cases (the confidential one too) to A's colleague, and all of A's worker's open cases.
+    return {
+        "cases": [w.case.pk, w.confidential_case.pk],
+        "from_worker": w.worker.pk,
+        "to": w.colleague.pk,
+        "submission_token": "0b8a6f1c-2f5e-4b55-9a53-1f2d3c4b5a70",
+    }
+
+
+FORMS: dict[str, Filler] = {"cases:beneficiary_merge": _merge_form, "cases:case_reassign": _reassign_form}
 
 
 # --- Writes -------------------------------------------------------------------------------

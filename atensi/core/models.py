@@ -81,6 +81,7 @@ class AccessLog(models.Model):
         VIEW = "view", _("viewed")
         DOWNLOAD = "download", _("downloaded")
         EXPORT = "export", _("exported")
+        PRINT = "print", _("printed")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

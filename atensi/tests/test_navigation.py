@@ -21,15 +21,29 @@ def nav_keys(client) -> set[str]:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.SOCIAL_WORKER, {"home", "cases", "referrals", "report", "workforce", "agreements"}),
+        (Role.SOCIAL_WORKER, {"home", "cases", "referrals", "approvals", "report", "workforce", "agreements"}),
         (Role.COMMUNITY_REPORTER, {"home", "report", "my_reports", "workforce", "agreements"}),
         (Role.VIEWER, {"home", "agreements"}),
         (
             Role.SUPERVISOR,
-            {"home", "cases", "referrals", "intake", "report", "staff", "workforce", "agreements", "monthly_report"},
+            {
+                "home",
+                "cases",
+                "referrals",
+                "approvals",
+                "intake",
+                "report",
+                "staff",
+                "workforce",
+                "agreements",
+                "monthly_report",
+            },
         ),
-        (Role.INTAKE_OFFICER, {"home", "cases", "referrals", "intake", "report", "workforce", "agreements"}),
-        (Role.ORG_ADMIN, {"home", "staff", "workforce", "agreements", "monthly_report"}),
+        (
+            Role.INTAKE_OFFICER,
+            {"home", "cases", "referrals", "approvals", "intake", "report", "workforce", "agreements"},
+        ),
+        (Role.ORG_ADMIN, {"home", "approvals", "staff", "workforce", "agreements", "monthly_report"}),
     ],
 )
 def test_navigation_follows_the_role(client_for, org, role, expected):

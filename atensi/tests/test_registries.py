@@ -26,6 +26,9 @@ EVERY_KIND = {
     "stage_stalled",
     "agreement_expiring",
     "approval_waiting",
+    "approval_requested",
+    "approval_decided",
+    "report_case_opened",
 }
 
 

@@ -503,12 +503,12 @@ def waiting() -> tuple[Place, Approval, datetime.datetime]:
 
 
 def test_an_approval_waiting_two_days_reminds_the_other_supervisors(waiting: Any, outsiders: list[Any]) -> None:
-    place, _approval, requested = waiting
+    place, approval, requested = waiting
     assert sweep(requested + days(2) - datetime.timedelta(minutes=1)) == []
     assert sweep(requested + days(2) + datetime.timedelta(minutes=1)) == []  # planned for the next morning
     [told] = sweep(local(datetime.date(2026, 11, 5), 7, WITA))
     assert told.recipient == place.other_boss and told.kind == NotificationKind.APPROVAL_WAITING
-    assert told.link == reverse("cases:case_detail", args=[place.case.pk]) + "#approvals-heading"
+    assert told.link == reverse("cases:approval_queue") + f"#approval-{approval.pk}"
     assert notification_text(told) == (
         f"{place.boss.get_full_name()} asked on Nov. 2, 2026 for approval of the intervention plan of case "
         f"{place.case.number}; it is still waiting."

@@ -24,6 +24,7 @@ from stakeholders.http import AuthenticatedRequest
 from stakeholders.selectors import region_label, regions_with_path
 
 from .. import pages, workflow
+from ..approvers import approvers_for_many
 from ..models import STAGE_ORDER, Approval, ApprovalKind, ApprovalStatus, Case, FollowUpStatus, Stage
 from ..permissions import can_supervise_case, can_work_on_case, change_case_refusal
 from ..selectors import case_get_for_user
@@ -80,6 +81,7 @@ def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     next_stage = workflow.stage_next(case) if can_work else None
     next_problem = workflow.stage_requirement_problem(case=case, to_stage=next_stage) if next_stage else None
     pending_kinds = {a.kind for a in approvals}
+    approvers = approvers_for_many(approvals)
     context = {
         "case": case,
         "tab": "overview",
@@ -98,6 +100,8 @@ def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "can_request_closure": can_work and case.is_open and ApprovalKind.CLOSURE not in pending_kinds,
         "can_reopen": can_work and not case.is_open,
         "approvals": approvals,
+        # Who may decide each request and why (cases.approvers), for the one who asked.
+        "approval_rows": [(a, approvers[a.pk]) for a in approvals],
         "follow_ups": follow_ups,
         "today": timezone.localdate(),
         "now": timezone.now(),
@@ -112,7 +116,7 @@ def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "cases/case_detail.html", context)
 
 
-def _approval_outcome(approval: Approval) -> str:
+def approval_outcome(approval: Approval) -> str:
     what = approval.get_kind_display()
     if approval.status == ApprovalStatus.APPROVED and approval.kind == ApprovalKind.CLOSURE:
         return _("Closure approved: the case is closed.")
@@ -202,6 +206,8 @@ def approval_request(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         ),
         errors="message",
     )
+    if request.POST.get("back") == "plan":
+        return redirect("cases:case_plan", pk=case.pk)
     return _back(case)
 
 
@@ -219,7 +225,7 @@ def approval_decide(request: AuthenticatedRequest, pk: int, approval_pk: int) ->
             approval=approval, by=request.user, approve=decision == "approve", comment=form.cleaned_data["comment"]
         )
 
-    submit(request, form, decide, success=_approval_outcome, errors="message")
+    submit(request, form, decide, success=approval_outcome, errors="message")
     return _back(case)
 
 

@@ -1,21 +1,26 @@
-"""Case views: the case list ("my cases" / all cases of the organisation) and its CSV/XLSX export
-(through the portal's export policy, atensi.core.exports)."""
+"""Case views: the case list ("my cases" / all cases of the organisation), its CSV/XLSX
+export (through the portal's export policy, atensi.core.exports), and the supervisors'
+handover of cases from the list to another case manager."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
-from django.urls import URLPattern, path
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
 
 from atensi.core import exports
 from atensi.core.access import actor_for
+from atensi.core.submit import submit
 from stakeholders.http import AuthenticatedRequest
+from stakeholders.roles import Role
 
-from .. import lists
+from .. import lists, reassign
 from ..exports import CASES
 from ..list_forms import case_list_filters
-from ..permissions import can_list_cases
+from ..permissions import can_list_cases, can_reassign_cases
+from ..reassign_forms import ReassignForm, handover_candidates
 from ..selectors import CASE_ROLES
 
 
@@ -37,6 +42,12 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
     form, filters, warnings = case_list_filters(request.GET, user=request.user)
     matching = lists.cases_matching(user=request.user, filters=filters)
     page = lists.case_page(matching, sort=filters.sort, cursor=request.GET.get("cursor"), size=lists.PAGE_SIZE)
+    actor = actor_for(request.user)
+    handover = None
+    if can_reassign_cases(request.user):
+        handover = ReassignForm(
+            user=request.user, candidates=handover_candidates(request.user), initial={"query": _query(request)}
+        )
     # htmx swaps the results region out of the same page (hx-select): one URL per view, so
     # links, the back button and a browser without JavaScript all see the same thing.
     return render(
@@ -49,7 +60,11 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
             "total": matching.count(),
             "warnings": warnings,
             "query": _query(request),
-            "many_orgs": len(actor_for(request.user).org_ids(*CASE_ROLES)) != 1,
+            "many_orgs": len(actor.org_ids(*CASE_ROLES)) != 1,
+            # Supervisors tick cases of the organisations they supervise to hand them over.
+            "handover": handover,
+            "supervised": actor.org_ids(Role.SUPERVISOR),
+            "more_filters_used": lists.uses_more_filters(filters),
         },
     )
 
@@ -64,7 +79,29 @@ def case_export_xlsx(request: AuthenticatedRequest) -> HttpResponse:
     return exports.xlsx_response(request, user=request.user, source=CASES)
 
 
+@require_POST
+def case_reassign(request: AuthenticatedRequest) -> HttpResponse:
+    """Hand the ticked cases (or every open case of a worker) to another case manager."""
+    _require_case_worker(request)
+    if not can_reassign_cases(request.user):
+        raise Http404
+    form = ReassignForm(request.POST, user=request.user)
+    submit(
+        request,
+        form,
+        lambda: reassign.cases_reassign(by=request.user, **form.service_kwargs()),
+        success=lambda done: (
+            ngettext("%(count)s case handed over to %(name)s.", "%(count)s cases handed over to %(name)s.", done.cases)
+            % {"count": done.cases, "name": done.to_name}
+        ),
+        errors="message",
+    )
+    query = "".join(ch for ch in (form.data.get("query") or "") if ch.isprintable())[:2000]
+    return redirect(reverse("cases:case_list") + (f"?{query}" if query else ""))
+
+
 urlpatterns: list[URLPattern] = [
+    path("cases/reassign/", case_reassign, name="case_reassign"),
     path("cases/", case_list, name="case_list"),
     path("cases/export.csv", case_export_csv, name="case_export_csv"),
     path("cases/export.xlsx", case_export_xlsx, name="case_export_xlsx"),

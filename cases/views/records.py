@@ -22,9 +22,9 @@ from atensi.core.submit import submit
 from stakeholders.http import AuthenticatedRequest
 
 from .. import record_selectors as sel
-from .. import records
-from ..models import Case, FollowUpStatus
-from ..permissions import change_plan_refusal, write_assessment_refusal, write_note_refusal
+from .. import records, workflow
+from ..models import ApprovalKind, ApprovalStatus, Case, FollowUpStatus
+from ..permissions import change_case_refusal, change_plan_refusal, write_assessment_refusal, write_note_refusal
 from ..record_forms import (
     AssessmentEditForm,
     AssessmentForm,
@@ -36,6 +36,7 @@ from ..record_forms import (
     assessment_components,
 )
 from ..selectors import case_get_for_user
+from ..workflow_forms import ApprovalRequestForm
 
 NOTES_PER_PAGE = 20
 DECIDED_FOLLOW_UPS_SHOWN = 20
@@ -127,14 +128,22 @@ def assessment_edit(request: AuthenticatedRequest, pk: int, assessment_pk: int) 
 @require_GET
 def case_plan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
+    plan = sel.plan_view(case=case)
+    waiting = plan.approval is not None and plan.approval.status == ApprovalStatus.PENDING
+    can_request = (
+        not waiting and case.stage in workflow.PLAN_REQUEST_STAGES and change_case_refusal(request.user, case) is None
+    )
     return render(
         request,
         "cases/plan_list.html",
         {
             "case": case,
             "tab": "plan",
-            "plan": sel.plan_view(case=case),
+            "plan": plan,
             "can_write": change_plan_refusal(user=request.user, case=case) is None,
+            # The same request as the overview's, where the plan is made.
+            "can_request_plan": can_request and bool(plan.groups),
+            "plan_form": ApprovalRequestForm(initial={"kind": ApprovalKind.PLAN}, auto_id="plan_%s"),
         },
     )
 

@@ -91,6 +91,7 @@ PAGES: list[Visit] = [
     Visit("case_list", "peksos.alyatama", _p("/cases/")),
     Visit("case_detail", "peksos.alyatama", _p("/cases/{case}/")),
     Visit("case_edit", "peksos.alyatama", _p("/cases/{case}/edit/")),
+    Visit("case_summary", "peksos.alyatama", _p("/cases/{case}/summary/")),
     Visit("case_assessments", "peksos.alyatama", _p("/cases/{case}/assessments/")),
     Visit("assessment_create", "peksos.alyatama", _p("/cases/{case}/assessments/new/")),
     Visit("assessment_edit", "peksos.alyatama", _p("/cases/{case}/assessments/{assessment}/edit/")),
@@ -130,9 +131,12 @@ PAGES: list[Visit] = [
     # A supervisor: the intake queue, triage, merging, the staff list.
     Visit("home.supervisor", "supervisor.alyatama", _p("/")),
     Visit("report_queue", "supervisor.alyatama", _p("/intake/")),
+    Visit("approval_queue", "supervisor.alyatama", _p("/approvals/")),
     Visit("report_detail.queue", "supervisor.alyatama", _p("/reports/{report}/")),
     Visit("report_triage", "supervisor.alyatama", _p("/reports/{report}/triage/")),
     Visit("beneficiary_merge", "supervisor.alyatama", _p("/cases/beneficiaries/merge/")),
+    # The case list with the handover checkboxes and the dashboards' filters unfolded.
+    Visit("case_list.supervisor", "supervisor.alyatama", _p("/cases/?opened_from=2020-01-01&basis=keluarga")),
     Visit("staff_list", "supervisor.alyatama", _p("/organisations/{alyatama}/staff/")),
     Visit("exports", "supervisor.alyatama", _p("/exports/")),
     Visit("monthly_report", "supervisor.alyatama", _p("/reports/monthly/")),
@@ -184,9 +188,11 @@ NOT_PAGES: dict[str, str] = {
     "cases:beneficiary_photo": "the photo itself (GET); POST replaces it from the beneficiary page",
     "cases:document_download": "a download",
     "cases:case_stage": "POST only",
+    "cases:case_reassign": "POST only (the handover form is on the case list)",
     "cases:case_reopen": "POST only",
     "cases:approval_request": "POST only",
     "cases:approval_decide": "POST only",
+    "cases:approval_queue_decide": "POST only",
     "cases:consent_withdraw": "POST only",
     "cases:sharing_override_create": "POST only",
     "cases:follow_up_update": "POST only",
@@ -224,6 +230,7 @@ def build_world() -> World:
     from cases.models import Case, Stage
     from cases.records import assessment_create, plan_item_create
     from cases.tests.factories import BeneficiaryFactory
+    from cases.workflow import approval_request
     from referrals.models import Referral
     from referrals.services import referral_accept
     from stakeholders.imports import import_preview
@@ -287,6 +294,20 @@ def build_world() -> World:
     fajar = Referral.objects.get(case__beneficiary__full_name="Fajar Ramadhan")
     referral_accept(referral=fajar, by=users["pkh.jambi"])
     waiting = Referral.objects.get(case__beneficiary__full_name="Putri Maharani")
+
+    # A plan of another child waiting for the supervisor: the approvals queue has a row.
+    waiting_plan = Case.objects.get(beneficiary__full_name="Fajar Ramadhan")
+    Case.objects.filter(pk=waiting_plan.pk).update(stage=Stage.PERENCANAAN)
+    plan_item_create(
+        case=waiting_plan,
+        by=peksos,
+        component=family_support,
+        service="Pendampingan belajar",
+        start_date=today,
+        target_date=today + datetime.timedelta(days=60),
+        responsible=peksos,
+    )
+    approval_request(case=waiting_plan, kind="plan", by=peksos, note="Mohon ditinjau.")
 
     admin = member(organisation=dinsos, role=Role.ORG_ADMIN, username=ORG_ADMIN)
     admin.set_password(settings.ATENSI_DEMO_PASSWORD)

@@ -90,7 +90,9 @@ def test_the_sender_follows_its_referrals_and_the_receiver_its_figures(page, bro
     expect(rows(page).first.get_by_test_id("referral-child")).to_contain_text("Nur Aisyah Putri")
     with page.expect_response(lambda r: "status=accepted" in r.url):
         page.get_by_test_id("tab-accepted").click()
-    assert listed(page) == [str(accepted.pk)]
+    # The response arrives before htmx swaps it in: wait for the row, not for the response.
+    expect(rows(page)).to_have_count(1)
+    expect(rows(page).first).to_have_attribute("data-referral", str(accepted.pk))
 
     # The receiver: its figures over a period of its choosing.
     receiver = browser.new_context(base_url=live_server.url, locale="id-ID")

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('atensi', '0011_notification_kind_registered'),
+        ('atensi', '0012_accesslog_action_print'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('atensi', '0008_notification_preference'),
-        ('cases', '0002_reminder_indexes'),
+        ('cases', '0003_case_confidential_child'),
         ('stakeholders', '0004_region_choices_pin_pairs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
