@@ -24,7 +24,7 @@ from .models import (
     RegionLevel,
     User,
 )
-from .permissions import REPORT_ROLES
+from .permissions import REPORT_ROLES, FigureScope
 from .workforce import workforce_visible_to as workforce_visible_to  # re-exported: stakeholders/workforce.py
 
 
@@ -43,6 +43,22 @@ def organisations_reportable_by(user: User) -> QuerySet[Organisation]:
     if not actor.is_superuser:
         qs = qs.filter(pk__in=actor.org_ids(*REPORT_ROLES))
     return qs.order_by("name", "pk")
+
+
+def report_regions(figures: FigureScope) -> list[Region]:
+    """The provinces and kab/kota whose monthly report a reader of `figures` may choose: every
+    province for a national reader; else the regions their Dinas Sosial covers, and the
+    kab/kota of a covered province."""
+    if figures.national:
+        return list(Region.objects.filter(level=RegionLevel.PROVINCE).order_by("name"))
+    if not figures.region_codes:
+        return []
+    provinces = [code for code in figures.region_codes if len(code) == 2]
+    return list(
+        Region.objects.filter(
+            Q(code__in=figures.region_codes) | Q(parent_id__in=provinces, level=RegionLevel.REGENCY)
+        ).order_by("code")
+    )
 
 
 def organisations_with_admin_role(user: User) -> QuerySet[Organisation]:

@@ -1,6 +1,8 @@
 """The monthly report's page (printable: the browser's "save as PDF" gives a clean A4) and
-its workbook. ?organisation=<id>&month=YYYY-MM; an organisation the user does not report
-on is not found, a bad or future month is a message on the form."""
+its workbook: ?organisation=<id>&month=YYYY-MM for an organisation's supervisors and org
+admins, ?region=<code>&month=YYYY-MM for whoever reads a province's or kab/kota's figures
+(a Dinas Sosial covering it, a national organisation). An organisation or a region the
+user does not read is not found; a bad or future month is a message on the form."""
 
 from __future__ import annotations
 
@@ -8,80 +10,103 @@ from django import forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from atensi.core import exports
 from atensi.core.access import get_or_404
+from atensi.core.disclosure import Disclosure
 from atensi.core.errors import ApplicationError
 from stakeholders.http import AuthenticatedRequest
-from stakeholders.models import Organisation
-from stakeholders.selectors import organisations_reportable_by
+from stakeholders.models import Region
+from stakeholders.permissions import figure_scope_for
+from stakeholders.selectors import organisations_reportable_by, report_regions
 
 from . import monthly
 
 
 class MonthlyReportForm(forms.Form):
-    organisation = forms.TypedChoiceField(label=gettext_lazy("Organisation"), coerce=int)
+    """What the page offers: the user's organisations and regions in one list, and a month."""
+
+    subject = forms.ChoiceField(label=gettext_lazy("Organisation or region"))
     month = forms.CharField(
         label=gettext_lazy("Month"),
         max_length=7,
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-11"}),
-        help_text=gettext_lazy("Whole months, in the organisation's own time zone."),
+        help_text=gettext_lazy("Whole months, in the organisation's or the province's own time zone."),
     )
 
-    def __init__(self, *args: object, organisations: list[Organisation], **kwargs: object) -> None:
+    def __init__(self, *args: object, subjects: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["organisation"].choices = [(o.pk, o.name) for o in organisations]  # type: ignore[attr-defined]
+        self.fields["subject"].choices = subjects  # type: ignore[attr-defined]
 
 
-def _report(
-    request: AuthenticatedRequest,
-) -> tuple[MonthlyReportForm, monthly.MonthlyReport | None]:
+def _subject(request: AuthenticatedRequest) -> tuple[monthly.Scope, Disclosure, list[tuple[str, str]], str]:
+    """Whose report the request asks for, how its figures are shown, and what the form offers."""
     organisations = list(organisations_reportable_by(request.user))
-    if not organisations:
+    figures = figure_scope_for(request.user)
+    regions = report_regions(figures)
+    subjects = [(f"organisation:{o.pk}", o.name) for o in organisations] + [
+        (f"region:{r.code}", r.name) for r in regions
+    ]
+    if not subjects:
         raise Http404
-    wanted = request.GET.get("organisation")
-    organisation = (
-        get_or_404(organisations_reportable_by(request.user), pk=wanted) if wanted is not None else organisations[0]
-    )
-    today = monthly.organisation_today(organisation)
+    wanted_org = request.GET.get("organisation")
+    wanted_region = request.GET.get("region")
+    subject = request.GET.get("subject")  # the form's one list: "organisation:<id>" or "region:<code>"
+    if subject is not None:
+        kind, _sep, value = subject.partition(":")
+        if kind == "organisation":
+            wanted_org = value
+        elif kind == "region":
+            wanted_region = value
+        else:
+            raise Http404
+    if wanted_region is not None:
+        region = get_or_404(
+            Region.objects.filter(level__in=monthly.REPORT_REGION_LEVELS), code=(wanted_region or "").strip()
+        )
+        if not figures.covers_region(region.code):
+            raise Http404
+        return monthly.region_scope(region), figures.region_disclosure, subjects, f"region:{region.code}"
+    if wanted_org is not None or organisations:
+        organisation = (
+            get_or_404(organisations_reportable_by(request.user), pk=wanted_org)
+            if wanted_org is not None
+            else organisations[0]
+        )
+        disclosure = figures.organisation_disclosure(organisation.pk)
+        return monthly.organisation_scope(organisation), disclosure, subjects, f"organisation:{organisation.pk}"
+    return monthly.region_scope(regions[0]), figures.region_disclosure, subjects, f"region:{regions[0].code}"
+
+
+def _report(request: AuthenticatedRequest) -> tuple[MonthlyReportForm, monthly.ShownReport | None]:
+    scope, disclosure, subjects, chosen = _subject(request)
+    today = monthly.today_in(scope)
     month_text = request.GET.get("month") or monthly.previous_month(today).value
-    form = MonthlyReportForm({"organisation": organisation.pk, "month": month_text}, organisations=organisations)
+    form = MonthlyReportForm({"subject": chosen, "month": month_text}, subjects=subjects)
     form.is_valid()
     try:
         month = monthly.parse_month(month_text, today=today)
     except ApplicationError as error:
         form.add_error(error.field, str(error))
         return form, None
-    return form, monthly.monthly_report(organisation=organisation, month=month)
+    return form, monthly.shown_report(monthly.monthly_report(scope=scope, month=month), disclosure)
 
 
 @require_GET
 def monthly_report(request: AuthenticatedRequest) -> HttpResponse:
-    form, report = _report(request)
-    context: dict[str, object] = {"form": form, "report": report}
-    if report is not None:
-        context["case_tables"] = [
-            (_("AMPK category"), report.by_ampk, "report-ampk"),
-            (_("Cluster"), report.by_cluster, "report-cluster"),
-            (_("Basis"), report.by_basis, "report-basis"),
-        ]
-        context["referral_tables"] = [
-            (_("Sent"), report.referrals_sent, report.referrals_sent_total, "report-referrals-sent"),
-            (_("Received"), report.referrals_received, report.referrals_received_total, "report-referrals-received"),
-        ]
-    return render(request, "atensi/monthly_report.html", context)
+    form, shown = _report(request)
+    return render(request, "atensi/monthly_report.html", {"form": form, "shown": shown})
 
 
 @require_GET
 def monthly_report_xlsx(request: AuthenticatedRequest) -> HttpResponse:
-    form, report = _report(request)
-    if report is None:
+    form, shown = _report(request)
+    if shown is None:
         # The page says what is wrong with the month.
-        return render(request, "atensi/monthly_report.html", {"form": form, "report": None}, status=400)
-    return exports.sheets_response(monthly.report_sheets(report), filename=monthly.report_filename(report))
+        return render(request, "atensi/monthly_report.html", {"form": form, "shown": None}, status=400)
+    return exports.sheets_response(monthly.report_sheets(shown), filename=monthly.report_filename(shown.report))
 
 
 urlpatterns = [

@@ -15,7 +15,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from atensi.core.models import AmpkCategory, ServiceComponent
-from atensi.reports.monthly import Month, monthly_report, parse_month
+from atensi.reports.monthly import Month, monthly_report, organisation_scope, parse_month
 from cases.models import Basis, Case, Consent, FollowUp, FollowUpKind, FollowUpStatus, PlanItemStatus, Stage
 from cases.records import plan_item_create, plan_item_update
 from cases.tests.factories import BeneficiaryFactory, cluster, open_case
@@ -38,7 +38,7 @@ def at(text: str) -> Any:
 
 
 def _case(org: Any, by: Any, *, ampk: tuple[str, ...] = (), **kwargs: Any) -> Case:
-    child = BeneficiaryFactory(organisation=org, created_by=by)
+    child = BeneficiaryFactory(organisation=org, created_by=by, regency_code="1571")  # Kota Jambi
     child.ampk_categories.set(AmpkCategory.objects.filter(code__in=ampk))
     return open_case(organisation=org, by=by, beneficiary=child, **kwargs)
 
@@ -152,7 +152,7 @@ def _lines(lines: list[Any]) -> dict[str, tuple[int, int]]:
 
 def test_the_report_of_november_has_these_totals(org, november) -> None:
     with at("2026-12-07 10:00"), translation.override("en"):
-        report = monthly_report(organisation=org, month=Month(datetime.date(2026, 11, 1)))
+        report = monthly_report(scope=organisation_scope(org), month=Month(datetime.date(2026, 11, 1)))
     assert (report.opened, report.closed) == (2, 1)
     assert _lines(report.by_ampk) == {
         "Children in emergency situations": (1, 1),
@@ -174,7 +174,7 @@ def test_the_report_of_november_has_these_totals(org, november) -> None:
 
 def test_the_figures_take_few_queries_whatever_the_data(org, november, django_assert_max_num_queries) -> None:
     with django_assert_max_num_queries(12):
-        monthly_report(organisation=org, month=Month(datetime.date(2026, 11, 1)))
+        monthly_report(scope=organisation_scope(org), month=Month(datetime.date(2026, 11, 1)))
 
 
 def test_the_page_and_the_workbook_show_the_same_totals(client_for, supervisor, org, november) -> None:
@@ -191,17 +191,39 @@ def test_the_page_and_the_workbook_show_the_same_totals(client_for, supervisor, 
     assert book.sheetnames == ["Cases", "Services", "Referrals", "Aftercare"]
     cases = [list(r) for r in book["Cases"].iter_rows(values_only=True)]
     assert cases[0] == ["Breakdown", "Item", "Opened", "Closed"]
-    assert cases[1] == ["All cases", None, 2, 1]
+    assert ["Cluster", "Total", 2, 1] in cases
     assert ["Basis", "Residential", 1, 0] in cases
+    assert ["AMPK category", "No AMPK category", 1, 0] in cases
     services = [list(r) for r in book["Services"].iter_rows(values_only=True)]
     assert services[-1] == ["Total", 1]
     referrals = [list(r) for r in book["Referrals"].iter_rows(values_only=True)][1:]
     assert referrals == [
-        ["Sent", "Service referral", "Waiting for an answer", 1],
-        ["Received", "Service referral", "Accepted", 1],
+        ["Sent", "Service referral — Waiting for an answer", 1],
+        ["Sent", "Total", 1],
+        ["Received", "Service referral — Accepted", 1],
+        ["Received", "Total", 1],
     ]
     aftercare = [list(r) for r in book["Aftercare"].iter_rows(values_only=True)][1:]
-    assert [row[1] for row in aftercare] == [3, 1, 1, 1, 2]
+    assert aftercare == [
+        ["Done", 1],
+        ["Missed", 1],
+        ["Still pending", 1],
+        ["Total", 3],
+        ["Done in the month (whenever due)", 2],
+    ]
+
+
+def test_an_org_admin_reads_the_figures_with_small_cells_hidden(client_for, org, org_admin, november) -> None:
+    params = {"organisation": org.pk, "month": NOVEMBER}
+    with at("2026-12-07 10:00"):
+        page = client_for(org_admin).get(URL, params, HTTP_ACCEPT_LANGUAGE="en")
+        workbook = client_for(org_admin).get(XLSX_URL, params, HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    # Two opened, one closed: 1 to 4 children are shown as "<5", the totals made from them.
+    assert "Opened in the month: <strong>5</strong> · closed: <strong>5</strong>" in text
+    assert "&lt;5" in text and 'data-testid="report-suppression"' in text
+    cases = [list(r) for r in load_workbook(io.BytesIO(workbook.content)).worksheets[0].iter_rows(values_only=True)]
+    assert ["Basis", "Residential", "<5", 0] in cases
 
 
 def test_an_org_admin_reads_it_and_a_social_worker_or_an_outsider_gets_404(
@@ -259,3 +281,56 @@ def test_the_current_month_is_allowed_and_months_parse_strictly() -> None:
 def test_post_is_refused(client_for, supervisor) -> None:
     assert client_for(supervisor).post(URL).status_code == 405
     assert client_for(supervisor).post(XLSX_URL).status_code == 405
+
+
+# --- A province or a kab/kota ------------------------------------------------------------------
+
+
+@pytest.fixture
+def dinsos_viewer(db: Any) -> Any:
+    from stakeholders.models import OrganisationKind, Region
+    from stakeholders.tests.factories import OrganisationFactory
+
+    dinsos = OrganisationFactory(code="DINSOS-UJI", kind=OrganisationKind.DINSOS_PROVINSI, name="Dinas Sosial Uji")
+    dinsos.coverage.set([Region.objects.get(code="15")])
+    return member(organisation=dinsos, role=Role.VIEWER, username="pembaca.dinsos")
+
+
+def test_a_dinas_sosial_reads_its_province_and_its_kab_kota_as_aggregates(client_for, dinsos_viewer, november) -> None:
+    client = client_for(dinsos_viewer)
+    with at("2026-12-07 10:00"):
+        province = client.get(URL, {"region": "15", "month": NOVEMBER}, HTTP_ACCEPT_LANGUAGE="en")
+        city = client.get(URL, {"subject": "region:1571", "month": NOVEMBER}, HTTP_ACCEPT_LANGUAGE="en")
+        elsewhere = client.get(URL, {"region": "13", "month": NOVEMBER})
+        workbook = client.get(XLSX_URL, {"region": "1571", "month": NOVEMBER})
+        default = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+    for response in (province, city):
+        text = response.content.decode()
+        assert 'data-testid="report-suppression"' in text
+        assert "Opened in the month: <strong>5</strong> · closed: <strong>5</strong>" in text
+        assert "Sent for the region&#x27;s children" in text
+    assert "Monthly report: Jambi" in province.content.decode()
+    assert elsewhere.status_code == 404
+    assert workbook.status_code == 200
+    assert workbook["Content-Disposition"].endswith('laporan-bulanan-1571-2026-11.xlsx"')
+    assert default.status_code == 200 and "Monthly report: Jambi" in default.content.decode()
+
+
+def test_a_regions_figures_count_its_childrens_cases_whoever_holds_them(org, november) -> None:
+    from atensi.reports.monthly import region_scope
+    from stakeholders.models import Region
+
+    with at("2026-12-07 10:00"):
+        report = monthly_report(
+            scope=region_scope(Region.objects.get(code="15")), month=Month(datetime.date(2026, 11, 1))
+        )
+    assert (report.opened, report.closed) == (2, 1)
+    assert report.services_total == 1
+    assert sum(line.count for line in report.referrals_sent) == 1  # the referral of a child living in Kota Jambi
+    assert report.aftercare.due == 3
+
+
+def test_a_case_worker_cannot_ask_for_a_region(client_for, supervisor, owner) -> None:
+    assert client_for(supervisor).get(URL, {"region": "15"}).status_code == 404
+    assert client_for(supervisor).get(URL, {"subject": "nothing:1"}).status_code == 404
+    assert client_for(owner).get(URL, {"region": "15"}).status_code == 404

@@ -141,6 +141,7 @@ PAGES: list[Visit] = [
     Visit("exports", "supervisor.alyatama", _p("/exports/")),
     Visit("monthly_report", "supervisor.alyatama", _p("/reports/monthly/")),
     Visit("monthly_report.org_admin", ORG_ADMIN, _p("/reports/monthly/?organisation={dinsos}")),
+    Visit("monthly_report.region", "viewer.nasional", _p("/reports/monthly/?region=15")),
     # A referral officer: the inbox and a referral waiting for an answer.
     Visit("home.referral_officer", "dinsos.jambi", _p("/")),
     Visit("referral_inbox", "dinsos.jambi", _p("/referrals/")),
