@@ -1,5 +1,6 @@
 """Exports (atensi.core.exports): a 20,000-row XLSX of the case list, its time and peak
-memory, and the access log's one INSERT … SELECT."""
+memory, and the access log's one INSERT … SELECT; the monthly report of an organisation and
+of a province."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.bench.harness import Result, percentile
 
 pytestmark = pytest.mark.django_db
 
-BENCH_SECTION = "Exports: a 20,000-row XLSX and the access log"
+BENCH_SECTION = "Exports and the monthly report"
 BENCH_NEEDS = ("cases",)
 ROWS = 20_000
 MIB = 1024 * 1024
@@ -35,7 +36,9 @@ BENCH_DESCRIPTION = (
     "allocations during the export) and the process's peak RSS above its size before the export (Linux "
     "VmHWM, reset before the run through /proc/self/clear_refs). Before: 8.6 s and 272 MB with openpyxl "
     "in write-only mode; the target is 4 s and 100 MB. The access-log row is the one `INSERT … SELECT` that "
-    "records every case of the whole export (all of BA-BENCH's cases), rolled back after."
+    "records every case of the whole export (all of BA-BENCH's cases), rolled back after. The monthly report "
+    "rows are GETs of the page for the current month: BA-BENCH's as its supervisor (exact figures), the "
+    "province of Jambi's as the superuser (the cases of every child living in one of its kab/kota)."
 )
 
 
@@ -143,4 +146,39 @@ def test_access_log_insert_select_of_the_whole_export(bench: Any) -> None:
             queries=len(captured.captured_queries),
             notes="every case of BA-BENCH, one row each, from the export's own filtered query; rolled back after",
         )
+    )
+
+
+def test_monthly_report_of_the_big_organisation_and_of_a_province(bench: Any, client: Any) -> None:
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from stakeholders.models import Organisation
+
+    month = f"{timezone.localdate():%Y-%m}"
+    big = Organisation.objects.get(code="BA-BENCH")
+    client.force_login(bench.data.account("case_supervisor"))
+
+    def check(response: Any) -> None:
+        if b'data-testid="monthly-report"' not in response.content:
+            raise AssertionError("no report on the page")
+
+    bench.measure(
+        client,
+        reverse("monthly_report"),
+        name="monthly report of BA-BENCH (supervisor, this month)",
+        data={"organisation": big.pk, "month": month},
+        check=check,
+        repeat=min(bench.repeat, 20),
+        warmup=min(bench.warmup, 2),
+    )
+    client.force_login(bench.data.account("superuser"))
+    bench.measure(
+        client,
+        reverse("monthly_report"),
+        name="monthly report of the province of Jambi (superuser, this month)",
+        data={"region": "15", "month": month},
+        check=check,
+        repeat=min(bench.repeat, 20),
+        warmup=min(bench.warmup, 2),
     )
