@@ -309,3 +309,21 @@ def test_the_status_fragment_is_one_cheap_query(client_for, supervisor, cases, d
 def test_an_unknown_source_is_not_found(supervisor) -> None:
     with pytest.raises(Exception, match="Not found"):
         exports.export_request(user=supervisor, source="nothing", params=[])
+
+
+def test_old_finished_jobs_are_forgotten_and_active_ones_kept(supervisor, settings) -> None:
+    old = timezone.now() - datetime.timedelta(days=settings.ATENSI_NOTIFICATION_RETENTION_DAYS + 1)
+    expired = exports.export_request(user=supervisor, source=CASES, params=_params(status="closed"))
+    waiting = exports.export_request(user=supervisor, source=CASES, params=_params(status="all"))
+    ExportJob.objects.filter(pk=expired.pk).update(status="expired", created_at=old)
+    ExportJob.objects.filter(pk=waiting.pk).update(created_at=old)
+    cleanup()
+    assert list(ExportJob.objects.values_list("pk", flat=True)) == [waiting.pk]
+
+
+def test_a_job_lost_with_its_worker_is_taken_again_only_when_stale(supervisor, cases) -> None:
+    job = exports.export_request(user=supervisor, source=CASES, params=[])
+    ExportJob.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now())
+    assert exports.run_export(job.pk) == "skipped"  # another worker is on it
+    ExportJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - exports.STALE_AFTER * 2)
+    assert exports.run_export(job.pk) == "done"
