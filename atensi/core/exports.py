@@ -377,9 +377,21 @@ def export_request(*, user: AbstractUser, source: str, params: Params) -> Export
 
 
 def _enqueue(job_id: int) -> None:
+    from kombu.exceptions import OperationalError as BrokerError
+
     from .tasks import export_run
 
-    export_run.delay(job_id)
+    try:
+        export_run.delay(job_id)
+    except BrokerError:
+        # The broker is down: say so on "my exports" (with "make it again") rather than
+        # leave the job waiting for a task that was never queued.
+        logger.warning("exports: the broker refused export %s", job_id)
+        ExportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+            status=Status.FAILED,
+            error=_("The export could not be started (the task queue is unavailable). Ask for it again later."),
+            finished_at=timezone.now(),
+        )
 
 
 def export_again(*, user: AbstractUser, job_id: int | str) -> ExportJob:

@@ -75,3 +75,17 @@ def test_the_worker_refuses_a_user_deactivated_meanwhile(broker, tmp_path, org, 
         _wait_for(job, "failed")
     assert job.file_name == ""
     assert not AccessLog.objects.filter(action="export").exists()
+
+
+def test_with_redis_down_a_large_export_fails_with_a_message_not_a_500(
+    broker, client_for, org, owner, supervisor, settings
+):
+    for _ in range(2):
+        open_case(organisation=org, by=owner)
+    settings.ATENSI_EXPORT_XLSX_MAX_ROWS = 1
+    broker.stop()
+    response = client_for(supervisor).get(reverse("cases:case_export_xlsx"), HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert response.status_code == 200
+    job = ExportJob.objects.get(user=supervisor)
+    assert job.status == "failed" and "task queue is unavailable" in job.error
+    assert 'data-testid="export-again"' in response.content.decode()
