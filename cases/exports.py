@@ -21,9 +21,8 @@ def select_cases(user: User, params: QueryDict) -> Selection:
     _form, filters, _warnings = case_list_filters(params, user=user)
     sort = filters.sort if filters.sort in lists.SORT_KEYS else lists.Sort.NEWEST
     queryset = lists.ordered(lists.cases_matching(user=user, filters=filters), sort)
-    queryset = queryset.select_related(
-        "organisation", "beneficiary", "beneficiary__village", "case_manager", "supervisor", "cluster"
-    ).annotate(next_due_on=lists.next_due())
+    # Clusters, people and villages are looked up per chunk by lists.export_rows.
+    queryset = queryset.select_related("organisation", "beneficiary").annotate(next_due_on=lists.next_due())
     return Selection(queryset=queryset, keys=lists.SORT_KEYS[sort])
 
 

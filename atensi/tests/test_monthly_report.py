@@ -173,7 +173,7 @@ def test_the_report_of_november_has_these_totals(org, november) -> None:
 
 
 def test_the_figures_take_few_queries_whatever_the_data(org, november, django_assert_max_num_queries) -> None:
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         monthly_report(scope=organisation_scope(org), month=Month(datetime.date(2026, 11, 1)))
 
 

@@ -44,6 +44,14 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, null=True, verbose_name='done'),
         ),
         migrations.AddIndex(
+            model_name='case',
+            index=models.Index(fields=['opened_at'], name='case_opened_at'),
+        ),
+        migrations.AddIndex(
+            model_name='case',
+            index=models.Index(condition=models.Q(('closed_at__isnull', False)), fields=['closed_at'], name='case_closed_at'),
+        ),
+        migrations.AddIndex(
             model_name='planitem',
             index=models.Index(condition=models.Q(('status', 'done')), fields=['done_at'], name='plan_item_done_at'),
         ),

@@ -108,6 +108,10 @@ class Case(models.Model):
             models.Index(fields=["stage", "stage_changed_at"], name="case_stage_since"),
             models.Index(fields=["case_manager", "-opened_at", "-id"], name="case_manager_opened"),
             models.Index(fields=["organisation", "stage"], name="case_org_stage"),
+            # The monthly report of a region: the cases opened, or closed, in one month,
+            # whichever organisation holds them (atensi/reports/monthly.py).
+            models.Index(fields=["opened_at"], name="case_opened_at"),
+            models.Index(fields=["closed_at"], name="case_closed_at", condition=Q(closed_at__isnull=False)),
             models.Index(fields=["beneficiary"], name="case_beneficiary"),
             # Who may see a child whose case is confidential (cases_visible_to) looks for the
             # child's confidential cases: a few percent of all, so a small partial index.

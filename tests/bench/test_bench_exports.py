@@ -110,9 +110,9 @@ def test_xlsx_export_of_20000_rows(bench: Any) -> None:
         _current, traced_peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    rss_peak = _status_kib("VmHWM") - before if rss_reset else None
+    rss_peak = max(0, _status_kib("VmHWM") - before) if rss_reset else None
     rss = "peak RSS n/a"
-    if rss_peak:
+    if rss_peak is not None:
         rss = f"peak RSS {rss_peak / 1024:,.0f} MiB above the {before / 1024:,.0f} MiB before"
     bench.record(
         _row(
