@@ -18,7 +18,7 @@ from cases.permissions import can_report, can_triage_reports
 from cases.selectors import CASE_ROLES, report_queue_for
 from referrals.selectors import inbox_waiting
 from stakeholders.models import User
-from stakeholders.permissions import can_see_workforce, can_view_organisation_reports
+from stakeholders.permissions import ORGANISATION_FIGURE_ROLES, can_see_workforce, can_view_organisation_reports
 from stakeholders.roles import Role
 
 
@@ -80,6 +80,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(NavItem(_("Report a child"), reverse("cases:report_create"), "report"))
     if actor.org_ids(Role.COMMUNITY_REPORTER):
         items.append(NavItem(_("My reports"), reverse("cases:report_mine"), "my_reports"))
+    # The map of open cases, for those who read an organisation's figures (no query: a
+    # Dinas Sosial's other roles read their regions' map too, from its address).
+    if actor.is_superuser or actor.org_ids(*ORGANISATION_FIGURE_ROLES):
+        items.append(NavItem(_("Map"), reverse("figures_map"), "map"))
     network = "network"
     items += [
         NavItem(_("Directory"), reverse("stakeholders:organisation_list"), "directory", network),

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from . import export_views, preference_views, views
+from .figures_map import views as figures_map_views
 
 admin.site.site_header = _("ATENSI Portal administration")
 admin.site.site_title = _("ATENSI Portal")
@@ -28,6 +29,7 @@ urlpatterns = [
     path("", include("stakeholders.urls")),
     path("", include("cases.urls")),
     path("", include("referrals.urls")),
+    path("", include(figures_map_views)),
     path("admin/", admin.site.urls),
 ]
 

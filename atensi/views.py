@@ -1,4 +1,5 @@
-"""The project's own pages: home, health check, error pages, the notification list."""
+"""The project's own pages: home ("Hari ini", composed in atensi/today.py), health check, error
+pages, the notification list."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from django.views.decorators.http import require_GET, require_POST
 from atensi.core.access import get_or_404
 from atensi.core.health import check_database, check_redis
 from atensi.core.notifications import mark_read, notification_text, notifications_for, safe_link
+from atensi.today import today_for
 from stakeholders.http import AuthenticatedRequest
 from stakeholders.selectors import memberships_of_user
 
 
 @require_GET
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    memberships = memberships_of_user(request.user)
-    return render(request, "atensi/home.html", {"memberships": memberships})
+    memberships = list(memberships_of_user(request.user))
+    today = today_for(request.user, memberships)
+    return render(request, "atensi/home.html", {"memberships": memberships, "today": today})
 
 
 @never_cache

@@ -79,8 +79,7 @@ from .models import (
     Sex,
     Stage,
 )
-from .reminders import past_stage_deadline
-from .selectors import cases_visible_to, person_name
+from .selectors import cases_visible_to, past_stage_deadline, person_name
 
 PAGE_SIZE = 50
 UNASSIGNED = "none"  # the case manager filter's "not assigned to anyone"
@@ -609,11 +608,10 @@ def export_rows(*, user: User, cases: list[Case], today: datetime.date | None = 
     shown = [c for c in cases if getattr(c, "identity_visible", False)]
     regencies = regency_names(c.beneficiary.regency_code for c in shown)
     clusters = {c.pk: c.name for c in Cluster.objects.filter(pk__in={c.cluster_id for c in shown})}
-    people_ids = {c.case_manager_id for c in shown} | {c.supervisor_id for c in shown}
-    people = {u.pk: person_name(u) for u in User.objects.filter(pk__in=people_ids - {None})}
-    villages = dict(
-        Region.objects.filter(code__in={c.beneficiary.village_id for c in shown} - {None}).values_list("code", "name")
-    )
+    people_ids = {i for c in shown for i in (c.case_manager_id, c.supervisor_id) if i is not None}
+    people = {u.pk: person_name(u) for u in User.objects.filter(pk__in=people_ids)}
+    village_codes = {c.beneficiary.village_id for c in shown if c.beneficiary.village_id is not None}
+    villages = dict(Region.objects.filter(code__in=village_codes).values_list("code", "name"))
     blank_after_stage = [""] * (len(export_headers()) - 3)
     stage, sex, basis, source = labels(Stage), labels(Sex), labels(Basis), labels(CaseSource)
     risk, closure = labels(RiskLevel), labels(ClosureReason)

@@ -90,7 +90,7 @@ from .models import (
     TimelineKind,
 )
 from .notification_kinds import NotificationKind
-from .selectors import CASE_ROLES
+from .selectors import CASE_ROLES, escalate_days, stage_deadline_limits, stage_deadlines
 from .workflow import AFTERCARE_KEPT_ON
 
 DAY = datetime.timedelta(days=1)
@@ -98,29 +98,6 @@ DAY = datetime.timedelta(days=1)
 # Where an aftercare visit still matters: the case is in termination or aftercare, or was
 # closed with its goals met (the only closure that keeps aftercare, cases/workflow.py).
 AFTERCARE_STAGES = (Stage.TERMINASI, Stage.BIMBINGAN_LANJUT)
-
-
-def escalate_days() -> int:
-    return int(settings.ATENSI_FOLLOW_UP_ESCALATE_DAYS)
-
-
-def stage_deadlines() -> dict[str, int]:
-    return {str(k): int(v) for k, v in settings.ATENSI_STAGE_DEADLINE_DAYS.items()}
-
-
-def stage_deadline_limits(now: datetime.datetime) -> dict[str, datetime.datetime]:
-    """Per stage with a deadline: a case that entered it at or before this moment is past
-    its deadline (ATENSI_STAGE_DEADLINE_DAYS[stage] days in the stage)."""
-    return {stage: now - datetime.timedelta(days=days) for stage, days in stage_deadlines().items()}
-
-
-def past_stage_deadline(now: datetime.datetime) -> Q:
-    """Cases sitting in a stage past its deadline at `now`: the rule the stage reminder
-    (plan_stage_reminders) fires on, for the case list's filter and the dashboards."""
-    condition = Q(pk__in=[])
-    for stage, limit in stage_deadline_limits(now).items():
-        condition |= Q(stage=stage, stage_changed_at__lte=limit)
-    return condition
 
 
 def approval_waiting_days() -> int:

@@ -15,8 +15,10 @@ Anything outside the scope is a 404 (atensi.core.access.get_or_404).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models import Case as CaseWhen  # Django's conditional expression, not our Case model
 
@@ -41,6 +43,29 @@ REPORTING_ROLES: tuple[str, ...] = (
 )
 # Roles that may be made case manager.
 CASE_MANAGER_ROLES: tuple[str, ...] = (Role.SOCIAL_WORKER, Role.SUPERVISOR)
+
+
+def stage_deadlines() -> dict[str, int]:
+    """Days a case may stay in a stage before it is late (ATENSI_STAGE_DEADLINE_DAYS)."""
+    return {str(k): int(v) for k, v in settings.ATENSI_STAGE_DEADLINE_DAYS.items()}
+
+
+def escalate_days() -> int:
+    """Days a follow-up may be overdue before it goes to the supervisors (ATENSI_FOLLOW_UP_ESCALATE_DAYS)."""
+    return int(settings.ATENSI_FOLLOW_UP_ESCALATE_DAYS)
+
+
+def stage_deadline_limits(now: datetime.datetime) -> dict[str, datetime.datetime]:
+    """Per stage with a deadline: a case that entered it at or before this moment is late."""
+    return {stage: now - datetime.timedelta(days=days) for stage, days in stage_deadlines().items()}
+
+
+def past_stage_deadline(now: datetime.datetime) -> Q:
+    """Cases that stayed longer in their stage than its deadline (the stage reminders' rule)."""
+    condition = Q(pk__in=[])
+    for stage, limit in stage_deadline_limits(now).items():
+        condition |= Q(stage=stage, stage_changed_at__lte=limit)
+    return condition
 
 
 def person_name(person: User | None) -> str:

@@ -8,6 +8,8 @@ the people who may open the case).
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Case as CaseWhen  # Django's conditional expression, not the case model
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -117,3 +119,21 @@ def overdue_count(*, organisation_id: int) -> int:
     return Referral.objects.filter(
         receiver_id=organisation_id, status=ReferralStatus.SENT, respond_by__lt=timezone.now()
     ).count()
+
+
+def inbox_overdue(user: User, *, now: datetime.datetime) -> QuerySet[Referral]:
+    """Referrals waiting for an answer from the user's organisations past their deadline."""
+    return inbox_waiting(user).filter(respond_by__lt=now)
+
+
+def accepted_without_outcome(user: User) -> QuerySet[Referral]:
+    """Referrals the user's organisations accepted and have not completed with an outcome
+    yet, the longest accepted first (an accepted transfer made the case the receiver's own
+    and has no outcome to record)."""
+    actor = actor_for(user)
+    return (
+        Referral.objects.filter(receiver_id__in=actor.org_ids(*CASE_ROLES), status=ReferralStatus.ACCEPTED)
+        .exclude(kind=ReferralKind.TRANSFER)
+        .select_related("sender", "case")
+        .order_by("answered_at", "pk")
+    )

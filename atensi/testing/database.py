@@ -46,6 +46,8 @@ TEMPLATE_SOURCES = (
     ("atensi.core.apps", "atensi.apps"),
     ("atensi.core.reference", "atensi.reference"),
     ("atensi.core.schedules", "atensi.schedules"),
+    ("atensi.apps",),  # the project layer's post_migrate handler
+    ("atensi.tasks",),  # and the beat schedule it makes sure of
     ("stakeholders.apps",),
     ("stakeholders.roles",),
     ("stakeholders.regions",),

@@ -23,7 +23,7 @@ def nav_keys(client) -> set[str]:
     [
         (Role.SOCIAL_WORKER, {"home", "cases", "referrals", "approvals", "report", "workforce", "agreements"}),
         (Role.COMMUNITY_REPORTER, {"home", "report", "my_reports", "workforce", "agreements"}),
-        (Role.VIEWER, {"home", "agreements"}),
+        (Role.VIEWER, {"home", "agreements", "map"}),
         (
             Role.SUPERVISOR,
             {
@@ -36,6 +36,7 @@ def nav_keys(client) -> set[str]:
                 "staff",
                 "workforce",
                 "agreements",
+                "map",
                 "monthly_report",
             },
         ),
@@ -43,7 +44,7 @@ def nav_keys(client) -> set[str]:
             Role.INTAKE_OFFICER,
             {"home", "cases", "referrals", "approvals", "intake", "report", "workforce", "agreements"},
         ),
-        (Role.ORG_ADMIN, {"home", "approvals", "staff", "workforce", "agreements", "monthly_report"}),
+        (Role.ORG_ADMIN, {"home", "approvals", "staff", "workforce", "agreements", "map", "monthly_report"}),
     ],
 )
 def test_navigation_follows_the_role(client_for, org, role, expected):

@@ -29,6 +29,7 @@ EVERY_KIND = {
     "approval_requested",
     "approval_decided",
     "report_case_opened",
+    "cases_reassigned",
 }
 
 

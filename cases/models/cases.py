@@ -108,6 +108,10 @@ class Case(models.Model):
             models.Index(fields=["stage", "stage_changed_at"], name="case_stage_since"),
             models.Index(fields=["case_manager", "-opened_at", "-id"], name="case_manager_opened"),
             models.Index(fields=["organisation", "stage"], name="case_org_stage"),
+            # A supervisor's caseload: open cases per case manager (an index-only count).
+            models.Index(
+                fields=["organisation", "case_manager"], condition=~Q(stage="closed"), name="case_org_manager_open"
+            ),
             # The monthly report of a region: the cases opened, or closed, in one month,
             # whichever organisation holds them (atensi/reports/monthly.py).
             models.Index(fields=["opened_at"], name="case_opened_at"),

@@ -319,7 +319,8 @@ def test_directory_list_queries_do_not_grow_with_rows(client_for, viewer, django
 # --- Detail page --------------------------------------------------------------------
 
 
-def test_detail_shows_the_profile_staff_without_emails_and_the_pin(client_for, viewer, org_admin, org):
+def test_detail_shows_the_profile_staff_without_emails_and_the_pin(client_for, viewer, org_admin, org, settings):
+    settings.ATENSI_MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     village = Region.objects.get(code=TELANAIPURA)
     org.village = village
     org.home_region_id = "1571"
@@ -351,9 +352,10 @@ def test_detail_shows_the_profile_staff_without_emails_and_the_pin(client_for, v
     assert edit_url(org) not in body
 
 
-def test_the_csp_allows_the_tile_server_images(client_for, viewer, org):
+def test_without_a_tile_server_the_csp_allows_no_other_images(client_for, viewer, org):
+    # ATENSI_MAP_TILE_URL is empty by default: the maps draw on a plain background.
     response = client_for(viewer).get(detail_url(org))
-    assert "img-src 'self' data: https://tile.openstreetmap.org" in response["Content-Security-Policy"]
+    assert "img-src 'self' data:;" in response["Content-Security-Policy"] + ";"
 
 
 def test_detail_without_coordinates_has_no_map(client_for, viewer, org):
@@ -673,6 +675,7 @@ def test_the_tile_server_origin_feeds_the_csp():
 
     from atensi.settings.base import tile_origin
 
+    assert tile_origin("") is None  # no tiles, nothing more allowed
     assert tile_origin("https://tile.openstreetmap.org/{z}/{x}/{y}.png") == "https://tile.openstreetmap.org"
     assert tile_origin("https://{s}.tiles.example.id/{z}/{x}/{y}.png") == "https://*.tiles.example.id"
     for bad in ("tile.openstreetmap.org/{z}/{x}/{y}.png", "https://tiles.example.id/map.png", "javascript:alert(1)"):

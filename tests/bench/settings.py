@@ -29,3 +29,5 @@ TEMPLATES[0]["OPTIONS"]["loaders"] = [  # type: ignore[index]
     ),
 ]
 WHITENOISE_AUTOREFRESH = False
+# The map keeps its counts in the cache as production does (the test settings turn it off).
+ATENSI_MAP_CACHE_SECONDS = env.int("ATENSI_MAP_CACHE_SECONDS", default=300)

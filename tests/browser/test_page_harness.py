@@ -166,6 +166,8 @@ PAGES: list[Visit] = [
     Visit("import_preview", ORG_ADMIN, _p("/organisations/{dinsos}/imports/{import_batch}/")),
     # A national viewer: aggregate figures only.
     Visit("home.viewer", "viewer.nasional", _p("/")),
+    Visit("figures_map", "viewer.nasional", _p("/map/")),
+    Visit("figures_map.region", "viewer.nasional", _p("/map/?region=1571")),
     # The superuser in Django admin.
     Visit("admin_index", "admin", _p("/admin/")),
     Visit("admin_changelist", "admin", _p("/admin/cases/case/")),
@@ -217,6 +219,9 @@ NOT_PAGES: dict[str, str] = {
     "stakeholders:membership_set_active": "POST only",
     "stakeholders:region_search": "an htmx fragment of the region picker",
     "stakeholders:region_children": "an htmx fragment of the region picker",
+    "figures_map_data": "the map page's JSON",
+    "figures_map_csv": "a download",
+    "figures_map_region": "an htmx fragment of the map page (the page shows it with ?region=)",
 }
 
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('atensi', '0012_accesslog_action_print'),
+        ('atensi', '0013_accesslog_user_view_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('atensi', '0008_notification_preference'),
-        ('cases', '0003_case_confidential_child'),
+        ('cases', '0004_case_org_manager_open_index'),
         ('stakeholders', '0004_region_choices_pin_pairs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,59 @@
+"""Counts with a cap, all of a page's in one query.
+
+A home page counts many lists; each count is exact up to `CAP` and shown as "1.000+"
+beyond (in the reader's number format), so counting costs the same however many rows
+match: Postgres stops after `CAP + 1`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import IntegerField, QuerySet, Subquery
+from django.utils.formats import number_format
+
+CAP = 1000
+
+
+class CappedCount(Subquery):
+    """COUNT(*) of at most CAP + 1 rows of a queryset, as a scalar subquery."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) _capped)"
+    output_field = IntegerField()
+
+    def __init__(self, queryset: QuerySet[Any], cap: int = CAP) -> None:
+        super().__init__(queryset.order_by().values("pk")[: cap + 1])
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A capped count: `value` is exact up to `cap`; `display` says "1.000+" beyond."""
+
+    value: int
+    cap: int = CAP
+
+    @property
+    def is_capped(self) -> bool:
+        return self.value > self.cap
+
+    @property
+    def display(self) -> str:
+        if self.is_capped:
+            return number_format(self.cap, force_grouping=True) + "+"
+        return number_format(self.value, force_grouping=True)
+
+    def __bool__(self) -> bool:
+        return self.value > 0
+
+
+def capped_counts(user_id: int, querysets: Mapping[str, QuerySet[Any]]) -> dict[str, Tally]:
+    """Every count in one query (the user's own row, with a scalar subquery per count)."""
+    if not querysets:
+        return {}
+    annotations = {name: CappedCount(qs) for name, qs in querysets.items()}
+    users = get_user_model()._default_manager.filter(pk=user_id)
+    row: Mapping[str, int] = users.annotate(**annotations).values(*annotations).first() or {}
+    return {name: Tally(int(row.get(name) or 0)) for name in querysets}

@@ -1,0 +1,434 @@
+"""The home page, "Hari ini", shows each person their work by the roles they hold, scoped,
+on their organisation's local day, with capped counts in a constant number of queries."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from atensi.core.access import record_access
+from atensi.core.models import AccessLog
+from cases.models import (
+    Approval,
+    ApprovalKind,
+    Case,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+    ReportStatus,
+    TimelineEntry,
+    TimelineKind,
+)
+from cases.services import timeline_add
+from cases.tests.factories import open_case, report_for
+from referrals.models import Referral, ReferralKind, ReferralStatus
+from stakeholders.roles import Role
+from stakeholders.tests.factories import OrganisationFactory, member
+
+pytestmark = pytest.mark.django_db
+
+UTC = datetime.UTC
+DAY = datetime.timedelta(days=1)
+
+
+def home(client: Any) -> str:
+    response = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def section(html: str, key: str) -> str:
+    """The HTML of one section of the page (empty if the page has no such section)."""
+    match = re.search(rf'data-testid="section-{key}">(.*?)</section>', html, re.S)
+    return match.group(1) if match else ""
+
+
+def count(html: str, key: str) -> str:
+    match = re.search(rf'data-testid="count-{key}"[^>]*>([^<]*)<', html)
+    assert match, f"no count {key}"
+    return match.group(1)
+
+
+def follow_up(case: Case, assignee: Any, due_on: datetime.date, **fields: Any) -> FollowUp:
+    fields.setdefault("kind", FollowUpKind.HOME_VISIT)
+    return FollowUp.objects.create(case=case, due_on=due_on, assignee=assignee, created_by=assignee, **fields)
+
+
+def looked(user: Any, case: Case, at: datetime.datetime) -> None:
+    """The user opened the case page at `at` (the row the case page writes)."""
+    with time_machine.travel(at, tick=False):
+        record_access(user=user, obj=case, organisation_id=case.organisation_id)
+
+
+# --- Case workers -------------------------------------------------------------------------------
+
+
+def test_a_case_worker_sees_todays_and_overdue_follow_ups_with_links(client_for, org, owner):
+    case = open_case(organisation=org, by=owner)
+    today = timezone.localdate()
+    due = follow_up(case, owner, today, kind=FollowUpKind.CASE_REVIEW)
+    late = follow_up(case, owner, today - 5 * DAY)
+    follow_up(case, owner, today + DAY)  # tomorrow: neither
+    follow_up(case, owner, today - 2 * DAY, status=FollowUpStatus.DONE, completed_at=timezone.now())
+
+    html = home(client_for(owner))
+
+    due_today = section(html, "due_today")
+    assert "Case review" in due_today and case.number in due_today
+    assert f'href="{reverse("cases:case_notes", args=[case.pk])}#follow-ups"' in due_today
+    overdue = section(html, "overdue")
+    assert "5 days overdue" in overdue and "Home visit" in overdue
+    assert count(html, "due_today") == "1" and count(html, "overdue") == "1"
+    assert 'href="/cases/?scope=mine&amp;overdue=1"' in html
+    assert due.pk and late.pk
+
+
+def test_empty_sections_say_so(client_for, org, owner):
+    html = home(client_for(owner))
+    assert "No follow-ups today." in section(html, "due_today")
+    assert "No overdue follow-ups." in section(html, "overdue")
+    assert "No case is past its stage deadline." in section(html, "stage_late")
+
+
+@pytest.mark.parametrize(
+    ("region", "due_today", "overdue"),
+    [
+        # 16:30 UTC on 10 March: 23:30 WIB on the 10th, 00:30 WITA and 01:30 WIT on the 11th.
+        ("15", "March 10", "none"),
+        ("73", "March 11", "March 10"),
+        ("91", "March 11", "March 10"),
+    ],
+)
+def test_today_is_the_organisations_local_day(client_for, region, due_today, overdue):
+    org = OrganisationFactory(code=f"BA-{region}", name=f"Balai {region}", home_region_id=region)
+    worker = member(organisation=org, role=Role.SOCIAL_WORKER)
+    case = open_case(organisation=org, by=worker)
+    follow_up(case, worker, datetime.date(2026, 3, 10), kind=FollowUpKind.CASE_REVIEW, description="tenth")
+    follow_up(case, worker, datetime.date(2026, 3, 11), kind=FollowUpKind.HOME_VISIT, description="eleventh")
+    with time_machine.travel(datetime.datetime(2026, 3, 10, 16, 30, tzinfo=UTC), tick=False):
+        html = home(client_for(worker))
+    assert f"due {due_today}, 2026" in section(html, "due_today")
+    if overdue == "none":
+        assert "No overdue follow-ups." in section(html, "overdue")
+    else:
+        assert f"due {overdue}, 2026" in section(html, "overdue")
+        assert "1 day overdue" in section(html, "overdue")
+
+
+def test_a_case_assigned_by_someone_else_shows_until_i_look(client_for, org, owner, colleague):
+    theirs = open_case(organisation=org, by=colleague, case_manager=owner)
+    mine = open_case(organisation=org, by=owner)  # opened by myself: nothing new to me
+    client = client_for(owner)
+
+    assigned = section(home(client), "assigned")
+    assert theirs.number in assigned and mine.number not in assigned
+
+    client.get(reverse("cases:case_detail", args=[theirs.pk]))  # the case page logs the view
+    assert AccessLog.objects.filter(user=owner, target_id=str(theirs.pk), action="view").exists()
+    assert "No newly assigned cases." in section(home(client), "assigned")
+
+
+def test_a_case_changed_by_someone_else_since_i_looked(client_for, org, owner, supervisor):
+    case = open_case(organisation=org, by=owner)
+    quiet = open_case(organisation=org, by=owner)
+    now = timezone.now()
+    looked(owner, case, now - 2 * DAY)
+    looked(owner, quiet, now - 2 * DAY)
+    # Before I looked: seen already. After: a supervisor's decision, and my own note.
+    TimelineEntry.objects.create(case=case, kind=TimelineKind.NOTE, actor=supervisor, at=now - 3 * DAY)
+    TimelineEntry.objects.create(case=quiet, kind=TimelineKind.NOTE, actor=owner, at=now - DAY)
+    timeline_add(case=case, kind=TimelineKind.APPROVAL_DECIDED, actor=supervisor, decision="approved")
+
+    changed = section(home(client_for(owner)), "changed")
+    assert case.number in changed and "Approval decided" in changed
+    assert quiet.number not in changed
+
+
+def test_a_referral_answered_by_the_receiver_is_a_change_by_someone_else(client_for, org, other_org, owner):
+    case = open_case(organisation=org, by=owner)
+    looked(owner, case, timezone.now() - DAY)
+    officer = member(organisation=other_org, role=Role.REFERRAL_OFFICER)
+    timeline_add(case=case, kind=TimelineKind.REFERRAL, actor=officer, action="accepted")  # as referral_accept does
+    changed = section(home(client_for(owner)), "changed")
+    assert case.number in changed and "Referral" in changed
+
+
+def test_a_case_past_its_stage_deadline(client_for, org, owner, settings):
+    settings.ATENSI_STAGE_DEADLINE_DAYS = {"pendekatan_awal": 7, "asesmen": 14}
+    late = open_case(organisation=org, by=owner)
+    fresh = open_case(organisation=org, by=owner)
+    Case.objects.filter(pk=late.pk).update(stage_changed_at=timezone.now() - 8 * DAY)
+    Case.objects.filter(pk=fresh.pk).update(stage_changed_at=timezone.now() - 6 * DAY)
+    html = home(client_for(owner))
+    stage_late = section(html, "stage_late")
+    assert late.number in stage_late and fresh.number not in stage_late
+    assert count(html, "stage_late") == "1"
+    assert 'href="/cases/?scope=mine&amp;stage_late=1"' in html
+
+
+def test_aftercare_visits_due_this_month(client_for, org, owner):
+    case = open_case(organisation=org, by=owner)
+    with time_machine.travel(datetime.datetime(2026, 5, 15, 3, 0, tzinfo=UTC), tick=False):
+        follow_up(case, owner, datetime.date(2026, 5, 28), kind=FollowUpKind.AFTERCARE, description="this month")
+        follow_up(case, owner, datetime.date(2026, 6, 2), kind=FollowUpKind.AFTERCARE)
+        html = home(client_for(owner))
+    aftercare = section(html, "aftercare")
+    assert "due May 28, 2026" in aftercare and "June" not in aftercare
+    assert count(html, "aftercare") == "1"
+
+
+def test_an_outsiders_case_never_shows(client_for, org, other_org, owner, outsider):
+    # A follow-up of another organisation's case that happens to be assigned to me.
+    elsewhere_worker = member(organisation=other_org, role=Role.SOCIAL_WORKER)
+    elsewhere = open_case(organisation=other_org, by=elsewhere_worker)
+    follow_up(elsewhere, owner, timezone.localdate())
+    follow_up(elsewhere, owner, timezone.localdate() - 3 * DAY)
+    Case.objects.filter(pk=elsewhere.pk).update(case_manager=owner)
+    html = home(client_for(owner))
+    assert elsewhere.number not in html
+    assert count(html, "due_today") == "0" and count(html, "overdue") == "0"
+    # ... and the outsider sees nothing of mine.
+    mine = open_case(organisation=org, by=owner)
+    follow_up(mine, owner, timezone.localdate())
+    assert mine.number not in home(client_for(outsider))
+
+
+# --- Supervisors ---------------------------------------------------------------------------------
+
+
+def test_a_supervisor_sees_approvals_oldest_first_intake_escalations_and_caseload(
+    client_for, org, owner, colleague, supervisor, other_org
+):
+    now = timezone.now()
+    older = open_case(organisation=org, by=owner)
+    newer = open_case(organisation=org, by=colleague)
+    Approval.objects.create(case=newer, kind=ApprovalKind.PLAN, requested_by=colleague, requested_at=now - DAY)
+    Approval.objects.create(
+        case=older,
+        kind=ApprovalKind.CLOSURE,
+        requested_by=owner,
+        requested_at=now - 3 * DAY,
+        closure_reason="goals_met",
+    )
+    own = open_case(organisation=org, by=supervisor)
+    Approval.objects.create(case=own, kind=ApprovalKind.PLAN, requested_by=supervisor)  # not mine to decide
+    report = report_for(organisation=org, by=owner)
+    follow_up(older, owner, timezone.localdate() - 10 * DAY)  # long overdue: escalated
+    follow_up(newer, colleague, timezone.localdate() - 1 * DAY)  # overdue, not yet escalated
+    elsewhere = open_case(organisation=other_org, by=member(organisation=other_org, role=Role.SUPERVISOR))
+    Approval.objects.create(case=elsewhere, kind=ApprovalKind.PLAN, requested_by=elsewhere.created_by)
+
+    html = home(client_for(supervisor))
+
+    approvals = section(html, "approvals")
+    assert approvals.index(older.number) < approvals.index(newer.number)
+    assert own.number not in approvals and elsewhere.number not in approvals
+    assert "Case closure" in approvals and "waiting 3" in approvals
+    assert count(html, "approvals") == "2"
+    assert str(report.public_id) in section(html, "intake") and count(html, "intake") == "1"
+    escalated = section(html, "escalated")
+    assert older.number in escalated and newer.number not in escalated
+    caseload = section(html, "caseload")
+    rows = re.findall(r'data-testid="caseload-row">(.*?)</li>', caseload, re.S)
+    assert len(rows) == 3  # owner, colleague, supervisor (case managers all)
+    owner_row = next(r for r in rows if owner.get_full_name() in r)
+    assert "1 open case" in owner_row and "1 overdue follow-up" in owner_row
+    assert f"/cases/?case_manager={owner.pk}&amp;status=open" in owner_row
+    colleague_row = next(r for r in rows if colleague.get_full_name() in r)
+    assert "1 overdue follow-up" in colleague_row
+
+
+def test_the_case_worker_part_is_shown_once_for_several_roles(client_for, org, other_org):
+    user = member(organisation=org, role=Role.SUPERVISOR)
+    from stakeholders.tests.factories import MembershipFactory
+
+    MembershipFactory(user=user, organisation=org, role=Role.SOCIAL_WORKER)
+    MembershipFactory(user=user, organisation=other_org, role=Role.SOCIAL_WORKER)
+    html = home(client_for(user))
+    assert html.count('data-testid="today-case-work"') == 1
+    assert html.count('data-testid="today-supervision"') == 1
+    assert html.count('data-testid="section-due_today"') == 1
+
+
+# --- Referral officers ------------------------------------------------------------------------------
+
+
+def referral(case: Case, receiver: Any, *, respond_by: datetime.datetime, **fields: Any) -> Referral:
+    fields.setdefault("kind", ReferralKind.SERVICE)
+    return Referral.objects.create(
+        case=case,
+        sender=case.organisation,
+        receiver=receiver,
+        sent_by=case.created_by,
+        sent_at=respond_by - 5 * DAY,
+        respond_by=respond_by,
+        reason="Butuh layanan.",
+        **fields,
+    )
+
+
+def test_a_referral_officer_sees_referrals_to_answer_overdue_first_and_accepted_ones(client_for, org, owner):
+    dinsos = OrganisationFactory(code="DINSOS-UJI", name="Dinas Sosial Uji", home_region_id="15")
+    officer = member(organisation=dinsos, role=Role.REFERRAL_OFFICER)
+    now = timezone.now()
+    soon = referral(open_case(organisation=org, by=owner), dinsos, respond_by=now + DAY)
+    late = referral(open_case(organisation=org, by=owner), dinsos, respond_by=now - DAY)
+    accepted = referral(
+        open_case(organisation=org, by=owner),
+        dinsos,
+        respond_by=now - 2 * DAY,
+        status=ReferralStatus.ACCEPTED,
+        answered_by=officer,
+        answered_at=now - 3 * DAY,
+    )
+    html = home(client_for(officer))
+    to_answer = section(html, "to_answer")
+    assert to_answer.index(f"/referrals/{late.pk}/") < to_answer.index(f"/referrals/{soon.pk}/")
+    assert "overdue" in to_answer and "WIB" in to_answer
+    assert count(html, "to_answer") == "2" and count(html, "to_answer-overdue") == "1 overdue"
+    assert f"/referrals/{accepted.pk}/" in section(html, "accepted")
+    assert 'href="/referrals/?status=accepted"' in html
+    assert 'data-testid="today-case-work"' not in html
+
+
+# --- Community reporters -----------------------------------------------------------------------------
+
+
+def test_a_reporter_sees_their_reports_and_what_happened_never_others(client_for, org, owner):
+    reporter = member(organisation=org, role=Role.COMMUNITY_REPORTER)
+    waiting = report_for(organisation=org, by=reporter)
+    opened = report_for(
+        organisation=org, by=reporter, status=ReportStatus.CASE_OPENED, triaged_by=owner, triaged_at=timezone.now()
+    )
+    someone_elses = report_for(organisation=org, by=owner)
+    html = home(client_for(reporter))
+    reports = section(html, "reports")
+    assert str(waiting.public_id) in reports and "Awaiting triage" in reports
+    assert str(opened.public_id) in reports and "Case opened" in reports
+    assert str(someone_elses.public_id) not in html
+    assert count(html, "reports") == "2"
+    assert 'data-testid="today-case-work"' not in html and 'data-testid="today-supervision"' not in html
+
+
+# --- Viewers and org admins -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.ORG_ADMIN])
+def test_viewers_and_org_admins_get_the_short_page(client_for, org, role):
+    html = home(client_for(member(organisation=org, role=role)))
+    assert 'data-testid="memberships"' in html and org.name in html
+    assert "What you can do here" in html
+    assert 'data-testid="today-' not in html
+
+
+# --- Counts and queries ---------------------------------------------------------------------------------
+
+
+def test_counts_are_capped_at_a_thousand_in_the_readers_format(client_for, org, owner):
+    case = open_case(organisation=org, by=owner)
+    late = timezone.localdate() - 2 * DAY
+    FollowUp.objects.bulk_create(
+        [FollowUp(case=case, kind="home_visit", due_on=late, assignee=owner, created_by=owner) for _ in range(1001)]
+    )
+    client = client_for(owner)
+    html = home(client)
+    assert count(html, "overdue") == "1,000+"
+    assert len(re.findall(r'data-testid="item-overdue"', html)) == 10
+    indonesian = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert re.search(r'data-testid="count-overdue"[^>]*>1\.000\+<', indonesian)
+
+
+def _world(org: Any, owner: Any, colleague: Any, supervisor: Any, n: int) -> None:
+    """n of everything on the home page of a supervisor who is also a referral officer and a reporter."""
+    now = timezone.now()
+    today = timezone.localdate()
+    dinsos = OrganisationFactory(code="DINSOS-Q", name="Dinas Sosial Q")
+    from atensi.core.access import forget_actor
+    from stakeholders.models import Membership
+
+    for role in (Role.REFERRAL_OFFICER, Role.COMMUNITY_REPORTER):
+        Membership.objects.get_or_create(user=supervisor, organisation=org, role=role)
+    forget_actor(supervisor)
+    for i in range(n):
+        case = open_case(organisation=org, by=colleague, case_manager=supervisor)
+        Case.objects.filter(pk=case.pk).update(stage_changed_at=now - 30 * DAY)
+        follow_up(case, supervisor, today)
+        follow_up(case, supervisor, today - 5 * DAY)
+        follow_up(case, colleague, today - 9 * DAY, kind=FollowUpKind.AFTERCARE)
+        follow_up(case, supervisor, today, kind=FollowUpKind.AFTERCARE)
+        timeline_add(case=case, kind=TimelineKind.NOTE, actor=colleague)
+        Approval.objects.create(case=case, kind=ApprovalKind.PLAN, requested_by=colleague)
+        report_for(organisation=org, by=supervisor)
+        sent = open_case(organisation=dinsos, by=member(organisation=dinsos, role=Role.SOCIAL_WORKER))
+        referral(sent, org, respond_by=now + (i - 1) * DAY)
+        referral(
+            open_case(organisation=dinsos, by=sent.created_by),
+            org,
+            respond_by=now - DAY,
+            kind=ReferralKind.HANDOVER,
+            handover_reason="family",
+            status=ReferralStatus.ACCEPTED,
+            answered_by=supervisor,
+            answered_at=now,
+        )
+        member(organisation=org, role=Role.SOCIAL_WORKER)
+
+
+def test_the_page_costs_the_same_queries_for_one_item_as_for_many(client_for, org, owner, colleague, supervisor):
+    _world(org, owner, colleague, supervisor, 1)
+    client = client_for(supervisor)
+    home(client)
+    with CaptureQueriesContext(connection) as one:
+        html = home(client)
+    assert count(html, "approvals") == "1" and count(html, "to_answer") == "1" and count(html, "reports") == "1"
+    _world(org, owner, colleague, supervisor, 12)
+    with CaptureQueriesContext(connection) as many:
+        html = home(client)
+    assert count(html, "approvals") == "13" and count(html, "due_today") == "26" and count(html, "accepted") == "13"
+    assert len(many) == len(one)
+
+
+def test_the_page_stays_within_its_query_budget(
+    client_for, org, owner, colleague, supervisor, django_assert_max_num_queries
+):
+    _world(org, owner, colleague, supervisor, 3)
+    client = client_for(supervisor)
+    home(client)
+    with django_assert_max_num_queries(30):
+        home(client)
+
+
+def test_an_intake_officer_sees_the_intake_queue(client_for, org, owner):
+    officer = member(organisation=org, role=Role.INTAKE_OFFICER)
+    report = report_for(organisation=org, by=owner)
+    html = home(client_for(officer))
+    assert str(report.public_id) in section(html, "intake")
+    assert count(html, "intake") == "1" and 'href="/intake/"' in html
+    assert 'data-testid="today-supervision"' not in html and 'data-testid="today-case-work"' not in html
+
+
+def test_a_supervisors_day_starts_with_the_team(client_for, org, supervisor):
+    html = home(client_for(supervisor))
+    assert html.index('data-testid="today-supervision"') < html.index('data-testid="today-case-work"')
+
+
+def test_the_caseload_shows_the_busiest_first_and_links_to_their_lists(client_for, org, owner, colleague, supervisor):
+    open_case(organisation=org, by=colleague)
+    open_case(organisation=org, by=colleague)
+    open_case(organisation=org, by=owner)
+    closed = open_case(organisation=org, by=owner)
+    Case.objects.filter(pk=closed.pk).update(
+        stage="closed", closed_at=timezone.now(), closure_reason="goals_met"
+    )  # a closed case is no load
+    rows = re.findall(r'data-testid="caseload-row">(.*?)</li>', section(home(client_for(supervisor)), "caseload"), re.S)
+    assert [colleague.get_full_name() in rows[0], owner.get_full_name() in rows[1]] == [True, True]
+    assert "2 open cases" in rows[0] and "1 open case" in rows[1] and "0 open cases" in rows[2]
+    assert f"/cases/?case_manager={colleague.pk}&amp;overdue=1" in rows[0]

@@ -1,0 +1,475 @@
+"""The home page, "Hari ini": the person's work, composed from the apps' selectors.
+
+The sections follow the roles the user holds anywhere, each shown once: case work (social
+workers and supervisors: their follow-ups, their cases that changed since they last looked,
+cases late in their stage, aftercare due), supervision (approvals, the intake queue,
+escalations, caseload), referrals to answer (referral officers), a reporter's own reports.
+Whoever holds none of these (viewers, org admins) gets the short page.
+
+Every count is capped (atensi.core.counting) and all of them come in one query; each list is
+one query of at most LIST_SIZE rows. So the page costs the same number of queries whatever
+the data: a test holds it to that.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from atensi.core.access import actor_for
+from atensi.core.counting import Tally, capped_counts
+from atensi.core.localtime import format_local, local_date, organisation_timezone
+from cases import work_selectors as work
+from cases.approvals import approvals_waiting_for
+from cases.models import Approval, ApprovalKind, Case, FollowUp, FollowUpKind, ReportStatus, Stage, TimelineKind
+from cases.selectors import CASE_MANAGER_ROLES, CASE_ROLES, INTAKE_ROLES, person_name, report_queue_for
+from referrals.models import Referral, ReferralKind
+from referrals.selectors import accepted_without_outcome, inbox_for, inbox_overdue, inbox_waiting
+from stakeholders.models import Membership, User
+from stakeholders.roles import Role
+
+LIST_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of a section: what it is, a detail, and where it leads."""
+
+    url: str
+    title: str
+    detail: str = ""
+    badge: str = ""
+    badge_tone: str = "secondary"
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    count: Tally
+    items: list[Item]
+    empty: str
+    # The filtered list behind the count, where there is one the user may see.
+    list_url: str = ""
+    # How many of the counted are overdue, where the section says so.
+    overdue: Tally | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A section before the counts: the querysets to count go into the page's one count query."""
+
+    key: str
+    title: str
+    counted: QuerySet[Any]
+    items: list[Item]
+    empty: str
+    list_url: str = ""
+    overdue: QuerySet[Any] | None = None
+
+
+@dataclass(frozen=True)
+class CaseloadLine:
+    name: str
+    open_cases: int
+    overdue_follow_ups: int
+    open_url: str
+    overdue_url: str
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    title: str
+    sections: list[Section]
+    caseload: list[CaseloadLine] | None = None
+    unassigned: Tally | None = None
+
+
+@dataclass(frozen=True)
+class GroupDraft:
+    key: str
+    title: str
+    drafts: list[Draft]
+    caseload: list[CaseloadLine] | None = None
+    unassigned: QuerySet[Any] | None = None
+
+
+@dataclass(frozen=True)
+class Today:
+    groups: list[Group]
+    # Nobody's work to show: viewers, org admins (their dashboard comes to this page).
+    short: bool
+
+
+def _case_list(**filters: Any) -> str:
+    return reverse("cases:case_list") + "?" + urlencode(filters)
+
+
+def _case_url(case_id: int) -> str:
+    return reverse("cases:case_detail", args=[case_id])
+
+
+def _follow_ups_url(case_id: int) -> str:
+    return reverse("cases:case_notes", args=[case_id]) + "#follow-ups"
+
+
+def _case_title(case: Case) -> str:
+    return f"{case.number} · {case.beneficiary.full_name}"
+
+
+def _local_days(memberships: Iterable[Membership], now: datetime.datetime, roles: Iterable[str]) -> dict[int, Any]:
+    wanted = set(roles)
+    return {
+        m.organisation_id: local_date(now, organisation_timezone(m.organisation))
+        for m in memberships
+        if m.role in wanted
+    }
+
+
+def _days_late(due_on: datetime.date, today: datetime.date) -> str:
+    days = (today - due_on).days
+    return ngettext("%(days)s day overdue", "%(days)s days overdue", days) % {"days": days}
+
+
+def _follow_up_kind(kind: str) -> str:
+    return str(FollowUpKind(kind).label) if kind in FollowUpKind.values else kind
+
+
+def _follow_up_item(follow_up: FollowUp, days: dict[int, Any], *, late: bool) -> Item:
+    case = follow_up.case
+    what = _follow_up_kind(follow_up.kind)
+    due = date_format(follow_up.due_on, "DATE_FORMAT")
+    today = days.get(case.organisation_id, follow_up.due_on)
+    return Item(
+        url=_follow_ups_url(case.pk),
+        title=_case_title(case),
+        detail=_("%(what)s, due %(date)s") % {"what": what, "date": due},
+        badge=_days_late(follow_up.due_on, today) if late and today > follow_up.due_on else "",
+        badge_tone="danger",
+    )
+
+
+def _stage(stage: str) -> str:
+    return str(Stage(stage).label) if stage in Stage.values else stage
+
+
+_CHANGE_FIELDS = ("pk", "number", "stage", "beneficiary__full_name")
+
+
+def _change_item(row: dict[str, Any], detail: str) -> Item:
+    """A case of `my_cases_since_looked`, read as values (its annotations are no model fields)."""
+    return Item(url=_case_url(row["pk"]), title=f"{row['number']} · {row['beneficiary__full_name']}", detail=detail)
+
+
+def _timeline_kind(kind: str | None) -> str:
+    return str(TimelineKind(kind).label) if kind in TimelineKind.values else ""
+
+
+def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> GroupDraft:
+    due_today = work.follow_ups_due_today(user=user, days=days).select_related("case__beneficiary")
+    overdue = work.follow_ups_overdue(user=user, days=days).select_related("case__beneficiary")
+    assigned = work.cases_assigned_since_looked(user=user, now=now)
+    changed = work.cases_changed_since_looked(user=user, now=now)
+    late = work.cases_past_stage_deadline(user=user, now=now).select_related("beneficiary")
+    aftercare = work.aftercare_due_this_month(user=user, days=days).select_related("case__beneficiary")
+    drafts = [
+        Draft(
+            "due_today",
+            _("Follow-ups due today"),
+            due_today,
+            [_follow_up_item(f, days, late=False) for f in due_today[:LIST_SIZE]],
+            _("No follow-ups today."),
+        ),
+        Draft(
+            "overdue",
+            _("Overdue follow-ups"),
+            overdue,
+            [_follow_up_item(f, days, late=True) for f in overdue[:LIST_SIZE]],
+            _("No overdue follow-ups."),
+            _case_list(scope="mine", overdue=1),
+        ),
+        Draft(
+            "assigned",
+            _("Assigned to me since I last looked"),
+            assigned,
+            [
+                _change_item(
+                    row,
+                    _("%(stage)s, assigned %(time)s ago")
+                    % {"stage": _stage(row["stage"]), "time": timesince(row["assigned_at"], now)},
+                )
+                for row in assigned.values(*_CHANGE_FIELDS, "assigned_at")[:LIST_SIZE]
+            ],
+            _("No newly assigned cases."),
+        ),
+        Draft(
+            "changed",
+            _("Changed by others since I last looked"),
+            changed,
+            [
+                _change_item(
+                    row,
+                    _("%(what)s, %(time)s ago")
+                    % {"what": _timeline_kind(row["changed_kind"]), "time": timesince(row["changed_at"], now)},
+                )
+                for row in changed.values(*_CHANGE_FIELDS, "changed_at", "changed_kind")[:LIST_SIZE]
+            ],
+            _("Nobody else changed your cases since you last looked."),
+        ),
+        Draft(
+            "stage_late",
+            _("Past the stage deadline"),
+            late,
+            [
+                Item(
+                    url=_case_url(c.pk),
+                    title=_case_title(c),
+                    detail=_("%(stage)s since %(date)s")
+                    % {"stage": _stage(c.stage), "date": date_format(c.stage_changed_at, "DATE_FORMAT")},
+                    badge=_("late"),
+                    badge_tone="warning",
+                )
+                for c in late[:LIST_SIZE]
+            ],
+            _("No case is past its stage deadline."),
+            _case_list(scope="mine", stage_late=1),
+        ),
+        Draft(
+            "aftercare",
+            _("Aftercare visits due this month"),
+            aftercare,
+            [_follow_up_item(f, days, late=True) for f in aftercare[:LIST_SIZE]],
+            _("No aftercare visits due this month."),
+            _case_list(scope="mine", aftercare_due=1),
+        ),
+    ]
+    return GroupDraft("case-work", _("My case work"), drafts)
+
+
+def _approval_item(approval: Approval, now: datetime.datetime) -> Item:
+    what = ApprovalKind(approval.kind).label if approval.kind in ApprovalKind.values else approval.kind
+    # The queue, not the case: an approver from outside the organisation (its org admins,
+    # a Dinas Sosial) may decide without reading the child's file, so no name here either.
+    return Item(
+        url=reverse("cases:approval_queue") + f"#approval-{approval.pk}",
+        title=approval.case.number,
+        detail=_("%(what)s, asked by %(who)s") % {"what": what, "who": person_name(approval.requested_by)},
+        badge=_("waiting %(time)s") % {"time": timesince(approval.requested_at, now)},
+        badge_tone="warning",
+    )
+
+
+def _intake(user: User, now: datetime.datetime) -> Draft:
+    queue = report_queue_for(user).select_related("village").order_by("created_at", "pk")
+    return Draft(
+        "intake",
+        _("Reports in the intake queue"),
+        queue,
+        [
+            Item(
+                url=reverse("cases:report_detail", args=[r.public_id]),
+                title=r.village.name,
+                detail=_("reported %(time)s ago") % {"time": timesince(r.created_at, now)},
+            )
+            for r in queue[:LIST_SIZE]
+        ],
+        _("No reports are waiting for triage."),
+        reverse("cases:report_queue"),
+    )
+
+
+def _supervision(user: User, days: dict[int, Any], now: datetime.datetime, *, intake: bool) -> GroupDraft:
+    approvals = approvals_waiting_for(user).select_related("case", "requested_by").order_by("requested_at", "pk")
+    escalated = work.team_follow_ups_escalated(user=user, days=days).select_related("case__beneficiary")
+    drafts = [
+        Draft(
+            "approvals",
+            _("Approvals waiting"),
+            approvals,
+            [_approval_item(a, now) for a in approvals[:LIST_SIZE]],
+            _("No plan or closure is waiting for your approval."),
+            reverse("cases:approval_queue"),
+        ),
+    ]
+    if intake:
+        drafts.append(_intake(user, now))
+    drafts.append(
+        Draft(
+            "escalated",
+            _("Escalations: your team's long overdue follow-ups"),
+            escalated,
+            [
+                Item(
+                    url=_follow_ups_url(f.case_id),
+                    title=_case_title(f.case),
+                    detail=_("%(what)s, assigned to %(who)s, due %(date)s")
+                    % {
+                        "what": _follow_up_kind(f.kind),
+                        "who": person_name(f.assignee),
+                        "date": date_format(f.due_on, "DATE_FORMAT"),
+                    },
+                    badge=_days_late(f.due_on, days.get(f.case.organisation_id, f.due_on)),
+                    badge_tone="danger",
+                )
+                for f in escalated[:LIST_SIZE]
+            ],
+            _("No follow-up of your team is long overdue."),
+            _case_list(overdue=1, status="open"),
+        )
+    )
+    caseload = [
+        CaseloadLine(
+            name=row.name,
+            open_cases=row.open_cases,
+            overdue_follow_ups=row.overdue_follow_ups,
+            open_url=_case_list(case_manager=row.user_id, status="open"),
+            overdue_url=_case_list(case_manager=row.user_id, overdue=1),
+        )
+        for row in work.caseload(user=user, days=days)
+    ]
+    return GroupDraft(
+        "supervision", _("Supervision"), drafts, caseload=caseload, unassigned=work.open_cases_without_manager(user)
+    )
+
+
+def _referral_item(referral: Referral, now: datetime.datetime) -> Item:
+    kind = ReferralKind(referral.kind).label if referral.kind in ReferralKind.values else referral.kind
+    late = referral.respond_by < now
+    return Item(
+        url=reverse("referrals:detail", args=[referral.pk]),
+        title=referral.sender.name,
+        detail=_("%(kind)s, answer due by %(deadline)s")
+        % {"kind": kind, "deadline": format_local(referral.respond_by, organisation_timezone(referral.receiver))},
+        badge=_("overdue") if late else "",
+        badge_tone="danger",
+    )
+
+
+def _referrals(user: User, now: datetime.datetime) -> GroupDraft:
+    to_answer = inbox_for(user)
+    accepted = accepted_without_outcome(user)
+    inbox = reverse("referrals:inbox")
+    drafts = [
+        Draft(
+            "to_answer",
+            _("Referrals to answer"),
+            inbox_waiting(user),
+            [_referral_item(r, now) for r in to_answer[:LIST_SIZE]],
+            _("No referral is waiting for your answer."),
+            inbox,
+            overdue=inbox_overdue(user, now=now),
+        ),
+        Draft(
+            "accepted",
+            _("Accepted referrals without an outcome"),
+            accepted,
+            [
+                Item(
+                    url=reverse("referrals:detail", args=[r.pk]),
+                    title=r.sender.name,
+                    detail=_("accepted %(time)s ago") % {"time": timesince(r.answered_at or r.sent_at, now)},
+                )
+                for r in accepted[:LIST_SIZE]
+            ],
+            _("Every accepted referral has its outcome."),
+            inbox + "?" + urlencode({"status": "accepted"}),
+        ),
+    ]
+    return GroupDraft("referrals", _("Referrals"), drafts)
+
+
+_REPORT_TONES: dict[str, str] = {
+    ReportStatus.NEW: "secondary",
+    ReportStatus.CASE_OPENED: "success",
+    ReportStatus.DISMISSED: "dark",
+}
+
+
+def _reports(user: User, now: datetime.datetime) -> GroupDraft:
+    mine = work.my_reports(user)
+    draft = Draft(
+        "reports",
+        _("My reports and what happened to them"),
+        mine,
+        [
+            Item(
+                url=reverse("cases:report_detail", args=[r.public_id]),
+                title=r.village.name,
+                detail=_("reported %(time)s ago") % {"time": timesince(r.created_at, now)},
+                badge=str(r.get_status_display()),
+                badge_tone=_REPORT_TONES.get(r.status, "secondary"),
+            )
+            for r in mine[:LIST_SIZE]
+        ],
+        _("You have not reported anyone yet."),
+        reverse("cases:report_mine"),
+    )
+    return GroupDraft("reports", _("My reports"), [draft])
+
+
+def _drafts(user: User, memberships: list[Membership], now: datetime.datetime) -> list[GroupDraft]:
+    actor = actor_for(user)
+    roles = actor.all_roles()
+    parts = []
+    # A supervisor's day starts with the team (approvals, escalations), then their own cases.
+    if Role.SUPERVISOR in roles:
+        days = _local_days(memberships, now, [Role.SUPERVISOR])
+        parts.append(_supervision(user, days, now, intake=bool(actor.org_ids(*INTAKE_ROLES))))
+    if roles & set(CASE_MANAGER_ROLES):
+        parts.append(_case_work(user, _local_days(memberships, now, CASE_ROLES), now))
+    if Role.INTAKE_OFFICER in roles and Role.SUPERVISOR not in roles:
+        parts.append(GroupDraft("intake", _("Intake"), [_intake(user, now)]))
+    if Role.REFERRAL_OFFICER in roles:
+        parts.append(_referrals(user, now))
+    if Role.COMMUNITY_REPORTER in roles:
+        parts.append(_reports(user, now))
+    return parts
+
+
+def today_for(user: User, memberships: list[Membership]) -> Today:
+    """The user's day: the groups of sections their roles call for, every count in one query."""
+    now = timezone.now()
+    parts = _drafts(user, memberships, now)
+    counted: dict[str, QuerySet[Any]] = {}
+    for part in parts:
+        for d in part.drafts:
+            counted[f"{part.key}:{d.key}"] = d.counted
+            if d.overdue is not None:
+                counted[f"{part.key}:{d.key}:overdue"] = d.overdue
+        if part.unassigned is not None:
+            counted[f"{part.key}:unassigned"] = part.unassigned
+    tallies = capped_counts(user.pk, counted)
+    groups = [
+        Group(
+            key=part.key,
+            title=part.title,
+            sections=[
+                Section(
+                    key=d.key,
+                    title=d.title,
+                    count=tallies[f"{part.key}:{d.key}"],
+                    items=d.items,
+                    empty=d.empty,
+                    list_url=d.list_url,
+                    overdue=tallies.get(f"{part.key}:{d.key}:overdue"),
+                )
+                for d in part.drafts
+            ],
+            caseload=part.caseload,
+            unassigned=tallies.get(f"{part.key}:unassigned"),
+        )
+        for part in parts
+    ]
+    return Today(groups=groups, short=not groups)

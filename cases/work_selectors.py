@@ -1,0 +1,268 @@
+"""Reads behind a person's day (the home page, "Hari ini"): follow-ups due and overdue,
+cases that changed since the user last looked at them, cases late in their stage,
+aftercare due this month; for supervisors the approvals waiting, the follow-ups their
+team let slip and the caseload of each case manager; for reporters their own reports.
+
+Each read is scoped like the list it leads to (`cases_readable_by`, the organisations the
+user works for) and is led by an index: follow-ups by assignee and due day
+(follow_up_assignee_due), cases by case manager (case_manager_opened), the access log by
+user and record (accesslog_user_view), open cases by organisation and case manager
+(case_org_manager_open).
+
+`days` maps an organisation id to its local today (atensi.core.localtime): a follow-up
+is due "today" on the local day of the organisation that owns its case (WIB, WITA, WIT).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce
+
+from atensi.core.access import actor_for
+from atensi.core.models import AccessLog
+from stakeholders.models import User
+from stakeholders.roles import Role
+
+from .models import (
+    Case,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+    Report,
+    Stage,
+    TimelineEntry,
+    TimelineKind,
+)
+from .selectors import (
+    CASE_MANAGER_ROLES,
+    CASE_ROLES,
+    cases_readable_by,
+    escalate_days,
+    members_with_roles,
+    past_stage_deadline,
+)
+
+# A case closed this recently still shows what others did on it (a closure approved).
+RECENTLY_CLOSED = datetime.timedelta(days=30)
+# Timeline entries that hand a case to its case manager.
+ASSIGNMENT_KINDS = (TimelineKind.OPENED, TimelineKind.ASSIGNED)
+# "Never looked": earlier than any timeline entry.
+_NEVER = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+CASELOAD_LIMIT = 50
+# Case managers looked at for the caseload (an organisation has tens, a big Balai hundreds).
+CASELOAD_PEOPLE = 1000
+
+Days = Mapping[int, datetime.date]
+
+
+def _per_day(days: Days, condition: Callable[[list[int], datetime.date], Q]) -> Q:
+    """`condition(organisations, day)` for each local day among `days` (at most three: WIB,
+    WITA, WIT), OR-ed; nothing when `days` is empty."""
+    by_day: dict[datetime.date, list[int]] = {}
+    for org_id, day in days.items():
+        by_day.setdefault(day, []).append(org_id)
+    combined = Q(pk__in=[])
+    for day, org_ids in sorted(by_day.items()):
+        combined |= condition(sorted(org_ids), day)
+    return combined
+
+
+def _readable_case(user: User) -> Exists:
+    return Exists(cases_readable_by(user).filter(pk=OuterRef("case_id")))
+
+
+def _my_pending_follow_ups(user: User, days: Days) -> QuerySet[FollowUp]:
+    return (
+        FollowUp.objects.filter(
+            assignee_id=user.pk, status=FollowUpStatus.PENDING, case__organisation_id__in=list(days)
+        )
+        .filter(_readable_case(user))
+        .select_related("case")
+    )
+
+
+def follow_ups_due_today(*, user: User, days: Days) -> QuerySet[FollowUp]:
+    """The user's pending follow-ups due on their case organisation's local today."""
+    on_the_day = _per_day(days, lambda orgs, day: Q(case__organisation_id__in=orgs, due_on=day))
+    return _my_pending_follow_ups(user, days).filter(on_the_day).order_by("due_on", "pk")
+
+
+def follow_ups_overdue(*, user: User, days: Days) -> QuerySet[FollowUp]:
+    """The user's pending follow-ups due before that local today, the oldest first."""
+    late = _per_day(days, lambda orgs, day: Q(case__organisation_id__in=orgs, due_on__lt=day))
+    return _my_pending_follow_ups(user, days).filter(late).order_by("due_on", "pk")
+
+
+def month_span(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and the last day of `day`'s month."""
+    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def aftercare_due_this_month(*, user: User, days: Days) -> QuerySet[FollowUp]:
+    """The user's pending aftercare visits due in the local month (overdue ones of the month included)."""
+    in_month = _per_day(days, lambda orgs, day: Q(case__organisation_id__in=orgs, due_on__range=month_span(day)))
+    return _my_pending_follow_ups(user, days).filter(in_month, kind=FollowUpKind.AFTERCARE).order_by("due_on", "pk")
+
+
+def _last_looked(user_id: int) -> Coalesce:
+    """When the user last opened the case page (the access log's view rows)."""
+    return Coalesce(
+        Subquery(
+            AccessLog.objects.filter(
+                user_id=user_id,
+                action=AccessLog.Action.VIEW,
+                target_type=Case._meta.label_lower,
+                target_id=Cast(OuterRef("pk"), output_field=CharField()),
+            )
+            .order_by("-at")
+            .values("at")[:1]
+        ),
+        Value(_NEVER),
+    )
+
+
+def my_cases_since_looked(*, user: User, now: datetime.datetime) -> QuerySet[Case]:
+    """The user's cases as case manager (open, or closed in the last RECENTLY_CLOSED),
+    annotated with what others did since the user last opened the case page (the access
+    log's view rows, no tracking table of its own):
+
+    - `assigned_at`: the latest opening or assignment by someone else since then;
+    - `changed_at`, `changed_kind`: the latest other timeline entry by someone else since
+      then (a referral answered, a supervisor's decision, a note).
+    """
+    recent = Q(closed_at__isnull=True) | Q(closed_at__gte=now - RECENTLY_CLOSED)
+    theirs = (
+        TimelineEntry.objects.filter(case_id=OuterRef("pk"), at__gt=OuterRef("last_looked"), actor__isnull=False)
+        .exclude(actor_id=user.pk)
+        .order_by("-at", "-pk")
+    )
+    others = theirs.exclude(kind__in=ASSIGNMENT_KINDS)
+    return (
+        cases_readable_by(user)
+        .filter(recent, case_manager_id=user.pk)
+        .annotate(last_looked=_last_looked(user.pk))
+        .annotate(
+            assigned_at=Subquery(theirs.filter(kind__in=ASSIGNMENT_KINDS).values("at")[:1]),
+            changed_at=Subquery(others.values("at")[:1]),
+            changed_kind=Subquery(others.values("kind")[:1]),
+        )
+    )
+
+
+def cases_assigned_since_looked(*, user: User, now: datetime.datetime) -> QuerySet[Case]:
+    """Cases someone else gave the user (opened for them, assigned) since the user last looked, newest first."""
+    mine = my_cases_since_looked(user=user, now=now)
+    return mine.filter(assigned_at__isnull=False).order_by("-assigned_at", "-pk")  # type: ignore[misc]  # an annotation
+
+
+def cases_changed_since_looked(*, user: User, now: datetime.datetime) -> QuerySet[Case]:
+    """The user's cases someone else changed since the user last looked, newest change first."""
+    mine = my_cases_since_looked(user=user, now=now)
+    return mine.filter(changed_at__isnull=False).order_by("-changed_at", "-pk")  # type: ignore[misc]  # an annotation
+
+
+def cases_past_stage_deadline(*, user: User, now: datetime.datetime) -> QuerySet[Case]:
+    """The user's cases longer in their stage than its deadline (the stage reminders' rule), longest first."""
+    return (
+        cases_readable_by(user)
+        .filter(past_stage_deadline(now), case_manager_id=user.pk)
+        .order_by("stage_changed_at", "pk")
+    )
+
+
+# --- Supervisors ------------------------------------------------------------------------------
+
+
+def _supervised(user: User) -> list[int]:
+    return sorted(actor_for(user).org_ids(Role.SUPERVISOR))
+
+
+def team_follow_ups_escalated(*, user: User, days: Days) -> QuerySet[FollowUp]:
+    """Follow-ups of the supervised organisations more than ATENSI_FOLLOW_UP_ESCALATE_DAYS
+    overdue — what the reminders escalate to the case's supervisor, else to every
+    supervisor — on cases the user supervises or that have no supervisor, assigned to
+    someone who works cases there; oldest first."""
+    supervised = _supervised(user)
+    late_after = datetime.timedelta(days=escalate_days())
+    escalated = _per_day(
+        {org: day for org, day in days.items() if org in set(supervised)},
+        lambda orgs, day: Q(case__organisation_id__in=orgs, due_on__lt=day - late_after),
+    )
+    # The team's people first (one query), so that the follow-ups are read by assignee
+    # (follow_up_assignee_due), not from every overdue follow-up of the country.
+    team = list(members_with_roles(organisation_ids=supervised, roles=CASE_ROLES).values_list("pk", flat=True))
+    return (
+        FollowUp.objects.filter(escalated, status=FollowUpStatus.PENDING, assignee_id__in=team)
+        .filter(Q(case__supervisor_id=user.pk) | Q(case__supervisor__isnull=True))
+        .select_related("case", "assignee")
+        .order_by("due_on", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    """One case manager of a supervised organisation: open cases, overdue follow-ups."""
+
+    user_id: int
+    name: str
+    open_cases: int
+    overdue_follow_ups: int
+
+
+def caseload(*, user: User, days: Days) -> list[CaseloadRow]:
+    """The case managers of the organisations the user supervises with their open cases
+    there and their overdue follow-ups there, the busiest first (the first CASELOAD_LIMIT).
+    Three queries whatever the numbers: people, open cases per person, overdue per person."""
+    supervised = _supervised(user)
+    people = list(members_with_roles(organisation_ids=supervised, roles=CASE_MANAGER_ROLES)[:CASELOAD_PEOPLE])
+    ids = [p.pk for p in people]
+    open_cases = dict(
+        Case.objects.filter(organisation_id__in=supervised, case_manager_id__in=ids)
+        .exclude(stage=Stage.CLOSED)
+        .order_by()
+        .values_list("case_manager_id")
+        .annotate(n=Count("pk"))
+        .values_list("case_manager_id", "n")
+    )
+    late = _per_day(
+        {org: day for org, day in days.items() if org in set(supervised)},
+        lambda orgs, day: Q(case__organisation_id__in=orgs, due_on__lt=day),
+    )
+    overdue = dict(
+        FollowUp.objects.filter(late, status=FollowUpStatus.PENDING, assignee_id__in=ids)
+        .order_by()
+        .values_list("assignee_id")
+        .annotate(n=Count("pk"))
+        .values_list("assignee_id", "n")
+    )
+    rows = [
+        CaseloadRow(
+            user_id=p.pk,
+            name=p.get_full_name() or p.username,
+            open_cases=open_cases.get(p.pk, 0),
+            overdue_follow_ups=overdue.get(p.pk, 0),
+        )
+        for p in people
+    ]
+    return sorted(rows, key=lambda r: (-r.open_cases, -r.overdue_follow_ups, r.name))[:CASELOAD_LIMIT]
+
+
+def open_cases_without_manager(user: User) -> QuerySet[Case]:
+    """Open cases of the supervised organisations nobody manages yet."""
+    return Case.objects.filter(organisation_id__in=_supervised(user), case_manager__isnull=True).exclude(
+        stage=Stage.CLOSED
+    )
+
+
+# --- Reporters --------------------------------------------------------------------------------
+
+
+def my_reports(user: User) -> QuerySet[Report]:
+    """The reports the user recorded, newest first (only their own: what happened to them,
+    not the case behind)."""
+    return Report.objects.filter(recorded_by_id=user.pk).select_related("village").order_by("-created_at", "-pk")
