@@ -334,3 +334,42 @@ def test_a_case_worker_cannot_ask_for_a_region(client_for, supervisor, owner) ->
     assert client_for(supervisor).get(URL, {"region": "15"}).status_code == 404
     assert client_for(supervisor).get(URL, {"subject": "nothing:1"}).status_code == 404
     assert client_for(owner).get(URL, {"region": "15"}).status_code == 404
+
+
+def test_an_organisation_in_wita_counts_whole_days_of_its_own_zone(db) -> None:
+    from atensi.reports.monthly import organisation_scope
+    from stakeholders.models import Region, RegionLevel
+    from stakeholders.tests.factories import OrganisationFactory
+
+    sulsel = Region.objects.get_or_create(
+        code="73", defaults={"level": RegionLevel.PROVINCE, "name": "Sulawesi Selatan"}
+    )[0]
+    makassar = OrganisationFactory(code="BA-MKS", name="Balai Anak Makassar", home_region=sulsel)
+    worker = member(organisation=makassar, role=Role.SOCIAL_WORKER, username="peksos.mks")
+    wita = ZoneInfo("Asia/Makassar")
+    # 00:30 on 1 November in Makassar is still 31 October in Jakarta.
+    with time_machine.travel(datetime.datetime(2026, 11, 1, 0, 30, tzinfo=wita), tick=False):
+        _case(makassar, worker)
+    with time_machine.travel(datetime.datetime(2026, 10, 31, 23, 30, tzinfo=wita), tick=False):
+        _case(makassar, worker)
+    scope = organisation_scope(makassar)
+    assert scope.zone == wita
+    november = monthly_report(scope=scope, month=Month(datetime.date(2026, 11, 1)))
+    october = monthly_report(scope=scope, month=Month(datetime.date(2026, 10, 1)))
+    assert (november.opened, october.opened) == (1, 1)
+    assert november.zone == "WITA"
+
+
+def test_a_national_viewer_reads_any_province(client_for, db) -> None:
+    from stakeholders.tests.factories import OrganisationFactory
+
+    kemensos = OrganisationFactory(code="KEMENSOS-UJI", name="Kementerian Sosial Uji", is_national=True)
+    viewer = member(organisation=kemensos, role=Role.VIEWER, username="pembaca.nasional")
+    client = client_for(viewer)
+    with at("2026-12-07 10:00"):
+        west_sumatra = client.get(URL, {"region": "13", "month": NOVEMBER}, HTTP_ACCEPT_LANGUAGE="en")
+        default = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+        district = client.get(URL, {"region": "157101", "month": NOVEMBER})
+    assert west_sumatra.status_code == 200 and 'data-testid="report-suppression"' in west_sumatra.content.decode()
+    assert default.status_code == 200 and 'data-testid="monthly-report"' in default.content.decode()
+    assert district.status_code == 404  # a district's figures would show single children
