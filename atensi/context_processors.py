@@ -18,7 +18,12 @@ from cases.permissions import can_report, can_triage_reports
 from cases.selectors import CASE_ROLES, report_queue_for
 from referrals.selectors import inbox_waiting
 from stakeholders.models import User
-from stakeholders.permissions import ORGANISATION_FIGURE_ROLES, can_see_workforce, gives_regional_figures
+from stakeholders.permissions import (
+    ORGANISATION_FIGURE_ROLES,
+    can_see_workforce,
+    can_view_organisation_reports,
+    gives_regional_figures,
+)
 from stakeholders.roles import Role
 
 
@@ -115,6 +120,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if actor.org_ids() or actor.is_superuser:
         items.append(NavItem(_("Agreements"), reverse("stakeholders:agreement_list"), "agreements", network))
     items.append(NavItem(_("Regions"), reverse("stakeholders:region_lookup"), "regions", network))
+    if can_view_organisation_reports(user):
+        items.append(NavItem(_("Monthly report"), reverse("monthly_report"), "monthly_report"))
     staff_orgs = sorted(actor.org_ids_with_perm("stakeholders.view_membership"))
     if staff_orgs:
         items.append(NavItem(_("Staff"), reverse("stakeholders:staff_list", args=[staff_orgs[0]]), "staff"))

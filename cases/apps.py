@@ -7,4 +7,6 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from . import notify, reassign, reminders  # noqa: F401 - reminder rules, events and their renderers (atensi.core.notifications)
+        # Reminder rules, events and their renderers (atensi.core.notifications); the case
+        # list's export (atensi.core.exports).
+        from . import exports, notify, reassign, reminders  # noqa: F401

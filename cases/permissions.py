@@ -124,9 +124,15 @@ def can_reassign_cases(user: User) -> bool:
     return bool(actor_for(user).org_ids(Role.SUPERVISOR))
 
 
-def can_list_cases(user: User) -> bool:
+def list_cases_refusal(user: User) -> str | None:
     actor = actor_for(user)
-    return actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))
+    if actor.is_superuser or actor.org_ids(*CASE_ROLES):
+        return None
+    return _("You work on no cases in any organisation.")
+
+
+def can_list_cases(user: User) -> bool:
+    return list_cases_refusal(user) is None
 
 
 # --- Records of a case -----------------------------------------------------------------------

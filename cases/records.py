@@ -384,6 +384,7 @@ def plan_item_create(
         target_date=target_date,
         status=status,
         outcome=outcome.strip(),
+        done_at=timezone.now() if status == PlanItemStatus.DONE else None,
         created_by=by,
     )
     full_clean_or_raise(item, exclude=["case", "created_by"])
@@ -453,7 +454,12 @@ def plan_item_update(
     ]
     if not changed:
         return PlanItemSaved(item=item, needs_approval=False)
-    item.save(update_fields=[*changed, "updated_at"])
+    if "status" in changed:
+        item.done_at = timezone.now() if status == PlanItemStatus.DONE else None
+        changed_fields = [*changed, "done_at"]
+    else:
+        changed_fields = changed
+    item.save(update_fields=[*changed_fields, "updated_at"])
     needs_approval = any(name in PLAN_APPROVED_FIELDS for name in changed) and plan_was_approved(case=case)
     timeline_add(
         case=case,

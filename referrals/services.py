@@ -230,6 +230,9 @@ def _sync_plan_item(referral: Referral, *, by: User, at: datetime.datetime) -> N
         return
     for name in changed:
         setattr(item, name, fields[name])
+    if "status" in changed:
+        item.done_at = at if status == PlanItemStatus.DONE else None
+        changed.append("done_at")
     item.save(update_fields=[*changed, "updated_at"])
     timeline_add(
         case=referral.case,

@@ -32,7 +32,11 @@ class StakeholdersConfig(AppConfig):
         # permissions of apps migrated after the role_groups data migration.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="stakeholders_sync_roles")
         post_migrate.connect(_reload_test_regions, sender=self, dispatch_uid="stakeholders_test_regions")
-        from . import providers, reminders  # noqa: F401 - reminders: the agreement reminder rule and its renderer
+        from . import (  # noqa: F401 - reminders: the agreement reminder rule and its renderer
+            exports,
+            providers,
+            reminders,
+        )
 
         # Memberships behind access scoping, delivery-time checks, time zones, clean-up.
         providers.register()

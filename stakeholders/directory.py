@@ -420,9 +420,9 @@ def export_headers() -> list[str]:
     ]
 
 
-def export_rows(queryset: QuerySet[Organisation]) -> Iterator[list[object]]:
+def export_rows(organisations: Iterable[Organisation]) -> Iterator[list[object]]:
     """One list per organisation, in export_headers' order, made safe for spreadsheets."""
-    for org in queryset.iterator(chunk_size=500):
+    for org in organisations:
         province, regency = province_and_regency(org.home_region)
         village = ""
         if org.village_id:

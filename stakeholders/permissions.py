@@ -33,6 +33,8 @@ from .roles import Role
 
 # Viewers read aggregate figures only; names and phones of field workers are not that.
 WORKFORCE_ROLES = tuple(r for r in Role.values if r != Role.VIEWER)
+# Who reads an organisation's monthly report (aggregate figures of its own work).
+REPORT_ROLES = (Role.SUPERVISOR, Role.ORG_ADMIN)
 
 
 def can_administer_organisation(user: User, organisation: Organisation) -> bool:
@@ -68,9 +70,29 @@ def agreement_parties_refusal(user: User, parties: Iterable[Organisation]) -> st
     return _("One of the parties must be an organisation you administer.")
 
 
-def can_see_workforce(user: User) -> bool:
+def see_workforce_refusal(user: User) -> str | None:
     actor = actor_for(user)
-    return actor.is_superuser or bool(actor.org_ids(*WORKFORCE_ROLES))
+    if actor.is_superuser or actor.org_ids(*WORKFORCE_ROLES):
+        return None
+    return _("The workforce registry is for the staff of organisations.")
+
+
+def can_see_workforce(user: User) -> bool:
+    return see_workforce_refusal(user) is None
+
+
+def view_organisation_report_refusal(user: User, organisation: Organisation) -> str | None:
+    """The monthly report of an organisation: its supervisors and org admins."""
+    actor = actor_for(user)
+    if actor.is_superuser or actor.has_role(organisation.pk, *REPORT_ROLES):
+        return None
+    return _("Only the supervisors and administrators of %(org)s read its reports.") % {"org": organisation.name}
+
+
+def can_view_organisation_reports(user: User) -> bool:
+    """Is there an organisation whose monthly report `user` may read? (The menu.)"""
+    actor = actor_for(user)
+    return actor.is_superuser or bool(actor.org_ids(*REPORT_ROLES))
 
 
 def set_reach_target_refusal(user: User) -> str | None:

@@ -26,7 +26,7 @@ from .models import (
     RegionLevel,
     User,
 )
-from .permissions import FigureScope
+from .permissions import REPORT_ROLES, FigureScope
 from .workforce import workforce_visible_to as workforce_visible_to  # re-exported: stakeholders/workforce.py
 
 
@@ -36,6 +36,41 @@ def organisations_administered_by(user: User) -> QuerySet[Organisation]:
     if actor.is_superuser:
         return Organisation.objects.all()
     return Organisation.objects.filter(pk__in=actor.org_ids_with_perm("stakeholders.change_organisation"))
+
+
+def organisations_reportable_by(user: User) -> QuerySet[Organisation]:
+    """Organisations whose monthly report `user` may read (permissions.REPORT_ROLES), by name."""
+    actor = actor_for(user)
+    qs = Organisation.objects.filter(is_active=True)
+    if not actor.is_superuser:
+        qs = qs.filter(pk__in=actor.org_ids(*REPORT_ROLES))
+    return qs.order_by("name", "pk")
+
+
+def report_regions(figures: FigureScope) -> list[Region]:
+    """The provinces and kab/kota whose monthly report a reader of `figures` may choose: every
+    province for a national reader; else the regions their Dinas Sosial covers, and the
+    kab/kota of a covered province."""
+    if figures.national:
+        return list(Region.objects.filter(level=RegionLevel.PROVINCE).order_by("name"))
+    if not figures.region_codes:
+        return []
+    provinces = [code for code in figures.region_codes if len(code) == 2]
+    return list(
+        Region.objects.filter(
+            Q(code__in=figures.region_codes) | Q(parent_id__in=provinces, level=RegionLevel.REGENCY)
+        ).order_by("code")
+    )
+
+
+def report_region_get(*, figures: FigureScope, code: str) -> Region:
+    """A province or kab/kota whose figures a reader of `figures` may read; else not found."""
+    region = get_or_404(
+        Region.objects.filter(level__in=[RegionLevel.PROVINCE, RegionLevel.REGENCY]), code=(code or "").strip()
+    )
+    if not figures.covers_region(region.code):
+        raise Http404
+    return region
 
 
 def organisations_with_admin_role(user: User) -> QuerySet[Organisation]:

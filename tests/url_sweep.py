@@ -24,6 +24,8 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.core import mail
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models import Max
@@ -108,6 +110,7 @@ SECRETS = {
     "staff e-mail": "pekerja.sweep@balai-a.test",
     "staff phone": "081299990001",
     "import file": "sweepimpor.csv",
+    "export file": "Ekspor sweepekspor",
 }
 
 MINIMAL_PDF = (
@@ -161,6 +164,7 @@ A_RECORDS = (
     "agreement",
     "workforce",
     "access_log",
+    "export_job",
 )
 
 
@@ -195,6 +199,7 @@ def build_world(storage: Path) -> World:
         AccessLog,
         AmpkCategory,
         Cluster,
+        ExportJob,
         Notification,
         PpksType,
         ServiceComponent,
@@ -379,6 +384,18 @@ def build_world(storage: Path) -> World:
     )
     record_access(user=worker, obj=case, action="view")
     o["access_log"] = AccessLog.objects.filter(user=worker).latest("pk")
+    o["export_job"] = ExportJob.objects.create(
+        user=worker,
+        source="cases",
+        params=[],
+        params_key="sweep",
+        status=ExportJob.Status.DONE,
+        rows_total=1,
+        rows_done=1,
+        file_name=storages["default"].save("exports/sweep/cases.xlsx", ContentFile(SECRETS["export file"].encode())),
+        finished_at=timezone.now(),
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
 
     # Organisation B: the outsiders' own records, for patterns that pair a parent with a child.
     b_admin = o["b_org_admin"] = member(organisation=b, role=Role.ORG_ADMIN, username="sweep.b_admin")
@@ -517,6 +534,9 @@ def _in_case(param: str, record: str) -> dict[str, Filler]:
 # and not allowlisted fails the sweep.
 FILL: dict[str, dict[str, Filler]] = {
     "notification_open": {"A's": lambda w: {"pk": w.notification.pk}},
+    "export_status": {"A's": lambda w: {"pk": w.export_job.pk}},
+    "export_download": {"A's": lambda w: {"pk": w.export_job.pk}},
+    "export_again": {"A's": lambda w: {"pk": w.export_job.pk}},
     "stakeholders:staff_list": {"A": _org},
     "stakeholders:staff_invite": {"A": _org},
     "stakeholders:membership_set_active": {
@@ -705,6 +725,10 @@ ALLOWLIST: dict[str, Allowed] = {
 # as the superuser; these answer 404 to them too, by design.
 CONTROL_PERSONA = {
     "notification_open": "a_worker",  # a notification opens for its recipient only
+    # An export opens for whoever asked for it.
+    "export_status": "a_worker",
+    "export_download": "a_worker",
+    "export_again": "a_worker",
     # A is a balai covering no region: regional and national figures are the superuser's here.
     "dashboard_region": "superuser",
     "dashboard_region_download": "superuser",
@@ -738,6 +762,9 @@ QUERIES: dict[str, Filler] = {
     "cases:beneficiary_search": lambda w: {"full_name": "Sweepwijaya"},
     "cases:case_list": lambda w: {"q": "Rahasiaputri", "status": "all"},
     "cases:case_export_csv": lambda w: {"q": "Rahasiaputri", "status": "all"},
+    # A's monthly report, asked for by name: not found for anyone outside A.
+    "monthly_report": lambda w: {"organisation": w.org_a.pk},
+    "monthly_report_xlsx": lambda w: {"organisation": w.org_a.pk},
     "admin:cases_case_changelist": lambda w: {"q": "Rahasiaputri"},
     "admin:cases_beneficiary_changelist": lambda w: {"q": "Sweepwijaya"},
     "admin:stakeholders_membership_changelist": lambda w: {"organisation__id__exact": w.org_a.pk},

@@ -33,4 +33,8 @@ class CoreConfig(AppConfig):
         post_migrate.connect(_load_reference, sender=self, dispatch_uid="atensi_load_reference")
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="atensi_ensure_schedules")
         # The e-mail channel of reminders (atensi.core.reminders.channel).
-        from . import email_channel  # noqa: F401
+        # The export policy's notification kinds and its retention sweep.
+        from . import (
+            email_channel,  # noqa: F401
+            exports,  # noqa: F401
+        )

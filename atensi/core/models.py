@@ -301,3 +301,57 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: e-mail {'on' if self.email_enabled else 'off'}"
+
+
+class ExportJob(models.Model):
+    """A spreadsheet made in the background for one person (atensi.core.exports): what was
+    asked (the export source and its filter), how far it got, and the file once made."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting")
+        RUNNING = "running", _("being made")
+        DONE = "done", _("ready")
+        FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("expired")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="+"
+    )
+    source = models.CharField(_("export"), max_length=50)
+    # The filter as [name, value] pairs (a query string's), and its digest: the same request
+    # twice is found by (user, source, params_key).
+    params = models.JSONField(_("filter"), default=list, blank=True)
+    params_key = models.CharField(_("filter digest"), max_length=64)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        constraints = [
+            # The same export asked for twice while one is being made is that one job.
+            models.UniqueConstraint(
+                fields=["user", "source", "params_key"],
+                condition=Q(status__in=["queued", "running"]),
+                name="exportjob_one_active_per_request",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | (Q(expires_at__isnull=False) & ~Q(file_name="")),
+                name="exportjob_done_has_file",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="exportjob_user"),
+            models.Index(fields=["expires_at"], condition=Q(status="done"), name="exportjob_done_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} #{self.pk} ({self.status})"

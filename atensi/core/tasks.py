@@ -96,3 +96,20 @@ def notifications_cleanup() -> dict[str, int]:
     from atensi.core.retention import cleanup
 
     return cleanup()
+
+
+@task(
+    name="atensi.export_run",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # A 1,000,000-row workbook takes minutes; below the broker's visibility timeout (an hour)
+    # and below exports.STALE_AFTER, after which a lost job may be claimed again.
+    soft_time_limit=40 * 60,
+    time_limit=45 * 60,
+)
+def export_run(job_id: int) -> str:
+    """Make a background export's file (atensi.core.exports); a job already taken is skipped."""
+    from atensi.core.exports import run_export
+
+    return run_export(int(job_id))

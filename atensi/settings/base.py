@@ -316,6 +316,11 @@ ATENSI_APPROVAL_WAITING_DAYS = 2
 # Read notifications, and delivered or cancelled reminders, are deleted after this many
 # days (atensi/core/retention.py, daily). Keep it longer than any reminder rule looks back.
 ATENSI_NOTIFICATION_RETENTION_DAYS = 180
+# Exports (atensi/core/exports.py): an XLSX of up to this many rows is made in the request,
+# a larger one in the background; a background export's file is deleted this many hours
+# after it was made (the daily retention task).
+ATENSI_EXPORT_XLSX_MAX_ROWS = env.int("ATENSI_EXPORT_XLSX_MAX_ROWS", default=5000)
+ATENSI_EXPORT_RETENTION_HOURS = env.int("ATENSI_EXPORT_RETENTION_HOURS", default=24)
 
 LOGGING = {
     "version": 1,

@@ -38,13 +38,17 @@ def nav_keys(client) -> set[str]:
                 "workforce",
                 "agreements",
                 "map",
+                "monthly_report",
             },
         ),
         (
             Role.INTAKE_OFFICER,
             {"home", "cases", "referrals", "approvals", "intake", "report", "workforce", "agreements"},
         ),
-        (Role.ORG_ADMIN, {"home", "dashboard", "approvals", "staff", "workforce", "agreements", "map"}),
+        (
+            Role.ORG_ADMIN,
+            {"home", "dashboard", "approvals", "staff", "workforce", "agreements", "map", "monthly_report"},
+        ),
     ],
 )
 def test_navigation_follows_the_role(client_for, org, role, expected):

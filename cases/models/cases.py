@@ -112,6 +112,10 @@ class Case(models.Model):
             models.Index(
                 fields=["organisation", "case_manager"], condition=~Q(stage="closed"), name="case_org_manager_open"
             ),
+            # The monthly report of a region: the cases opened, or closed, in one month,
+            # whichever organisation holds them (atensi/reports/monthly.py).
+            models.Index(fields=["opened_at"], name="case_opened_at"),
+            models.Index(fields=["closed_at"], name="case_closed_at", condition=Q(closed_at__isnull=False)),
             models.Index(fields=["beneficiary"], name="case_beneficiary"),
             # Who may see a child whose case is confidential (cases_visible_to) looks for the
             # child's confidential cases: a few percent of all, so a small partial index.

@@ -108,6 +108,8 @@ class PlanItem(models.Model):
         _("status"), max_length=20, choices=PlanItemStatus.choices, default=PlanItemStatus.PLANNED
     )
     outcome = models.TextField(_("outcome"), blank=True)
+    # When it was marked done (the services delivered in a month: the monthly report).
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
     created_by = models.ForeignKey(USER, verbose_name=_("added by"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -121,6 +123,9 @@ class PlanItem(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=PlanItemStatus.DONE) | ~Q(outcome=""), name="plan_item_done_has_outcome"
             ),
+        ]
+        indexes = [
+            models.Index(fields=["done_at"], name="plan_item_done_at", condition=Q(status=PlanItemStatus.DONE)),
         ]
 
     def __str__(self) -> str:

@@ -421,6 +421,36 @@ def test_the_plan_may_be_adjusted_during_intervention_and_monitoring(case, owner
     assert saved.item.status == PlanItemStatus.IN_PROGRESS
 
 
+def test_marking_an_item_done_records_when_and_undoing_it_forgets(case, owner):
+    set_stage(case, "intervensi")
+    item = plan_item_of(case, owner)
+
+    def update(status: str, outcome: str = "") -> PlanItem:
+        return records.plan_item_update(
+            item=item,
+            by=owner,
+            component=item.component,
+            service=item.service,
+            start_date=item.start_date,
+            target_date=item.target_date,
+            responsible=owner,
+            status=status,
+            outcome=outcome,
+        ).item
+
+    assert item.done_at is None
+    with time_machine.travel(datetime.datetime(2026, 11, 20, 3, 0, tzinfo=datetime.UTC), tick=False):
+        update(PlanItemStatus.DONE, "Anak kembali sekolah.")
+    item.refresh_from_db()
+    assert item.done_at == datetime.datetime(2026, 11, 20, 3, 0, tzinfo=datetime.UTC)
+    update(PlanItemStatus.DONE, "Anak kembali sekolah, rutin.")  # another edit keeps the day it was done
+    item.refresh_from_db()
+    assert item.done_at == datetime.datetime(2026, 11, 20, 3, 0, tzinfo=datetime.UTC)
+    update(PlanItemStatus.IN_PROGRESS)
+    item.refresh_from_db()
+    assert item.done_at is None
+
+
 def approve_plan(case: Case, supervisor: Any) -> Approval:
     return Approval.objects.create(
         case=case,

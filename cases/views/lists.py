@@ -1,26 +1,24 @@
 """Case views: the case list ("my cases" / all cases of the organisation), its CSV/XLSX
-export, and the supervisors' handover of cases from the list to another case manager."""
+export (through the portal's export policy, atensi.core.exports), and the supervisors'
+handover of cases from the list to another case manager."""
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from atensi.core.access import actor_for, record_access_many
-from atensi.core.spreadsheets import XLSX_CONTENT_TYPE, csv_text, xlsx_bytes
+from atensi.core import exports
+from atensi.core.access import actor_for
 from atensi.core.submit import submit
 from stakeholders.http import AuthenticatedRequest
 from stakeholders.roles import Role
 
 from .. import lists, reassign
+from ..exports import CASES
 from ..list_forms import case_list_filters
-from ..models import Case
 from ..permissions import can_list_cases, can_reassign_cases
 from ..reassign_forms import ReassignForm, handover_candidates
 from ..selectors import CASE_ROLES
@@ -71,55 +69,14 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _export_cases(request: AuthenticatedRequest) -> list[Case] | HttpResponse:
-    """The cases to export, or a redirect back to the list with the reason."""
-    _require_case_worker(request)
-    _form, filters, _warnings = case_list_filters(request.GET, user=request.user)
-    cases = lists.export_cases(user=request.user, filters=filters, limit=lists.EXPORT_MAX_ROWS + 1)
-    if len(cases) > lists.EXPORT_MAX_ROWS:
-        messages.error(
-            request,
-            _(
-                "More than %(max)s cases match. Narrow the filter (a stage, a kab/kota, a case manager) "
-                "and export again."
-            )
-            % {"max": f"{lists.EXPORT_MAX_ROWS:,}"},
-        )
-        query = _query(request)
-        return redirect(reverse("cases:case_list") + (f"?{query}" if query else ""))
-    return cases
-
-
-def _attachment(response: HttpResponse, extension: str) -> HttpResponse:
-    filename = lists.export_filename(extension, timezone.localdate())
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # Personal data: no shared or browser cache may keep a copy.
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @require_GET
-def case_export_csv(request: AuthenticatedRequest) -> HttpResponse:
-    cases = _export_cases(request)
-    if isinstance(cases, HttpResponse):
-        return cases
-    text = csv_text(lists.export_headers(), lists.export_rows(user=request.user, cases=cases))
-    record_access_many(user=request.user, objects=cases, action="export", request=request)
-    return _attachment(HttpResponse(text, content_type="text/csv; charset=utf-8"), "csv")
+def case_export_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
+    return exports.csv_response(request, user=request.user, source=CASES)
 
 
 @require_GET
 def case_export_xlsx(request: AuthenticatedRequest) -> HttpResponse:
-    cases = _export_cases(request)
-    if isinstance(cases, HttpResponse):
-        return cases
-    content = xlsx_bytes(
-        sheet_title=_("Cases"),
-        headers=lists.export_headers(),
-        rows=lists.export_rows(user=request.user, cases=cases),
-    )
-    record_access_many(user=request.user, objects=cases, action="export", request=request)
-    return _attachment(HttpResponse(content, content_type=XLSX_CONTENT_TYPE), "xlsx")
+    return exports.xlsx_response(request, user=request.user, source=CASES)
 
 
 @require_POST

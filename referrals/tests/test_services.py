@@ -315,4 +315,6 @@ def test_a_plan_item_follows_its_referral(case, owner, other_org, receiver_offic
     referral_complete(referral=referral, by=receiver_officer, outcome="Enam sesi konseling selesai.")
     item.refresh_from_db()
     assert item.status == PlanItemStatus.DONE and item.outcome == "Enam sesi konseling selesai."
+    referral.refresh_from_db()
+    assert item.done_at == referral.completed_at  # the monthly report counts it in that month
     assert TimelineEntry.objects.filter(case=case, kind="plan_item", data__status="done").exists()

@@ -281,8 +281,10 @@ def exported(response) -> list[dict[str, str]]:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    assert response.content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert response.streaming  # streamed in chunks at any size (atensi.core.exports)
+    content = b"".join(response.streaming_content)
+    assert content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
 
 def test_export_masks_nik_except_for_the_exporters_own_organisation_and_logs_each_row(
@@ -324,15 +326,15 @@ def test_export_with_a_bad_filter_redirects_with_a_message(client_for, owner, or
     assert AccessLog.objects.filter(action="export").count() == 0
 
 
-def test_too_large_an_export_is_refused(client_for, owner, org, monkeypatch):
-    from stakeholders import workforce
+def test_a_large_export_streams_every_worker_in_name_order(client_for, owner, org, monkeypatch):
+    from atensi.core import exports
 
-    monkeypatch.setattr(workforce, "EXPORT_MAX_ROWS", 2)
-    for name in ("A", "B", "C"):
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    for name in ("Citra", "Ani", "Budi", "Dedi", "Eka"):
         worker(org, name)
-    response = client_for(owner).get(EXPORT, HTTP_ACCEPT_LANGUAGE="en", follow=True)
-    assert response.redirect_chain and "Narrow the filter" in response.content.decode()
-    assert AccessLog.objects.filter(action="export").count() == 0
+    rows = exported(client_for(owner).get(EXPORT))
+    assert [r["name"] for r in rows] == ["Ani", "Budi", "Citra", "Dedi", "Eka"]
+    assert AccessLog.objects.filter(user=owner, action="export").count() == 5
 
 
 def test_viewers_of_aggregates_do_not_see_the_workforce(client_for, org):

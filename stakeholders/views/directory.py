@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from atensi.core import exports
 from atensi.core.access import actor_for, get_or_404
-from atensi.core.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
 from atensi.core.submit import submit
 
 from .. import directory, selectors, services
+from ..exports import ORGANISATIONS
 from ..http import AuthenticatedRequest
 from ..organisation_forms import OrganisationProfileForm
 from ..permissions import can_administer_organisation
@@ -118,47 +114,14 @@ def organisation_edit(request: AuthenticatedRequest, organisation_id: int) -> Ht
     return render(request, "stakeholders/organisation_form.html", {"organisation": organisation, "form": form})
 
 
-class _Echo:
-    """A file-like object whose write returns the line: csv.writer then yields rows."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(headers: list[str], rows: Iterator[list[Any]], language: str | None) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    # The byte order mark makes Excel read the file as UTF-8.
-    yield "\ufeff" + writer.writerow(headers)
-    # Rows are produced while streaming, after the view returned: keep its language.
-    with override(language):
-        for row in rows:
-            yield writer.writerow(["" if v is None else v for v in row])
-
-
 @require_GET
 def organisation_export_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
-    _form, filters, _warnings = directory.directory_filters(request.GET)
-    rows = directory.export_rows(directory.organisation_directory(filters=filters))
-    response = StreamingHttpResponse(
-        _csv_lines(directory.export_headers(), rows, get_language()), content_type="text/csv; charset=utf-8"
-    )
-    filename = directory.export_filename("csv", timezone.localdate())
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return exports.csv_response(request, user=request.user, source=ORGANISATIONS)
 
 
 @require_GET
 def organisation_export_xlsx(request: AuthenticatedRequest) -> HttpResponse:
-    _form, filters, _warnings = directory.directory_filters(request.GET)
-    content = xlsx_bytes(
-        sheet_title=_("Organisations"),
-        headers=directory.export_headers(),
-        rows=directory.export_rows(directory.organisation_directory(filters=filters)),
-    )
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    filename = directory.export_filename("xlsx", timezone.localdate())
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return exports.xlsx_response(request, user=request.user, source=ORGANISATIONS)
 
 
 urlpatterns = [

@@ -1,18 +1,20 @@
-"""The workforce registry: a directory of field workers for every organisation, and its CSV export."""
+"""The workforce registry: a directory of field workers for every organisation, and its CSV export
+(through the portal's export policy, atensi.core.exports)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from atensi.core.access import record_access_many
+from atensi.core import exports
 
 from .. import workforce
+from ..exports import WORKFORCE
 from ..http import AuthenticatedRequest
 from ..permissions import can_see_workforce
 from ..workforce_forms import WorkforceFilterForm
@@ -55,27 +57,13 @@ def workforce_list(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @require_GET
-def workforce_export(request: AuthenticatedRequest) -> HttpResponse:
+def workforce_export(request: AuthenticatedRequest) -> HttpResponseBase:
     form = _filter_form(request)
     back = f"{reverse('stakeholders:workforce_list')}?{_query_without_cursor(request)}"
     if not form.is_valid():
         messages.error(request, _("Correct the filter before exporting."))
         return redirect(back)
-    qs = workforce.workforce_filtered(user=request.user, filters=form.filters())
-    workers = list(qs[: workforce.EXPORT_MAX_ROWS + 1])
-    if len(workers) > workforce.EXPORT_MAX_ROWS:
-        messages.error(
-            request,
-            _("More than %(max)s workers match. Narrow the filter (a region, a kind) and export again.")
-            % {"max": workforce.EXPORT_MAX_ROWS},
-        )
-        return redirect(back)
-    body = workforce.workforce_csv(user=request.user, workers=workers)
-    record_access_many(user=request.user, objects=workers, action="export", request=request)
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="workforce-{timezone.localdate():%Y%m%d}.csv"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return exports.csv_response(request, user=request.user, source=WORKFORCE)
 
 
 urlpatterns = [

@@ -141,6 +141,10 @@ PAGES: list[Visit] = [
     Visit("dashboard_organisation", "supervisor.alyatama", _p("/dashboard/organisation/{alyatama}/")),
     # A supervisor of Dinas Sosial: its own figures and Jambi's, so a choice.
     Visit("dashboard.chooser", "kabid.jambi", _p("/dashboard/")),
+    Visit("exports", "supervisor.alyatama", _p("/exports/")),
+    Visit("monthly_report", "supervisor.alyatama", _p("/reports/monthly/")),
+    Visit("monthly_report.org_admin", ORG_ADMIN, _p("/reports/monthly/?organisation={dinsos}")),
+    Visit("monthly_report.region", "viewer.nasional", _p("/reports/monthly/?region=15")),
     # A referral officer: the inbox and a referral waiting for an answer.
     Visit("home.referral_officer", "dinsos.jambi", _p("/")),
     Visit("referral_inbox", "dinsos.jambi", _p("/referrals/")),
@@ -184,6 +188,10 @@ NOT_PAGES: dict[str, str] = {
     "set_language": "POST only",
     "notification_open": "marks read and redirects to what it is about",
     "notifications_read_all": "POST only",
+    "export_status": "an htmx fragment of the exports page (one export's line)",
+    "export_download": "a download",
+    "export_again": "POST only",
+    "monthly_report_xlsx": "a download",
     "cases:case_export_csv": "a download",
     "cases:case_export_xlsx": "a download",
     "cases:beneficiary_photo": "the photo itself (GET); POST replaces it from the beneficiary page",
@@ -228,7 +236,8 @@ NOT_PAGES: dict[str, str] = {
 
 def build_world() -> World:
     """The demo, and through the services what the demo does not have."""
-    from atensi.core.models import ServiceComponent
+    from atensi.core import exports
+    from atensi.core.models import ExportJob, ServiceComponent
     from atensi.demo import DEMO_PDF
     from cases.beneficiaries import family_member_add
     from cases.documents import document_upload
@@ -330,6 +339,15 @@ def build_world() -> World:
         kind="organisations",
         upload=SimpleUploadedFile("lksa.csv", csv, content_type="text/csv"),
     )
+    # The supervisor's exports: one ready, one expired, one waiting for the worker.
+    supervisor = users["supervisor.alyatama"]
+    ready = exports.export_request(user=supervisor, source="cases", params=[["status", "all"]])
+    exports.run_export(ready.pk)
+    expired = exports.export_request(user=supervisor, source="cases", params=[["status", "closed"]])
+    exports.run_export(expired.pk)
+    ExportJob.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    exports.expire_exports(timezone.now(), 100)
+    exports.export_request(user=supervisor, source="cases", params=[["status", "open"]])
     return World(
         case=case.pk,
         beneficiary=case.beneficiary_id,

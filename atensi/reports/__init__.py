@@ -1,0 +1,1 @@
+"""Reports that compose several apps: the monthly report of an organisation."""
