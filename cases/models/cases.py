@@ -84,8 +84,9 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         ordering = ["-opened_at", "-pk"]
         constraints = [
-            # Gap-free numbering is done by CaseSequence; this is the backstop.
-            models.UniqueConstraint(fields=["organisation", "year", "sequence"], name="case_number_once"),
+            # Gap-free numbering is done by CaseSequence; the unique number is the backstop.
+            # (Not organisation + year + sequence: a transferred case keeps the number it was
+            # issued, and the receiver may have issued the same year and sequence itself.)
             models.CheckConstraint(condition=Q(sequence__gte=1), name="case_sequence_positive"),
             # One open case per child per organisation: a double-clicked "open case" or a
             # second worker opening the same child's case gets the existing one instead.

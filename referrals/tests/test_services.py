@@ -135,6 +135,20 @@ def test_an_accepted_transfer_moves_the_case(case, owner, other_org, receiver_of
     assert TimelineEntry.objects.filter(case=case, kind="assigned", data__organisation=other_org.name).exists()
 
 
+def test_a_transfer_is_accepted_when_the_receiver_numbered_a_case_of_its_own_alike(
+    case, owner, other_org, receiver_officer
+):
+    # The receiver's first case of the year has the sender's first case's year and sequence;
+    # the moved case keeps its number (it is on letters and court papers) beside it.
+    manager = member(organisation=other_org, role=Role.SOCIAL_WORKER, username="newmanager")
+    own = open_case(organisation=other_org, by=manager)
+    assert (own.year, own.sequence) == (case.year, case.sequence)
+    referral = send(case, owner, other_org, kind=ReferralKind.TRANSFER)
+    referral_accept(referral=referral, by=receiver_officer, case_manager=manager)
+    case.refresh_from_db()
+    assert case.organisation == other_org and case.number != own.number
+
+
 # --- Security review: who may answer and cancel, what a transfer does to the case's other
 # referrals, answers refused on a closed case or without consent. The receiver is the referral
 # page's (`receiver_org`, `officer`, `manager` from conftest.py).
