@@ -244,7 +244,12 @@ def _records(cases: list[Case], today: datetime.date) -> None:
                         created_by=manager,
                         status=status,
                         missed_reason=MISSED_REASON if status == FollowUpStatus.MISSED else "",
-                        completed_at=timezone.now() if status == FollowUpStatus.DONE else None,
+                        # Done on the day it was due, in the morning of Jambi.
+                        completed_at=(
+                            datetime.datetime.combine(due, datetime.time(10), tzinfo=WIB)
+                            if status == FollowUpStatus.DONE
+                            else None
+                        ),
                     )
                 )
         if case.closed_at is None and case.stage == "perencanaan" and case.supervisor_id:
