@@ -95,7 +95,13 @@ def test_it_deletes_in_batches_until_nothing_is_left(owner: Any) -> None:
         notification(owner, created_days_ago=365, read=True)
     assert cleanup(batch=3)["notifications"] == 7
     assert not Notification.objects.exists()
-    assert cleanup(batch=3) == {"notifications": 0, "reminders": 0, "submission_tokens": 0, "import_previews": 0}
+    assert cleanup(batch=3) == {
+        "notifications": 0,
+        "reminders": 0,
+        "submission_tokens": 0,
+        "import_previews": 0,
+        "exports": 0,
+    }
 
 
 def test_the_task_runs_the_cleanup(owner: Any) -> None:
