@@ -71,7 +71,9 @@ class CaseListForm(forms.Form):
         help_text=gettext_lazy("A child's name, a 16-digit NIK or a case number."),
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
-    status = forms.ChoiceField(label=gettext_lazy("Open or closed"), choices=STATUS_CHOICES, required=False)
+    status = forms.ChoiceField(
+        label=gettext_lazy("Open or closed"), choices=STATUS_CHOICES, required=False, widget=FastSelect
+    )
     stage = forms.MultipleChoiceField(
         label=gettext_lazy("Stage"),
         choices=[(value, label) for value, label in Stage.choices if value in OPEN_STAGES],
@@ -85,8 +87,8 @@ class CaseListForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
-    cluster = forms.ChoiceField(label=gettext_lazy("Cluster"), required=False)
-    ampk = forms.ChoiceField(label=gettext_lazy("AMPK category"), required=False)
+    cluster = forms.ChoiceField(label=gettext_lazy("Cluster"), required=False, widget=FastSelect)
+    ampk = forms.ChoiceField(label=gettext_lazy("AMPK category"), required=False, widget=FastSelect)
     # Hundreds of names in a big organisation: written without a template per option.
     case_manager = forms.ChoiceField(label=gettext_lazy("Case manager"), required=False, widget=FastSelect)
     kabkota = RegionField(
@@ -102,12 +104,13 @@ class CaseListForm(forms.Form):
         empty_label=gettext_lazy("Any province"),
     )
     organisation = forms.TypedChoiceField(
-        label=gettext_lazy("Organisation"), coerce=int, empty_value=None, required=False
+        label=gettext_lazy("Organisation"), coerce=int, empty_value=None, required=False, widget=FastSelect
     )
     basis = forms.ChoiceField(
         label=gettext_lazy("Basis"),
         choices=[("", gettext_lazy("Any basis")), *Basis.choices],
         required=False,
+        widget=FastSelect,
     )
     opened_from = _day_field(gettext_lazy("Opened from"))
     opened_to = _day_field(gettext_lazy("Opened until"))
@@ -117,7 +120,7 @@ class CaseListForm(forms.Form):
     aftercare_due = forms.BooleanField(label=gettext_lazy("Aftercare visit due this month"), required=False)
     stage_late = forms.BooleanField(label=gettext_lazy("Past the stage deadline"), required=False)
     confidential = forms.BooleanField(label=gettext_lazy("Confidential cases only"), required=False)
-    sort = forms.ChoiceField(label=gettext_lazy("Sort by"), choices=SORT_CHOICES, required=False)
+    sort = forms.ChoiceField(label=gettext_lazy("Sort by"), choices=SORT_CHOICES, required=False, widget=FastSelect)
 
     def __init__(self, data: Any = None, *, user: User, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from atensi.core.access import actor_for, is_id
 from atensi.core.once import OnceFormMixin
+from atensi.core.widgets import FastSelect
 from stakeholders.models import User
 from stakeholders.roles import Role
 
@@ -52,10 +53,12 @@ class ReassignForm(OnceFormMixin):
         empty_value=None,
         required=False,
         help_text=gettext_lazy("Leave empty to hand over the ticked cases."),
+        widget=FastSelect,  # every case manager of a big organisation: hundreds of options
     )
     to = forms.TypedChoiceField(
         label=gettext_lazy("Hand over to"),
         coerce=int,
+        widget=FastSelect,
         error_messages={
             "required": gettext_lazy("Choose the new case manager."),
             "invalid_choice": gettext_lazy(
