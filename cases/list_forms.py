@@ -137,7 +137,7 @@ class CaseListForm(forms.Form):
             [
                 ("", _("Anyone")),
                 (UNASSIGNED, _("Not assigned")),
-                *((str(u.pk), u.get_full_name() or u.username) for u in case_manager_candidates(user)),
+                *case_manager_candidates(user),
             ],
         )
         chosen = (self.data.get("organisation") or "") if self.is_bound else ""
@@ -194,19 +194,22 @@ def organisation_choices(user: User, *, chosen: str = "") -> list[tuple[str, str
     ]
 
 
-def case_manager_candidates(user: User) -> Any:
-    """The social workers and supervisors of the organisations whose cases `user` works."""
+def case_manager_candidates(user: User) -> list[tuple[str, str]]:
+    """The social workers and supervisors of the organisations whose cases `user` works, as
+    (id, name) choices. Plain rows, not User objects: a big organisation has hundreds."""
     actor = actor_for(user)
     memberships = Membership.objects.filter(
         user_id=OuterRef("pk"), role__in=CASE_MANAGER_ROLES, is_active=True, organisation__is_active=True
     )
     if not actor.is_superuser:
         memberships = memberships.filter(organisation_id__in=actor.org_ids(*CASE_ROLES) or [0])
-    return (
+    rows = (
         User.objects.filter(Exists(memberships), is_active=True)
-        .only("pk", "username", "first_name", "last_name")
         .order_by("first_name", "last_name", "username")
+        .values_list("pk", "first_name", "last_name", "username")
     )
+    # As User.get_full_name() names them, else the username.
+    return [(str(pk), f"{first} {last}".strip() or username) for pk, first, last, username in rows]
 
 
 # Parameters that are not filters: the page position, and htmx's own.
