@@ -33,8 +33,10 @@ from .roles import Role
 
 # Viewers read aggregate figures only; names and phones of field workers are not that.
 WORKFORCE_ROLES = tuple(r for r in Role.values if r != Role.VIEWER)
-# Who reads an organisation's monthly report (aggregate figures of its own work).
-REPORT_ROLES = (Role.SUPERVISOR, Role.ORG_ADMIN)
+# Who reads an organisation's own figures: its dashboard, map and monthly report (exactly
+# for supervisors, as aggregates for the others: FigureScope.organisation_disclosure).
+ORGANISATION_FIGURE_ROLES = (Role.SUPERVISOR, Role.ORG_ADMIN, Role.VIEWER)
+REPORT_ROLES = ORGANISATION_FIGURE_ROLES
 
 
 def can_administer_organisation(user: User, organisation: Organisation) -> bool:
@@ -82,11 +84,14 @@ def can_see_workforce(user: User) -> bool:
 
 
 def view_organisation_report_refusal(user: User, organisation: Organisation) -> str | None:
-    """The monthly report of an organisation: its supervisors and org admins."""
+    """The monthly report of an organisation: whoever reads its figures (its supervisors,
+    org admins and viewers)."""
     actor = actor_for(user)
     if actor.is_superuser or actor.has_role(organisation.pk, *REPORT_ROLES):
         return None
-    return _("Only the supervisors and administrators of %(org)s read its reports.") % {"org": organisation.name}
+    return _("Only the supervisors, administrators and viewers of %(org)s read its reports.") % {
+        "org": organisation.name
+    }
 
 
 def can_view_organisation_reports(user: User) -> bool:
@@ -104,7 +109,6 @@ def set_reach_target_refusal(user: User) -> str | None:
 
 # --- Figures: whose, and how they are shown ----------------------------------------------
 
-ORGANISATION_FIGURE_ROLES = (Role.SUPERVISOR, Role.ORG_ADMIN, Role.VIEWER)
 DINSOS_KINDS = (OrganisationKind.DINSOS_PROVINSI, OrganisationKind.DINSOS_KABKOTA)
 
 

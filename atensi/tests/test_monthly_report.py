@@ -313,7 +313,9 @@ def test_a_dinas_sosial_reads_its_province_and_its_kab_kota_as_aggregates(client
     assert elsewhere.status_code == 404
     assert workbook.status_code == 200
     assert workbook["Content-Disposition"].endswith('laporan-bulanan-1571-2026-11.xlsx"')
-    assert default.status_code == 200 and "Monthly report: Jambi" in default.content.decode()
+    # A viewer of Dinas Sosial reads its own organisation's report first (as aggregates too).
+    assert default.status_code == 200 and "Monthly report: Dinas Sosial Uji" in default.content.decode()
+    assert 'data-testid="report-suppression"' in default.content.decode()
 
 
 def test_a_regions_figures_count_its_childrens_cases_whoever_holds_them(org, november) -> None:

@@ -23,7 +23,7 @@ def nav_keys(client) -> set[str]:
     [
         (Role.SOCIAL_WORKER, {"home", "cases", "referrals", "approvals", "report", "workforce", "agreements"}),
         (Role.COMMUNITY_REPORTER, {"home", "report", "my_reports", "workforce", "agreements"}),
-        (Role.VIEWER, {"home", "dashboard", "agreements", "map"}),
+        (Role.VIEWER, {"home", "dashboard", "agreements", "map", "monthly_report"}),
         (
             Role.SUPERVISOR,
             {
