@@ -15,7 +15,6 @@ is due "today" on the local day of the organisation that owns its case (WIB, WIT
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from atensi.core.models import AccessLog
 from stakeholders.models import User
 from stakeholders.roles import Role
 
+from .lists import month_of
 from .models import (
     Case,
     FollowUp,
@@ -98,14 +98,9 @@ def follow_ups_overdue(*, user: User, days: Days) -> QuerySet[FollowUp]:
     return _my_pending_follow_ups(user, days).filter(late).order_by("due_on", "pk")
 
 
-def month_span(day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    """The first and the last day of `day`'s month."""
-    return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
 def aftercare_due_this_month(*, user: User, days: Days) -> QuerySet[FollowUp]:
     """The user's pending aftercare visits due in the local month (overdue ones of the month included)."""
-    in_month = _per_day(days, lambda orgs, day: Q(case__organisation_id__in=orgs, due_on__range=month_span(day)))
+    in_month = _per_day(days, lambda orgs, day: Q(case__organisation_id__in=orgs, due_on__range=month_of(day)))
     return _my_pending_follow_ups(user, days).filter(in_month, kind=FollowUpKind.AFTERCARE).order_by("due_on", "pk")
 
 
