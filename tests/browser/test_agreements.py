@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from stakeholders.models import Agreement
 from stakeholders.roles import Role
@@ -62,8 +63,7 @@ def test_org_admin_records_an_agreement_with_a_pdf_and_sees_it_active(page, org,
     # A picture renamed .pdf is refused at the field, and nothing is saved.
     page.set_input_files("input[name=document]", str(disguised))
     page.get_by_test_id("agreement-save").click()
-    page.wait_for_load_state()
-    assert page.locator("#id_document ~ .invalid-feedback, .invalid-feedback").first.is_visible()
+    expect(page.locator("#id_document ~ .invalid-feedback, .invalid-feedback").first).to_be_visible()
     assert not Agreement.objects.exists()
 
     page.select_option("select[name=parties]", [str(other_org.pk)])

@@ -5,6 +5,7 @@ child with a valid NIK and opens a case."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -73,7 +74,7 @@ def test_social_worker_registers_a_child_after_a_possible_duplicate(page, org, o
     page.fill("#id_summary", "Tidak sekolah, bekerja di pasar.")
     expect(page.locator("#id_supervisor")).to_have_value(str(boss.pk))
     page.get_by_test_id("case-open").click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/cases/\d+/"))
 
     case = Case.objects.get()
     assert (case.beneficiary, case.risk_level, case.supervisor) == (child, "high", boss)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from stakeholders.models import Membership, User
 from stakeholders.roles import Role
@@ -23,8 +24,7 @@ def test_social_worker_logs_in_switches_language_and_logs_out(page, org):
     nav = page.get_by_test_id("nav")
     assert nav.locator("[data-nav=staff]").count() == 0  # not a supervisor or org admin
     page.get_by_test_id("language-switch").get_by_role("button", name="English").click()
-    page.wait_for_load_state()
-    assert page.get_by_test_id("nav").locator("[data-nav=home]").inner_text() == "Home"
+    expect(page.get_by_test_id("nav").locator("[data-nav=home]")).to_have_text("Home")
     page.get_by_test_id("user-menu").click()
     page.get_by_test_id("logout").click()
     page.wait_for_url("**/accounts/login/")
@@ -55,7 +55,7 @@ def test_org_admin_adds_a_colleague_and_revokes_a_role(page, org):
     page.select_option("select[name=role]", "referral_officer")
     page.get_by_role("button", name="Tambahkan").click()
     # Bad input: a clear message at the field, nothing saved.
-    assert page.locator("#id_email_error, .invalid-feedback").first.is_visible()
+    expect(page.locator("#id_email_error, .invalid-feedback").first).to_be_visible()
     assert not User.objects.filter(username="peksos.baru").exists()
     page.fill("input[name=email]", "siti@example.test")
     page.get_by_role("button", name="Tambahkan").click()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from atensi.core.models import NotificationPreference
 from stakeholders.roles import Role
@@ -38,8 +39,7 @@ def test_a_worker_switches_email_off_then_chooses_a_daily_digest(page, org):
     email.uncheck()
     assert digest.is_disabled() and not digest.is_checked() and hour.is_disabled()
     page.get_by_test_id("notification-preferences-save").click()
-    page.wait_for_load_state()
-    assert page.locator(".alert-success").is_visible()
+    expect(page.locator(".alert-success")).to_be_visible()
     assert _saved() == (False, False, 7)
 
     form = page.get_by_test_id("notification-preferences")
@@ -47,8 +47,7 @@ def test_a_worker_switches_email_off_then_chooses_a_daily_digest(page, org):
     form.locator("input[name=digest]").check()
     form.locator("select[name=digest_hour]").select_option("18")
     page.get_by_test_id("notification-preferences-save").click()
-    page.wait_for_load_state()
-    assert page.locator(".alert-success").is_visible()
+    expect(page.locator(".alert-success")).to_be_visible()
     assert _saved() == (True, True, 18)
     assert page.get_by_test_id("notification-preferences").locator("select[name=digest_hour]").input_value() == "18"
     assert page.csp_violations == []
