@@ -17,10 +17,11 @@ def figures_map_recount() -> int:
 
 @task(name=DASHBOARDS_WARM, acks_late=True, soft_time_limit=540, time_limit=570)
 def dashboards_warm() -> int:
-    """This month's figures of Indonesia and of every province, counted ahead into the cache
-    (beat, every ten minutes), so that a national or provincial reader never waits for a
-    million cases to be counted. Exact readers always count live."""
-    from atensi.dashboards.compose import warm_region_figures
+    """This month's figures of Indonesia, of every province and of the organisations too
+    large to count live, counted ahead into the cache (beat, every ten minutes), so that no
+    reader waits for a million cases to be counted (compose.cached_figures)."""
+    from atensi.dashboards.compose import slow_organisations, warm_organisation_figures, warm_region_figures
     from stakeholders.selectors import regions_named
 
-    return warm_region_figures(["", *(code for code, _name in regions_named())])
+    regions = warm_region_figures(["", *(code for code, _name in regions_named())])
+    return regions + warm_organisation_figures(slow_organisations())

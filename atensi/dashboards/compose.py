@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -52,6 +53,8 @@ logger = logging.getLogger(__name__)
 # Fewer answered referrals than this and an aggregate reader sees no rate or median: with
 # three answers a rate of 67% says two were accepted.
 MIN_ANSWERED_FOR_RATES = 5
+# Rows of the caseload table on the page; a larger team's full table is in its download.
+CASELOAD_ON_PAGE = 50
 
 
 @dataclass
@@ -66,6 +69,8 @@ class Dashboard:
     has_cases: bool = True
     computed_at: datetime.datetime | None = None
     zone: ZoneInfo = WIB
+    kept: bool = False  # read from the figures counted ahead, not counted for this request
+    recount_offered: bool = False
 
     @property
     def as_of(self) -> str:
@@ -305,8 +310,9 @@ def _tiles(
 
 @dataclass
 class Raw:
-    """Every count a dashboard shows, before disclosure and links: what may be kept in the
-    cache for aggregate readers (`cached_figures`)."""
+    """Every count a dashboard shows, before disclosure and links: what is kept in the cache
+    (`cached_figures`). `slow`: counting them took longer than ATENSI_DASHBOARD_LIVE_MS, so
+    exact readers read them from the cache too."""
 
     figures: CaseFigures
     referrals: list[Figures]
@@ -314,31 +320,94 @@ class Raw:
     caseload: list[WorkerRow] = field(default_factory=list)
     regions: dict[str, RegionRow] = field(default_factory=dict)
     target: int | None = None
+    slow: bool = False
 
 
-def cached_figures(key: str, compute: Callable[[], Raw], *, use_cache: bool, refresh: bool = False) -> Raw:
-    """`compute()`, or its result of the last ATENSI_DASHBOARD_CACHE_SECONDS for aggregate
-    readers: their figures are rounded anyway, and a province's or Indonesia's take seconds
-    to count at a million cases. Exact readers always get live figures (each equals the
-    list behind it). Without Redis, everything is live. `refresh`: count now and keep that
-    (the warming task, atensi/tasks.py)."""
+@dataclass(frozen=True)
+class Counted:
+    """Figures and where they came from: `kept` when read from the cache (the page then says
+    when they were counted and, to exact readers, offers to count again)."""
+
+    raw: Raw
+    kept: bool
+
+
+SLOW_ORGANISATIONS = "dashboards:v1:slow-organisations"
+
+
+def _cache_get(key: str) -> Raw | None:
+    try:
+        found = cache.get(key)
+    except Exception:
+        logger.warning("dashboard cache unavailable", exc_info=True)
+        return None
+    return found if isinstance(found, Raw) else None
+
+
+def _cache_set(key: str, raw: Raw, seconds: int) -> None:
+    try:
+        cache.set(key, raw, seconds)
+    except Exception:
+        logger.warning("dashboard cache unavailable", exc_info=True)
+
+
+def cached_figures(
+    key: str,
+    compute: Callable[[], Raw],
+    *,
+    exact: bool,
+    refresh: bool = False,
+    on_slow: Callable[[], None] | None = None,
+) -> Counted:
+    """`compute()`, or its result kept for ATENSI_DASHBOARD_CACHE_SECONDS.
+
+    Aggregate readers always read what is kept: their figures are rounded anyway. Exact
+    readers (each figure a link to the list it equals) get live figures, unless counting
+    them took longer than ATENSI_DASHBOARD_LIVE_MS (an organisation of 100,000 cases, a
+    province, Indonesia): then they read the kept figures with the time they were counted,
+    and may ask for a recount (`refresh`). Slow figures are counted again ahead by beat
+    (`on_slow` registers them; `dashboards_warm`). Without Redis, everything is live."""
     seconds = settings.ATENSI_DASHBOARD_CACHE_SECONDS
-    if not use_cache or seconds <= 0:
-        return compute()
+    if seconds <= 0:
+        return Counted(compute(), kept=False)
     full_key = f"dashboards:v1:{key}"
-    try:
-        found = None if refresh else cache.get(full_key)
-    except Exception:
-        logger.warning("dashboard cache unavailable", exc_info=True)
-        return compute()
-    if isinstance(found, Raw):
-        return found
+    if not refresh:
+        found = _cache_get(full_key)
+        if found is not None and (found.slow or not exact):
+            return Counted(found, kept=True)
+    started = time.monotonic()
     raw = compute()
+    raw.slow = (time.monotonic() - started) * 1000 > settings.ATENSI_DASHBOARD_LIVE_MS
+    _cache_set(full_key, raw, seconds)
+    if raw.slow and on_slow is not None:
+        on_slow()
+    return Counted(raw, kept=False)
+
+
+def recount_allowed(counted: Counted, now: datetime.datetime | None = None) -> bool:
+    """A recount of kept figures is offered once they are a minute old: one reader pressing
+    it again and again must not keep the database counting a province."""
+    age = (now or timezone.now()) - counted.raw.computed_at
+    return counted.kept and age >= datetime.timedelta(seconds=settings.ATENSI_DASHBOARD_RECOUNT_AFTER_SECONDS)
+
+
+def _remember_slow_organisation(organisation_id: int) -> None:
     try:
-        cache.set(full_key, raw, seconds)
+        cache.set(
+            SLOW_ORGANISATIONS,
+            sorted({*(cache.get(SLOW_ORGANISATIONS) or ()), organisation_id}),
+            settings.ATENSI_DASHBOARD_SLOW_MEMORY_SECONDS,
+        )
     except Exception:
         logger.warning("dashboard cache unavailable", exc_info=True)
-    return raw
+
+
+def slow_organisations() -> list[int]:
+    try:
+        return list(cache.get(SLOW_ORGANISATIONS) or ())
+    except Exception:
+        logger.warning("dashboard cache unavailable", exc_info=True)
+        return []
 
 
 def _period_key(period: Period) -> str:
@@ -346,33 +415,29 @@ def _period_key(period: Period) -> str:
 
 
 def organisation_dashboard(
-    *, organisation: Organisation, disclosure: Disclosure, period: Period, now: datetime.datetime | None = None
+    *,
+    organisation: Organisation,
+    disclosure: Disclosure,
+    period: Period,
+    now: datetime.datetime | None = None,
+    recount: bool = False,
 ) -> Dashboard:
     now = now or timezone.now()
     zone = organisation_zone(organisation)
-    area = Area(organisation_id=organisation.pk, zones=Zones(single=zone))
     links = Links(enabled=disclosure is Disclosure.EXACT, base={"organisation": str(organisation.pk)})
-    periods, months = _periods(period)
+    months = last_months(period)
     reach_year = year_of(period.start)
     today = local_today(zone, now)
-
-    def compute() -> Raw:
-        figures = case_figures(area=area, periods=periods, reach_year=reach_year.days, aftercare=period.days, now=now)
-        since = local_moment(period.start, 0, zone)
-        until = local_moment(period.end, 0, zone) - datetime.timedelta(microseconds=1)
-        ids = [organisation.pk]
-        received = referral_figures(organisation_ids=ids, since=since, until=until, now=now, side=RECEIVER)
-        sent = referral_figures(organisation_ids=ids, since=since, until=until, now=now, side=SENDER)
-        return Raw(
-            figures=figures,
-            referrals=[received[organisation.pk], sent[organisation.pk]],
-            computed_at=now,
-            caseload=caseload(area=area, now=now),
-            target=reach_target_for(organisation_id=organisation.pk, year=reach_year.start.year),
-        )
-
-    key = f"org:{organisation.pk}:{_period_key(period)}:{today.isoformat()}"
-    raw = cached_figures(key, compute, use_cache=disclosure is Disclosure.AGGREGATE)
+    key = _organisation_key(organisation.pk, period, today)
+    exact = disclosure is Disclosure.EXACT
+    counted = cached_figures(
+        key,
+        functools.partial(_organisation_raw, organisation, period, now),
+        exact=exact,
+        refresh=recount and exact and _recount_due(key, now),
+        on_slow=functools.partial(_remember_slow_organisation, organisation.pk),
+    )
+    raw = counted.raw
     figures = raw.figures
     dashboard = Dashboard(
         title=organisation.name,
@@ -382,6 +447,8 @@ def organisation_dashboard(
         has_cases=figures.open_total > 0 or any(figures.opened.values()) or any(figures.closed.values()),
         computed_at=raw.computed_at,
         zone=zone,
+        kept=counted.kept,
+        recount_offered=exact and recount_allowed(counted, now),
     )
     dashboard.tiles = _tiles(figures, period, links, disclosure, raw.target)
     dashboard.tables = [_comparison(figures, period, links, disclosure), *_breakdowns(figures, links, disclosure)]
@@ -394,9 +461,15 @@ def organisation_dashboard(
 
 
 def _caseload(workers: list[WorkerRow], links: Links, disclosure: Disclosure) -> Table:
+    """Case managers by name; where there are more than CASELOAD_ON_PAGE, the page shows
+    the most loaded first (where work needs rebalancing) and the download has them all."""
     stages = _labels(Stage)
+    many = len(workers) > CASELOAD_ON_PAGE
+    if many:
+        workers = sorted(workers, key=lambda w: (-w.open_total, w.name.lower()))
+    no_links = [""] * (len(OPEN_STAGES) + 3)
     items = []
-    for worker in workers:
+    for index, worker in enumerate(workers):
         manager = "none" if worker.user_id == UNASSIGNED else str(worker.user_id)
         counts = [
             *(worker.by_stage[s] for s in OPEN_STAGES),
@@ -404,14 +477,17 @@ def _caseload(workers: list[WorkerRow], links: Links, disclosure: Disclosure) ->
             worker.overdue,
             worker.approvals_waiting,
         ]
-        stage_links = [links.to(status="open", case_manager=manager, stage=s) for s in OPEN_STAGES]
-        extra = [
-            links.to(status="open", case_manager=manager),
-            links.to(status="open", case_manager=manager, overdue="1"),
-        ]
+        row_links = no_links
+        if index < CASELOAD_ON_PAGE:  # links of rows not on the page would never be read
+            row_links = [
+                *(links.to(status="open", case_manager=manager, stage=s) for s in OPEN_STAGES),
+                links.to(status="open", case_manager=manager),
+                links.to(status="open", case_manager=manager, overdue="1"),
+                "",
+            ]
         name = worker.name if worker.user_id != UNASSIGNED else _("Not assigned")
-        items.append((manager, name, counts, [*stage_links, *extra, ""]))
-    return grid_table(
+        items.append((manager, name, counts, row_links))
+    table = grid_table(
         key="caseload",
         title=_("Caseload per case manager"),
         label_header=_("Case manager"),
@@ -426,6 +502,10 @@ def _caseload(workers: list[WorkerRow], links: Links, disclosure: Disclosure) ->
         total_label=_("Total"),
         note=_("Open cases of each case manager by stage; approvals waiting: plans and closures sent for approval."),
     )
+    if many:
+        table.on_page = CASELOAD_ON_PAGE
+        table.note += " " + _("The case managers with the most open cases come first.")
+    return table
 
 
 def _aftercare_reach(figures: CaseFigures, year: Period, target: int | None, disclosure: Disclosure) -> Table:
@@ -457,7 +537,12 @@ def _aftercare_reach(figures: CaseFigures, year: Period, target: int | None, dis
 
 
 def region_dashboard(
-    *, region: Region | None, disclosure: Disclosure, period: Period, now: datetime.datetime | None = None
+    *,
+    region: Region | None,
+    disclosure: Disclosure,
+    period: Period,
+    now: datetime.datetime | None = None,
+    recount: bool = False,
 ) -> Dashboard:
     """A province's or kab/kota's figures (by the child's kab/kota), or all of Indonesia's
     (`region` None), per province or kab/kota beneath it."""
@@ -468,11 +553,15 @@ def region_dashboard(
     months = last_months(period)
     reach_year = year_of(period.start)
     today = local_today(WIB, now)
-    raw = cached_figures(
-        _region_key(code, period, today),
+    key = _region_key(code, period, today)
+    exact = disclosure is Disclosure.EXACT
+    counted = cached_figures(
+        key,
         lambda: _region_raw(code, period, now),
-        use_cache=disclosure is Disclosure.AGGREGATE,
+        exact=exact,
+        refresh=recount and exact and _recount_due(key, now),
     )
+    raw = counted.raw
     figures = raw.figures
     dashboard = Dashboard(
         title=region.name if region is not None else _("Indonesia"),
@@ -481,6 +570,8 @@ def region_dashboard(
         today=today,
         has_cases=figures.open_total > 0 or any(figures.opened.values()) or any(figures.closed.values()),
         computed_at=raw.computed_at,
+        kept=counted.kept,
+        recount_offered=exact and recount_allowed(counted, now),
     )
     dashboard.tiles = _tiles(figures, period, links, disclosure, None)
     dashboard.tables = [_comparison(figures, period, links, disclosure)]
@@ -491,6 +582,36 @@ def region_dashboard(
     dashboard.tables.append(_referrals([(_("All referrals of these cases"), raw.referrals[0])], disclosure))
     dashboard.monthly = _monthly(figures, months, links, disclosure)
     return dashboard
+
+
+def _organisation_raw(organisation: Organisation, period: Period, now: datetime.datetime) -> Raw:
+    zone = organisation_zone(organisation)
+    area = Area(organisation_id=organisation.pk, zones=Zones(single=zone))
+    periods, _months = _periods(period)
+    reach_year = year_of(period.start)
+    figures = case_figures(area=area, periods=periods, reach_year=reach_year.days, aftercare=period.days, now=now)
+    since = local_moment(period.start, 0, zone)
+    until = local_moment(period.end, 0, zone) - datetime.timedelta(microseconds=1)
+    ids = [organisation.pk]
+    received = referral_figures(organisation_ids=ids, since=since, until=until, now=now, side=RECEIVER)
+    sent = referral_figures(organisation_ids=ids, since=since, until=until, now=now, side=SENDER)
+    return Raw(
+        figures=figures,
+        referrals=[received[organisation.pk], sent[organisation.pk]],
+        computed_at=now,
+        caseload=caseload(area=area, now=now),
+        target=reach_target_for(organisation_id=organisation.pk, year=reach_year.start.year),
+    )
+
+
+def _organisation_key(organisation_id: int, period: Period, today: datetime.date) -> str:
+    return f"org:{organisation_id}:{_period_key(period)}:{today.isoformat()}"
+
+
+def _recount_due(key: str, now: datetime.datetime) -> bool:
+    """A recount asked for figures counted less than a minute ago reads them instead."""
+    found = _cache_get(f"dashboards:v1:{key}")
+    return found is None or recount_allowed(Counted(found, kept=True), now)
 
 
 def _region_key(code: str, period: Period, today: datetime.date) -> str:
@@ -519,8 +640,21 @@ def warm_region_figures(codes: list[str], now: datetime.datetime | None = None) 
     period = month_of(today)
     for code in codes:
         compute = functools.partial(_region_raw, code, period, now)
-        cached_figures(_region_key(code, period, today), compute, use_cache=True, refresh=True)
+        cached_figures(_region_key(code, period, today), compute, exact=False, refresh=True)
     return len(codes)
+
+
+def warm_organisation_figures(organisation_ids: list[int], now: datetime.datetime | None = None) -> int:
+    """Count this month's figures of each organisation in `organisation_ids` (those whose
+    figures were too slow to count live) into the cache; the number counted."""
+    now = now or timezone.now()
+    found = list(Organisation.objects.filter(pk__in=organisation_ids, is_active=True))
+    for organisation in found:
+        today = local_today(organisation_zone(organisation), now)
+        period = month_of(today)
+        compute = functools.partial(_organisation_raw, organisation, period, now)
+        cached_figures(_organisation_key(organisation.pk, period, today), compute, exact=True, refresh=True)
+    return len(found)
 
 
 def _region_table(

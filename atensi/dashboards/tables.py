@@ -53,11 +53,18 @@ class Table:
     totals: Row | None = None
     chart: bool = False  # draw the first column as bars
     note: str = ""
+    # The page shows the first `on_page` rows (None: all); the download has every row.
+    on_page: int | None = None
 
     @property
     def labelled_rows(self) -> list[tuple[Row, list[tuple[str, Cell]]]]:
-        """Each row with its cells beside their column's name (a phone shows them stacked)."""
-        return [(row, list(zip(self.columns, row.cells, strict=True))) for row in self.rows]
+        """Each row shown on the page with its cells beside their column's name (a phone
+        shows them stacked)."""
+        return [(row, list(zip(self.columns, row.cells, strict=True))) for row in self.rows[: self.on_page]]
+
+    @property
+    def rows_not_on_page(self) -> int:
+        return 0 if self.on_page is None else max(0, len(self.rows) - self.on_page)
 
     @property
     def labelled_totals(self) -> list[tuple[str, Cell]]:

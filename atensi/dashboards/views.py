@@ -40,6 +40,15 @@ from .compose import (
 from .periods import Period
 
 FORMATS = ("csv", "xlsx")
+RECOUNT = "recount"
+
+
+def _recounted(request: AuthenticatedRequest, dashboard: Dashboard) -> HttpResponse | None:
+    """After a recount (`?recount=1`), the same page without the parameter, so a reload
+    does not ask again."""
+    if RECOUNT not in request.GET:
+        return None
+    return redirect(f"{request.path}?{urlencode(dashboard.period.query)}")
 
 
 def _period(request: AuthenticatedRequest, *, today: Any, disclosure: Disclosure) -> Period:
@@ -80,6 +89,7 @@ def _render(
         "period_choices": periods.choices(dashboard.today),
         "allow_range": exact,
         "definitions": DEFINITIONS,
+        "recount_url": f"{request.path}?{urlencode({**dashboard.period.query, RECOUNT: '1'})}",
     }
     return render(request, "dashboards/dashboard.html", context)
 
@@ -106,12 +116,17 @@ def _organisation(request: AuthenticatedRequest, organisation_id: int) -> tuple[
     organisation = organisation_figures_get(scope=scope, organisation_id=organisation_id)
     disclosure = scope.organisation_disclosure(organisation.pk)
     period = _period(request, today=local_today(organisation_zone(organisation)), disclosure=disclosure)
-    return organisation_dashboard(organisation=organisation, disclosure=disclosure, period=period), organisation.code
+    dashboard = organisation_dashboard(
+        organisation=organisation, disclosure=disclosure, period=period, recount=RECOUNT in request.GET
+    )
+    return dashboard, organisation.code
 
 
 @require_GET
 def dashboard_organisation(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
     dashboard, _code = _organisation(request, organisation_id)
+    if (response := _recounted(request, dashboard)) is not None:
+        return response
     return _render(
         request,
         dashboard,
@@ -142,12 +157,16 @@ def _region(request: AuthenticatedRequest, code: str) -> Dashboard:
     scope = figure_scope_for(request.user)
     region = _covered_region(scope, code)
     period = _period(request, today=local_today(WIB), disclosure=scope.region_disclosure)
-    return region_dashboard(region=region, disclosure=scope.region_disclosure, period=period)
+    return region_dashboard(
+        region=region, disclosure=scope.region_disclosure, period=period, recount=RECOUNT in request.GET
+    )
 
 
 @require_GET
 def dashboard_region(request: AuthenticatedRequest, code: str) -> HttpResponse:
     dashboard = _region(request, code)
+    if (response := _recounted(request, dashboard)) is not None:
+        return response
     return _render(request, dashboard, download="dashboard_region_download", args=[code], kind="region")
 
 
@@ -161,12 +180,17 @@ def _national(request: AuthenticatedRequest) -> Dashboard:
     if not scope.national:
         raise Http404
     period = _period(request, today=local_today(WIB), disclosure=scope.region_disclosure)
-    return region_dashboard(region=None, disclosure=scope.region_disclosure, period=period)
+    return region_dashboard(
+        region=None, disclosure=scope.region_disclosure, period=period, recount=RECOUNT in request.GET
+    )
 
 
 @require_GET
 def dashboard_national(request: AuthenticatedRequest) -> HttpResponse:
-    return _render(request, _national(request), download="dashboard_national_download", args=[], kind="national")
+    dashboard = _national(request)
+    if (response := _recounted(request, dashboard)) is not None:
+        return response
+    return _render(request, dashboard, download="dashboard_national_download", args=[], kind="national")
 
 
 @require_GET

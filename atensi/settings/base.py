@@ -292,10 +292,16 @@ ATENSI_DEMO_PASSWORD = "atensi-demo-2026"
 # Spreadsheet imports (stakeholders/imports.py): a 5,000-row list is well under 5 MB; a
 # larger file is refused before it is parsed.
 ATENSI_IMPORT_MAX_BYTES = 5 * 1024 * 1024
-# Regional, national and org-admin dashboards (aggregate figures, rounded anyway) are kept
-# in the cache this long (beat counts Indonesia's and the provinces' ahead every ten
-# minutes); a supervisor's exact figures are always counted live. 0: never.
-ATENSI_DASHBOARD_CACHE_SECONDS = 900
+# Dashboard figures are kept in the cache this long (beat counts Indonesia's, the
+# provinces' and the slow organisations' ahead every ten minutes). Aggregate readers
+# (rounded figures anyway) always read them; exact readers (supervisors, superusers) get
+# live figures unless counting them took longer than ATENSI_DASHBOARD_LIVE_MS, and may
+# recount kept figures once they are ATENSI_DASHBOARD_RECOUNT_AFTER_SECONDS old. An
+# organisation found slow is counted ahead for ATENSI_DASHBOARD_SLOW_MEMORY_SECONDS. 0: never.
+ATENSI_DASHBOARD_CACHE_SECONDS = env.int("ATENSI_DASHBOARD_CACHE_SECONDS", default=900)
+ATENSI_DASHBOARD_LIVE_MS = env.int("ATENSI_DASHBOARD_LIVE_MS", default=150)
+ATENSI_DASHBOARD_RECOUNT_AFTER_SECONDS = 60
+ATENSI_DASHBOARD_SLOW_MEMORY_SECONDS = 7 * 24 * 3600
 ATENSI_IMPORT_MAX_ROWS = 5000
 # Largest signed agreement (MoU/PKS) PDF accepted; a scanned multi-page agreement fits.
 ATENSI_AGREEMENT_MAX_BYTES = 10 * 1024 * 1024

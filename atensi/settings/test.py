@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from .base import *  # noqa: F403
 from .base import env
 from .paths import VAR_DIR
@@ -43,7 +45,27 @@ STORAGES = {
         "OPTIONS": {"location": str(VAR_DIR / "test-private" / XDIST_WORKER)},
     },
 }
-CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": XDIST_WORKER}}  # noqa: F405
+
+
+def _cache_database(redis_url: str, worker: str) -> str:
+    """`redis_url` on a Redis database of the worker's own (1-15), apart from the broker's
+    (0): a test's cache.clear() is a FLUSHDB, which must not empty another process's cache
+    or the queue of a running Celery worker."""
+    number = 1 + int(worker.removeprefix("gw") or 0) % 15
+    parts = urlsplit(redis_url)
+    if parts.scheme == "unix":
+        query = "&".join([*(q for q in parts.query.split("&") if q and not q.startswith("db=")), f"db={number}"])
+        return f"unix://{parts.path}?{query}"  # urlunsplit would drop the empty host's "//"
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+CACHES = {
+    "default": {
+        **CACHES["default"],  # noqa: F405
+        "LOCATION": _cache_database(REDIS_URL, XDIST_WORKER),  # noqa: F405
+        "KEY_PREFIX": XDIST_WORKER,
+    }
+}
 # The map counts on every request: tests change cases between requests (one test turns
 # the cache on).
 ATENSI_MAP_CACHE_SECONDS = 0

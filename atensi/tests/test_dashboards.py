@@ -19,12 +19,13 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from atensi.core.disclosure import Disclosure
 from atensi.core.localtime import WIB, WIT, WITA
 from atensi.core.models import AmpkCategory
 from cases.figures import DEFINITIONS, Area, Days, Zones, case_figures, organisation_zones
 from cases.list_forms import case_list_filters
 from cases.lists import cases_matching
-from cases.models import Approval, Case, FollowUp, FollowUpKind, Stage
+from cases.models import OPEN_STAGES, Approval, Case, FollowUp, FollowUpKind, Stage
 from cases.tests.factories import BeneficiaryFactory, logged_in, open_case, village
 from stakeholders.models import OrganisationKind, ReachTarget, Region
 from stakeholders.roles import Role
@@ -509,7 +510,7 @@ def test_the_default_period_and_overdue_follow_the_organisations_own_day_in_wita
     assert tiles["Open cases with an overdue follow-up"].text == "1"
 
 
-def test_aggregate_figures_are_kept_a_while_and_exact_ones_never(balai: dict[str, Any]) -> None:
+def test_aggregate_figures_are_kept_a_while_and_fast_exact_ones_never(balai: dict[str, Any]) -> None:
     from django.core.cache import cache
     from django.db import connection
     from django.test import override_settings
@@ -554,3 +555,87 @@ def test_beat_counts_the_national_and_provincial_figures_ahead(balai: dict[str, 
             assert "cases_case" not in sql  # every figure came from the cache
         assert tables(response)["regions"].rows[0].cells[0].text in {"0", "<5", "5"}
     cache.clear()
+
+
+def test_exact_figures_too_slow_to_count_live_are_kept_and_can_be_recounted(balai: dict[str, Any]) -> None:
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    from atensi.dashboards.compose import slow_organisations
+    from atensi.tasks import dashboards_warm
+
+    cache.clear()
+    client = logged_in(balai["chief"])
+    url = org_url(balai["org"])
+    # Every count "too slow" (-1 ms): the supervisor reads what was counted, told so.
+    with override_settings(ATENSI_DASHBOARD_CACHE_SECONDS=600, ATENSI_DASHBOARD_LIVE_MS=-1):
+        first = page(client, url)
+        assert first.context["dashboard"].tiles[0][1].text == "6"
+        assert balai["org"].pk in slow_organisations()  # beat counts it ahead from now on
+        open_case(organisation=balai["org"], by=balai["dedi"], beneficiary=child(balai["org"], balai["dedi"]))
+        kept = page(client, url)
+        body = kept.content.decode()
+        assert kept.context["dashboard"].tiles[0][1].text == "6"
+        assert 'data-testid="dashboard-kept"' in body
+        assert 'data-testid="dashboard-recount"' not in body  # counted less than a minute ago
+        # Asking anyway reads the same figures: one reader cannot keep the database counting.
+        response = client.get(url, {"recount": "1"})
+        assert response.status_code == 302 and "recount" not in response["Location"]
+        assert page(client, url).context["dashboard"].tiles[0][1].text == "6"
+        with time_machine.travel(NOW + datetime.timedelta(minutes=2), tick=False):
+            later = page(client, url)
+            assert 'data-testid="dashboard-recount"' in later.content.decode()
+            response = client.get(url, {"recount": "1", "period": "2026-11"})
+            assert response.status_code == 302 and response["Location"].endswith("?period=2026-11")
+            assert page(client, url, period="2026-11").context["dashboard"].tiles[0][1].text == "7"
+        # Beat counts the slow organisation ahead: the new case shows without a recount.
+        open_case(organisation=balai["org"], by=balai["dedi"], beneficiary=child(balai["org"], balai["dedi"]))
+        assert dashboards_warm() == 1 + Region.objects.filter(level=1).count() + 1
+        assert page(client, url).context["dashboard"].tiles[0][1].text == "8"
+    # Figures fast to count are live for exact readers, even once kept for aggregate readers.
+    cache.clear()
+    with override_settings(ATENSI_DASHBOARD_CACHE_SECONDS=600):
+        page(logged_in(member(organisation=balai["org"], role=Role.ORG_ADMIN)), url)
+        open_case(organisation=balai["org"], by=balai["dedi"], beneficiary=child(balai["org"], balai["dedi"]))
+        live = page(client, url)
+        assert live.context["dashboard"].tiles[0][1].text == "9"
+        assert 'data-testid="dashboard-kept"' not in live.content.decode()
+    cache.clear()
+
+
+def test_a_recount_without_the_cache_is_live_and_an_outsider_still_gets_404(balai: dict[str, Any]) -> None:
+    response = logged_in(balai["chief"]).get(org_url(balai["org"]), {"recount": "1"})
+    assert response.status_code == 302
+    outsider = member(organisation=OrganisationFactory(), role=Role.SUPERVISOR)
+    assert logged_in(outsider).get(org_url(balai["org"]), {"recount": "1"}).status_code == 404
+
+
+def test_a_large_teams_caseload_shows_the_most_loaded_and_downloads_everyone() -> None:
+    from django.template.loader import render_to_string
+
+    from atensi.dashboards.compose import CASELOAD_ON_PAGE, _caseload
+    from atensi.dashboards.tables import Links
+    from cases.figures import WorkerRow
+
+    workers = [
+        WorkerRow(
+            user_id=i, name=f"Pekerja {i:03d}", by_stage={s: i % 7 for s in OPEN_STAGES}, overdue=0, approvals_waiting=0
+        )
+        for i in range(1, CASELOAD_ON_PAGE + 12)
+    ]
+    table = _caseload(workers, Links(enabled=True, base={"organisation": "1"}), Disclosure.EXACT)
+    shown = [row for row, _cells in table.labelled_rows]
+    assert len(shown) == CASELOAD_ON_PAGE and table.rows_not_on_page == 11
+    loads = [sum(c.value or 0 for c in row.cells[: len(OPEN_STAGES)]) for row in shown]
+    assert loads == sorted(loads, reverse=True)  # the most loaded first
+    assert all(cell.link for row in shown for cell in row.cells[:-1] if cell.value)
+    _headers, rows = table.export()
+    assert len(rows) == len(workers) + 1  # everyone, and the totals
+    assert rows[-1][len(OPEN_STAGES) + 1] == sum(w.open_total for w in workers)
+    with translation.override("en"):
+        rendered = html.unescape(render_to_string("dashboards/_table.html", {"table": table}))
+    assert "11 more rows are in the table's download" in rendered
+    # A team that fits keeps its name order and every row.
+    small = _caseload(workers[:3], Links(enabled=True, base={}), Disclosure.EXACT)
+    assert [r.label for r, _c in small.labelled_rows] == ["Pekerja 001", "Pekerja 002", "Pekerja 003"]
+    assert small.rows_not_on_page == 0
