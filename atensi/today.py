@@ -35,7 +35,13 @@ from cases.approvals import approvals_waiting_for
 from cases.models import Approval, ApprovalKind, Case, FollowUp, FollowUpKind, ReportStatus, Stage, TimelineKind
 from cases.selectors import CASE_MANAGER_ROLES, CASE_ROLES, INTAKE_ROLES, person_name, report_queue_for
 from referrals.models import Referral, ReferralKind
-from referrals.selectors import accepted_without_outcome, inbox_for, inbox_overdue, inbox_waiting
+from referrals.selectors import (
+    accepted_without_outcome,
+    inbox_for,
+    inbox_overdue,
+    inbox_waiting,
+    oldest_accepted_without_outcome,
+)
 from stakeholders.models import Membership, User
 from stakeholders.roles import Role
 
@@ -381,7 +387,7 @@ def _referrals(user: User, now: datetime.datetime) -> GroupDraft:
                     title=r.sender.name,
                     detail=_("accepted %(time)s ago") % {"time": timesince(r.answered_at or r.sent_at, now)},
                 )
-                for r in accepted[:LIST_SIZE]
+                for r in oldest_accepted_without_outcome(user, limit=LIST_SIZE)
             ],
             _("Every accepted referral has its outcome."),
             inbox + "?" + urlencode({"status": "accepted"}),

@@ -216,6 +216,13 @@ class Referral(models.Model):
             # The deadline reminders: waiting referrals by deadline, whatever the receiver.
             models.Index(fields=["respond_by"], condition=Q(status="sent"), name="referral_waiting_due"),
             models.Index(fields=["case", "-sent_at"], name="referral_case"),
+            # Accepted referrals still owing an outcome, the longest waiting first (the
+            # home page's list, read per receiver: referrals.selectors.oldest_accepted_without_outcome).
+            models.Index(
+                fields=["receiver", "answered_at", "id"],
+                condition=Q(status="accepted") & ~Q(kind="transfer"),
+                name="referral_accepted_no_outcome",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -31,7 +31,7 @@ from cases.services import timeline_add
 from cases.tests.factories import open_case, report_for
 from referrals.models import Referral, ReferralKind, ReferralStatus
 from stakeholders.roles import Role
-from stakeholders.tests.factories import OrganisationFactory, member
+from stakeholders.tests.factories import MembershipFactory, OrganisationFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -432,3 +432,43 @@ def test_the_caseload_shows_the_busiest_first_and_links_to_their_lists(client_fo
     assert [colleague.get_full_name() in rows[0], owner.get_full_name() in rows[1]] == [True, True]
     assert "2 open cases" in rows[0] and "1 open case" in rows[1] and "0 open cases" in rows[2]
     assert f"/cases/?case_manager={colleague.pk}&amp;overdue=1" in rows[0]
+
+
+def test_accepted_referrals_of_two_receivers_come_oldest_first_without_transfers(client_for, org, owner):
+    from atensi.today import LIST_SIZE
+    from referrals.selectors import accepted_without_outcome, oldest_accepted_without_outcome
+
+    first = OrganisationFactory(code="DINSOS-SATU", home_region_id="15")
+    second = OrganisationFactory(code="DINSOS-DUA", home_region_id="15")
+    officer = member(organisation=first, role=Role.REFERRAL_OFFICER)
+    MembershipFactory(user=officer, organisation=second, role=Role.REFERRAL_OFFICER)
+    now = timezone.now()
+    made = []
+    for i in range(LIST_SIZE + 3):
+        receiver = first if i % 3 else second
+        made.append(
+            referral(
+                open_case(organisation=org, by=owner),
+                receiver,
+                respond_by=now - DAY,
+                status=ReferralStatus.ACCEPTED,
+                answered_by=officer,
+                answered_at=now - datetime.timedelta(hours=100 - i),
+            )
+        )
+    referral(  # an accepted transfer owes no outcome
+        open_case(organisation=org, by=owner),
+        first,
+        respond_by=now - DAY,
+        kind=ReferralKind.TRANSFER,
+        status=ReferralStatus.ACCEPTED,
+        answered_by=officer,
+        answered_at=now - datetime.timedelta(hours=200),
+    )
+    oldest = [r.pk for r in oldest_accepted_without_outcome(officer, limit=LIST_SIZE)]
+    assert oldest == [r.pk for r in made[:LIST_SIZE]]
+    assert oldest == [r.pk for r in accepted_without_outcome(officer)[:LIST_SIZE]]  # the same list, read faster
+    html = home(client_for(officer))
+    assert count(html, "accepted") == str(LIST_SIZE + 3)
+    listed = section(html, "accepted")
+    assert f"/referrals/{made[0].pk}/" in listed and f"/referrals/{made[-1].pk}/" not in listed
