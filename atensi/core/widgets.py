@@ -50,3 +50,88 @@ class FastSelect(forms.Select):
             )
         parts.append(mark_safe("\n</select>"))
         return mark_safe("".join(conditional_escape(p) for p in parts))  # noqa: S308 - parts escaped above
+
+
+# Input types written here; any other widget is rendered by Django (as_widget).
+_INPUT_CLASSES = {"text": "textinput", "search": "textinput", "date": "dateinput", "email": "emailinput"}
+
+
+def _widget_html(bound: forms.BoundField, attrs: dict[str, Any]) -> SafeString:
+    widget = bound.field.widget
+    input_type = getattr(widget, "input_type", None)
+    if isinstance(widget, forms.CheckboxInput) or input_type not in _INPUT_CLASSES or widget.is_hidden:
+        return bound.as_widget(attrs=attrs)
+    final = bound.build_widget_attrs({**widget.attrs, **attrs})
+    value = widget.format_value(bound.value())
+    head = {"type": final.pop("type", input_type), "name": bound.html_name}
+    if value is not None:
+        head["value"] = value
+    return format_html("<input{}>", _attributes({**head, **final, "id": bound.auto_id}))
+
+
+def _css_class(widget: forms.Widget) -> str:
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkboxinput form-check-input"
+    if isinstance(widget, forms.Select):
+        return f"{type(widget).__name__.lower()} form-select"
+    input_type = getattr(widget, "input_type", "")
+    return f"{_INPUT_CLASSES.get(input_type, type(widget).__name__.lower())} form-control"
+
+
+def bootstrap_field(bound: forms.BoundField) -> SafeString:
+    """A field in crispy-forms' Bootstrap 5 markup (the same ids, classes and ARIA: the
+    label, the widget, its errors and help text), written in Python: crispy's templates cost
+    about 3 ms a field, a list page's filter form has seventeen."""
+    field_id = bound.auto_id
+    widget = bound.field.widget
+    errors = list(bound.errors)
+    attrs: dict[str, Any] = {"class": _css_class(widget) + (" is-invalid" if errors else "")}
+    if errors:
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{field_id}_error"
+    elif bound.help_text:
+        attrs["aria-describedby"] = f"{field_id}_helptext"
+    control = _widget_html(bound, attrs)
+    feedback = mark_safe("")
+    if errors:
+        feedback = format_html(
+            '<div id="{}_error" class="invalid-feedback">{}</div>',
+            field_id,
+            mark_safe(  # noqa: S308 - each part escaped by format_html
+                "".join(
+                    format_html('<p id="error_{}_{}"><strong>{}</strong></p>', n, field_id, e)
+                    for n, e in enumerate(errors, 1)
+                )
+            ),
+        )
+    help_text = (
+        format_html('<div id="{}_helptext" class="form-text">{}</div>', field_id, bound.help_text)
+        if bound.help_text
+        else mark_safe("")
+    )
+    required = mark_safe('<span class="asteriskField">*</span>') if bound.field.required else mark_safe("")
+    label_class = " requiredField" if bound.field.required else ""
+    if isinstance(widget, forms.CheckboxInput):
+        return format_html(
+            '<div class="mb-3"><div id="div_{}" class="form-check">'
+            '{}<label for="{}" class="form-check-label{}">{}{}</label>{}{}</div></div>',
+            field_id,
+            control,
+            field_id,
+            label_class,
+            bound.label,
+            required,
+            feedback,
+            help_text,
+        )
+    return format_html(
+        '<div id="div_{}" class="mb-3"><label for="{}" class="form-label{}">{}{}</label>{}{}{}</div>',
+        field_id,
+        field_id,
+        label_class,
+        bound.label,
+        required,
+        control,
+        feedback,
+        help_text,
+    )

@@ -1,7 +1,9 @@
-"""FastSelect writes what Django's Select writes, without a template per option."""
+"""FastSelect writes what Django's Select writes, without a template per option; bootstrap_field
+writes what crispy-forms writes, without its templates."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
@@ -36,3 +38,43 @@ def test_a_bound_field_renders_through_it():
 
     html = str(Form({"who": "12"})["who"])
     assert '<option value="12" selected>Budi &quot;B&quot; &lt;Santoso&gt; &amp; Co</option>' in html
+
+
+class Filters(forms.Form):
+    q = forms.CharField(
+        label="Cari <anak>",
+        required=False,
+        help_text="Nama & NIK",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    name = forms.CharField(label="Nama", max_length=20)
+    day = forms.DateField(
+        label="Dari", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    late = forms.BooleanField(label="Terlambat", required=False, help_text="Lewat batas")
+    sort = forms.ChoiceField(label="Urut", choices=[("a", "A"), ("b", "B & C")], required=False, widget=FastSelect)
+    province = forms.ChoiceField(label="Provinsi", choices=[("", "Semua"), ("15", "Jambi")], required=False)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"q": 'x"<y>', "name": "Rina", "day": "2026-12-01", "late": "on", "sort": "b", "province": "15"},
+        {"q": "", "name": "", "day": "2026-13-01", "sort": "z", "province": "99"},
+    ],
+    ids=["unbound", "valid", "errors"],
+)
+def test_bootstrap_field_writes_what_crispy_writes(data: dict[str, str] | None) -> None:
+    from django.template import Context, Template
+    from django.test.html import parse_html
+
+    from atensi.core.widgets import bootstrap_field
+
+    form = Filters(data) if data is not None else Filters(initial={"day": datetime.date(2026, 12, 7)})
+    form.is_valid()
+    crispy = Template("{% load crispy_forms_filters %}{{ field|as_crispy_field }}")
+    for name in Filters.base_fields:
+        ours = parse_html(bootstrap_field(form[name]))
+        theirs = parse_html(crispy.render(Context({"field": form[name]})))
+        assert ours == theirs, (name, str(ours), str(theirs))
