@@ -30,8 +30,10 @@ from django.utils.translation import ngettext
 from atensi.core.access import actor_for
 from atensi.core.counting import Tally, capped_counts
 from atensi.core.localtime import format_local, local_date, organisation_timezone
+from atensi.dashboards.compose import team_caseload
 from cases import work_selectors as work
 from cases.approvals import approvals_waiting_for
+from cases.figures import UNASSIGNED
 from cases.models import Approval, ApprovalKind, Case, FollowUp, FollowUpKind, ReportStatus, Stage, TimelineKind
 from cases.selectors import CASE_MANAGER_ROLES, CASE_ROLES, INTAKE_ROLES, person_name, report_queue_for
 from referrals.models import Referral, ReferralKind
@@ -87,9 +89,12 @@ class Draft:
 
 @dataclass(frozen=True)
 class CaseloadLine:
+    """A case manager's open cases and those with an overdue follow-up, each the count of
+    the case list it links to (the organisation dashboard's caseload, cases.figures)."""
+
     name: str
     open_cases: int
-    overdue_follow_ups: int
+    overdue_cases: int
     open_url: str
     overdue_url: str
 
@@ -101,6 +106,8 @@ class Group:
     sections: list[Section]
     caseload: list[CaseloadLine] | None = None
     unassigned: Tally | None = None
+    # When the caseload was counted, where it comes from figures counted ahead ("" if now).
+    caseload_counted: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,7 @@ class GroupDraft:
     drafts: list[Draft]
     caseload: list[CaseloadLine] | None = None
     unassigned: QuerySet[Any] | None = None
+    caseload_counted: str = ""
 
 
 @dataclass(frozen=True)
@@ -296,7 +304,31 @@ def _intake(user: User, now: datetime.datetime) -> Draft:
     )
 
 
-def _supervision(user: User, days: dict[int, Any], now: datetime.datetime, *, intake: bool) -> GroupDraft:
+def _caseload(user: User, memberships: list[Membership], now: datetime.datetime) -> tuple[list[CaseloadLine], str]:
+    """The supervised teams' case managers, the busiest first (the first CASELOAD_LIMIT),
+    those with no open case included; and when the counts were made, if not now."""
+    supervised = [m.organisation for m in memberships if m.role == Role.SUPERVISOR]
+    rows, counted_at = team_caseload(supervised, now)
+    load = {row.user_id: row for row in rows if row.user_id != UNASSIGNED}
+    lines = [
+        CaseloadLine(
+            name=name,
+            open_cases=load[pk].open_total if pk in load else 0,
+            overdue_cases=load[pk].overdue if pk in load else 0,
+            open_url=_case_list(case_manager=pk, status="open"),
+            overdue_url=_case_list(case_manager=pk, overdue=1),
+        )
+        for pk, name in work.case_managers_of_team(user)
+    ]
+    lines.sort(key=lambda line: (-line.open_cases, -line.overdue_cases, line.name))
+    zone = organisation_timezone(supervised[0]) if supervised else None
+    counted = format_local(counted_at, zone) if counted_at is not None and zone is not None else ""
+    return lines[: work.CASELOAD_LIMIT], counted
+
+
+def _supervision(
+    user: User, memberships: list[Membership], days: dict[int, Any], now: datetime.datetime, *, intake: bool
+) -> GroupDraft:
     approvals = approvals_waiting_for(user).select_related("case", "requested_by").order_by("requested_at", "pk")
     escalated = work.team_follow_ups_escalated(user=user, days=days).select_related("case__beneficiary")
     drafts = [
@@ -335,18 +367,14 @@ def _supervision(user: User, days: dict[int, Any], now: datetime.datetime, *, in
             _case_list(overdue=1, status="open"),
         )
     )
-    caseload = [
-        CaseloadLine(
-            name=row.name,
-            open_cases=row.open_cases,
-            overdue_follow_ups=row.overdue_follow_ups,
-            open_url=_case_list(case_manager=row.user_id, status="open"),
-            overdue_url=_case_list(case_manager=row.user_id, overdue=1),
-        )
-        for row in work.caseload(user=user, days=days)
-    ]
+    caseload, counted = _caseload(user, memberships, now)
     return GroupDraft(
-        "supervision", _("Supervision"), drafts, caseload=caseload, unassigned=work.open_cases_without_manager(user)
+        "supervision",
+        _("Supervision"),
+        drafts,
+        caseload=caseload,
+        unassigned=work.open_cases_without_manager(user),
+        caseload_counted=counted,
     )
 
 
@@ -432,7 +460,7 @@ def _drafts(user: User, memberships: list[Membership], now: datetime.datetime) -
     # A supervisor's day starts with the team (approvals, escalations), then their own cases.
     if Role.SUPERVISOR in roles:
         days = _local_days(memberships, now, [Role.SUPERVISOR])
-        parts.append(_supervision(user, days, now, intake=bool(actor.org_ids(*INTAKE_ROLES))))
+        parts.append(_supervision(user, memberships, days, now, intake=bool(actor.org_ids(*INTAKE_ROLES))))
     if roles & set(CASE_MANAGER_ROLES):
         parts.append(_case_work(user, _local_days(memberships, now, CASE_ROLES), now))
     if Role.INTAKE_OFFICER in roles and Role.SUPERVISOR not in roles:
@@ -475,6 +503,7 @@ def today_for(user: User, memberships: list[Membership]) -> Today:
             ],
             caseload=part.caseload,
             unassigned=tallies.get(f"{part.key}:unassigned"),
+            caseload_counted=part.caseload_counted,
         )
         for part in parts
     ]

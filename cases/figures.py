@@ -254,6 +254,16 @@ class WorkerRow:
     def open_total(self) -> int:
         return sum(self.by_stage.values())
 
+    def plus(self, other: WorkerRow) -> WorkerRow:
+        """The same person's figures in another organisation added."""
+        return WorkerRow(
+            user_id=self.user_id,
+            name=self.name,
+            by_stage={s: self.by_stage.get(s, 0) + other.by_stage.get(s, 0) for s in {*self.by_stage, *other.by_stage}},
+            overdue=self.overdue + other.overdue,
+            approvals_waiting=self.approvals_waiting + other.approvals_waiting,
+        )
+
 
 def caseload(*, area: Area, now: datetime.datetime) -> list[WorkerRow]:
     """Open cases per case manager and stage, those with an overdue follow-up, and the plan

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
 from atensi.core.access import actor_for
@@ -199,52 +198,16 @@ def team_follow_ups_escalated(*, user: User, days: Days) -> QuerySet[FollowUp]:
     )
 
 
-@dataclass(frozen=True)
-class CaseloadRow:
-    """One case manager of a supervised organisation: open cases, overdue follow-ups."""
-
-    user_id: int
-    name: str
-    open_cases: int
-    overdue_follow_ups: int
+def case_managers_of_team(user: User) -> list[tuple[int, str]]:
+    """(id, name) of the case managers of the organisations the user supervises (at most
+    CASELOAD_PEOPLE): the caseload shows those with no open case too."""
+    people = members_with_roles(organisation_ids=_supervised(user), roles=CASE_MANAGER_ROLES)
+    rows = people.values_list("pk", "first_name", "last_name", "username")[:CASELOAD_PEOPLE]
+    return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in rows]
 
 
-def caseload(*, user: User, days: Days) -> list[CaseloadRow]:
-    """The case managers of the organisations the user supervises with their open cases
-    there and their overdue follow-ups there, the busiest first (the first CASELOAD_LIMIT).
-    Three queries whatever the numbers: people, open cases per person, overdue per person."""
-    supervised = _supervised(user)
-    people = list(members_with_roles(organisation_ids=supervised, roles=CASE_MANAGER_ROLES)[:CASELOAD_PEOPLE])
-    ids = [p.pk for p in people]
-    open_cases = dict(
-        Case.objects.filter(organisation_id__in=supervised, case_manager_id__in=ids)
-        .exclude(stage=Stage.CLOSED)
-        .order_by()
-        .values_list("case_manager_id")
-        .annotate(n=Count("pk"))
-        .values_list("case_manager_id", "n")
-    )
-    late = _per_day(
-        {org: day for org, day in days.items() if org in set(supervised)},
-        lambda orgs, day: Q(case__organisation_id__in=orgs, due_on__lt=day),
-    )
-    overdue = dict(
-        FollowUp.objects.filter(late, status=FollowUpStatus.PENDING, assignee_id__in=ids)
-        .order_by()
-        .values_list("assignee_id")
-        .annotate(n=Count("pk"))
-        .values_list("assignee_id", "n")
-    )
-    rows = [
-        CaseloadRow(
-            user_id=p.pk,
-            name=p.get_full_name() or p.username,
-            open_cases=open_cases.get(p.pk, 0),
-            overdue_follow_ups=overdue.get(p.pk, 0),
-        )
-        for p in people
-    ]
-    return sorted(rows, key=lambda r: (-r.open_cases, -r.overdue_follow_ups, r.name))[:CASELOAD_LIMIT]
+def supervised_organisation_ids(user: User) -> list[int]:
+    return _supervised(user)
 
 
 def open_cases_without_manager(user: User) -> QuerySet[Case]:

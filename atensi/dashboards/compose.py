@@ -358,6 +358,7 @@ def cached_figures(
     exact: bool,
     refresh: bool = False,
     on_slow: Callable[[], None] | None = None,
+    slow: bool | None = None,
 ) -> Counted:
     """`compute()`, or its result kept for ATENSI_DASHBOARD_CACHE_SECONDS.
 
@@ -366,7 +367,8 @@ def cached_figures(
     them took longer than ATENSI_DASHBOARD_LIVE_MS (an organisation of 100,000 cases, a
     province, Indonesia): then they read the kept figures with the time they were counted,
     and may ask for a recount (`refresh`). Slow figures are counted again ahead by beat
-    (`on_slow` registers them; `dashboards_warm`). Without Redis, everything is live."""
+    (`on_slow` registers them; `dashboards_warm`, which says `slow` itself). Without Redis,
+    everything is live."""
     seconds = settings.ATENSI_DASHBOARD_CACHE_SECONDS
     if seconds <= 0:
         return Counted(compute(), kept=False)
@@ -377,7 +379,7 @@ def cached_figures(
             return Counted(found, kept=True)
     started = time.monotonic()
     raw = compute()
-    raw.slow = (time.monotonic() - started) * 1000 > settings.ATENSI_DASHBOARD_LIVE_MS
+    raw.slow = (time.monotonic() - started) * 1000 > settings.ATENSI_DASHBOARD_LIVE_MS if slow is None else slow
     _cache_set(full_key, raw, seconds)
     if raw.slow and on_slow is not None:
         on_slow()
@@ -644,6 +646,37 @@ def warm_region_figures(codes: list[str], now: datetime.datetime | None = None) 
     return len(codes)
 
 
+def team_caseload(
+    organisations: list[Organisation], now: datetime.datetime | None = None
+) -> tuple[list[WorkerRow], datetime.datetime | None]:
+    """Open cases per case manager of `organisations`, as the organisation dashboard counts
+    them (cases.figures.caseload): from an organisation's figures of this month kept because
+    counting them live was too slow (then also the time they were counted, the oldest of
+    them), else counted now (three queries per organisation). A person working in several
+    of them is one row."""
+    now = now or timezone.now()
+    merged: dict[int, WorkerRow] = {}
+    counted_at: datetime.datetime | None = None
+    for organisation in organisations:
+        zone = organisation_zone(organisation)
+        today = local_today(zone, now)
+        kept = None
+        if settings.ATENSI_DASHBOARD_CACHE_SECONDS > 0:
+            kept = _cache_get(f"dashboards:v1:{_organisation_key(organisation.pk, month_of(today), today)}")
+        if kept is not None and kept.slow:
+            rows = kept.caseload
+            counted_at = min(counted_at or kept.computed_at, kept.computed_at)
+        else:
+            started = time.monotonic()
+            rows = caseload(area=Area(organisation_id=organisation.pk, zones=Zones(single=zone)), now=now)
+            if (time.monotonic() - started) * 1000 > settings.ATENSI_HOME_CASELOAD_LIVE_MS:
+                _remember_slow_organisation(organisation.pk)  # beat counts it ahead from now on
+        for row in rows:
+            found = merged.get(row.user_id)
+            merged[row.user_id] = row if found is None else found.plus(row)
+    return list(merged.values()), counted_at
+
+
 def warm_organisation_figures(organisation_ids: list[int], now: datetime.datetime | None = None) -> int:
     """Count this month's figures of each organisation in `organisation_ids` (those whose
     figures were too slow to count live) into the cache; the number counted."""
@@ -653,7 +686,8 @@ def warm_organisation_figures(organisation_ids: list[int], now: datetime.datetim
         today = local_today(organisation_zone(organisation), now)
         period = month_of(today)
         compute = functools.partial(_organisation_raw, organisation, period, now)
-        cached_figures(_organisation_key(organisation.pk, period, today), compute, exact=True, refresh=True)
+        key = _organisation_key(organisation.pk, period, today)
+        cached_figures(key, compute, exact=True, refresh=True, slow=True)
     return len(found)
 
 

