@@ -18,7 +18,7 @@ All figures come from one grouped query, computed in PostgreSQL (the median with
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,36 +100,46 @@ def referral_figures(
     if not ids:
         return {}
     column = f"{side}_id"
+    during = between(since, until or now)
     rows = (
-        _period_rows(Referral.objects.filter(**{f"{column}__in": ids}), since, until or now)
+        _period_rows(Referral.objects.filter(**{f"{column}__in": ids}), during)
         .values(column)
-        .annotate(**_figures(since, until or now, now))
+        .annotate(**_figures(during, now))
     )
     found: dict[int, dict[str, Any]] = {row[column]: dict(row) for row in rows}
     return {org_id: _from_row(org_id, since, found.get(org_id, {})) for org_id in ids}
 
 
+# "The moment at this path falls in the period", as a condition on a referral.
+During = Callable[[str], Q]
+
+
+def between(since: datetime.datetime, until: datetime.datetime) -> During:
+    """A period of moments, `since` up to and including `until`."""
+    return lambda path: Q(**{f"{path}__gte": since, f"{path}__lte": until})
+
+
 def referral_case_figures(
-    *, cases: QuerySet[Case], since: datetime.datetime, until: datetime.datetime, now: datetime.datetime | None = None
+    *, cases: QuerySet[Case], during: During, since: datetime.datetime, now: datetime.datetime | None = None
 ) -> Figures:
-    """The figures of every referral of `cases` (a region's, say), whoever sent or received it."""
+    """The figures of every referral of `cases` (a region's, say), whoever sent or received
+    it, in the period `during` says (a region's: each case's organisation's local days)."""
     now = now or timezone.now()
-    row = _period_rows(Referral.objects.filter(case__in=cases), since, until).aggregate(**_figures(since, until, now))
+    row = _period_rows(Referral.objects.filter(case__in=cases), during).aggregate(**_figures(during, now))
     return _from_row(0, since, row)
 
 
-def _period_rows(qs: QuerySet[Referral], since: datetime.datetime, until: datetime.datetime) -> QuerySet[Referral]:
+def _period_rows(qs: QuerySet[Referral], during: During) -> QuerySet[Referral]:
     # Only the rows some figure reads: the period's and the waiting ones.
-    answered = Q(answered_at__gte=since, answered_at__lte=until)
-    return qs.filter(Q(sent_at__gte=since, sent_at__lte=until) | answered | Q(status=ReferralStatus.SENT)).order_by()
+    return qs.filter(during("sent_at") | during("answered_at") | Q(status=ReferralStatus.SENT)).order_by()
 
 
-def _figures(since: datetime.datetime, until: datetime.datetime, now: datetime.datetime) -> dict[str, Aggregate]:
-    answered = Q(answered_at__gte=since, answered_at__lte=until)
+def _figures(during: During, now: datetime.datetime) -> dict[str, Aggregate]:
+    answered = during("answered_at")
     accepted = answered & ~Q(status=ReferralStatus.DECLINED)
     waiting = Q(status=ReferralStatus.SENT)
     return {
-        "received": Count("pk", filter=Q(sent_at__gte=since, sent_at__lte=until)),
+        "received": Count("pk", filter=during("sent_at")),
         "answered": Count("pk", filter=answered),
         "accepted": Count("pk", filter=accepted),
         "median": Median(F("answered_at") - F("sent_at"), filter=answered, output_field=DurationField()),

@@ -35,6 +35,7 @@ from cases.figures import (
     Zones,
     case_figures,
     caseload,
+    in_days,
     organisation_zones,
     reference_names,
     region_breakdown,
@@ -626,8 +627,13 @@ def _region_raw(code: str, period: Period, now: datetime.datetime) -> Raw:
     area = Area(region_code=code, zones=organisation_zones())
     figures = case_figures(area=area, periods=periods, reach_year=reach_year.days, aftercare=period.days, now=now)
     since = local_moment(period.start, 0, WIB)
-    until = local_moment(period.end, 0, WIB) - datetime.timedelta(microseconds=1)
-    referrals = referral_case_figures(cases=area.cases(), since=since, until=until, now=now)
+    # Each referral's day is its case's organisation's, as for the cases.
+    referrals = referral_case_figures(
+        cases=area.cases(),
+        during=lambda path: in_days(path, period.days, area.zones, org_path="case__organisation_id"),
+        since=since,
+        now=now,
+    )
     regions = {}
     if len(code) != 4:
         regions = region_breakdown(area=area, period=period.days, reach_year=reach_year.days, now=now)

@@ -422,6 +422,40 @@ def test_a_region_counts_each_case_in_its_own_organisations_zone() -> None:
     assert (as_if_wib.opened["march"], as_if_wib.opened["april"]) == (2, 1)
 
 
+def test_a_regions_referrals_are_counted_on_their_cases_organisations_days() -> None:
+    from cases.figures import in_days
+    from referrals.figures import referral_case_figures
+    from referrals.models import Referral, ReferralStatus
+
+    april = Days(datetime.date(2026, 4, 1), datetime.date(2026, 5, 1))
+    receiver = OrganisationFactory(home_region=Region.objects.get(code="15"))
+    for home, zone in (("1571", WIB), ("7371", WITA), ("9171", WIT)):
+        org = OrganisationFactory(home_region=Region.objects.get(code=home))
+        worker = member(organisation=org, role=Role.SOCIAL_WORKER)
+        case = open_case(organisation=org, by=worker, beneficiary=child(org, worker))
+        sent = datetime.datetime(2026, 4, 1, 0, 30, tzinfo=zone)  # 31 March in Jakarta outside WIB
+        Referral.objects.create(
+            case=case,
+            sender=org,
+            receiver=receiver,
+            sent_by=worker,
+            sent_at=sent,
+            respond_by=sent + datetime.timedelta(days=3),
+            answered_at=sent + datetime.timedelta(hours=2),
+            answered_by=worker,
+            status=ReferralStatus.ACCEPTED,
+            reason="Butuh layanan.",
+        )
+    area = Area(region_code="15", zones=organisation_zones())
+    figures = referral_case_figures(
+        cases=area.cases(),
+        during=lambda path: in_days(path, april, area.zones, org_path="case__organisation_id"),
+        since=NOW,
+        now=NOW,
+    )
+    assert (figures.received, figures.answered, figures.accepted) == (3, 3, 3)
+
+
 def test_reach_counts_children_not_cases(frozen: None) -> None:
     org = jambi_org()
     worker = member(organisation=org, role=Role.SOCIAL_WORKER)
