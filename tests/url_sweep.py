@@ -706,6 +706,11 @@ ALLOWLIST: dict[str, Allowed] = {
         writes=("atensi_accesslog",),
         status=200,
     ),
+    "stakeholders:workforce_export_xlsx": Allowed(
+        "the workforce registry's Excel export, national by design; the export is logged, NIKs masked",
+        writes=("atensi_accesslog",),
+        status=200,
+    ),
     "stakeholders:organisation_detail": Allowed(
         "the organisation directory is national by design: profile, public staff, agreements' existence",
         fill=_org,

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 LIST = reverse("stakeholders:workforce_list")
 EXPORT = reverse("stakeholders:workforce_export")
+EXPORT_XLSX = reverse("stakeholders:workforce_export_xlsx")
 TODAY = datetime.date(2026, 3, 2)
 _seq = itertools.count(1)
 
@@ -316,6 +317,38 @@ def test_export_neutralises_spreadsheet_formulas(client_for, owner, org):
     worker(org, '=HYPERLINK("http://x")')
     rows = exported(client_for(owner).get(EXPORT))
     assert rows[0]["name"].startswith("'=")
+
+
+def test_the_excel_export_has_the_same_rows_masked_and_logged(client_for, client, org_admin, org, other_org):
+    import openpyxl
+
+    from atensi.core.spreadsheets import XLSX_CONTENT_TYPE
+
+    ours = worker(org, "Ani", nik=nik(1), kind=WorkforceKind.PSM)
+    theirs = worker(other_org, "Budi", nik=nik(2), kind=WorkforceKind.PSM)
+    worker(org, "=Formula", kind=WorkforceKind.TKSK)
+    response = client_for(org_admin).get(EXPORT_XLSX, {"kind": "psm"})
+    assert response.status_code == 200 and response["Content-Type"] == XLSX_CONTENT_TYPE
+    assert ".xlsx" in response["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    names = [row[0] for row in rows[1:]]
+    assert names == ["Ani", "Budi"]  # the filter followed
+    csv_rows = exported(client_for(org_admin).get(EXPORT, {"kind": "psm"}))
+    assert [list(r.values()) for r in csv_rows] == [["" if v is None else str(v) for v in row] for row in rows[1:]]
+    assert ours.nik in rows[1] and theirs.masked_nik in rows[2] and theirs.nik not in rows[2]
+    logged = AccessLog.objects.filter(user=org_admin, action="export", target_type="stakeholders.workforcemember")
+    assert logged.count() == 2 * 2  # the workbook's two rows, then the CSV's
+    # Formulas stay text; a bad filter changes nothing; no role, no export; anonymous to login.
+    formula = openpyxl.load_workbook(
+        io.BytesIO(client_for(org_admin).get(EXPORT_XLSX, {"kind": "tksk"}).content), read_only=True
+    ).worksheets[0]
+    assert list(formula.iter_rows(values_only=True))[1][0] == "'=Formula"
+    before = AccessLog.objects.count()
+    response = client_for(org_admin).get(EXPORT_XLSX, {"region": "9999"}, follow=True)
+    assert response.redirect_chain[-1][0].startswith(LIST) and AccessLog.objects.count() == before
+    assert client_for(UserFactory()).get(EXPORT_XLSX).status_code == 404
+    assert "/accounts/login/" in client.get(EXPORT_XLSX)["Location"]
 
 
 def test_export_with_a_bad_filter_redirects_with_a_message(client_for, owner, org):

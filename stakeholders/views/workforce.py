@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -56,17 +58,28 @@ def workforce_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-@require_GET
-def workforce_export(request: AuthenticatedRequest) -> HttpResponseBase:
+def _export(request: AuthenticatedRequest, respond: Callable[..., HttpResponseBase]) -> HttpResponseBase:
     form = _filter_form(request)
-    back = f"{reverse('stakeholders:workforce_list')}?{_query_without_cursor(request)}"
     if not form.is_valid():
         messages.error(request, _("Correct the filter before exporting."))
-        return redirect(back)
-    return exports.csv_response(request, user=request.user, source=WORKFORCE)
+        return redirect(f"{reverse('stakeholders:workforce_list')}?{_query_without_cursor(request)}")
+    return respond(request, user=request.user, source=WORKFORCE)
+
+
+@require_GET
+def workforce_export(request: AuthenticatedRequest) -> HttpResponseBase:
+    return _export(request, exports.csv_response)
+
+
+@require_GET
+def workforce_export_xlsx(request: AuthenticatedRequest) -> HttpResponseBase:
+    """The same rows as an Excel workbook: at once up to ATENSI_EXPORT_XLSX_MAX_ROWS, else
+    made in the background (atensi.core.exports)."""
+    return _export(request, exports.xlsx_response)
 
 
 urlpatterns = [
     path("workforce/", workforce_list, name="workforce_list"),
     path("workforce/export.csv", workforce_export, name="workforce_export"),
+    path("workforce/export.xlsx", workforce_export_xlsx, name="workforce_export_xlsx"),
 ]

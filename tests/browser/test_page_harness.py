@@ -219,6 +219,7 @@ NOT_PAGES: dict[str, str] = {
     "stakeholders:organisation_export_csv": "a download",
     "stakeholders:organisation_export_xlsx": "a download",
     "stakeholders:workforce_export": "a download",
+    "stakeholders:workforce_export_xlsx": "a download",
     "stakeholders:import_template": "a download",
     "stakeholders:import_confirm": "POST only",
     "stakeholders:import_discard": "POST only",
