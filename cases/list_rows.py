@@ -8,6 +8,7 @@ row may show is decided before, in `lists.CaseRow` (already masked).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Collection, Iterable
 
 from django.urls import reverse
@@ -22,7 +23,7 @@ _EMPTY = mark_safe("")
 _DASH = "—"
 
 
-def _date(value: object) -> str:
+def _date(value: datetime.date) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
