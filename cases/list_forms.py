@@ -100,7 +100,7 @@ class CaseListForm(forms.Form):
         label=gettext_lazy("Province of the child"),
         levels=(RegionLevel.PROVINCE,),
         required=False,
-        widget=forms.Select,
+        widget=FastSelect,
         empty_label=gettext_lazy("Any province"),
     )
     organisation = forms.TypedChoiceField(

@@ -29,7 +29,8 @@ class FastSelect(forms.Select):
     """A plain select (no option groups, one value) rendered without per-option templates."""
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
-        choices = list(self.choices)
+        # Iterated, not list(): list() asks a model choice iterator its len(), a COUNT query.
+        choices = [choice for choice in self.choices]
         if any(isinstance(label, list | tuple) for _value, label in choices):
             return super().render(name, value, attrs, renderer)  # option groups: Django's way
         chosen = self.format_value(value)  # a list of strings
@@ -56,10 +57,23 @@ class FastSelect(forms.Select):
 _INPUT_CLASSES = {"text": "textinput", "search": "textinput", "date": "dateinput", "email": "emailinput"}
 
 
+def _checkbox_html(bound: forms.BoundField, widget: forms.CheckboxInput, attrs: dict[str, Any]) -> SafeString:
+    """What CheckboxInput writes: checked by its check_test, a value only for a non-boolean."""
+    value = bound.value()
+    final = bound.build_widget_attrs({**widget.attrs, **attrs})
+    head: dict[str, Any] = {"type": "checkbox", "name": bound.html_name}
+    if value not in ("", True, False, None):
+        head["value"] = widget.format_value(value)
+    tail = {"id": bound.auto_id, "checked": True} if widget.check_test(value) else {"id": bound.auto_id}
+    return format_html("<input{}>", _attributes({**head, **final, **tail}))
+
+
 def _widget_html(bound: forms.BoundField, attrs: dict[str, Any]) -> SafeString:
     widget = bound.field.widget
+    if type(widget) is forms.CheckboxInput:
+        return _checkbox_html(bound, widget, attrs)
     input_type = getattr(widget, "input_type", None)
-    if isinstance(widget, forms.CheckboxInput) or input_type not in _INPUT_CLASSES or widget.is_hidden:
+    if input_type not in _INPUT_CLASSES or widget.is_hidden:
         return bound.as_widget(attrs=attrs)
     final = bound.build_widget_attrs({**widget.attrs, **attrs})
     value = widget.format_value(bound.value())

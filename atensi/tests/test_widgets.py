@@ -52,6 +52,7 @@ class Filters(forms.Form):
         label="Dari", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     late = forms.BooleanField(label="Terlambat", required=False, help_text="Lewat batas")
+    agreed = forms.BooleanField(label="Setuju", widget=forms.CheckboxInput(attrs={"data-x": "1"}))
     sort = forms.ChoiceField(label="Urut", choices=[("a", "A"), ("b", "B & C")], required=False, widget=FastSelect)
     province = forms.ChoiceField(label="Provinsi", choices=[("", "Semua"), ("15", "Jambi")], required=False)
 
