@@ -192,12 +192,13 @@ def _timeline_kind(kind: str | None) -> str:
 
 
 def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> GroupDraft:
-    due_today = work.follow_ups_due_today(user=user, days=days).select_related("case__beneficiary")
-    overdue = work.follow_ups_overdue(user=user, days=days).select_related("case__beneficiary")
-    assigned = work.cases_assigned_since_looked(user=user, now=now)
-    changed = work.cases_changed_since_looked(user=user, now=now)
-    late = work.cases_past_stage_deadline(user=user, now=now).select_related("beneficiary")
-    aftercare = work.aftercare_due_this_month(user=user, days=days).select_related("case__beneficiary")
+    ids = work.my_case_ids(user=user, days=days, now=now)
+    due_today = work.follow_ups_due_today(user=user, days=days, case_ids=ids).select_related("case__beneficiary")
+    overdue = work.follow_ups_overdue(user=user, days=days, case_ids=ids).select_related("case__beneficiary")
+    assigned = work.cases_assigned_since_looked(user=user, now=now, case_ids=ids)
+    changed = work.cases_changed_since_looked(user=user, now=now, case_ids=ids)
+    late = work.cases_past_stage_deadline(user=user, now=now, case_ids=ids).select_related("beneficiary")
+    aftercare = work.aftercare_due_this_month(user=user, days=days, case_ids=ids).select_related("case__beneficiary")
     drafts = [
         Draft(
             "due_today",
