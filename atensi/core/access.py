@@ -24,6 +24,8 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
+from .clientip import client_ip
+
 _CACHE_ATTR = "_atensi_actor"
 
 # The (organisation id, role) pairs of a user's active memberships of active organisations.
@@ -144,7 +146,7 @@ def record_access(
         target_label=str(obj)[:200],
         organisation_id=organisation_id,
         path=(request.get_full_path()[:300] if request is not None else ""),
-        ip_address=(request.META.get("REMOTE_ADDR") if request is not None else None),
+        ip_address=(client_ip(request) if request is not None else None),
     )
 
 
@@ -155,7 +157,7 @@ def record_access_many(
     from .models import AccessLog
 
     path = request.get_full_path()[:300] if request is not None else ""
-    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    ip = client_ip(request) if request is not None else None
     AccessLog.objects.bulk_create(
         [
             AccessLog(

@@ -62,6 +62,7 @@ from django.utils.translation import get_language, gettext_lazy, override
 from django.utils.translation import gettext as _
 
 from . import keyset, notifications
+from .clientip import client_ip
 from .errors import ApplicationError
 from .models import AccessLog, ExportJob
 from .notification_kinds import register_kinds
@@ -274,9 +275,7 @@ def csv_response(request: HttpRequest, *, user: AbstractUser, source: str) -> St
     """The request's filtered records as a CSV file, streamed as it is read."""
     export = _allowed_source(source, user)
     selection = export.select(user, query_of(params_of(request.GET)))
-    log_export(
-        user=user, source=export, selection=selection, path=request.get_full_path(), ip=request.META.get("REMOTE_ADDR")
-    )
+    log_export(user=user, source=export, selection=selection, path=request.get_full_path(), ip=client_ip(request))
     language = get_language()
 
     def lines() -> Iterator[str]:
@@ -314,9 +313,7 @@ def xlsx_response(request: HttpRequest, *, user: AbstractUser, source: str) -> H
             )
         return redirect("exports")
     buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    log_export(
-        user=user, source=export, selection=selection, path=request.get_full_path(), ip=request.META.get("REMOTE_ADDR")
-    )
+    log_export(user=user, source=export, selection=selection, path=request.get_full_path(), ip=client_ip(request))
     write_xlsx(buffer, [Sheet(title=export.title(), headers=export.headers(), rows=rows_of(export, user, selection))])
     buffer.seek(0)
     response = HttpResponse(buffer.read(), content_type=XLSX_CONTENT_TYPE)

@@ -8,6 +8,7 @@ A missing or malformed value fails at start with a message naming it.
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "django_celery_beat",
+    "axes",  # login throttling (AXES_* below)
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",  # Bootstrap 5 static files from the django-bootstrap-static wheel
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Attaches the acting user and URL to every audited write (pghistory context).
     "pghistory.middleware.HistoryMiddleware",
+    # Last: turns a locked-out login attempt into the cool-off page (stakeholders.signin).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "atensi.urls"
@@ -175,7 +179,25 @@ CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "stakeholders.User"
-AUTHENTICATION_BACKENDS = ["stakeholders.backends.MembershipBackend"]
+# Axes first: it refuses a locked-out username + address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "stakeholders.backends.MembershipBackend"]
+
+# Login throttling (django-axes). Counters live in the database (a Redis outage must not
+# lift them) and count a username and an address together: nobody can lock a social worker
+# out from elsewhere, and a guesser is slowed on every account they try. After
+# ATENSI_LOGIN_FAILURE_LIMIT failures that pair waits ATENSI_LOGIN_COOLOFF_MINUTES; a
+# successful login clears it. Lockouts are listed, and cleared, in admin (Axes).
+ATENSI_TRUSTED_PROXY_COUNT = env.int("ATENSI_TRUSTED_PROXY_COUNT", default=0)
+if ATENSI_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("ATENSI_TRUSTED_PROXY_COUNT must be 0 or more")
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("ATENSI_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("ATENSI_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "atensi.core.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "stakeholders.signin.locked_out"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -337,5 +359,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Axes reports every failed login at INFO; the attempts themselves are in its tables.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
