@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
+from stakeholders.signin import ThrottledPasswordReset
+
 from . import export_views, preference_views, views
 from .figures_map import views as figures_map_views
 
@@ -22,6 +24,8 @@ urlpatterns = [
     path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
     path("exports/<int:pk>/again/", export_views.export_again, name="export_again"),
     path("account/notifications/", preference_views.notification_preferences, name="notification_preferences"),
+    # Before Django's own: the same URL name, rate-limited (stakeholders.signin).
+    path("accounts/password_reset/", ThrottledPasswordReset.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     # The language switch must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -185,6 +185,8 @@ class World:
 def build_world(storage: Path) -> World:
     """Organisation A with one record of every kind, a partner C, and outsider B."""
     import pghistory.models
+    from axes.models import AccessAttempt, AccessFailureLog
+    from axes.models import AccessLog as AxesAccessLog
     from django.contrib.auth.models import Group, Permission
     from django_celery_beat.models import (
         ClockedSchedule,
@@ -435,6 +437,12 @@ def build_world(storage: Path) -> World:
     o["region"] = village()
     o["reach_target"] = ReachTarget.objects.create(organisation=a, year=today.year, target=50)
     o["event"] = pghistory.models.Events.objects.order_by("pgh_created_at").first()
+    # Login throttling's records (django-axes), listed in admin.
+    seen = {"username": "tidak.ada", "ip_address": "203.0.113.9", "user_agent": "uji", "http_accept": "*/*"}
+    seen["path_info"] = "/accounts/login/"
+    o["axes_attempt"] = AccessAttempt.objects.create(**seen, get_data="", post_data="", failures_since_start=1)
+    o["axes_log"] = AxesAccessLog.objects.create(**seen)
+    o["axes_failure"] = AccessFailureLog.objects.create(**seen, locked_out=False)
 
     world = World(objects=o, storage=storage)
     world.a_records = {(o[k]._meta.label_lower, str(o[k].pk)) for k in A_RECORDS}
@@ -660,6 +668,9 @@ ADMIN_OBJECTS: dict[str, Callable[[World], Any]] = {
     "referrals.responsedeadline": lambda w: w.deadline,
     "referrals.referral": lambda w: w.referral_sent,
     "pghistory.events": lambda w: w.event,
+    "axes.accessattempt": lambda w: w.axes_attempt,
+    "axes.accesslog": lambda w: w.axes_log,
+    "axes.accessfailurelog": lambda w: w.axes_failure,
 }
 
 

@@ -119,6 +119,23 @@ class AccessLog(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.target_type}:{self.target_id}"
 
 
+class RateEvent(models.Model):
+    """One counted attempt of a rate limit (atensi.core.ratelimit): the key names the limit
+    and who is limited (an address, a keyed hash of an e-mail address, a user), never a
+    personal value in clear."""
+
+    key = models.CharField(_("key"), max_length=200)
+    at = models.DateTimeField(_("when"))
+
+    class Meta:
+        verbose_name = _("rate-limited attempt")
+        verbose_name_plural = _("rate-limited attempts")
+        indexes = [models.Index(fields=["key", "at"], name="rate_event_key_at")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.at:%Y-%m-%d %H:%M}"
+
+
 class SubmissionToken(models.Model):
     """A form submission already processed: a double-clicked submit is saved once.
 

@@ -7,6 +7,7 @@
   deleted key's event still due would plan it again.
 - Form-submission tokens older than SUBMISSION_TOKEN_DAYS: a double click comes seconds
   apart, not days.
+- Rate-limited attempts older than ratelimit.KEEP, longer than any limit's window.
 - What the apps register (`sweep`), e.g. the spreadsheet import previews never
   confirmed nor discarded (stakeholders).
 
@@ -25,7 +26,8 @@ from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from .models import Notification, Reminder, SubmissionToken
+from .models import Notification, RateEvent, Reminder, SubmissionToken
+from .ratelimit import KEEP
 
 SUBMISSION_TOKEN_DAYS = 2
 BATCH = 5000
@@ -69,6 +71,7 @@ def cleanup(*, now: datetime.datetime | None = None, batch: int = BATCH) -> dict
             Reminder.objects.filter(Q(delivered_at__lt=kept_since) | Q(cancelled_at__lt=kept_since)), batch=batch
         ),
         "submission_tokens": delete_in_batches(SubmissionToken.objects.filter(at__lt=temporary_since), batch=batch),
+        "rate_events": delete_in_batches(RateEvent.objects.filter(at__lt=now - KEEP), batch=batch),
     }
     for name, function in _SWEEPS.items():
         counts[name] = function(now, batch)

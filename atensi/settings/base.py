@@ -198,6 +198,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "atensi.core.clientip.client_ip"
 AXES_LOCKOUT_CALLABLE = "stakeholders.signin.locked_out"
 AXES_VERBOSE = False
+# Failed attempts only: successful logins are not copied into a table of axes' own.
+AXES_DISABLE_ACCESS_LOG = True
+# Password reset requests an hour from one address, and reset e-mails an hour to one address.
+ATENSI_PASSWORD_RESET_PER_ADDRESS = env.int("ATENSI_PASSWORD_RESET_PER_ADDRESS", default=10)
+ATENSI_PASSWORD_RESET_PER_EMAIL = env.int("ATENSI_PASSWORD_RESET_PER_EMAIL", default=3)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

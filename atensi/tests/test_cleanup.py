@@ -99,6 +99,7 @@ def test_it_deletes_in_batches_until_nothing_is_left(owner: Any) -> None:
         "notifications": 0,
         "reminders": 0,
         "submission_tokens": 0,
+        "rate_events": 0,
         "import_previews": 0,
         "exports": 0,
     }

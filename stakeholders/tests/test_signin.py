@@ -153,3 +153,53 @@ def test_lockouts_are_listed_and_cleared_in_admin(org, superuser, client_for):
     )
     assert response.status_code == 200
     assert attempt("peksos.uji", PASSWORD).status_code == 302
+
+
+# --- Password reset ------------------------------------------------------------------------------
+
+
+RESET = reverse("password_reset")
+
+
+def reset(email: str, *, ip: str = A):
+    return Client().post(RESET, {"email": email}, REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_password_resets_are_limited_per_address_and_per_mailbox(org, settings, mailoutbox):
+    settings.ATENSI_PASSWORD_RESET_PER_ADDRESS = 4
+    settings.ATENSI_PASSWORD_RESET_PER_EMAIL = 2
+    user = member(organisation=org, role=Role.SOCIAL_WORKER, username="peksos.uji")
+    user.email = "peksos@example.test"
+    user.save()
+    # Two e-mails an hour to one mailbox; the third request looks the same and sends nothing.
+    for _ in range(3):
+        response = reset("Peksos@Example.test")
+        assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
+    assert len(mailoutbox) == 2
+    # An unknown address is answered the same way (nothing reveals whether it is known).
+    assert reset("tidak.ada@example.test")["Location"] == reverse("password_reset_done")
+    # The address has used its four requests: a clear message, nothing sent.
+    refused = reset("peksos@example.test")
+    assert refused.status_code == 429 and "Too many password reset requests" in refused.content.decode()
+    assert reset("peksos@example.test", ip=B).status_code == 302  # another address may ask
+    assert len(mailoutbox) == 2  # ... but that mailbox's hour is used up
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=61)):
+        assert reset("peksos@example.test").status_code == 302
+        assert len(mailoutbox) == 3
+    from atensi.core.models import RateEvent
+
+    assert not RateEvent.objects.filter(key__contains="peksos").exists()  # keyed hashes, never the address
+
+
+def test_a_rate_limit_counts_only_its_window_and_is_cleaned_up(db):
+    from atensi.core.models import RateEvent
+    from atensi.core.ratelimit import KEEP, allow
+    from atensi.core.retention import cleanup
+
+    hour = datetime.timedelta(hours=1)
+    start = timezone.now()
+    assert [allow("uji", limit=2, window=hour, now=start) for _ in range(3)] == [True, True, False]
+    assert allow("lain", limit=2, window=hour, now=start)  # another key, its own count
+    assert allow("uji", limit=2, window=hour, now=start + hour + datetime.timedelta(seconds=1))
+    assert RateEvent.objects.count() == 4  # the refused attempt is not counted
+    assert cleanup(now=start + KEEP + 2 * hour)["rate_events"] == 4
