@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import IntegerField, Subquery
 from django.http import HttpRequest
@@ -131,4 +132,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_items": [i for i in items if not i.group],
         "nav_network": [i for i in items if i.group == "network"],
+        # For the idle warning (static/js/session.js, stakeholders.sessions).
+        "session_idle_seconds": settings.ATENSI_SESSION_IDLE_SECONDS,
     }

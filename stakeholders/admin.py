@@ -39,10 +39,18 @@ class UserAdmin(PortalAdmin[User], DjangoUserAdmin[User]):
     list_filter = ["is_active", "is_staff", "is_superuser", "memberships__role", "memberships__organisation"]
     search_fields = ["username", "first_name", "last_name", "email"]
     inlines = [MembershipInline]
+    actions = ["end_user_sessions"]
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
         ("ATENSI", {"fields": ("phone", "preferred_language")}),
     )
+
+    @admin.action(description=_("End the selected users' sessions (sign them out everywhere)"))
+    def end_user_sessions(self, request: HttpRequest, queryset: Any) -> None:
+        users = list(queryset)
+        for user in users:
+            services.end_sessions(user)
+        self.message_user(request, _("%(count)s users were signed out everywhere.") % {"count": len(users)})
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))

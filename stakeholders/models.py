@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -121,6 +122,8 @@ class User(AbstractUser):
     preferred_language = models.CharField(
         _("preferred language"), max_length=5, choices=Language.choices, default=Language.INDONESIAN
     )
+    # Raised to end every session of the user at once (stakeholders.sessions.end_sessions).
+    session_version = models.PositiveIntegerField(_("session version"), default=0, editable=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")  # type: ignore[assignment]
@@ -132,6 +135,14 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's hash of the password, with the session version once it was raised: a
+        new version, like a new password, ends every session. Version 0 hashes as Django
+        does, so sessions from before the version existed stay valid."""
+        value = self.password if not self.session_version else f"{self.password}:{self.session_version}"
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 class OrganisationKind(models.TextChoices):

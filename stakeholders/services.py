@@ -353,6 +353,13 @@ def _send_password_setup(user: User) -> None:
         )
 
 
+def end_sessions(user: User) -> None:
+    """Every session of `user` ends at its next request: the session version is mixed into
+    the auth hash Django checks (User._get_session_auth_hash). Recorded in the user's history."""
+    User.objects.filter(pk=user.pk).update(session_version=models.F("session_version") + 1)
+    user.refresh_from_db(fields=["session_version"])
+
+
 @transaction.atomic
 def membership_set_active(*, membership: Membership, by: User, active: bool) -> Membership:
     require(administer_organisation_refusal(by, membership.organisation))
@@ -362,6 +369,9 @@ def membership_set_active(*, membership: Membership, by: User, active: bool) -> 
     if locked.is_active != active:
         locked.is_active = active
         locked.save(update_fields=["is_active", "updated_at"])
+        if not active and not Membership.objects.filter(user_id=locked.user_id, is_active=True).exists():
+            # No role left anywhere: whatever the person had open closes now, not at logout.
+            end_sessions(locked.user)
     forget_actor(locked.user)
     return locked
 

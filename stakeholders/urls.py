@@ -1,5 +1,8 @@
 """The stakeholders app's URLs: each area's views module owns its patterns."""
 
+from django.urls import path
+
+from . import sessions
 from .views import agreements, directory, finder, imports, regions, staff, workforce
 
 app_name = "stakeholders"
@@ -12,4 +15,6 @@ urlpatterns = [
     *workforce.urlpatterns,
     *regions.urlpatterns,
     *imports.urlpatterns,
+    path("account/session/", sessions.session_status, name="session_status"),
+    path("account/sessions/end-others/", sessions.end_other_sessions, name="end_other_sessions"),
 ]

@@ -702,6 +702,10 @@ ALLOWLIST: dict[str, Allowed] = {
     "set_language": Allowed("the language switch must work on the login page too", public=True),
     "admin:login": Allowed("the admin login page", public=True),
     "admin:logout": Allowed("logging out of admin", public=True),
+    "stakeholders:end_other_sessions": Allowed(
+        "signing the persona's own other sessions out: raises their own session version",
+        writes=("stakeholders_user", "stakeholders_userevent"),
+    ),
     "stakeholders:import_template": Allowed(
         "a blank import template, the same file for everyone",
         fill=_fixed(kind="workforce", fmt="csv"),

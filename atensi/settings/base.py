@@ -83,10 +83,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the session timeout: signing an idle session out says why, as a message.
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout and lifetime of a session (stakeholders.sessions), before the login check.
+    "stakeholders.sessions.SessionTimeoutMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Attaches the acting user and URL to every audited write (pghistory context).
     "pghistory.middleware.HistoryMiddleware",
@@ -212,8 +215,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Field offices share computers: a session ends after a working day.
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# Field offices share computers: a session ends after 30 minutes without activity, and
+# after a working day however active (stakeholders.sessions).
+ATENSI_SESSION_IDLE_SECONDS = env.int("ATENSI_SESSION_IDLE_SECONDS", default=30 * 60)
+ATENSI_SESSION_MAX_SECONDS = env.int("ATENSI_SESSION_MAX_SECONDS", default=12 * 60 * 60)
+SESSION_COOKIE_AGE = ATENSI_SESSION_MAX_SECONDS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -188,6 +188,8 @@ NOT_PAGES: dict[str, str] = {
     "set_language": "POST only",
     "notification_open": "marks read and redirects to what it is about",
     "notifications_read_all": "POST only",
+    "stakeholders:end_other_sessions": "POST only",
+    "stakeholders:session_status": "JSON for the idle warning",
     "export_status": "an htmx fragment of the exports page (one export's line)",
     "export_download": "a download",
     "export_again": "POST only",

@@ -35,3 +35,18 @@ def test_repeated_wrong_passwords_lock_that_username_here_only(page, org):
     login(page, "supervisor.alyatama", PASSWORD)
     expect(page.get_by_test_id("nav")).to_be_visible()
     assert page.csp_violations == []
+
+
+def test_an_idle_session_is_warned_then_signed_out(page, org, settings):
+    # Twenty idle seconds instead of thirty minutes: the warning comes ten seconds before.
+    settings.ATENSI_SESSION_IDLE_SECONDS = 20
+    member(organisation=org, role=Role.SOCIAL_WORKER, username="peksos.alyatama")
+    login(page, "peksos.alyatama", PASSWORD)
+    warning = page.get_by_test_id("session-warning")
+    expect(warning).to_be_visible(timeout=15_000)
+    page.get_by_test_id("session-stay").click()  # staying signed in hides it again
+    expect(warning).to_be_hidden()
+    expect(warning).to_be_visible(timeout=15_000)
+    page.wait_for_url("**/accounts/login/**", timeout=20_000)
+    expect(page.locator(".alert-info").first).to_contain_text("tanpa aktivitas")
+    assert page.csp_violations == []
