@@ -50,8 +50,8 @@ def is_polling(request: HttpRequest) -> bool:
 
 def remaining_seconds(session: Any, now: int) -> int:
     """Seconds until this session ends, by idleness or by age, whichever comes first."""
-    started = session.get(SIGNED_IN, now)
-    last = session.get(LAST_SEEN, started)
+    started = int(session.get(SIGNED_IN, now))
+    last = int(session.get(LAST_SEEN, started))
     idle_end = last + settings.ATENSI_SESSION_IDLE_SECONDS
     age_end = started + settings.ATENSI_SESSION_MAX_SECONDS
     return min(idle_end, age_end) - now

@@ -704,7 +704,7 @@ ALLOWLIST: dict[str, Allowed] = {
     "admin:logout": Allowed("logging out of admin", public=True),
     "stakeholders:end_other_sessions": Allowed(
         "signing the persona's own other sessions out: raises their own session version",
-        writes=("stakeholders_user", "stakeholders_userevent"),
+        writes=("stakeholders_user", "stakeholders_userevent", "pghistory_context"),
     ),
     "stakeholders:import_template": Allowed(
         "a blank import template, the same file for everyone",

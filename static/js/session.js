@@ -9,6 +9,9 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!idle || !url || !warning) { return; }
   var lead = Math.min(120, Math.floor(idle / 2)); // seconds of warning before the end
   var timer = null;
+  // Styled only when shown: hidden, the page carries no warning.
+  function show() { warning.className = "alert alert-warning d-flex flex-wrap align-items-center gap-2"; }
+  function hide() { warning.className = "d-none"; }
 
   function csrf() {
     try { return JSON.parse(body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; } catch (e) { return ""; }
@@ -28,10 +31,10 @@ document.addEventListener("DOMContentLoaded", function () {
     if (!data) { return; }
     if (data.remaining <= 0) { signedOut(); return; }
     if (data.remaining > lead) {
-      warning.classList.add("d-none");
+      hide();
       later(data.remaining - lead, check);
     } else {
-      warning.classList.remove("d-none");
+      show();
       later(data.remaining, check);
     }
   }
