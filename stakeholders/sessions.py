@@ -52,8 +52,8 @@ def remaining_seconds(session: Any, now: int) -> int:
     """Seconds until this session ends, by idleness or by age, whichever comes first."""
     started = int(session.get(SIGNED_IN, now))
     last = int(session.get(LAST_SEEN, started))
-    idle_end = last + settings.ATENSI_SESSION_IDLE_SECONDS
-    age_end = started + settings.ATENSI_SESSION_MAX_SECONDS
+    idle_end = last + int(settings.ATENSI_SESSION_IDLE_SECONDS)
+    age_end = started + int(settings.ATENSI_SESSION_MAX_SECONDS)
     return min(idle_end, age_end) - now
 
 
