@@ -273,6 +273,7 @@ class ReachTargetAdmin(PortalAdmin[ReachTarget]):
     """Annual reach targets: set nationally, by superusers only."""
 
     superuser_only = True
+    deletable = True  # a number for planning, no record of anyone
     list_display = ["organisation", "year", "target"]
     list_filter = ["year"]
     search_fields = ["organisation__name", "organisation__code"]

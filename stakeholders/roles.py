@@ -37,7 +37,6 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "stakeholders.view_membership",
         "stakeholders.add_membership",
         "stakeholders.change_membership",
-        "stakeholders.delete_membership",
         "stakeholders.view_user",
     },
     Role.COMMUNITY_REPORTER: set(),

@@ -26,10 +26,16 @@ class PortalAdmin[M: Model](admin.ModelAdmin[M]):
 
     `scope` is the model family's scoping function (user -> queryset). Non-superusers
     get exactly that; a record outside it is a 404 on every admin URL.
+
+    Nothing is deleted from admin, by superusers neither: people, organisations, cases and
+    their records are deactivated, withdrawn or closed through the services, and the
+    retention run is the one documented deletion. `deletable` opens it for configuration
+    that is no record of anyone (a reach target).
     """
 
     scope: Callable[[Any], QuerySet[M]] | None = None
     superuser_only = False
+    deletable = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[M]:
         qs = super().get_queryset(request)
@@ -56,7 +62,7 @@ class PortalAdmin[M: Model](admin.ModelAdmin[M]):
         return self._allowed(request) and super().has_add_permission(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
-        return self._allowed(request) and super().has_delete_permission(request, obj)
+        return self.deletable and self._allowed(request) and super().has_delete_permission(request, obj)
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None

@@ -52,7 +52,7 @@ ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "atensi.core.admin_apps.PortalAdminConfig",  # django.contrib.admin, with a safe "view on site"
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
