@@ -359,16 +359,31 @@ def _load_workforce(orgs: dict[str, Organisation], *, by: User) -> int:
     return created
 
 
+def _one_page_pdf(text: str) -> bytes:
+    """A valid one-page PDF showing `text` (objects, cross-reference table, trailer), as
+    uploads read PDFs through (atensi.core.uploads)."""
+    content = f"BT /F1 18 Tf 72 770 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>",
+        b"<</Length %d>>stream\n" % len(content) + content + b"\nendstream",
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj" % number + body + b"endobj\n"
+    table = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, table)
+    return out
+
+
 # A one-page PDF saying what it is, so the demo can show the parties-only download.
-DEMO_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
-    b"/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
-    b"4 0 obj<</Length 60>>stream\nBT /F1 18 Tf 72 770 Td (Contoh PKS - data demo ATENSI) Tj ET\nendstream endobj\n"
-    b"5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+DEMO_PDF = _one_page_pdf("Contoh PKS - data demo ATENSI")
 
 # number, title, parties, starts (days from today), lasts (days), with document
 DEMO_AGREEMENTS: list[tuple[str, str, tuple[str, ...], int, int, bool]] = [

@@ -35,6 +35,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from atensi.testing.files import pdf_bytes
+
 # --- The patterns -------------------------------------------------------------------------
 
 
@@ -113,10 +115,7 @@ SECRETS = {
     "export file": "Ekspor sweepekspor",
 }
 
-MINIMAL_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
+MINIMAL_PDF = pdf_bytes()
 
 
 def _png() -> bytes:

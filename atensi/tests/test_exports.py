@@ -241,7 +241,9 @@ def test_the_owner_downloads_a_finished_export(client_for, supervisor) -> None:
     job = _done(supervisor)
     response = client_for(supervisor).get(reverse("export_download", args=[job.pk]))
     assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="cases-20261207.xlsx"'
+    # Named after the local day it was made (Jakarta's: the test runs at any hour).
+    made_on = timezone.localdate(job.finished_at)
+    assert response["Content-Disposition"] == f'attachment; filename="cases-{made_on:%Y%m%d}.xlsx"'
     assert _xlsx(b"".join(response.streaming_content)) == [["a"], [1]]
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from atensi.core.access import actor_for
 from atensi.core.errors import ApplicationError, require
 from atensi.core.models import AmpkCategory, Cluster, PpksType
-from atensi.core.uploads import IMAGE_KINDS, check_upload
+from atensi.core.uploads import IMAGE_KINDS, check_upload, reencoded_image
 from atensi.core.values import nik_problem, normalise_kk, normalise_nik, normalise_phone, validate_phone
 from stakeholders.models import Organisation, Region, User
 
@@ -325,9 +325,10 @@ def beneficiary_photo_set(*, beneficiary: Beneficiary, by: User, file: UploadedF
     require(edit_beneficiary_refusal(by, locked))
     kind = check_upload(file, kinds=IMAGE_KINDS, max_bytes=PHOTO_MAX_BYTES, field="photo")
     old = locked.photo.name if locked.photo else ""
-    # The stored name carries the kind the bytes were judged to be, never the user's name.
-    file.name = f"photo.{kind.extensions[0]}"
-    locked.photo.save(file.name, file, save=False)
+    # Written again from its pixels: a phone photo's EXIF holds the GPS position of where
+    # it was taken. The stored name carries the kind, never the user's name.
+    clean = reencoded_image(file, kind)
+    locked.photo.save(f"photo.{kind.extensions[0]}", clean, save=False)
     locked.save(update_fields=["photo", "updated_at"])
     _delete_file_later(locked.photo.storage, old)
     beneficiary.refresh_from_db()

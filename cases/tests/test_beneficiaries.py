@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from atensi.core.errors import ApplicationError
 from atensi.core.models import AccessLog, AmpkCategory
+from atensi.testing.files import image_bytes, png_bytes
 from cases import beneficiaries as svc
 from cases.models import (
     Beneficiary,
@@ -43,7 +44,7 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 # A child born 17 May 2015 in Telanaipura (157101), Kota Jambi; +40 on the day for a girl.
 BOY_NIK = "1571011705150001"
 GIRL_NIK = "1571015705150002"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG_BYTES = png_bytes()
 
 
 def nik(*, district: str = "157101", day: int = 17, month: int = 5, year: int = 15, seq: str = "0001") -> str:
@@ -614,8 +615,38 @@ def test_a_photo_is_uploaded_and_served_privately(client_for, owner, child):
     response = client.get(url)
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert b"".join(response.streaming_content) == PNG_BYTES
+    served = b"".join(response.streaming_content)
+    assert served.startswith(b"\x89PNG") and same_pixels(served, PNG_BYTES)  # written again from its pixels
     assert AccessLog.objects.filter(target_id=str(child.pk), action="download").exists()
+
+
+def same_pixels(a: bytes, b: bytes) -> bool:
+    import io
+
+    from PIL import Image
+
+    first, second = Image.open(io.BytesIO(a)), Image.open(io.BytesIO(b))
+    return first.size == second.size and first.convert("RGB").tobytes() == second.convert("RGB").tobytes()
+
+
+def test_a_phone_photo_loses_its_gps_position(client_for, owner, child):
+    """A JPEG's EXIF (here a GPS block and an orientation) is gone once stored; the picture
+    is turned upright first."""
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: turned 90 degrees
+    exif[0x8825] = {1: "S", 2: (1.0, 36.0, 0.0), 3: "E", 4: (103.0, 36.0, 0.0)}  # GPS: Jambi
+    photo = image_bytes("JPEG", size=(4, 2), exif=exif.tobytes())
+    assert Image.open(io.BytesIO(photo)).getexif()
+    client = client_for(owner)
+    url = reverse("cases:beneficiary_photo", args=[child.pk])
+    client.post(url, {"photo": SimpleUploadedFile("anak.jpg", photo, content_type="image/jpeg")})
+    stored = Image.open(io.BytesIO(b"".join(client.get(url).streaming_content)))
+    assert not stored.getexif() and not stored.info.get("exif")
+    assert stored.size == (2, 4)  # upright
 
 
 def test_a_photo_that_lies_about_its_type_is_refused(client_for, owner, child):

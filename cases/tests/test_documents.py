@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from atensi.core.errors import ApplicationError
 from atensi.core.models import AccessLog
+from atensi.testing.files import jpeg_bytes, pdf_bytes
 from cases import documents as docs
 from cases.models import (
     Consent,
@@ -39,8 +40,8 @@ TODAY = timezone.localdate
 
 # --- Files ------------------------------------------------------------------------------
 
-MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"  # noqa: E501
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+MINIMAL_PDF = pdf_bytes()
+JPEG = jpeg_bytes()
 
 
 def png_bytes() -> bytes:
@@ -176,7 +177,7 @@ def test_a_photo_must_be_an_image(case, owner, private_storage):
 
 
 def test_a_file_of_exactly_10_mb_is_accepted(case, owner):
-    content = b"%PDF-1.7\n" + b"0" * (10 * MB - 9)
+    content = pdf_bytes(size=10 * MB)
     document = add_document(case, owner, content=content)
     assert document.size == 10 * MB
 
@@ -226,7 +227,7 @@ def test_the_database_keeps_one_copy_when_two_uploads_race(case, owner, private_
 
 def test_a_large_upload_streamed_to_a_temporary_file_is_stored_whole(client_for, case, owner, private_storage):
     # Above FILE_UPLOAD_MAX_MEMORY_SIZE (2 MB) Django spools the upload to disk.
-    content = b"%PDF-1.7\n" + bytes(range(256)) * (3 * MB // 256)
+    content = pdf_bytes(size=3 * MB)
     response = client_for(owner).post(
         reverse("cases:document_upload", args=[case.pk]),
         {"kind": DocumentKind.ASSESSMENT_REPORT, "title": "Laporan", "file": upload("laporan.pdf", content)},

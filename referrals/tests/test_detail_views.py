@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from atensi.core.errors import ApplicationError
 from atensi.core.models import AccessLog, ServiceComponent
+from atensi.testing.files import pdf_bytes
 from cases import documents as docs
 from cases.models import (
     Assessment,
@@ -39,7 +40,7 @@ from stakeholders.tests.factories import OrganisationFactory, member
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_storage")]
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+MINIMAL_PDF = pdf_bytes()
 
 
 # --- Set-up -------------------------------------------------------------------------------

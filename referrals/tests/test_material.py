@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from atensi.core.models import AccessLog
+from atensi.testing.files import pdf_bytes
 from cases import documents as docs
 from cases.beneficiaries import beneficiary_merge
 from cases.models import Case, Consent, FamilyMember, Relation, SharingOverride
@@ -48,7 +49,7 @@ def shared(case, owner, receiver_org, officer):
     """An accepted service referral sharing every section and a document, with an
     attachment in its thread."""
     akta = add_document(case, owner, "Akta kelahiran")
-    rapor = add_document(case, owner, "Rapor sekolah", b"%PDF-1.4\n% rapor\n%%EOF\n")
+    rapor = add_document(case, owner, "Rapor sekolah", pdf_bytes())
     referral = send(case, owner, receiver_org, shared_sections=list(SharedSection.values), shared_documents=[akta])
     referral_accept(referral=referral, by=officer)
     referral_message_send(referral=referral, by=owner, body="Terlampir rapor.", attachments=[rapor])

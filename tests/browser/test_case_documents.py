@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from atensi.core.models import AccessLog
+from atensi.testing.files import pdf_bytes
 from cases.documents import document_upload
 from cases.models import Consent, Document, DocumentKind, FamilyMember, Relation, TimelineEntry
 from cases.tests.factories import open_case
@@ -22,7 +23,7 @@ from .conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+MINIMAL_PDF = pdf_bytes()
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
 
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from atensi.core.models import AmpkCategory, ServiceComponent
+from atensi.testing.files import pdf_bytes
 from cases.models import (
     Approval,
     ApprovalKind,
@@ -66,7 +67,7 @@ TELANAIPURA = "1571011004"
 # Female (day + 40), born 17 May 2015, kecamatan Telanaipura (15.71.01).
 BIRTH_DATE = datetime.date(2015, 5, 17)
 NIK = "1571015705150001"
-MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+MINIMAL_PDF = pdf_bytes()
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from atensi.core.models import AccessLog, ServiceComponent
+from atensi.testing.files import pdf_bytes
 from cases import documents as docs
 from cases.models import Case, Consent, DocumentKind, Sex
 from cases.tests.factories import BeneficiaryFactory, open_case, village
@@ -26,7 +27,7 @@ from .conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+MINIMAL_PDF = pdf_bytes()
 
 
 @pytest.fixture(autouse=True)
