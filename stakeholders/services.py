@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from atensi.core.access import forget_actor
 from atensi.core.errors import ApplicationError, require
 from atensi.core.models import Cluster, ServiceComponent
+from atensi.core.uploads import pdf_refusal
 from atensi.core.values import normalise_nik, parse_nik
 
 from .models import Agreement, Membership, Organisation, ReachTarget, Region, RegionLevel, User, WorkforceMember
@@ -418,6 +419,10 @@ def agreement_check_document(document: File[bytes]) -> None:
             _("This file is not a PDF, whatever its name says. Upload the signed agreement as a PDF."),
             field="document",
         )
+    # Read through, as every upload: it must parse and carry no script nor attached file.
+    refusal = pdf_refusal(document)
+    if refusal:
+        raise ApplicationError(refusal, field="document")
 
 
 def _distinct_parties(parties: Iterable[Organisation]) -> list[Organisation]:

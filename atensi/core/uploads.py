@@ -86,7 +86,7 @@ def _docx_has_macros(file: Any) -> bool:
     return any(name.endswith("vbaproject.bin") for name in names) or "macroenabled" in types
 
 
-def _pdf_refusal(file: Any) -> str | None:
+def pdf_refusal(file: Any) -> str | None:
     """Why this PDF is refused, or None: it must parse and hold no active content."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
@@ -166,7 +166,7 @@ def _image_refusal(file: Any) -> str | None:
 
 def _content_refusal(kind: FileKind, file: Any) -> str | None:
     if kind is PDF:
-        return _pdf_refusal(file)
+        return pdf_refusal(file)
     if kind in IMAGE_KINDS:
         return _image_refusal(file)
     if kind is DOCX and _docx_has_macros(file):

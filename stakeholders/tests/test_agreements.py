@@ -13,6 +13,7 @@ from django.utils import translation
 
 from atensi.core.errors import ApplicationError
 from atensi.core.models import AccessLog
+from atensi.testing.files import pdf_bytes
 from stakeholders import agreements, services
 from stakeholders.models import Agreement, AgreementStatus
 from stakeholders.tests.factories import OrganisationFactory, UserFactory, member
@@ -30,12 +31,7 @@ def english():
 TODAY = datetime.date(2026, 3, 2)
 # 2 March 2026, 10:00 in Jakarta.
 FROZEN = datetime.datetime(2026, 3, 2, 3, 0, tzinfo=datetime.UTC)
-MINIMAL_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+MINIMAL_PDF = pdf_bytes()
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 LIST = reverse("stakeholders:agreement_list")
 
@@ -197,7 +193,7 @@ def test_admin_of_the_other_party_updates_and_replaces_the_document(
 ):
     agreement = make(org_admin, [org, other_org], document=pdf())
     old = agreement.document.name
-    new_pdf = MINIMAL_PDF.replace(b"200 200", b"300 300")
+    new_pdf = pdf_bytes()
     with django_capture_on_commit_callbacks(execute=True):
         services.agreement_update(
             agreement=agreement, by=outsider, valid_until=days(700), document=pdf(content=new_pdf), today=TODAY
@@ -432,3 +428,22 @@ def test_non_party_member_gets_404_and_anonymous_goes_to_login(client, client_fo
 def test_an_agreement_without_a_document_has_no_pdf(client_for, org_admin, org, other_org):
     agreement = make(org_admin, [org, other_org])
     assert client_for(org_admin).get(document_url(agreement)).status_code == 404
+
+
+def test_an_agreement_pdf_that_does_not_parse_or_carries_a_script_is_refused(org_admin, org, other_org):
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_attachment("payload.exe", b"MZ")
+    attached = io.BytesIO()
+    writer.write(attached)
+    for content, message in (
+        (b"%PDF-1.7\n<html><body>not a pdf</body></html>", "cannot be read"),
+        (attached.getvalue(), "scripts or attached files"),
+    ):
+        with translation.override("en"), pytest.raises(ApplicationError, match=message):
+            make(org_admin, [org, other_org], document=pdf(content=content))
+    assert not Agreement.objects.exists()
