@@ -53,6 +53,10 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+# The database holds no birth date before this (beneficiary_birth_after_1900).
+EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+
+
 class _UpdatedAtMixin(forms.Form):
     # When the form was loaded: saving over someone else's newer changes is refused.
     updated_at = forms.DateTimeField(
@@ -169,6 +173,12 @@ class BeneficiaryForm(forms.Form):
 
     def clean_nik(self) -> str:
         return normalise_nik(self.cleaned_data.get("nik"))
+
+    def clean_birth_date(self) -> datetime.date | None:
+        value: datetime.date | None = self.cleaned_data.get("birth_date")
+        if value is not None and value < EARLIEST_BIRTH_DATE:
+            raise forms.ValidationError(_("The birth date cannot be before 1900. Check the year."))
+        return value
 
     def clean_kk_number(self) -> str:
         return normalise_kk(self.cleaned_data.get("kk_number"))

@@ -227,6 +227,8 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 # --- Language and time ----------------------------------------------------------------
 LANGUAGE_CODE = "id"
+# Dates typed day first in both languages (10/12/2016 is 10 December): atensi/settings/formats.
+FORMAT_MODULE_PATH = "atensi.settings.formats"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True

@@ -112,6 +112,10 @@ class Beneficiary(models.Model):
                 condition=Q(kk_number="") | Q(kk_number__regex=r"^[0-9]{16}$"), name="beneficiary_kk_digits"
             ),
             models.CheckConstraint(condition=~Q(merged_into=F("pk")), name="beneficiary_not_merged_into_self"),
+            models.CheckConstraint(
+                condition=Q(birth_date__isnull=True) | Q(birth_date__gte=datetime.date(1900, 1, 1)),
+                name="beneficiary_birth_after_1900",
+            ),
         ]
         indexes = [
             GinIndex(OpClass(Upper("full_name"), name="gin_trgm_ops"), name="beneficiary_name_trgm"),

@@ -992,3 +992,24 @@ def test_opening_a_second_case_does_not_reveal_a_confidential_one(org, owner, co
         open_case(organisation=org, by=colleague, beneficiary=child)
     assert str(excinfo.value) == "This child already has an open case at Balai Anak Uji. Ask a supervisor there."
     assert Case.objects.filter(beneficiary=child).count() == 2
+
+
+def test_a_birth_date_before_1900_is_refused(client_for, owner, org):
+    response = register(client_for(owner), org, birth_date="1899-12-31")
+    assert response.status_code == 200
+    assert any("cannot be before 1900" in e for e in errors_of(response)["birth_date"])
+    assert not Beneficiary.objects.exists()
+
+
+def test_a_birth_date_typed_day_first_reads_so_in_english_too(client_for, owner, org):
+    response = register(client_for(owner), org, birth_date="10/12/2016")
+    assert response.status_code == 302
+    assert Beneficiary.objects.get().birth_date == datetime.date(2016, 12, 10)
+
+
+def test_the_database_refuses_a_birth_date_before_1900(org, owner):
+    from django.db import IntegrityError, transaction
+
+    child = BeneficiaryFactory(organisation=org, created_by=owner)
+    with transaction.atomic(), pytest.raises(IntegrityError):
+        Beneficiary.objects.filter(pk=child.pk).update(birth_date=datetime.date(1899, 12, 31))
