@@ -217,10 +217,6 @@ def case_managers_of_team(user: User) -> list[tuple[int, str]]:
     return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in rows]
 
 
-def supervised_organisation_ids(user: User) -> list[int]:
-    return _supervised(user)
-
-
 def open_cases_without_manager(user: User) -> QuerySet[Case]:
     """Open cases of the supervised organisations nobody manages yet."""
     return Case.objects.filter(organisation_id__in=_supervised(user), case_manager__isnull=True).exclude(

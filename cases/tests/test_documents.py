@@ -6,9 +6,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
-import struct
 import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from django.utils import timezone
 
 from atensi.core.errors import ApplicationError
 from atensi.core.models import AccessLog
-from atensi.testing.files import jpeg_bytes, pdf_bytes
+from atensi.testing.files import jpeg_bytes, pdf_bytes, png_bytes
 from cases import documents as docs
 from cases.models import (
     Consent,
@@ -42,17 +40,6 @@ TODAY = timezone.localdate
 
 MINIMAL_PDF = pdf_bytes()
 JPEG = jpeg_bytes()
-
-
-def png_bytes() -> bytes:
-    """A real 1x1 PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\x00\x00")
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def docx_bytes(*, word: bool = True) -> bytes:
