@@ -6,9 +6,10 @@ cases late in their stage, aftercare due), supervision (approvals, the intake qu
 escalations, caseload), referrals to answer (referral officers), a reporter's own reports.
 Whoever holds none of these (viewers, org admins) gets the short page.
 
-Every count is capped (atensi.core.counting) and all of them come in one query; each list is
-one query of at most LIST_SIZE rows. So the page costs the same number of queries whatever
-the data: a test holds it to that.
+Each list is one query of at most LIST_SIZE + 1 rows. A list that fits is its own count;
+the counts of the longer ones are capped (atensi.core.counting) and all come in one query.
+So the page costs at most the same number of queries whatever the data: a test holds it
+to that.
 """
 
 from __future__ import annotations
@@ -85,6 +86,15 @@ class Draft:
     empty: str
     list_url: str = ""
     overdue: QuerySet[Any] | None = None
+    # The items are the whole list: their number is the count, which the count query leaves out.
+    whole: bool = False
+
+
+def _head(queryset: QuerySet[Any]) -> tuple[list[Any], bool]:
+    """The first LIST_SIZE rows of a list, and whether they are all of it (one row more is
+    read to know). Most of a day's lists are short: their count costs nothing then."""
+    rows = list(queryset[: LIST_SIZE + 1])
+    return rows[:LIST_SIZE], len(rows) <= LIST_SIZE
 
 
 @dataclass(frozen=True)
@@ -199,21 +209,29 @@ def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> Grou
     changed = work.cases_changed_since_looked(user=user, now=now, case_ids=ids)
     late = work.cases_past_stage_deadline(user=user, now=now, case_ids=ids).select_related("beneficiary")
     aftercare = work.aftercare_due_this_month(user=user, days=days, case_ids=ids).select_related("case__beneficiary")
+    due_rows, due_whole = _head(due_today)
+    overdue_rows, overdue_whole = _head(overdue)
+    assigned_rows, assigned_whole = _head(assigned.values(*_CHANGE_FIELDS, "assigned_at"))
+    changed_rows, changed_whole = _head(changed.values(*_CHANGE_FIELDS, "changed_at", "changed_kind"))
+    late_rows, late_whole = _head(late)
+    aftercare_rows, aftercare_whole = _head(aftercare)
     drafts = [
         Draft(
             "due_today",
             _("Follow-ups due today"),
             due_today,
-            [_follow_up_item(f, days, late=False) for f in due_today[:LIST_SIZE]],
+            [_follow_up_item(f, days, late=False) for f in due_rows],
             _("No follow-ups today."),
+            whole=due_whole,
         ),
         Draft(
             "overdue",
             _("Overdue follow-ups"),
             overdue,
-            [_follow_up_item(f, days, late=True) for f in overdue[:LIST_SIZE]],
+            [_follow_up_item(f, days, late=True) for f in overdue_rows],
             _("No overdue follow-ups."),
             _case_list(scope="mine", overdue=1),
+            whole=overdue_whole,
         ),
         Draft(
             "assigned",
@@ -225,9 +243,10 @@ def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> Grou
                     _("%(stage)s, assigned %(time)s ago")
                     % {"stage": _stage(row["stage"]), "time": timesince(row["assigned_at"], now)},
                 )
-                for row in assigned.values(*_CHANGE_FIELDS, "assigned_at")[:LIST_SIZE]
+                for row in assigned_rows
             ],
             _("No newly assigned cases."),
+            whole=assigned_whole,
         ),
         Draft(
             "changed",
@@ -239,9 +258,10 @@ def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> Grou
                     _("%(what)s, %(time)s ago")
                     % {"what": _timeline_kind(row["changed_kind"]), "time": timesince(row["changed_at"], now)},
                 )
-                for row in changed.values(*_CHANGE_FIELDS, "changed_at", "changed_kind")[:LIST_SIZE]
+                for row in changed_rows
             ],
             _("Nobody else changed your cases since you last looked."),
+            whole=changed_whole,
         ),
         Draft(
             "stage_late",
@@ -256,18 +276,20 @@ def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> Grou
                     badge=_("late"),
                     badge_tone="warning",
                 )
-                for c in late[:LIST_SIZE]
+                for c in late_rows
             ],
             _("No case is past its stage deadline."),
             _case_list(scope="mine", stage_late=1),
+            whole=late_whole,
         ),
         Draft(
             "aftercare",
             _("Aftercare visits due this month"),
             aftercare,
-            [_follow_up_item(f, days, late=True) for f in aftercare[:LIST_SIZE]],
+            [_follow_up_item(f, days, late=True) for f in aftercare_rows],
             _("No aftercare visits due this month."),
             _case_list(scope="mine", aftercare_due=1),
+            whole=aftercare_whole,
         ),
     ]
     return GroupDraft("case-work", _("My case work"), drafts)
@@ -288,6 +310,7 @@ def _approval_item(approval: Approval, now: datetime.datetime) -> Item:
 
 def _intake(user: User, now: datetime.datetime) -> Draft:
     queue = report_queue_for(user).select_related("village").order_by("created_at", "pk")
+    rows, whole = _head(queue)
     return Draft(
         "intake",
         _("Reports in the intake queue"),
@@ -298,10 +321,11 @@ def _intake(user: User, now: datetime.datetime) -> Draft:
                 title=r.village.name,
                 detail=_("reported %(time)s ago") % {"time": timesince(r.created_at, now)},
             )
-            for r in queue[:LIST_SIZE]
+            for r in rows
         ],
         _("No reports are waiting for triage."),
         reverse("cases:report_queue"),
+        whole=whole,
     )
 
 
@@ -332,14 +356,17 @@ def _supervision(
 ) -> GroupDraft:
     approvals = approvals_waiting_for(user).select_related("case", "requested_by").order_by("requested_at", "pk")
     escalated = work.team_follow_ups_escalated(user=user, days=days).select_related("case__beneficiary")
+    approval_rows, approvals_whole = _head(approvals)
+    escalated_rows, escalated_whole = _head(escalated)
     drafts = [
         Draft(
             "approvals",
             _("Approvals waiting"),
             approvals,
-            [_approval_item(a, now) for a in approvals[:LIST_SIZE]],
+            [_approval_item(a, now) for a in approval_rows],
             _("No plan or closure is waiting for your approval."),
             reverse("cases:approval_queue"),
+            whole=approvals_whole,
         ),
     ]
     if intake:
@@ -362,10 +389,11 @@ def _supervision(
                     badge=_days_late(f.due_on, days.get(f.case.organisation_id, f.due_on)),
                     badge_tone="danger",
                 )
-                for f in escalated[:LIST_SIZE]
+                for f in escalated_rows
             ],
             _("No follow-up of your team is long overdue."),
             _case_list(overdue=1, status="open"),
+            whole=escalated_whole,
         )
     )
     caseload, counted = _caseload(user, memberships, now)
@@ -395,6 +423,7 @@ def _referral_item(referral: Referral, now: datetime.datetime) -> Item:
 def _referrals(user: User, now: datetime.datetime) -> GroupDraft:
     to_answer = inbox_for(user)
     accepted = accepted_without_outcome(user)
+    oldest = list(oldest_accepted_without_outcome(user, limit=LIST_SIZE + 1))
     inbox = reverse("referrals:inbox")
     drafts = [
         Draft(
@@ -416,10 +445,11 @@ def _referrals(user: User, now: datetime.datetime) -> GroupDraft:
                     title=r.sender.name,
                     detail=_("accepted %(time)s ago") % {"time": timesince(r.answered_at or r.sent_at, now)},
                 )
-                for r in oldest_accepted_without_outcome(user, limit=LIST_SIZE)
+                for r in oldest[:LIST_SIZE]
             ],
             _("Every accepted referral has its outcome."),
             inbox + "?" + urlencode({"status": "accepted"}),
+            whole=len(oldest) <= LIST_SIZE,
         ),
     ]
     return GroupDraft("referrals", _("Referrals"), drafts)
@@ -434,6 +464,7 @@ _REPORT_TONES: dict[str, str] = {
 
 def _reports(user: User, now: datetime.datetime) -> GroupDraft:
     mine = work.my_reports(user)
+    rows, whole = _head(mine)
     draft = Draft(
         "reports",
         _("My reports and what happened to them"),
@@ -446,10 +477,11 @@ def _reports(user: User, now: datetime.datetime) -> GroupDraft:
                 badge=str(r.get_status_display()),
                 badge_tone=_REPORT_TONES.get(r.status, "secondary"),
             )
-            for r in mine[:LIST_SIZE]
+            for r in rows
         ],
         _("You have not reported anyone yet."),
         reverse("cases:report_mine"),
+        whole=whole,
     )
     return GroupDraft("reports", _("My reports"), [draft])
 
@@ -480,7 +512,8 @@ def today_for(user: User, memberships: list[Membership]) -> Today:
     counted: dict[str, QuerySet[Any]] = {}
     for part in parts:
         for d in part.drafts:
-            counted[f"{part.key}:{d.key}"] = d.counted
+            if not d.whole:
+                counted[f"{part.key}:{d.key}"] = d.counted
             if d.overdue is not None:
                 counted[f"{part.key}:{d.key}:overdue"] = d.overdue
         if part.unassigned is not None:
@@ -494,7 +527,7 @@ def today_for(user: User, memberships: list[Membership]) -> Today:
                 Section(
                     key=d.key,
                     title=d.title,
-                    count=tallies[f"{part.key}:{d.key}"],
+                    count=Tally(len(d.items)) if d.whole else tallies[f"{part.key}:{d.key}"],
                     items=d.items,
                     empty=d.empty,
                     list_url=d.list_url,

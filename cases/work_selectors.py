@@ -91,7 +91,7 @@ def my_case_ids(*, user: User, days: Days, now: datetime.datetime) -> list[int]:
 
 
 def _my_pending_follow_ups(user: User, days: Days, case_ids: list[int]) -> QuerySet[FollowUp]:
-    return _my_pending(user, days).filter(case_id__in=case_ids).select_related("case")
+    return _my_pending(user, days).filter(case_id__in_ids=case_ids).select_related("case")
 
 
 def follow_ups_due_today(*, user: User, days: Days, case_ids: list[int]) -> QuerySet[FollowUp]:
@@ -151,7 +151,7 @@ def my_cases_since_looked(*, user: User, now: datetime.datetime, case_ids: list[
     )
     others = theirs.exclude(kind__in=ASSIGNMENT_KINDS)
     return (
-        Case.objects.filter(recent, pk__in=case_ids, case_manager_id=user.pk)
+        Case.objects.filter(recent, pk__in_ids=case_ids, case_manager_id=user.pk)
         .annotate(last_looked=_last_looked(user.pk))
         .annotate(
             assigned_at=Subquery(theirs.filter(kind__in=ASSIGNMENT_KINDS).values("at")[:1]),
@@ -175,7 +175,7 @@ def cases_changed_since_looked(*, user: User, now: datetime.datetime, case_ids: 
 
 def cases_past_stage_deadline(*, user: User, now: datetime.datetime, case_ids: list[int]) -> QuerySet[Case]:
     """The user's cases longer in their stage than its deadline (the stage reminders' rule), longest first."""
-    return Case.objects.filter(past_stage_deadline(now), pk__in=case_ids, case_manager_id=user.pk).order_by(
+    return Case.objects.filter(past_stage_deadline(now), pk__in_ids=case_ids, case_manager_id=user.pk).order_by(
         "stage_changed_at", "pk"
     )
 
@@ -202,7 +202,7 @@ def team_follow_ups_escalated(*, user: User, days: Days) -> QuerySet[FollowUp]:
     # (follow_up_assignee_due), not from every overdue follow-up of the country.
     team = list(members_with_roles(organisation_ids=supervised, roles=CASE_ROLES).values_list("pk", flat=True))
     return (
-        FollowUp.objects.filter(escalated, status=FollowUpStatus.PENDING, assignee_id__in=team)
+        FollowUp.objects.filter(escalated, status=FollowUpStatus.PENDING, assignee_id__in_ids=team)
         .filter(Q(case__supervisor_id=user.pk) | Q(case__supervisor__isnull=True))
         .select_related("case", "assignee")
         .order_by("due_on", "pk")

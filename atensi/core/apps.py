@@ -26,8 +26,10 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from .admin import restrict_events_browser
+        from .lookups import register
 
         restrict_events_browser()
+        register()
         # Reference data is part of the schema's meaning: reload it after every migrate
         # and after a test flush (both send post_migrate). Idempotent upserts.
         post_migrate.connect(_load_reference, sender=self, dispatch_uid="atensi_load_reference")
