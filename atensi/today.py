@@ -334,21 +334,23 @@ def _caseload(user: User, memberships: list[Membership], now: datetime.datetime)
     those with no open case included; and when the counts were made, if not now."""
     supervised = [m.organisation for m in memberships if m.role == Role.SUPERVISOR]
     rows, counted_at = team_caseload(supervised, now)
-    load = {row.user_id: row for row in rows if row.user_id != UNASSIGNED}
+    load = {row.user_id: (row.open_total, row.overdue) for row in rows if row.user_id != UNASSIGNED}
+    people = [(pk, name, *load.get(pk, (0, 0))) for pk, name in work.case_managers_of_team(user)]
+    # The busiest first; links only for the lines shown (a team may have hundreds of people).
+    people.sort(key=lambda person: (-person[2], -person[3], person[1]))
     lines = [
         CaseloadLine(
             name=name,
-            open_cases=load[pk].open_total if pk in load else 0,
-            overdue_cases=load[pk].overdue if pk in load else 0,
+            open_cases=open_cases,
+            overdue_cases=overdue_cases,
             open_url=_case_list(case_manager=pk, status="open"),
             overdue_url=_case_list(case_manager=pk, overdue=1),
         )
-        for pk, name in work.case_managers_of_team(user)
+        for pk, name, open_cases, overdue_cases in people[: work.CASELOAD_LIMIT]
     ]
-    lines.sort(key=lambda line: (-line.open_cases, -line.overdue_cases, line.name))
     zone = organisation_timezone(supervised[0]) if supervised else None
     counted = format_local(counted_at, zone) if counted_at is not None and zone is not None else ""
-    return lines[: work.CASELOAD_LIMIT], counted
+    return lines, counted
 
 
 def _supervision(

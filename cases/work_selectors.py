@@ -86,7 +86,11 @@ def my_case_ids(*, user: User, days: Days, now: datetime.datetime) -> list[int]:
     readable = cases_readable_by(user).order_by()
     recent = Q(closed_at__isnull=True) | Q(closed_at__gte=now - RECENTLY_CLOSED)
     managed = readable.filter(recent, case_manager_id=user.pk).values_list("pk", flat=True)
-    followed = readable.filter(pk__in=_my_pending(user, days).values("case_id")).values_list("pk", flat=True)
+    # The organisations on the case, not through the follow-ups' join to it: the pending
+    # follow-ups are read by assignee alone, then each case by its key (a join in the
+    # subquery read the organisation's every case to find them).
+    pending = FollowUp.objects.filter(assignee_id=user.pk, status=FollowUpStatus.PENDING).values("case_id")
+    followed = readable.filter(organisation_id__in=list(days), pk__in=pending).values_list("pk", flat=True)
     return sorted(set(managed.union(followed)))
 
 
