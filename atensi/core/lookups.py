@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import ForeignKey, IntegerField, Lookup
 
 
-class InIds(Lookup):  # type: ignore[type-arg]
+class InIds(Lookup):
     lookup_name = "in_ids"
     prepare_rhs = False
 
@@ -25,9 +25,9 @@ class InIds(Lookup):  # type: ignore[type-arg]
         # int() refuses anything that is not an id, so nothing but digits reaches the literal.
         return "{" + ",".join(str(int(value)) for value in values) + "}"
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, self.rhs]
+        return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, self.rhs)
 
 
 def register() -> None:
