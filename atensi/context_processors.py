@@ -76,6 +76,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user: User | AnonymousUser | None = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
+    if getattr(request, "second_factor_pending", False):
+        return {"nav_items": [], "second_factor_pending": True}
     actor = actor_for(user)
     triage = can_triage_reports(user)
     case_worker = actor.is_superuser or bool(actor.org_ids(*CASE_ROLES))

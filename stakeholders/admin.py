@@ -10,6 +10,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from atensi.core.admin import PortalAdmin
 from atensi.core.errors import ApplicationError
@@ -17,6 +19,13 @@ from atensi.core.errors import ApplicationError
 from . import selectors, services
 from .http import request_user
 from .models import Agreement, ImportBatch, Membership, Organisation, ReachTarget, Region, User, WorkforceMember
+from .second_factor import reset_second_factor
+
+# Second-factor devices are credentials: their owner sets them up in the portal and an
+# administrator resets them (the action below, or the staff page); admin never edits them.
+for _device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
 
 
 class MembershipInline(admin.TabularInline[Membership, User]):
@@ -39,7 +48,7 @@ class UserAdmin(PortalAdmin[User], DjangoUserAdmin[User]):
     list_filter = ["is_active", "is_staff", "is_superuser", "memberships__role", "memberships__organisation"]
     search_fields = ["username", "first_name", "last_name", "email"]
     inlines = [MembershipInline]
-    actions = ["end_user_sessions"]
+    actions = ["end_user_sessions", "reset_second_factors"]
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
         ("ATENSI", {"fields": ("phone", "preferred_language")}),
@@ -51,6 +60,19 @@ class UserAdmin(PortalAdmin[User], DjangoUserAdmin[User]):
         for user in users:
             services.end_sessions(user)
         self.message_user(request, _("%(count)s users were signed out everywhere.") % {"count": len(users)})
+
+    @admin.action(description=_("Reset the selected users' second factor (a lost phone)"))
+    def reset_second_factors(self, request: HttpRequest, queryset: Any) -> None:
+        done = 0
+        for user in queryset:
+            try:
+                reset_second_factor(by=request_user(request), user=user)
+            except ApplicationError as error:
+                self.message_user(request, f"{user}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, _("The second factor of %(count)s users was reset.") % {"count": done})
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))

@@ -36,6 +36,7 @@ class StakeholdersConfig(AppConfig):
             exports,
             providers,
             reminders,
+            second_factor,  # notes at sign-in whether the person has a second factor
         )
 
         # Memberships behind access scoping, delivery-time checks, time zones, clean-up.

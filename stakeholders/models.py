@@ -124,6 +124,9 @@ class User(AbstractUser):
     )
     # Raised to end every session of the user at once (stakeholders.sessions.end_sessions).
     session_version = models.PositiveIntegerField(_("session version"), default=0, editable=False)
+    # When an administrator last reset the person's second factor (a lost phone); audited, so
+    # the history says who did it (stakeholders.second_factor.reset_second_factor).
+    second_factor_reset_at = models.DateTimeField(_("second factor reset"), null=True, blank=True, editable=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")  # type: ignore[assignment]
@@ -350,6 +353,11 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} — {self.organisation}"
+
+    def clean(self) -> None:
+        # Admin's form: the rule membership_add keeps for the portal.
+        if self.role == Role.NATIONAL_ADMIN and self.organisation_id and not self.organisation.is_national:
+            raise ValidationError({"role": _("National administrators belong to an organisation marked national.")})
 
 
 class WorkforceKind(models.TextChoices):

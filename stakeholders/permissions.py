@@ -51,6 +51,28 @@ def administer_organisation_refusal(user: User, organisation: Organisation) -> s
     return _("Only an administrator of %(org)s can do this.") % {"org": organisation.name}
 
 
+def is_national_admin(user: User) -> bool:
+    """A superuser, or a national administrator of an organisation marked national."""
+    actor = actor_for(user)
+    if actor.is_superuser:
+        return True
+    held = actor.org_ids(Role.NATIONAL_ADMIN)
+    return bool(held) and Organisation.objects.filter(pk__in=held, is_national=True, is_active=True).exists()
+
+
+def reset_second_factor_refusal(user: User, person: User) -> str | None:
+    """A lost phone is reset by an administrator of one of the person's organisations, or
+    by a national administrator; nobody resets their own (they would need no code at all)."""
+    if user.pk == person.pk:
+        return _("You cannot reset your own second factor. Ask your organisation's administrator.")
+    if is_national_admin(user):
+        return None
+    theirs = set(person.memberships.filter(is_active=True).values_list("organisation_id", flat=True))
+    if theirs & actor_for(user).org_ids(Role.ORG_ADMIN):
+        return None
+    return _("Only an administrator of the person's organisation, or a national administrator, can reset it.")
+
+
 def import_for_organisation_refusal(user: User, organisation: Organisation) -> str | None:
     """The administrator rule, worded for importing a list in the organisation's name."""
     if can_administer_organisation(user, organisation):

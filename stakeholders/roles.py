@@ -22,6 +22,9 @@ class Role(models.TextChoices):
     ORG_ADMIN = "org_admin", _("Organisation administrator")
     COMMUNITY_REPORTER = "community_reporter", _("Community reporter")
     VIEWER = "viewer", _("Viewer (aggregates only)")
+    # Only in an organisation marked national (Membership.clean, membership_add): receives
+    # the security alerts, resets second factors anywhere, reads the whole access log.
+    NATIONAL_ADMIN = "national_admin", _("National administrator")
 
 
 _EVERYONE_IN_AN_ORG = {"stakeholders.view_organisation"}
@@ -42,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.COMMUNITY_REPORTER: set(),
     # Directorate and provincial viewers see aggregate figures, never personal data.
     Role.VIEWER: {"stakeholders.view_aggregates"},
+    Role.NATIONAL_ADMIN: _EVERYONE_IN_AN_ORG | {"stakeholders.view_membership", "stakeholders.view_user"},
 }
 
 

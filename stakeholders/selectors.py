@@ -26,7 +26,8 @@ from .models import (
     RegionLevel,
     User,
 )
-from .permissions import REPORT_ROLES, FigureScope
+from .permissions import REPORT_ROLES, FigureScope, is_national_admin
+from .roles import Role
 from .workforce import workforce_visible_to as workforce_visible_to  # re-exported: stakeholders/workforce.py
 
 
@@ -116,6 +117,27 @@ def users_visible_to(user: User) -> QuerySet[User]:
 def organisation_staff_get(*, user: User, organisation_id: object) -> Organisation:
     """An organisation whose staff `user` may see, or 404."""
     return get_or_404(organisations_with_staff_visible_to(user), pk=organisation_id)
+
+
+def people_second_factor_resettable_by(user: User) -> QuerySet[User]:
+    """Whose lost phone the user may reset (permissions.reset_second_factor_refusal, as a
+    query): anyone for a national administrator, else the people of the organisations the
+    user administers; never the user themselves."""
+    if is_national_admin(user):
+        people = User.objects.all()
+    else:
+        administered = actor_for(user).org_ids(Role.ORG_ADMIN)
+        people = User.objects.filter(
+            pk__in=Membership.objects.filter(organisation_id__in=administered, is_active=True).values("user_id")
+        )
+    return people.exclude(pk=user.pk)
+
+
+def with_second_factor(user_ids: Iterable[int]) -> set[int]:
+    """Which of these people have an authenticator app set up (one query)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return set(TOTPDevice.objects.filter(user_id__in=list(user_ids), confirmed=True).values_list("user_id", flat=True))
 
 
 def organisation_staff_list(*, organisation: Organisation) -> QuerySet[Membership]:

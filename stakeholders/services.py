@@ -302,6 +302,8 @@ def membership_add(*, organisation: Organisation, user: User, role: str, by: Use
         raise ApplicationError(_("Unknown role."), field="role")
     if not organisation.is_active:
         raise ApplicationError(_("%(org)s is not active.") % {"org": organisation.name})
+    if role == Role.NATIONAL_ADMIN and not organisation.is_national:
+        raise ApplicationError(_("National administrators belong to an organisation marked national."), field="role")
     membership, created = Membership.objects.select_for_update().get_or_create(
         user=user, organisation=organisation, role=role
     )

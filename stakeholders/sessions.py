@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .http import AuthenticatedRequest
+from .second_factor import second_factor_exempt
 from .services import end_sessions
 
 SIGNED_IN = "atensi_signed_in"
@@ -109,6 +110,7 @@ class SessionTimeoutMiddleware:
         return self.get_response(request)
 
 
+@second_factor_exempt
 @require_http_methods(["GET", "POST"])
 def session_status(request: AuthenticatedRequest) -> JsonResponse:
     """GET (a poll, never activity): seconds left. POST ("stay signed in"): counted as

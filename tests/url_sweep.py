@@ -31,11 +31,11 @@ from django.db import connection
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from atensi.testing.files import pdf_bytes
+from atensi.testing.second_factor import Client
 
 # --- The patterns -------------------------------------------------------------------------
 
@@ -545,6 +545,7 @@ FILL: dict[str, dict[str, Filler]] = {
     "export_download": {"A's": lambda w: {"pk": w.export_job.pk}},
     "export_again": {"A's": lambda w: {"pk": w.export_job.pk}},
     "stakeholders:staff_list": {"A": _org},
+    "stakeholders:second_factor_reset": {"A's": lambda w: {"user_id": w.membership.user_id}},
     "stakeholders:staff_invite": {"A": _org},
     "stakeholders:membership_set_active": {
         "A's": lambda w: {"organisation_id": w.org_a.pk, "membership_id": w.membership.pk},
@@ -701,6 +702,10 @@ ALLOWLIST: dict[str, Allowed] = {
     "set_language": Allowed("the language switch must work on the login page too", public=True),
     "admin:login": Allowed("the admin login page", public=True),
     "admin:logout": Allowed("logging out of admin", public=True),
+    "stakeholders:second_factor_new_codes": Allowed(
+        "new recovery codes for the persona's own second factor",
+        writes=("otp_static_staticdevice", "otp_static_statictoken"),
+    ),
     "stakeholders:end_other_sessions": Allowed(
         "signing the persona's own other sessions out: raises their own session version",
         writes=("stakeholders_user", "stakeholders_userevent", "pghistory_context"),

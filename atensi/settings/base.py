@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "pghistory.admin",
     "django_celery_beat",
     "axes",  # login throttling (AXES_* below)
+    "django_otp",  # the second factor (stakeholders.second_factor)
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # single-use recovery codes
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",  # Bootstrap 5 static files from the django-bootstrap-static wheel
@@ -87,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle timeout and lifetime of a session (stakeholders.sessions), before the login check.
     "stakeholders.sessions.SessionTimeoutMiddleware",
+    # A signed-in person who has a second factor, or whose roles require one, gives it first.
+    "stakeholders.second_factor.SecondFactorMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -206,6 +211,17 @@ AXES_DISABLE_ACCESS_LOG = True
 # Password reset requests an hour from one address, and reset e-mails an hour to one address.
 ATENSI_PASSWORD_RESET_PER_ADDRESS = env.int("ATENSI_PASSWORD_RESET_PER_ADDRESS", default=10)
 ATENSI_PASSWORD_RESET_PER_EMAIL = env.int("ATENSI_PASSWORD_RESET_PER_EMAIL", default=3)
+# The second factor (stakeholders.second_factor): required of these roles and of anyone
+# with Django admin access; anyone else may enrol. Codes come from an authenticator app
+# (TOTP) or are single-use recovery codes; wrong codes slow the next try (django-otp's
+# throttle: 1, 2, 4... seconds).
+ATENSI_TWO_FACTOR_ROLES = env.list(
+    "ATENSI_TWO_FACTOR_ROLES", default=["supervisor", "org_admin", "referral_officer", "national_admin"]
+)
+ATENSI_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = "ATENSI Portal"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

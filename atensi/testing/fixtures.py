@@ -22,6 +22,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # The test databases (cloned from a migrated template). Registered now, after pytest-django
     # (an entry-point plugin, loaded after -p plugins), so that its django_db_setup wins.
     config.pluginmanager.import_plugin("atensi.testing.database")
+    # The same for the test client: it gives the second factor with `force_login`.
+    config.pluginmanager.import_plugin("atensi.testing.client_fixture")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -90,7 +92,7 @@ def client_for(client: Client) -> Callable[[User], Client]:
     """client_for(user) -> a test client logged in as user."""
 
     def make(user: User) -> Client:
-        from django.test import Client
+        from atensi.testing.second_factor import Client
 
         c = Client()
         c.force_login(user)

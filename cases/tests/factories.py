@@ -7,9 +7,9 @@ import datetime
 from typing import Any
 
 import factory
-from django.test import Client
 
 from atensi.core.models import Cluster
+from atensi.testing.second_factor import Client
 from cases.models import Basis, Beneficiary, Case, CaseSource, RecipientVia, Report, ReportRecipient, Sex
 from stakeholders.models import Region
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from atensi.core.errors import ApplicationError
 from atensi.core.models import AccessLog, ServiceComponent
+from atensi.testing.second_factor import Client
 from cases import records
 from cases.models import (
     Approval,

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from atensi.core.models import Cluster, ServiceComponent
+from atensi.testing.second_factor import Client
 from cases.models import Case, Document, PlanItem, PlanItemStatus, SharingOverride
 from cases.tests.factories import BeneficiaryFactory, open_case, village
 from referrals.forms import send_initial

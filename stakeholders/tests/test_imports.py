@@ -12,11 +12,12 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
 from atensi.core.errors import ApplicationError
+from atensi.testing.second_factor import Client
 from stakeholders import imports
 from stakeholders.models import (
     ImportBatch,

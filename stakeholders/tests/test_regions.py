@@ -223,7 +223,8 @@ def test_the_endpoints_refuse_post(client_for, owner):
 def test_search_endpoint_query_count(client_for, owner, django_assert_max_num_queries):
     client = client_for(owner)
     client.get(SEARCH, {"q": "warm up the session"})
-    with django_assert_max_num_queries(3):
+    # session, user, the person's roles (does the second factor apply?), the regions
+    with django_assert_max_num_queries(4):
         response = client.get(SEARCH, {"q": "Sungai", "within": "15"})
     assert response.content.decode().count('role="option"') == 15
 
@@ -231,7 +232,8 @@ def test_search_endpoint_query_count(client_for, owner, django_assert_max_num_qu
 def test_children_endpoint_query_count(client_for, owner, django_assert_max_num_queries):
     client = client_for(owner)
     client.get(CHILDREN)
-    with django_assert_max_num_queries(4):
+    # one more than before the second factor: the person's roles (does it apply?)
+    with django_assert_max_num_queries(5):
         response = client.get(CHILDREN, {"parent": "157101"})
     assert 'data-label="Telanaipura, Telanaipura, Kota Jambi, Jambi"' in response.content.decode()
 

@@ -9,11 +9,11 @@ import pytest
 import time_machine
 from django.contrib.sessions.models import Session
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from atensi.testing.second_factor import Client
 from stakeholders.roles import Role
 from stakeholders.services import membership_set_active
 from stakeholders.sessions import LAST_SEEN

@@ -9,11 +9,12 @@ import re
 
 import pytest
 import time_machine
-from django.test import Client, RequestFactory, override_settings
+from django.test import RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from atensi.core.clientip import client_ip
+from atensi.testing.second_factor import Client
 from stakeholders.roles import Role
 from stakeholders.tests.factories import PASSWORD, member
 

@@ -49,10 +49,21 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
 
 
 def login(page: Any, username: str, password: str) -> None:
+    """Sign in through the login page; where the person needs a second factor, with the code
+    of their authenticator (the tests' key, atensi.testing.second_factor) on the next page."""
+    from atensi.testing.second_factor import authenticator, code_now, needs_second_factor
+    from stakeholders.models import User
+
+    person = User.objects.filter(username=username).first()
+    device = authenticator(person) if person is not None and needs_second_factor(person) else None
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
+    if device is not None:
+        page.wait_for_url("**/account/two-factor/verify/**")
+        page.fill("input[name=code]", code_now(device))
+        page.click("[data-testid=second-factor-form] button[type=submit]")
     page.wait_for_url("**/")
 
 
