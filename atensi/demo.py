@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from atensi.core.models import AmpkCategory, Cluster, Notification, Reminder, ServiceComponent
 from atensi.core.values import build_nik
@@ -24,6 +26,7 @@ from referrals.models import Referral, ReferralStatus
 from referrals.services import referral_send
 from stakeholders.models import Agreement, Organisation, Region, User, WorkforceMember
 from stakeholders.roles import Role
+from stakeholders.second_factor import AUTHENTICATOR, is_required
 from stakeholders.services import (
     agreement_create,
     membership_add,
@@ -303,6 +306,7 @@ def load_demo_data() -> dict[str, int]:
             created_users += 1
         org = orgs[org_code or NATIONAL_ORG.code]
         membership_add(organisation=org, user=user, role=role)
+    _give_demo_authenticators()
     workers = _load_workforce(orgs, by=admin_user)
     agreements = _load_agreements(orgs, by=admin_user)
     cases = _load_cases(orgs)
@@ -318,6 +322,20 @@ def load_demo_data() -> dict[str, int]:
         "referrals": referrals,
         "history cases": history,
     }
+
+
+# The demo's authenticator key, the same for every demo account that needs a second factor
+# (README; `manage.py demo_otp <username>` prints its current code). Development only, like
+# the password: demo data is refused under production settings.
+DEMO_TOTP_KEY_BASE32 = "ATENSIDEMOKEY234ATENSIDEMOKEY234"
+DEMO_TOTP_KEY = base64.b32decode(DEMO_TOTP_KEY_BASE32).hex()
+
+
+def _give_demo_authenticators() -> None:
+    """An authenticator with the demo key for each demo account whose roles require one."""
+    for user in User.objects.filter(username__in=["admin", *(row[0] for row in DEMO_ACCOUNTS)]):
+        if is_required(user) and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            TOTPDevice.objects.create(user=user, name=AUTHENTICATOR, key=DEMO_TOTP_KEY, confirmed=True)
 
 
 # Fictional field workers. NIK: issuing kecamatan + DDMMYY (women +40) + sequence.

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from atensi.demo import DEMO_ACCOUNTS
+from atensi.demo import DEMO_ACCOUNTS, DEMO_TOTP_KEY_BASE32
+from atensi.testing.second_factor import authenticator
 from stakeholders.models import Membership, Organisation, User
+from stakeholders.roles import Role
+from stakeholders.tests.factories import member
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +33,31 @@ def test_demo_accounts_log_in_with_the_documented_password(client):
         response = client.post(reverse("login"), {"username": username, "password": "atensi-demo-2026"})
         assert response.status_code == 302, username
         client.logout()
+
+
+def test_demo_accounts_that_need_a_second_factor_sign_in_with_the_demo_code(client, capsys):
+    call_command("load_demo")
+    client.post(reverse("login"), {"username": "supervisor.alyatama", "password": "atensi-demo-2026"})
+    assert client.get(reverse("home"))["Location"].startswith(reverse("stakeholders:second_factor_verify"))
+    capsys.readouterr()
+    call_command("demo_otp", "supervisor.alyatama")
+    code = capsys.readouterr().out.strip()
+    assert len(code) == 6 and code.isdigit()
+    response = client.post(reverse("stakeholders:second_factor_verify"), {"code": code, "next": "/"})
+    assert response.status_code == 302 and client.get(reverse("home")).status_code == 200
+    # The README's key is the key: an app set up with it shows the same code.
+    assert DEMO_TOTP_KEY_BASE32 in (settings.BASE_DIR / "README.md").read_text()
+    # A social worker signs in with the password alone; demo_otp names no code for them.
+    assert not TOTPDevice.objects.filter(user__username="peksos.alyatama").exists()
+    with pytest.raises(CommandError):
+        call_command("demo_otp", "peksos.alyatama")
+
+
+def test_demo_otp_never_prints_a_real_accounts_code(org):
+    boss = member(organisation=org, role=Role.SUPERVISOR)
+    authenticator(boss)  # the tests' key, not the demo's
+    with pytest.raises(CommandError, match="not the demo's"):
+        call_command("demo_otp", boss.username)
 
 
 def test_demo_roles_are_as_documented():

@@ -204,6 +204,14 @@ class Bench:
 
 
 @pytest.fixture
+def client() -> Any:
+    """Signed-in sessions as after the second factor (the roles measured here need one)."""
+    from atensi.testing.second_factor import Client
+
+    return Client()
+
+
+@pytest.fixture
 def bench(request: pytest.FixtureRequest, bench_report: Report, bench_data: dataset.DataSet) -> Bench:
     return Bench(bench_report, request.module, bench_data)
 

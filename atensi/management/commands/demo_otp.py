@@ -1,0 +1,37 @@
+"""Print the current second-factor code of a demo account (development only).
+
+Only for an authenticator with the demo key (atensi.demo.DEMO_TOTP_KEY): a real account's
+code is never printed, and the command is refused under production settings, as the demo
+data is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from atensi.demo import DEMO_TOTP_KEY, ensure_demo_allowed
+
+
+class Command(BaseCommand):
+    help = "Print the current 6-digit code of a demo account's authenticator (development only)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            ensure_demo_allowed()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
+        device = TOTPDevice.objects.filter(user__username=options["username"], confirmed=True).first()
+        if device is None:
+            raise CommandError(f"{options['username']} has no authenticator: they sign in with the password only.")
+        if device.key != DEMO_TOTP_KEY:
+            raise CommandError(f"{options['username']}'s authenticator is not the demo's: its code stays on its phone.")
+        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        self.stdout.write(str(totp.token()).zfill(device.digits))
