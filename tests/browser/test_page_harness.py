@@ -192,7 +192,7 @@ NOT_PAGES: dict[str, str] = {
     "notifications_read_all": "POST only",
     "stakeholders:end_other_sessions": "POST only",
     "stakeholders:session_status": "JSON for the idle warning",
-    "stakeholders:second_factor_verify": "before the second factor only: audited in tests/browser/test_second_factor.py",
+    "stakeholders:second_factor_verify": "before the second factor: audited in tests/browser/test_second_factor.py",
     "stakeholders:second_factor_codes": "shown once after enrolment: audited in tests/browser/test_second_factor.py",
     "stakeholders:second_factor_new_codes": "POST only",
     "stakeholders:second_factor_off": "POST only",
