@@ -10,3 +10,4 @@ class CasesConfig(AppConfig):
         # Reminder rules, events and their renderers (atensi.core.notifications); the case
         # list's export (atensi.core.exports).
         from . import exports, notify, reassign, reminders  # noqa: F401
+        from .beneficiaries import screening  # noqa: F401 - the contact request's renderer

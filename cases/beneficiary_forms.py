@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.models import AmpkCategory, Cluster, PpksType
 from atensi.core.once import OnceFormMixin
 from atensi.core.values import (
@@ -332,6 +333,7 @@ class MergeForm(OnceFormMixin, forms.Form):
         help_text=_("The other record's cases, family and missing details move to the one you keep."),
     )
     reason = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
         label=_("Why are these the same person?"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("E.g. the same NIK on the family card, confirmed by a home visit."),

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.once import OnceFormMixin
 from atensi.core.uploads import DOCUMENT_KINDS
 from stakeholders.models import Organisation
@@ -108,7 +109,9 @@ class ConsentForm(OnceFormMixin, forms.Form):
         help_text=_("Upload the signed form first as a document of the kind “Consent form”."),
         error_messages={"invalid_choice": _("Choose a consent form uploaded to this case.")},
     )
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        max_length=TEXT_MAX_LENGTH, label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     field_order = [
         "given_by",
@@ -153,6 +156,7 @@ class ConsentWithdrawForm(forms.Form):
         error_messages={"required": _("Enter the date the consent was withdrawn.")},
     )
     reason = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
         label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Write why the consent was withdrawn (who said so, and how).")},
@@ -169,6 +173,7 @@ class SharingOverrideForm(OnceFormMixin, forms.Form):
         },
     )
     reason = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
         label=_("Reason (the emergency)"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Why the child's data must be shared now, without consent. Kept on record."),

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.models import AmpkCategory
 from atensi.core.once import OnceFormMixin
 from atensi.core.values import validate_phone
@@ -78,6 +79,7 @@ class ReportForm(OnceFormMixin):
         help_text=_("Emergency: the child is in danger now."),
     )
     narrative = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
         label=_("What happened?"),
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": _("Describe what happened, in a few sentences.")},
@@ -172,6 +174,7 @@ class ReportPassForm(ActingOrganisationMixin):
         help_text=_("If it is not in the list: its code from the directory, e.g. LKSA-KASIHBUNDA."),
     )
     note = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
         label=_("Note for them"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Why it is theirs, and anything you already know."),
@@ -203,6 +206,7 @@ class ReportPassForm(ActingOrganisationMixin):
 
 class ReportDismissForm(ActingOrganisationMixin):
     reason = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
         label=_("Why dismiss it?"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("E.g. a duplicate of another report, or the child is already safe and served."),

@@ -22,3 +22,6 @@ class NotificationKind(models.TextChoices):
     REPORT_CASE_OPENED = "report_case_opened", _("Case opened from your report")
     # A supervisor handed cases over to a new case manager (cases.reassign), once per batch.
     CASES_REASSIGNED = "cases_reassigned", _("Cases handed over to you")
+    # Someone searching before a registration found a child you hold in a confidential case
+    # and asks you to get in touch (cases.beneficiaries.screening).
+    CONTACT_REQUESTED = "contact_requested", _("Contact requested about a child you hold")

@@ -14,6 +14,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.models import ServiceComponent
 from atensi.core.once import OnceFormMixin
 from stakeholders.models import Organisation, User
@@ -37,7 +38,11 @@ NEED_PREFIX = "need_"
 
 def _text(label: Any, *, required: bool = False, rows: int = 3, help_text: Any = "") -> forms.CharField:
     return forms.CharField(
-        label=label, required=required, widget=forms.Textarea(attrs={"rows": rows}), help_text=help_text
+        label=label,
+        required=required,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=help_text,
     )
 
 
@@ -309,4 +314,9 @@ class FollowUpMarkForm(forms.Form):
         choices=[(FollowUpStatus.DONE.value, _("Done")), (FollowUpStatus.MISSED.value, _("Missed"))],
         error_messages={"required": _("Choose whether the follow-up was done or missed.")},
     )
-    reason = forms.CharField(label=_("Why it was missed"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
+        label=_("Why it was missed"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -88,7 +88,7 @@ class CaseEditForm(forms.Form):
     case_manager = _PersonChoiceField(label=_("Case manager"), queryset=None, required=False)
     supervisor = _PersonChoiceField(label=_("Supervisor"), queryset=None, required=False)
     # The case's updated_at when the form was opened (optimistic concurrency).
-    expected_updated_at = forms.CharField(widget=forms.HiddenInput)
+    expected_updated_at = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
     ASSIGNMENT = ("case_manager", "supervisor")
 

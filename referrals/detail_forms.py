@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.once import OnceFormMixin
 from cases.models import Document
 from cases.selectors import CASE_MANAGER_ROLES, members_with_roles
@@ -99,6 +100,7 @@ class _DocumentChoiceField(forms.ModelMultipleChoiceField[Document]):
 
 class MessageForm(OnceFormMixin, forms.Form):
     body = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
         label=_("Message"),
         required=False,
         # The service says how long is too long; the browser is not told, so a long

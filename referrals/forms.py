@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from atensi.core.access import is_id
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.models import ServiceComponent
 from atensi.core.once import OnceFormMixin
 from cases.models import Case, Document, PlanItem, PlanItemStatus, Urgency
@@ -109,6 +110,7 @@ class ReferralSendForm(OnceFormMixin, forms.Form):
         error_messages={"required": _("Choose how urgent the referral is.")},
     )
     reason = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
         label=_("Reason for the referral"),
         error_messages={"required": _("Say why the child is referred.")},
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from atensi.core.audit import audited
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.models import ServiceComponent
 from cases.models import Case, Document, PlanItem, Urgency
 from stakeholders.models import Organisation
@@ -96,7 +97,7 @@ class Referral(models.Model):
     sent_at = models.DateTimeField(_("sent"), default=timezone.now)
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
     respond_by = models.DateTimeField(_("answer due by"))
-    reason = models.TextField(_("reason for the referral"))
+    reason = models.TextField(_("reason for the referral"), max_length=TEXT_MAX_LENGTH)
     handover_reason = models.CharField(_("handover to"), max_length=20, choices=HandoverReason.choices, blank=True)
     components = models.ManyToManyField(
         ServiceComponent, verbose_name=_("services requested"), blank=True, related_name="+"
@@ -142,7 +143,7 @@ class Referral(models.Model):
     decline_reason = models.CharField(
         _("reason for declining"), max_length=20, choices=DeclineReason.choices, blank=True
     )
-    decline_note = models.TextField(_("explanation"), blank=True)
+    decline_note = models.TextField(_("explanation"), blank=True, max_length=TEXT_MAX_LENGTH)
     # A transfer names the receiver's case manager on acceptance.
     new_case_manager = models.ForeignKey(
         USER, verbose_name=_("new case manager"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -151,12 +152,12 @@ class Referral(models.Model):
         USER, verbose_name=_("cancelled by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
-    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True, max_length=TEXT_MAX_LENGTH)
     completed_by = models.ForeignKey(
         USER, verbose_name=_("completed by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
-    outcome = models.TextField(_("outcome"), blank=True)
+    outcome = models.TextField(_("outcome"), blank=True, max_length=TEXT_MAX_LENGTH)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -243,7 +244,7 @@ class ReferralMessage(models.Model):
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("on behalf of"), on_delete=models.PROTECT, related_name="+"
     )
-    body = models.TextField(_("message"))
+    body = models.TextField(_("message"), max_length=TEXT_MAX_LENGTH)
     attachments = models.ManyToManyField(Document, verbose_name=_("attachments"), blank=True, related_name="+")
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
 

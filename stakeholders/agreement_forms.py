@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from atensi.core.limits import TEXT_MAX_LENGTH
+
 from .models import AgreementStatus, Organisation
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -22,6 +24,7 @@ class AgreementForm(forms.Form):
     number = forms.CharField(label=_("Number"), max_length=100, help_text=_("As written on the agreement."))
     title = forms.CharField(label=_("Title"), max_length=300)
     scope = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
         label=_("Scope"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -33,6 +33,7 @@ class StakeholdersConfig(AppConfig):
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="stakeholders_sync_roles")
         post_migrate.connect(_reload_test_regions, sender=self, dispatch_uid="stakeholders_test_regions")
         from . import (  # noqa: F401 - reminders: the agreement reminder rule and its renderer
+            denials,  # the renderer of the denial-burst alert
             exports,
             providers,
             reminders,

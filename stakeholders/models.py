@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atensi.core.audit import audited
 from atensi.core.geo import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, LlToEarth
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.values import mask_nik, validate_nik, validate_phone
 
 from .roles import Role
@@ -258,7 +259,7 @@ class Organisation(models.Model):
             "Indonesia, never the children behind them."
         ),
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=TEXT_MAX_LENGTH)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -441,7 +442,7 @@ class Agreement(models.Model):
 
     number = models.CharField(_("number"), max_length=100)
     title = models.CharField(_("title"), max_length=300)
-    scope = models.TextField(_("scope"), blank=True)
+    scope = models.TextField(_("scope"), blank=True, max_length=TEXT_MAX_LENGTH)
     signed_on = models.DateField(_("signed on"))
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"))

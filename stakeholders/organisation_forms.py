@@ -14,6 +14,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from atensi.core.geo import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, in_indonesia
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.models import Cluster, ServiceComponent
 from atensi.core.values import validate_phone
 
@@ -64,7 +65,9 @@ class OrganisationProfileForm(forms.Form):
         help_text=_("Places for residential care; empty if none."),
     )
     registration_number = forms.CharField(label=_label("registration_number"), max_length=100, required=False)
-    notes = forms.CharField(label=_label("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        max_length=TEXT_MAX_LENGTH, label=_label("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     # When the form was loaded: saving over someone else's newer changes is refused.
     updated_at = forms.DateTimeField(
         widget=forms.HiddenInput,

@@ -46,7 +46,13 @@ def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -
     request_log.setLevel(logging.ERROR)
     with (
         django_db_blocker.unblock(),
-        override_settings(STORAGES=storages, CSRF_FAILURE_VIEW="tests.url_sweep.csrf_failure"),
+        # Every refusal is logged as a denial here: no per-minute cap, no burst alert.
+        override_settings(
+            STORAGES=storages,
+            CSRF_FAILURE_VIEW="tests.url_sweep.csrf_failure",
+            ATENSI_DENIALS_PER_MINUTE=10**9,
+            ATENSI_DENIAL_BURST=10**9,
+        ),
         transaction.atomic(),
     ):
         world = sweep.build_world(storage)
@@ -68,6 +74,26 @@ def _id(case: tuple[sweep.Route, str, str, str]) -> str:
 def test_outsiders_get_nothing(world, route, variant, persona, method):
     failures = sweep.check(world, route, variant, persona, method)
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    ("key", "variant", "record"),
+    [
+        ("cases:case_detail", "case", "cases.case"),
+        ("cases:case_notes", "confidential case", "cases.case"),
+        ("cases:beneficiary_detail", "child", "cases.beneficiary"),
+        ("referrals:detail", "sent by A", "referrals.referral"),
+    ],
+)
+def test_a_refused_record_is_exactly_one_denial(world, key, variant, record):
+    from atensi.core.models import AccessLog
+
+    route = next(r for r in sweep.routes() if r.key == key)
+    for persona in ("b_supervisor", "b_org_admin"):
+        last = AccessLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        assert not sweep.check(world, route, variant, persona, "GET")
+        rows = list(AccessLog.objects.filter(pk__gt=last).values_list("action", "target_type"))
+        assert rows == [("denied", record)], (persona, rows)
 
 
 CONTROL = [

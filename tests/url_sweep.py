@@ -842,10 +842,24 @@ def _last_access_log() -> int:
     return AccessLog.objects.aggregate(last=Max("pk"))["last"] or 0
 
 
-def _access_logged_since(pk: int) -> set[tuple[str, str]]:
+def _access_actions_since(pk: int) -> list[str]:
     from atensi.core.models import AccessLog
 
-    return set(AccessLog.objects.filter(pk__gt=pk).values_list("target_type", "target_id"))
+    return list(AccessLog.objects.filter(pk__gt=pk).order_by("pk").values_list("action", flat=True))
+
+
+def _access_logged_since(pk: int) -> set[tuple[str, str]]:
+    """The records the persona opened since: a denial (refused) or a search hit (found, not
+    shown) opens nothing."""
+    from atensi.core.models import AccessLog
+
+    rows = AccessLog.objects.filter(pk__gt=pk).exclude(action__in=["denied", "search"])
+    return set(rows.values_list("target_type", "target_id"))
+
+
+# The registration search logs what it touched (cases.beneficiaries.screening) and counts
+# searches that find other organisations' children towards an hourly limit.
+SEARCH_WRITES: dict[str, tuple[str, ...]] = {"cases:beneficiary_search": ("atensi_accesslog", "atensi_rateevent")}
 
 
 def _files(root: Path | None) -> int:
@@ -1003,6 +1017,21 @@ def check(world: World, route: Route, variant: str, persona: str, method: str, *
         failures.append(f"{where}: the response shows A's {', '.join(leaked)}")
     allowed_writes = set(ALLOWLIST[route.key].writes) if route.key in ALLOWLIST else set()
     written = sorted(t for t in after if after[t] != before.get(t, 0) and t not in allowed_writes)
+    # A refusal of a record that exists is one denial row in the access log (stakeholders.denials),
+    # and a denial is written for nothing else.
+    actions = _access_actions_since(last_log)
+    if "denied" in actions:
+        if status != 404:
+            failures.append(f"{where}: a denial was logged for a request that was not refused ({status})")
+        elif actions.count("denied") > 1:
+            failures.append(f"{where}: one refused request wrote {actions.count('denied')} denials")
+        elif expected == "refused" and actions != ["denied"] and not variant.startswith("under B's own"):
+            # (Under B's own record, the view may log that record before refusing A's.)
+            failures.append(f"{where}: a refused request wrote {actions} to the access log, not one denial")
+        elif "atensi_accesslog" in written and set(actions) == {"denied"}:
+            written.remove("atensi_accesslog")
+    if route.key in SEARCH_WRITES:
+        written = [table for table in written if table not in SEARCH_WRITES[route.key]]
     if "atensi_accesslog" in written and (expected == "no secrets" or variant.startswith("under B's own")):
         # The persona may log reading its own records (B's case on the way to A's note, an
         # export of B's cases); a log line about one of A's records means A's was shown.

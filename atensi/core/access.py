@@ -118,12 +118,31 @@ def is_id(value: Any) -> bool:
     return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
+class RefusedByScope(Http404):
+    """A 404 for a record that exists but is not the requester's to see: the same answer as
+    for a record that does not exist, but a denial to record (stakeholders.denials)."""
+
+    def __init__(self, target_type: str, target_id: str) -> None:
+        super().__init__(_("Not found."))
+        self.target_type = target_type
+        self.target_id = target_id
+
+
 def get_or_404[M: Model](queryset: QuerySet[M], **lookup: Any) -> M:
-    """Fetch one object from an already scoped queryset; anything else is a 404."""
+    """Fetch one object from an already scoped queryset; anything else is a 404. When the
+    record exists outside the scope (one more query, on refusals only), the 404 says which."""
     try:
         return queryset.get(**lookup)
-    except (ObjectDoesNotExist, ValueError, TypeError):
-        # ValueError/TypeError: a malformed id in the URL is "not found" as well.
+    except (ValueError, TypeError):
+        # A malformed id in the URL is "not found" as well.
+        raise Http404(_("Not found.")) from None
+    except ObjectDoesNotExist:
+        try:
+            found = queryset.model._base_manager.filter(**lookup).values_list("pk", flat=True).first()
+        except (ValueError, TypeError):
+            found = None
+        if found is not None:
+            raise RefusedByScope(queryset.model._meta.label_lower, str(found)) from None
         raise Http404(_("Not found.")) from None
 
 

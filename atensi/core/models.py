@@ -82,6 +82,12 @@ class AccessLog(models.Model):
         DOWNLOAD = "download", _("downloaded")
         EXPORT = "export", _("exported")
         PRINT = "print", _("printed")
+        # A record asked for that exists but is not the requester's to see (stakeholders.denials).
+        DENIED = "denied", _("refused")
+        # A registration search that touched the record, or found nothing (cases.beneficiaries.screening).
+        SEARCH = "search", _("found in a search")
+        # The searcher asked the organisation holding a confidential child's record to call.
+        CONTACT = "contact", _("contact requested")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Attaches the acting user and URL to every audited write (pghistory context).
     "pghistory.middleware.HistoryMiddleware",
+    # A 404 for a record that exists but is not the requester's is logged as a denial.
+    "stakeholders.denials.DenialLogMiddleware",
     # Last: turns a locked-out login attempt into the cool-off page (stakeholders.signin).
     "axes.middleware.AxesMiddleware",
 ]
@@ -219,6 +221,14 @@ ATENSI_TWO_FACTOR_ROLES = env.list(
     "ATENSI_TWO_FACTOR_ROLES", default=["supervisor", "org_admin", "referral_officer", "national_admin"]
 )
 ATENSI_RECOVERY_CODES = 10
+# Refused requests for records that exist (stakeholders.denials): at most this many logged a
+# user a minute; this many within these minutes alert the national and org admins.
+ATENSI_DENIALS_PER_MINUTE = env.int("ATENSI_DENIALS_PER_MINUTE", default=10)
+ATENSI_DENIAL_BURST = env.int("ATENSI_DENIAL_BURST", default=20)
+ATENSI_DENIAL_BURST_MINUTES = env.int("ATENSI_DENIAL_BURST_MINUTES", default=10)
+# Registration searches that find children of other organisations, a user an hour
+# (cases.beneficiaries.screening); own-organisation and empty searches do not count.
+ATENSI_FOREIGN_MATCHES_PER_HOUR = env.int("ATENSI_FOREIGN_MATCHES_PER_HOUR", default=30)
 OTP_TOTP_ISSUER = "ATENSI Portal"
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1

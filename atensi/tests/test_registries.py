@@ -30,6 +30,8 @@ EVERY_KIND = {
     "approval_decided",
     "report_case_opened",
     "cases_reassigned",
+    "contact_requested",
+    "denied_access_burst",
     "export_ready",
     "export_failed",
 }

@@ -3,7 +3,10 @@
 
 A match registered with an organisation the user does not work with is never shown by
 name: it is "registered with <organisation>, born <year>", so the worker can ask that
-organisation for a referral without learning who the child is.
+organisation for a referral without learning who the child is. A child with a
+confidential case there is not even that: only "registered elsewhere", with a signed
+token to ask the holders to make contact (cases.beneficiaries.contact) — the searcher
+learns that no new record is needed, not where the child is.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import TrigramSimilarity
-from django.db.models import Q
+from django.core import signing
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Greatest, Upper
 
 from stakeholders.models import User
 
-from ..models import Beneficiary, Sex
+from ..models import Beneficiary, Case, Sex
 from ..selectors import beneficiaries_visible_to
 
 # Fuzzy matching: names shorter than this match too much to mean anything.
@@ -45,6 +49,10 @@ class Match:
     alias: str = ""
     village_name: str = ""
     score: float = 0.0
+    # Held in a confidential case by an organisation the user does not work with: the
+    # organisation and the birth year are withheld; `contact_token` asks them to call.
+    confidential: bool = False
+    contact_token: str = ""
 
     @property
     def sex_label(self) -> str:
@@ -56,9 +64,36 @@ class SearchResult:
     nik_match: Match | None
     matches: list[Match]
     searched: bool
+    # Matches of other organisations' children were withheld: the user reached the hourly limit.
+    limited: bool = False
+
+    @property
+    def foreign(self) -> list[Match]:
+        """The matches of children the user may not see (other organisations')."""
+        return [m for m in ([self.nik_match] if self.nik_match else []) + self.matches if not m.visible]
+
+
+CONTACT_SALT = "cases.beneficiaries.contact"
+
+
+def _held_confidentially() -> Exists:
+    return Exists(Case.objects.filter(beneficiary_id=OuterRef("pk"), is_confidential=True))
 
 
 def _match(b: Beneficiary, *, visible: bool, score: float = 0.0) -> Match:
+    if not visible and getattr(b, "held_confidentially", False):
+        return Match(
+            pk=b.pk,
+            visible=False,
+            organisation_id=0,
+            organisation_name="",
+            birth_year=None,
+            birth_date_estimated=False,
+            sex="",
+            score=score,
+            confidential=True,
+            contact_token=signing.dumps(b.pk, salt=CONTACT_SALT),
+        )
     return Match(
         pk=b.pk,
         visible=visible,
@@ -86,6 +121,7 @@ def nik_match(*, user: User, nik: str) -> Match | None:
         return None
     found = (
         Beneficiary.objects.filter(nik=nik, merged_into__isnull=True)
+        .annotate(held_confidentially=_held_confidentially())
         .select_related("organisation", "village")
         .order_by()
         .first()
@@ -136,7 +172,9 @@ def similar_beneficiaries(
         qs = qs.exclude(pk__in=exclude)
     score = Greatest(TrigramSimilarity("uname", needle), TrigramSimilarity("ualias", needle))
     return list(
-        qs.annotate(score=score).select_related("organisation", "village").order_by("-score", "full_name", "pk")[:limit]
+        qs.annotate(score=score, held_confidentially=_held_confidentially())
+        .select_related("organisation", "village")
+        .order_by("-score", "full_name", "pk")[:limit]
     )
 
 

@@ -120,6 +120,11 @@ class PossibleDuplicates(ApplicationError):
 
 
 def nik_taken_message(*, user: User, match: Match) -> str:
+    if match.confidential:
+        return _(
+            "A person with this NIK is already registered elsewhere. Do not register the child again: search "
+            "the NIK to ask the organisation holding the record to contact you."
+        )
     if match.visible:
         return _("%(name)s is already registered with this NIK. Open their record instead of registering again.") % {
             "name": match.full_name

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from atensi.core.audit import audited
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.models import AmpkCategory, Cluster, PpksType
 from atensi.core.values import mask_nik, validate_nik
 from stakeholders.models import Organisation, Region
@@ -195,7 +196,7 @@ class BeneficiaryMerge(models.Model):
     merged = models.OneToOneField(
         Beneficiary, verbose_name=_("merged record"), on_delete=models.PROTECT, related_name="merge"
     )
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), max_length=TEXT_MAX_LENGTH)
     # Ids of what moved (cases, family members, consents...) and the merged record's own
     # fields, so a mistaken merge can be undone by hand without guessing.
     moved = models.JSONField(_("what moved"), default=dict)

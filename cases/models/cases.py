@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from atensi.core.audit import audited
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.models import Cluster
 from stakeholders.models import Organisation
 
@@ -69,13 +70,13 @@ class Case(models.Model):
             "and the supervisors see who the child is."
         ),
     )
-    summary = models.TextField(_("presenting problem"), blank=True)
+    summary = models.TextField(_("presenting problem"), blank=True, max_length=TEXT_MAX_LENGTH)
     stage = models.CharField(_("stage"), max_length=30, choices=Stage.choices, default=Stage.PENDEKATAN_AWAL)
     stage_changed_at = models.DateTimeField(_("stage since"), default=timezone.now)
     opened_at = models.DateTimeField(_("opened"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     closure_reason = models.CharField(_("closure reason"), max_length=20, choices=ClosureReason.choices, blank=True)
-    closure_summary = models.TextField(_("closure summary"), blank=True)
+    closure_summary = models.TextField(_("closure summary"), blank=True, max_length=TEXT_MAX_LENGTH)
     created_by = models.ForeignKey(USER, verbose_name=_("opened by"), on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -206,15 +207,15 @@ class Approval(models.Model):
     )
     requested_by = models.ForeignKey(USER, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(_("requested"), default=timezone.now)
-    request_note = models.TextField(_("note to the supervisor"), blank=True)
+    request_note = models.TextField(_("note to the supervisor"), blank=True, max_length=TEXT_MAX_LENGTH)
     # A closure request carries the closure it asks for; approval applies it.
     closure_reason = models.CharField(_("closure reason"), max_length=20, choices=ClosureReason.choices, blank=True)
-    closure_summary = models.TextField(_("closure summary"), blank=True)
+    closure_summary = models.TextField(_("closure summary"), blank=True, max_length=TEXT_MAX_LENGTH)
     decided_by = models.ForeignKey(
         USER, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    comment = models.TextField(_("supervisor's comment"), blank=True)
+    comment = models.TextField(_("supervisor's comment"), blank=True, max_length=TEXT_MAX_LENGTH)
 
     class Meta:
         verbose_name = _("approval")

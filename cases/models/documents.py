@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from atensi.core.audit import audited
+from atensi.core.limits import TEXT_MAX_LENGTH
 from stakeholders.models import Organisation
 
 from .beneficiaries import FamilyMember, Relation
@@ -83,11 +84,11 @@ class Consent(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=TEXT_MAX_LENGTH)
     recorded_by = models.ForeignKey(USER, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
-    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True, max_length=TEXT_MAX_LENGTH)
     withdrawn_by = models.ForeignKey(
         USER,
         verbose_name=_("withdrawal recorded by"),
@@ -124,7 +125,7 @@ class SharingOverride(models.Model):
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("sharing with"), on_delete=models.PROTECT, related_name="+"
     )
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), max_length=TEXT_MAX_LENGTH)
     decided_by = models.ForeignKey(USER, verbose_name=_("decided by"), on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("decided"), auto_now_add=True)
 

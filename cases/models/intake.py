@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from atensi.core.audit import audited
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.models import AmpkCategory
 from stakeholders.models import Organisation, Region
 
@@ -65,7 +66,7 @@ class Report(models.Model):
     )
     concern = models.CharField(_("concern in your words"), max_length=300, blank=True)
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
-    narrative = models.TextField(_("what happened"))
+    narrative = models.TextField(_("what happened"), max_length=TEXT_MAX_LENGTH)
     status = models.CharField(_("status"), max_length=20, choices=ReportStatus.choices, default=ReportStatus.NEW)
     triaged_by = models.ForeignKey(
         USER, verbose_name=_("triaged by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -79,7 +80,7 @@ class Report(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    dismissal_reason = models.TextField(_("reason for dismissal"), blank=True)
+    dismissal_reason = models.TextField(_("reason for dismissal"), blank=True, max_length=TEXT_MAX_LENGTH)
     created_at = models.DateTimeField(_("reported"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -134,7 +135,7 @@ class ReportRecipient(models.Model):
     passed_by = models.ForeignKey(
         USER, verbose_name=_("passed on by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=TEXT_MAX_LENGTH)
     # Set when this organisation passed the report on: it leaves their queue.
     passed_on_at = models.DateTimeField(_("passed on"), null=True, blank=True)
     created_at = models.DateTimeField(_("routed"), default=timezone.now)

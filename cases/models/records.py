@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from atensi.core.audit import audited
+from atensi.core.limits import TEXT_MAX_LENGTH
 from atensi.core.models import ServiceComponent
 from stakeholders.models import Organisation
 
@@ -38,15 +39,15 @@ class Assessment(models.Model):
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="assessments")
     assessed_on = models.DateField(_("assessed on"))
-    problems = models.TextField(_("problems"))
+    problems = models.TextField(_("problems"), max_length=TEXT_MAX_LENGTH)
     # {component code: the need, in the worker's words}
     needs = models.JSONField(_("needs per ATENSI component"), default=dict, blank=True)
-    strengths = models.TextField(_("strengths"), blank=True)
-    risks = models.TextField(_("risks"), blank=True)
-    family_situation = models.TextField(_("family situation"), blank=True)
-    education = models.TextField(_("education"), blank=True)
-    health = models.TextField(_("health"), blank=True)
-    legal_situation = models.TextField(_("legal situation"), blank=True)
+    strengths = models.TextField(_("strengths"), blank=True, max_length=TEXT_MAX_LENGTH)
+    risks = models.TextField(_("risks"), blank=True, max_length=TEXT_MAX_LENGTH)
+    family_situation = models.TextField(_("family situation"), blank=True, max_length=TEXT_MAX_LENGTH)
+    education = models.TextField(_("education"), blank=True, max_length=TEXT_MAX_LENGTH)
+    health = models.TextField(_("health"), blank=True, max_length=TEXT_MAX_LENGTH)
+    legal_situation = models.TextField(_("legal situation"), blank=True, max_length=TEXT_MAX_LENGTH)
     diversion_stage = models.CharField(
         _("ABH: diversion stage"), max_length=20, choices=DiversionStage.choices, blank=True
     )
@@ -57,7 +58,7 @@ class Assessment(models.Model):
         default=list,
         blank=True,
     )
-    conclusion = models.TextField(_("conclusion"))
+    conclusion = models.TextField(_("conclusion"), max_length=TEXT_MAX_LENGTH)
     author = models.ForeignKey(USER, verbose_name=_("assessed by"), on_delete=models.PROTECT, related_name="+")
     # Optimistic concurrency: an edit names the version it started from.
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -107,7 +108,7 @@ class PlanItem(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=PlanItemStatus.choices, default=PlanItemStatus.PLANNED
     )
-    outcome = models.TextField(_("outcome"), blank=True)
+    outcome = models.TextField(_("outcome"), blank=True, max_length=TEXT_MAX_LENGTH)
     # When it was marked done (the services delivered in a month: the monthly report).
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     created_by = models.ForeignKey(USER, verbose_name=_("added by"), on_delete=models.PROTECT, related_name="+")
@@ -149,8 +150,8 @@ class CaseNote(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=NoteKind.choices)
     occurred_on = models.DateField(_("date"))
     participants = models.CharField(_("participants"), max_length=300, blank=True)
-    narrative = models.TextField(_("narrative"))
-    next_step = models.TextField(_("next step"), blank=True)
+    narrative = models.TextField(_("narrative"), max_length=TEXT_MAX_LENGTH)
+    next_step = models.TextField(_("next step"), blank=True, max_length=TEXT_MAX_LENGTH)
     author = models.ForeignKey(USER, verbose_name=_("written by"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -189,7 +190,7 @@ class FollowUp(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=FollowUpStatus.choices, default=FollowUpStatus.PENDING
     )
-    missed_reason = models.TextField(_("why it was missed"), blank=True)
+    missed_reason = models.TextField(_("why it was missed"), blank=True, max_length=TEXT_MAX_LENGTH)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     note = models.ForeignKey(
         CaseNote,

@@ -366,7 +366,9 @@ def test_the_search_page_costs_the_same_with_many_matches(
         if i % 4 == 1:
             open_case(organisation=org, by=colleague, beneficiary=b)
     client.get(SEARCH, params)  # warm the session and the region picker
-    with django_assert_max_num_queries(12):
+    # 12 for the search, 2 for its access log (the holders, one insert) and 5 for the hourly
+    # limit on other organisations' matches (savepoint, lock, count, insert, release).
+    with django_assert_max_num_queries(19):
         response = client.get(SEARCH, params)
     assert len(response.context["result"].matches) == 8
 

@@ -527,6 +527,21 @@ def test_a_note_in_the_future_is_refused(en, case, owner):
     assert not CaseNote.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "at most 20000 characters (it has 1000000)"),
+        ("id", "paling banyak 20000 karakter (sekarang 1000000 karakter)"),
+    ],
+)
+def test_a_note_of_a_million_characters_is_refused_with_a_message(case, owner, language, message):
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(owner)
+    response = client.post(url("note_create", case), note_data(narrative="x" * 1_000_000))
+    assert response.status_code == 200 and message in text(response)
+    assert not CaseNote.objects.exists()
+
+
 def test_a_follow_up_due_in_the_past_saves_neither_note_nor_follow_up(en, case, owner):
     data = note_data(add_follow_up="on", follow_up_kind="home_visit", follow_up_due_on=(TODAY() - ONE_DAY).isoformat())
     response = en(owner).post(url("note_create", case), data)

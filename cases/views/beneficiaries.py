@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from atensi.core.access import actor_for, get_or_404, is_id, record_access
 from atensi.core.errors import ApplicationError
@@ -26,6 +26,7 @@ from stakeholders.roles import Role
 from stakeholders.selectors import region_get, region_label
 
 from .. import beneficiaries as svc
+from ..beneficiaries.screening import limit_message, request_contact, screened_search
 from ..beneficiary_forms import (
     BeneficiaryCreateForm,
     BeneficiaryEditForm,
@@ -143,8 +144,9 @@ def beneficiary_search(request: AuthenticatedRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         regency = data.get("regency")
-        result = svc.beneficiary_search(
+        result = screened_search(
             user=request.user,
+            request=request,
             full_name=data.get("full_name") or "",
             nik=data.get("nik") or "",
             birth_year=data.get("birth_year"),
@@ -167,6 +169,7 @@ def beneficiary_search(request: AuthenticatedRequest) -> HttpResponse:
             "report": report,
             "create_url": create_url,
             "report_query": f"?report={report.public_id}" if report else "",
+            "limited": limit_message() if result is not None and result.limited else "",
         },
     )
 
@@ -609,8 +612,29 @@ def case_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_POST
+def contact_request(request: AuthenticatedRequest) -> HttpResponse:
+    """ "Ask them to contact me" about a child registered elsewhere in a confidential case."""
+    _require_case_worker(request)
+    try:
+        request_contact(by=request.user, token=request.POST.get("token", ""), request=request)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "The organisation holding the record was asked to contact you. They decide whether to; "
+                "do not register the child again."
+            ),
+        )
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/cases/beneficiaries/") else reverse("cases:beneficiary_search"))
+
+
 urlpatterns: list[URLPattern] = [
     path("cases/beneficiaries/", beneficiary_search, name="beneficiary_search"),
+    path("cases/beneficiaries/contact/", contact_request, name="beneficiary_contact_request"),
     path("cases/beneficiaries/new/", beneficiary_create, name="beneficiary_create"),
     path("cases/beneficiaries/merge/", beneficiary_merge, name="beneficiary_merge"),
     path("cases/beneficiaries/<int:pk>/", beneficiary_detail, name="beneficiary_detail"),

@@ -539,7 +539,8 @@ def test_outsiders_get_404_on_every_url(client_for, case, owner, receiver_org, o
             assert client.post(address, data).status_code == 404, (who, address)
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.ACCEPTED and referral.messages.count() == 1
-    assert not AccessLog.objects.filter(user__in=outsiders.values()).exists()
+    # Refused: denials in the log (stakeholders.denials), nothing shown.
+    assert not AccessLog.objects.filter(user__in=outsiders.values()).exclude(action="denied").exists()
 
 
 # --- Messages -----------------------------------------------------------------------------

@@ -195,6 +195,7 @@ NOT_PAGES: dict[str, str] = {
     "stakeholders:second_factor_verify": "before the second factor: audited in tests/browser/test_second_factor.py",
     "stakeholders:second_factor_codes": "shown once after enrolment: audited in tests/browser/test_second_factor.py",
     "stakeholders:second_factor_new_codes": "POST only",
+    "cases:beneficiary_contact_request": "POST only",
     "stakeholders:second_factor_off": "POST only",
     "stakeholders:second_factor_reset": "POST only",
     "export_status": "an htmx fragment of the exports page (one export's line)",
