@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.http import Http404
 from django.db import connection, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from atensi.core.errors import ApplicationError
