@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from atensi.core.access import actor_for, get_or_404
-from atensi.core.keyset import decode_cursor, encode_cursor, rows_after
+from atensi.core.keyset import decode_time_cursor, encode_cursor, rows_after
 from stakeholders.models import Membership, User
 from stakeholders.roles import Role
 from stakeholders.selectors import social_service_covers
@@ -37,7 +37,8 @@ from .selectors import cases_readable_by, person_name
 QUEUE_PAGE_SIZE = 25
 MY_REQUESTS_SHOWN = 20
 _CURSOR_SALT = "cases.approvals.queue"
-_ORDER = (("requested_at", False),)
+# The id last: two requests made in the same microsecond are both kept across pages.
+_ORDER = (("requested_at", False), ("pk", False))
 
 
 def _holders_of(role: str, *, other_than_requester: bool) -> Exists:
@@ -175,14 +176,9 @@ def approval_queue(*, user: User, kind: str = "", after: str | None = None, size
     if kind in ApprovalKind.values:
         qs = qs.filter(kind=kind)
     qs = qs.order_by("requested_at", "pk")
-    cursor = decode_cursor(after, salt=_CURSOR_SALT)
+    cursor = decode_time_cursor(after, salt=_CURSOR_SALT)
     if cursor is not None:
-        try:
-            at = datetime.datetime.fromisoformat(cursor[0])
-        except ValueError:
-            at = None
-        if at is not None:
-            qs = qs.filter(rows_after(_ORDER, [at], cursor[1]))
+        qs = qs.filter(rows_after(_ORDER, [cursor[0]], cursor[1]))
     approvals = list(_with_display(qs)[: size + 1])
     next_cursor = None
     if len(approvals) > size:

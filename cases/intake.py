@@ -9,7 +9,6 @@ intake pages need live here so the views stay thin.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from atensi.core.access import actor_for, get_or_404
 from atensi.core.errors import ApplicationError
-from atensi.core.keyset import decode_cursor, encode_cursor
+from atensi.core.keyset import decode_time_cursor, encode_cursor
 from atensi.core.models import AmpkCategory
 from atensi.core.values import validate_phone
 from stakeholders.models import (
@@ -255,14 +254,10 @@ def reports_recorded_by(*, user: User, after: str | None = None, size: int = MIN
         .select_related("triaged_for")
         .order_by("-created_at", "-pk")
     )
-    cursor = decode_cursor(after, salt=_MINE_CURSOR_SALT)
+    cursor = decode_time_cursor(after, salt=_MINE_CURSOR_SALT)
     if cursor is not None:
-        try:
-            at = datetime.datetime.fromisoformat(cursor[0])
-        except ValueError:
-            at = None
-        if at is not None:
-            qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=cursor[1]))
+        at, pk = cursor
+        qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
     rows = list(qs[: size + 1])
     next_cursor = None
     if len(rows) > size:

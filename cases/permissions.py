@@ -260,3 +260,10 @@ def merge_organisations(*, user: User, first_id: int, second_id: int) -> set[int
 def can_merge_beneficiaries(user: User) -> bool:
     """Supervisors merge duplicates (which pairs: `merge_organisations`)."""
     return bool(actor_for(user).org_ids(Role.SUPERVISOR))
+
+
+def can_see_who_saw(user: User, case: Case) -> bool:
+    """ "Who saw this child": the case organisation's supervisors and superusers (UU PDP: the
+    organisation answers for every access to the data it holds)."""
+    actor = actor_for(user)
+    return actor.is_superuser or case.organisation_id in actor.org_ids(Role.SUPERVISOR)

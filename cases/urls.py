@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .views import approvals, beneficiaries, case, documents, intake, lists, records, summary
+from .views import access, approvals, beneficiaries, case, documents, intake, lists, records, summary
 
 app_name = "cases"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     *summary.urlpatterns,
     *records.urlpatterns,
     *documents.urlpatterns,
+    *access.urlpatterns,
 ]

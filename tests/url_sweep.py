@@ -579,6 +579,7 @@ FILL: dict[str, dict[str, Filler]] = {
         f"cases:{name}": CASE
         for name in (
             "case_detail",
+            "case_access",
             "case_summary",
             "case_stage",
             "case_edit",

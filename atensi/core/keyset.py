@@ -6,6 +6,7 @@ not decode is simply "the first page".
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,3 +49,15 @@ def decode_cursor(token: str | None, *, salt: str) -> tuple[str, int] | None:
     ):
         return value[0], value[1]
     return None
+
+
+def decode_time_cursor(token: str | None, *, salt: str) -> tuple[datetime.datetime, int] | None:
+    """A cursor whose key is a moment (encoded with its isoformat): the moment and the id,
+    or None (no cursor, or one that does not decode: the first page)."""
+    cursor = decode_cursor(token, salt=salt)
+    if cursor is None:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(cursor[0]), cursor[1]
+    except ValueError:
+        return None
