@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .views import access, approvals, beneficiaries, case, documents, intake, lists, records, summary
+from .views import access, approvals, beneficiaries, breach, case, documents, intake, lists, records, summary
 
 app_name = "cases"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     *records.urlpatterns,
     *documents.urlpatterns,
     *access.urlpatterns,
+    *breach.urlpatterns,
 ]
