@@ -136,4 +136,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_network": [i for i in items if i.group == "network"],
         # For the idle warning (static/js/session.js, stakeholders.sessions).
         "session_idle_seconds": settings.ATENSI_SESSION_IDLE_SECONDS,
+        # The access log's link (the page itself checks a national admin's organisation).
+        "nav_access_log": actor.is_superuser or bool(actor.org_ids(Role.SUPERVISOR, Role.NATIONAL_ADMIN)),
     }

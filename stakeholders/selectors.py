@@ -11,6 +11,7 @@ from django.db.models.functions import Left, Upper
 from django.http import Http404
 
 from atensi.core.access import actor_for, get_or_404
+from atensi.core.models import AccessLog
 
 from .agreements import agreements_editable_by as agreements_editable_by  # re-exported: stakeholders/agreements.py
 from .agreements import agreements_visible_to as agreements_visible_to  # re-exported: stakeholders/agreements.py
@@ -117,6 +118,15 @@ def users_visible_to(user: User) -> QuerySet[User]:
 def organisation_staff_get(*, user: User, organisation_id: object) -> Organisation:
     """An organisation whose staff `user` may see, or 404."""
     return get_or_404(organisations_with_staff_visible_to(user), pk=organisation_id)
+
+
+def access_log_visible_to(user: User) -> QuerySet[AccessLog]:
+    """The access log a person may search: all of it for national administrators; for a
+    supervisor, the entries about their organisations' records; nothing for anyone else."""
+    if is_national_admin(user):
+        return AccessLog.objects.all()
+    supervised = actor_for(user).org_ids(Role.SUPERVISOR)
+    return AccessLog.objects.filter(organisation_id__in=supervised) if supervised else AccessLog.objects.none()
 
 
 def people_second_factor_resettable_by(user: User) -> QuerySet[User]:

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from . import sessions
-from .views import agreements, directory, finder, imports, regions, second_factor, staff, workforce
+from .views import access_log, agreements, directory, finder, imports, regions, second_factor, staff, workforce
 
 app_name = "stakeholders"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     *regions.urlpatterns,
     *imports.urlpatterns,
     *second_factor.urlpatterns,
+    *access_log.urlpatterns,
     path("account/session/", sessions.session_status, name="session_status"),
     path("account/sessions/end-others/", sessions.end_other_sessions, name="end_other_sessions"),
 ]

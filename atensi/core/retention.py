@@ -8,6 +8,8 @@
 - Form-submission tokens older than SUBMISSION_TOKEN_DAYS: a double click comes seconds
   apart, not days.
 - Rate-limited attempts older than ratelimit.KEEP, longer than any limit's window.
+- Access log entries older than ATENSI_ACCESS_LOG_RETENTION_DAYS (two years by default:
+  long enough to answer "who saw this child" for any complaint the law allows).
 - What the apps register (`sweep`), e.g. the spreadsheet import previews never
   confirmed nor discarded (stakeholders).
 
@@ -26,7 +28,7 @@ from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from .models import Notification, RateEvent, Reminder, SubmissionToken
+from .models import AccessLog, Notification, RateEvent, Reminder, SubmissionToken
 from .ratelimit import KEEP
 
 SUBMISSION_TOKEN_DAYS = 2
@@ -72,6 +74,10 @@ def cleanup(*, now: datetime.datetime | None = None, batch: int = BATCH) -> dict
         ),
         "submission_tokens": delete_in_batches(SubmissionToken.objects.filter(at__lt=temporary_since), batch=batch),
         "rate_events": delete_in_batches(RateEvent.objects.filter(at__lt=now - KEEP), batch=batch),
+        "access_log": delete_in_batches(
+            AccessLog.objects.filter(at__lt=now - datetime.timedelta(days=settings.ATENSI_ACCESS_LOG_RETENTION_DAYS)),
+            batch=batch,
+        ),
     }
     for name, function in _SWEEPS.items():
         counts[name] = function(now, batch)

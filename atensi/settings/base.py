@@ -229,6 +229,8 @@ ATENSI_DENIAL_BURST_MINUTES = env.int("ATENSI_DENIAL_BURST_MINUTES", default=10)
 # Registration searches that find children of other organisations, a user an hour
 # (cases.beneficiaries.screening); own-organisation and empty searches do not count.
 ATENSI_FOREIGN_MATCHES_PER_HOUR = env.int("ATENSI_FOREIGN_MATCHES_PER_HOUR", default=30)
+# The access log (views, downloads, exports, searches, refusals) is kept this long.
+ATENSI_ACCESS_LOG_RETENTION_DAYS = env.int("ATENSI_ACCESS_LOG_RETENTION_DAYS", default=730)
 OTP_TOTP_ISSUER = "ATENSI Portal"
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from atensi.core.models import Notification, Reminder, ReminderDelivery, SubmissionToken
+from atensi.core.models import AccessLog, Notification, Reminder, ReminderDelivery, SubmissionToken
 from atensi.core.retention import cleanup
 from atensi.core.tasks import notifications_cleanup
 from cases.notification_kinds import NotificationKind
@@ -100,6 +100,7 @@ def test_it_deletes_in_batches_until_nothing_is_left(owner: Any) -> None:
         "reminders": 0,
         "submission_tokens": 0,
         "rate_events": 0,
+        "access_log": 0,
         "import_previews": 0,
         "exports": 0,
     }
@@ -113,3 +114,13 @@ def test_the_task_runs_the_cleanup(owner: Any) -> None:
 
 def test_the_retention_is_a_setting_of_half_a_year_by_default(settings: Any) -> None:
     assert settings.ATENSI_NOTIFICATION_RETENTION_DAYS == 180
+
+
+def test_the_access_log_is_kept_two_years(owner: Any, settings: Any) -> None:
+    assert settings.ATENSI_ACCESS_LOG_RETENTION_DAYS == 730
+    old = AccessLog.objects.create(user=owner, action="view", target_type="cases.case", target_id="1")
+    recent = AccessLog.objects.create(user=owner, action="view", target_type="cases.case", target_id="2")
+    AccessLog.objects.filter(pk=old.pk).update(at=days_ago(731))
+    AccessLog.objects.filter(pk=recent.pk).update(at=days_ago(729))
+    assert cleanup()["access_log"] == 1
+    assert list(AccessLog.objects.values_list("pk", flat=True)) == [recent.pk]

@@ -210,3 +210,18 @@ def test_the_overdue_demo_referrals_arrival_tells_the_moved_deadline():
     with translation.override("en"):
         # Dinas Sosial Provinsi Jambi is in WIB.
         assert notification_text(arrival).endswith(f"answer by {format_local(late.respond_by, WIB)}")
+
+
+def test_a_signed_in_session_for_a_load_test_is_past_the_second_factor(org, capsys, settings):
+    from django.test import Client as PlainClient
+
+    boss = member(organisation=org, role=Role.SUPERVISOR)
+    capsys.readouterr()
+    call_command("signed_in_session", boss.username)
+    name, value = capsys.readouterr().out.strip().split("=", 1)
+    client = PlainClient()
+    client.cookies[name] = value
+    assert client.get(reverse("home")).status_code == 200  # no code asked, no login page
+    settings.ATENSI_DEMO_DATA_ALLOWED = False
+    with pytest.raises(CommandError):
+        call_command("signed_in_session", boss.username)

@@ -91,6 +91,7 @@ PAGES: list[Visit] = [
     Visit("second_factor_security", "supervisor.alyatama", _p("/account/two-factor/")),
     Visit("case_access", "supervisor.alyatama", _p("/cases/{case}/access/")),
     Visit("breach_report", "admin", _p("/reports/breach/")),
+    Visit("access_log", "supervisor.alyatama", _p("/access-log/")),
     Visit("second_factor_setup", "peksos.alyatama", _p("/account/two-factor/setup/")),
     Visit("case_list", "peksos.alyatama", _p("/cases/")),
     Visit("case_detail", "peksos.alyatama", _p("/cases/{case}/")),
