@@ -87,13 +87,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     # Own organisations' figures are known from the roles; regional and national ones from
     # the organisations, asked in the badges' query.
     own_figures = actor.is_superuser or bool(actor.org_ids(*ORGANISATION_FIGURE_ROLES))
+    # The home page counted the approvals already (Hari ini): the badge takes its number.
+    known_approvals: int | None = getattr(request, "approvals_waiting", None)
     counts = nav_counts(
         user,
         intake=triage,
         referrals=case_worker,
-        approvals=approver,
+        approvals=approver and known_approvals is None,
         figures_of=frozenset() if own_figures else actor.org_ids(),
     )
+    if known_approvals is not None:
+        counts["approvals"] = known_approvals
     items = [NavItem(_("Home"), reverse("home"), "home")]
     if own_figures or counts["figures"]:
         items.append(NavItem(_("Dashboard"), reverse("dashboard"), "dashboard"))

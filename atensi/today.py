@@ -136,6 +136,15 @@ class Today:
     # Nobody's work to show: viewers, org admins (their dashboard comes to this page).
     short: bool
 
+    def approvals_waiting(self) -> int | None:
+        """The exact number of requests waiting for the user's decision, if the page counted
+        it (the navigation's badge then need not count it again)."""
+        for group in self.groups:
+            for section in group.sections:
+                if group.key == "supervision" and section.key == "approvals" and not section.count.is_capped:
+                    return section.count.value
+        return None
+
 
 def _case_list(**filters: Any) -> str:
     return reverse("cases:case_list") + "?" + urlencode(filters)

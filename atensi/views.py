@@ -24,6 +24,8 @@ from stakeholders.selectors import memberships_of_user
 def home(request: AuthenticatedRequest) -> HttpResponse:
     memberships = list(memberships_of_user(request.user))
     today = today_for(request.user, memberships)
+    # The navigation's approvals badge is the page's own count (atensi.context_processors).
+    request.approvals_waiting = today.approvals_waiting()  # type: ignore[attr-defined]
     return render(request, "atensi/home.html", {"memberships": memberships, "today": today})
 
 

@@ -27,7 +27,7 @@ from atensi.core.access import actor_for, get_or_404
 from atensi.core.keyset import decode_time_cursor, encode_cursor, rows_after
 from stakeholders.models import Membership, User
 from stakeholders.roles import Role
-from stakeholders.selectors import social_service_covers
+from stakeholders.selectors import social_service_covers, social_services_among
 
 from .approvers import Approvers, approvers_for_many
 from .models import Approval, ApprovalKind, ApprovalStatus, PlanItem, PlanItemStatus
@@ -76,11 +76,12 @@ def approvals_decidable_by(user: User) -> QuerySet[Approval]:
     if administered:
         # The requester is the organisation's only supervisor: its administrators decide.
         condition |= Q(case__organisation_id__in=administered) & ~other_supervisor & _requester_supervises()
-    if supervised:
-        # For a supervisor of a Balai (most of them) an empty index probe per pending
-        # request of other organisations: no query of its own on every page's badge.
+    # Only a supervisor of a Dinas Sosial decides for the organisations it covers; for
+    # everyone else (most supervisors work at a Balai) the query leaves that part out.
+    social_services = social_services_among(user, supervised)
+    if social_services:
         covered = social_service_covers(
-            organisation_ids=supervised,
+            organisation_ids=social_services,
             village="case__organisation__village_id",
             home_region="case__organisation__home_region_id",
             organisation="case__organisation_id",

@@ -231,6 +231,27 @@ def social_services_covering(organisation: Organisation) -> QuerySet[Organisatio
     )
 
 
+_SOCIAL_SERVICES_CACHE = "_atensi_social_services"
+
+
+def social_services_among(user: User, organisation_ids: Iterable[int]) -> frozenset[int]:
+    """Which of `organisation_ids` are active Dinas Sosial (one query, then remembered on
+    the user object for the request, as the actor is): most supervisors work at a Balai or
+    an LKSA, and a query need not ask about coverage for them."""
+    wanted = frozenset(organisation_ids)
+    cache: dict[frozenset[int], frozenset[int]] = getattr(user, _SOCIAL_SERVICES_CACHE, None) or {}
+    if wanted not in cache:
+        cache[wanted] = frozenset(
+            Organisation.objects.filter(pk__in=wanted, is_active=True, kind__in=SOCIAL_SERVICE_KINDS).values_list(
+                "pk", flat=True
+            )
+            if wanted
+            else []
+        )
+        setattr(user, _SOCIAL_SERVICES_CACHE, cache)
+    return cache[wanted]
+
+
 def social_service_covers(
     *, organisation_ids: Iterable[int], village: str, home_region: str, organisation: str
 ) -> Exists:

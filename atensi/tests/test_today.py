@@ -233,6 +233,8 @@ def test_a_supervisor_sees_approvals_oldest_first_intake_escalations_and_caseloa
     assert own.number not in approvals and elsewhere.number not in approvals
     assert "Case closure" in approvals and "waiting 3" in approvals
     assert count(html, "approvals") == "2"
+    # The navigation's badge is the page's own count, not counted a second time.
+    assert 'data-testid="nav-count-approvals">2</span>' in html
     assert str(report.public_id) in section(html, "intake") and count(html, "intake") == "1"
     escalated = section(html, "escalated")
     assert older.number in escalated and newer.number not in escalated

@@ -460,7 +460,7 @@ def build_cases(scale: float) -> None:
     from faker.providers.person.id_ID import Provider as Names
 
     from atensi.core.models import AmpkCategory, Cluster
-    from cases.models import Beneficiary, Case, CaseSequence, FollowUp, TimelineEntry
+    from cases.models import Approval, Beneficiary, Case, CaseSequence, FollowUp, TimelineEntry
     from cases.occupancy import occupancy_recount_all
     from stakeholders.models import Region
 
@@ -498,6 +498,7 @@ def build_cases(scale: float) -> None:
             CaseSequence,
             TimelineEntry,
             FollowUp,
+            Approval,
         ]
     ):
         workers, supervisors = _case_staff(rng, orgs, sizes, password_hash)
@@ -506,6 +507,7 @@ def build_cases(scale: float) -> None:
         cases = Copier(Case)
         timeline = Copier(TimelineEntry)
         follow_ups = Copier(FollowUp)
+        approvals = Copier(Approval)
         nik_sequence: dict[str, int] = {}
         sequences: dict[tuple[int, int], int] = {}
         for org_id, count in zip(codes, sizes, strict=True):
@@ -591,10 +593,20 @@ def build_cases(scale: float) -> None:
                         created_by_id=assignee,
                         created_at=stage_at,
                     )
+                # A plan waiting for the supervisor's approval, as a busy team has some.
+                if stage == "perencanaan" and manager is not None and rng.random() < 0.05:
+                    approvals.add(
+                        case_id=case,
+                        kind="plan",
+                        status="pending",
+                        requested_by_id=manager,
+                        requested_at=stage_at,
+                        request_note="Data bench.",
+                    )
         counters = Copier(CaseSequence)
         for (org_id, year), last in sequences.items():
             counters.add(organisation_id=org_id, year=year, last=last)
-        for copier in (children, links, cases, timeline, follow_ups, counters):
+        for copier in (children, links, cases, timeline, follow_ups, approvals, counters):
             copier.close()
             history(copier.table, since_id=copier.first_id)
         history(
@@ -614,7 +626,7 @@ def _count(table: str) -> int:
 
 
 def count_case_rows() -> dict[str, int]:
-    from cases.models import Beneficiary, Case, FollowUp
+    from cases.models import Approval, Beneficiary, Case, FollowUp
 
     big = Case.objects.filter(organisation__code=BIG)
     return {
@@ -630,6 +642,7 @@ def count_case_rows() -> dict[str, int]:
         .count(),
         "case organisations": Case.objects.values("organisation_id").distinct().count(),
         "follow-ups pending": FollowUp.objects.filter(status="pending").count(),
+        "approvals pending": Approval.objects.filter(status="pending").count(),
         "history events of cases": _count("cases_caseevent"),
     }
 

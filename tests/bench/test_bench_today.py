@@ -24,8 +24,9 @@ pytestmark = pytest.mark.django_db
 BENCH_SECTION = "Home page: Hari ini"
 BENCH_NEEDS = ("referrals",)
 BENCH_DESCRIPTION = (
-    "GET / as the supervisor of BA-BENCH (the organisation with a tenth of the cases: case work, approvals, "
-    "intake, escalations and the caseload of its case managers), as bench.caseworker (a social worker of "
+    "GET / as the supervisor of BA-BENCH (the organisation with a tenth of the cases: case work, approvals "
+    "— a plan waits for approval on one in twenty of its open cases in planning —, intake, escalations and "
+    "the caseload of its case managers), as bench.caseworker (a social worker of "
     "BA-BENCH only, about 300 open cases of their own: follow-ups due and overdue, cases changed since they "
     "last looked, stage deadlines, aftercare), and as bench.rujukan (referrals to answer and accepted ones "
     "without an outcome). Every count is capped at 1,000 and all counts come in one query. The supervisor's "
