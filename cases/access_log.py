@@ -9,16 +9,19 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.http import Http404
 from django.utils.translation import gettext as _
 
-from atensi.core.keyset import decode_time_cursor, encode_cursor, rows_after
+from atensi.core.keyset import time_page
 from atensi.core.models import AccessLog
+from stakeholders.models import User
 
 from .models import Case, Document
+from .permissions import can_see_who_saw
+from .selectors import case_get_for_user
 
 PAGE_SIZE = 50
 _CURSOR_SALT = "cases.access_log"
-_ORDER = (("at", True), ("pk", True))
 
 
 @dataclass(frozen=True)
@@ -67,15 +70,16 @@ def _about(case: Case) -> Q:
     )
 
 
+def case_for_access_log(*, user: User, case_id: object) -> Case:
+    """The case whose "who saw this child" the user may read (its organisation's
+    supervisors), or 404 like any case they may not open."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    if not can_see_who_saw(user, case):
+        raise Http404(_("Not found."))
+    return case
+
+
 def case_access_page(*, case: Case, after: str | None = None, size: int = PAGE_SIZE) -> AccessPage:
-    qs = AccessLog.objects.filter(_about(case)).select_related("user").order_by("-at", "-pk")
-    cursor = decode_time_cursor(after, salt=_CURSOR_SALT)
-    if cursor is not None:
-        qs = qs.filter(rows_after(_ORDER, [cursor[0]], cursor[1]))
-    rows = list(qs[: size + 1])
-    next_cursor = None
-    if len(rows) > size:
-        rows = rows[:size]
-        last = rows[-1]
-        next_cursor = encode_cursor(last.at.isoformat(), last.pk, salt=_CURSOR_SALT)
-    return AccessPage(entries=[_entry(row) for row in rows], next_cursor=next_cursor, is_first=cursor is None)
+    entries = AccessLog.objects.filter(_about(case)).select_related("user")
+    page = time_page(entries, field="at", descending=True, after=after, size=size, salt=_CURSOR_SALT)
+    return AccessPage(entries=[_entry(row) for row in page.rows], next_cursor=page.next_cursor, is_first=page.is_first)

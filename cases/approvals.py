@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from atensi.core.access import actor_for, get_or_404
-from atensi.core.keyset import decode_time_cursor, encode_cursor, rows_after
+from atensi.core.keyset import time_page
 from stakeholders.models import Membership, User
 from stakeholders.roles import Role
 from stakeholders.selectors import social_service_covers, social_services_among
@@ -37,8 +37,6 @@ from .selectors import cases_readable_by, person_name
 QUEUE_PAGE_SIZE = 25
 MY_REQUESTS_SHOWN = 20
 _CURSOR_SALT = "cases.approvals.queue"
-# The id last: two requests made in the same microsecond are both kept across pages.
-_ORDER = (("requested_at", False), ("pk", False))
 
 
 def _holders_of(role: str, *, other_than_requester: bool) -> Exists:
@@ -176,17 +174,10 @@ def approval_queue(*, user: User, kind: str = "", after: str | None = None, size
     qs = approvals_waiting_for(user)
     if kind in ApprovalKind.values:
         qs = qs.filter(kind=kind)
-    qs = qs.order_by("requested_at", "pk")
-    cursor = decode_time_cursor(after, salt=_CURSOR_SALT)
-    if cursor is not None:
-        qs = qs.filter(rows_after(_ORDER, [cursor[0]], cursor[1]))
-    approvals = list(_with_display(qs)[: size + 1])
-    next_cursor = None
-    if len(approvals) > size:
-        approvals = approvals[:size]
-        last = approvals[-1]
-        next_cursor = encode_cursor(last.requested_at.isoformat(), last.pk, salt=_CURSOR_SALT)
-    return QueuePage(rows=_rows(user, approvals, decide=True), next_cursor=next_cursor, is_first=cursor is None)
+    page = time_page(
+        _with_display(qs), field="requested_at", descending=False, after=after, size=size, salt=_CURSOR_SALT
+    )
+    return QueuePage(rows=_rows(user, page.rows, decide=True), next_cursor=page.next_cursor, is_first=page.is_first)
 
 
 def my_waiting_requests(user: User) -> list[QueueRow]:

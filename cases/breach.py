@@ -81,18 +81,34 @@ def children_reached(*, account: User, start: datetime.datetime, end: datetime.d
 
 def memberships_in_window(*, account: User, start: datetime.datetime, end: datetime.datetime) -> list[Membership]:
     """The account's roles that were active at some moment of [start, end): active when
-    the window opened (the last recorded state before it), or made active within it."""
+    the window opened (the last recorded state before it), or made active within it. The
+    memberships' audited history, read in one query."""
+    memberships = list(Membership.objects.filter(user=account).select_related("organisation").order_by("pk"))
+    history = Membership.events.rel.related_model  # type: ignore[attr-defined]
+    states: dict[int, list[tuple[datetime.datetime, bool]]] = {m.pk: [] for m in memberships}
+    for membership_id, at, active in (
+        history.objects.filter(pgh_obj_id__in=states, pgh_created_at__lt=end)
+        .order_by("pgh_created_at", "pgh_id")
+        .values_list("pgh_obj_id", "pgh_created_at", "is_active")
+    ):
+        states[membership_id].append((at, active))
     held = []
-    for membership in Membership.objects.filter(user=account).select_related("organisation").order_by("pk"):
-        events = membership.events.order_by("pgh_created_at", "pgh_id")  # type: ignore[attr-defined]
-        before = events.filter(pgh_created_at__lt=start).last()
-        active_at_start = before.is_active if before is not None else False
-        if active_at_start or events.filter(pgh_created_at__gte=start, pgh_created_at__lt=end, is_active=True).exists():
+    for membership in memberships:
+        before = [active for at, active in states[membership.pk] if at < start]
+        during = [active for at, active in states[membership.pk] if at >= start]
+        if (before and before[-1]) or any(during):
             held.append(membership)
     return held
 
 
-def breach_workbook(*, account: User, start: datetime.datetime, end: datetime.datetime) -> bytes:
+@dataclass(frozen=True)
+class BreachReport:
+    workbook: bytes
+    # The children it names (the download is an export of each of them).
+    children: list[Beneficiary]
+
+
+def make_breach_report(*, account: User, start: datetime.datetime, end: datetime.datetime) -> BreachReport:
     children = children_reached(account=account, start=start, end=end)
     roles = memberships_in_window(account=account, start=start, end=end)
     # Everything the account did in the window, refusals included: for the investigation.
@@ -140,4 +156,4 @@ def breach_workbook(*, account: User, start: datetime.datetime, end: datetime.da
             ),
         ],
     )
-    return out.getvalue()
+    return BreachReport(workbook=out.getvalue(), children=[c.beneficiary for c in children])

@@ -60,6 +60,11 @@ def is_national_admin(user: User) -> bool:
     return bool(held) and Organisation.objects.filter(pk__in=held, is_national=True, is_active=True).exists()
 
 
+def can_search_access_log(user: User) -> bool:
+    """Supervisors (their organisations' entries) and national administrators (all)."""
+    return bool(actor_for(user).org_ids(Role.SUPERVISOR)) or is_national_admin(user)
+
+
 def reset_second_factor_refusal(user: User, person: User) -> str | None:
     """A lost phone is reset by an administrator of one of the person's organisations, or
     by a national administrator; nobody resets their own (they would need no code at all)."""

@@ -48,6 +48,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -98,6 +99,12 @@ def _note_device(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
 
 
 # --- Enrolment ---------------------------------------------------------------------------
+
+
+def code_now(device: TOTPDevice) -> str:
+    """The code the device's app shows at this moment (demo_otp, the tests' sign-ins)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return str(totp.token()).zfill(device.digits)
 
 
 def enrolment_device(user: User) -> TOTPDevice:
@@ -265,10 +272,6 @@ def _remove_devices(user: User) -> None:
     # Credentials, not records: they go (the portal's records are never deleted).
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-
-
-def can_reset(actor: User, person: User) -> bool:
-    return reset_second_factor_refusal(actor, person) is None
 
 
 @transaction.atomic

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 
 
 def rows_after(keys: Sequence[tuple[str, bool]], values: Sequence[Any], pk: int) -> Q:
@@ -61,3 +62,31 @@ def decode_time_cursor(token: str | None, *, salt: str) -> tuple[datetime.dateti
         return datetime.datetime.fromisoformat(cursor[0]), cursor[1]
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class TimePage[M: Model]:
+    rows: list[M]
+    next_cursor: str | None
+    is_first: bool
+
+
+def time_page[M: Model](
+    queryset: QuerySet[M], *, field: str, descending: bool, after: str | None, size: int, salt: str
+) -> TimePage[M]:
+    """One keyset page of `queryset` ordered by the moment `field` then the id (both
+    `descending` or both not): the rows after the cursor `after` (None or one that does not
+    decode: the first page), and the cursor of the next page if there is one."""
+    order = ((field, descending), ("pk", descending))
+    sign = "-" if descending else ""
+    queryset = queryset.order_by(f"{sign}{field}", f"{sign}pk")
+    cursor = decode_time_cursor(after, salt=salt)
+    if cursor is not None:
+        queryset = queryset.filter(rows_after(order, [cursor[0]], cursor[1]))
+    rows = list(queryset[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_cursor = encode_cursor(getattr(last, field).isoformat(), last.pk, salt=salt)
+    return TimePage(rows=rows, next_cursor=next_cursor, is_first=cursor is None)

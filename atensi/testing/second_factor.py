@@ -11,24 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 import django.test
-from django.conf import settings
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from stakeholders.models import Membership, User
-from stakeholders.second_factor import AUTHENTICATOR, HAS_DEVICE, has_second_factor
+from stakeholders import second_factor
+from stakeholders.models import User
+from stakeholders.second_factor import AUTHENTICATOR, HAS_DEVICE, has_second_factor, is_required
 
 # RFC 6238's test secret ("12345678901234567890"): a key only tests use.
 TEST_KEY = "3132333435363738393031323334353637383930"
 
 
 def needs_second_factor(user: User) -> bool:
-    """As stakeholders.second_factor decides, read afresh (no actor cached on `user`)."""
-    if user.is_staff or user.is_superuser or has_second_factor(user):
-        return True
-    roles = Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True)
-    return bool(set(roles) & set(settings.ATENSI_TWO_FACTOR_ROLES))
+    """As stakeholders.second_factor decides, on a fresh copy of the person (so that no actor
+    is left cached on the test's own object, whose roles the test may still change)."""
+    fresh = User.objects.get(pk=user.pk)
+    return has_second_factor(fresh) or is_required(fresh)
 
 
 def authenticator(user: User, key: str = TEST_KEY) -> TOTPDevice:
@@ -48,8 +46,7 @@ def code_now(device: TOTPDevice, *, reusable: bool = True) -> str:
             last_t=-1, throttling_failure_count=0, throttling_failure_timestamp=None
         )
         device.refresh_from_db()
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    return str(totp.token()).zfill(device.digits)
+    return second_factor.code_now(device)
 
 
 def verify_session(client: django.test.Client, user: User) -> None:

@@ -34,11 +34,12 @@ from atensi.core.errors import ApplicationError
 from atensi.core.models import AccessLog
 from atensi.core.notifications import notify, register
 from atensi.core.ratelimit import allow, keyed_hash
-from stakeholders.models import Membership, User
+from stakeholders.models import Organisation, User
 from stakeholders.roles import Role
 
 from ..models import Beneficiary
 from ..notification_kinds import NotificationKind
+from ..selectors import members_with_roles
 from .search import CONTACT_SALT, SearchResult, beneficiary_search
 
 HOUR = datetime.timedelta(hours=1)
@@ -128,17 +129,9 @@ def request_contact(*, by: User, token: str, request: HttpRequest) -> None:
     if beneficiary is None:
         raise ApplicationError(_("This record no longer exists. Search again."))
     holders = beneficiary.organisation
-    supervisors = User.objects.filter(
-        pk__in=Membership.objects.filter(organisation=holders, role=Role.SUPERVISOR, is_active=True).values("user_id"),
-        is_active=True,
-    ).exclude(pk=by.pk)
-    own = actor_for(by).org_ids()
+    supervisors = members_with_roles(organisation_ids=[holders.pk], roles=[Role.SUPERVISOR]).exclude(pk=by.pk)
     asking = ", ".join(
-        sorted(
-            Membership.objects.filter(user=by, is_active=True, organisation_id__in=own)
-            .values_list("organisation__name", flat=True)
-            .distinct()
-        )
+        Organisation.objects.filter(pk__in=actor_for(by).org_ids()).order_by("name").values_list("name", flat=True)
     )
     notify(
         recipients=list(supervisors),

@@ -1,27 +1,22 @@
-"""The case's "who saw this child" page, for its organisation's supervisors (and national
-administrators): the access log about the case, the child and the case's documents."""
+"""The case's "who saw this child" page, for its organisation's supervisors (and
+superusers): the access log about the case, the child and the case's documents."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from atensi.core.access import record_access
 from stakeholders.http import AuthenticatedRequest
 
-from ..access_log import case_access_page
-from ..permissions import can_see_who_saw
-from ..selectors import case_get_for_user
+from ..access_log import case_access_page, case_for_access_log
 
 
 @require_GET
 def case_access(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    case = case_get_for_user(user=request.user, case_id=pk)
-    if not can_see_who_saw(request.user, case):
-        raise Http404(_("Not found."))
+    case = case_for_access_log(user=request.user, case_id=pk)
     page = case_access_page(case=case, after=request.GET.get("after"))
     record_access(user=request.user, obj=case, request=request, organisation_id=case.organisation_id)
     return render(request, "cases/case_access.html", {"case": case, "tab": "access", "page": page})

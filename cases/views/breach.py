@@ -21,7 +21,7 @@ from stakeholders.http import AuthenticatedRequest
 from stakeholders.models import User
 from stakeholders.permissions import is_national_admin
 
-from ..breach import account_named, breach_workbook, children_reached
+from ..breach import account_named, make_breach_report
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # A window longer than this is an audit, not a breach: the access log answers it.
@@ -66,11 +66,10 @@ def breach_report(request: AuthenticatedRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         account: User = form.cleaned_data["username"]
         start, end = form.window()
-        content = breach_workbook(account=account, start=start, end=end)
+        report = make_breach_report(account=account, start=start, end=end)
         # The workbook names children: an export of their data, in the access log like any.
-        reached = [row.beneficiary for row in children_reached(account=account, start=start, end=end)]
-        record_access_many(user=request.user, objects=reached, action="export", request=request)
-        response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+        record_access_many(user=request.user, objects=report.children, action="export", request=request)
+        response = HttpResponse(report.workbook, content_type=XLSX_CONTENT_TYPE)
         name = f"breach-{account.username}-{form.cleaned_data['start']:%Y%m%d}-{form.cleaned_data['end']:%Y%m%d}.xlsx"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

@@ -16,18 +16,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from atensi.core.access import actor_for
-from atensi.core.keyset import decode_time_cursor, encode_cursor, rows_after
+from atensi.core.keyset import time_page
 from atensi.core.models import AccessLog
 
 from ..http import AuthenticatedRequest
-from ..permissions import is_national_admin
-from ..roles import Role
+from ..permissions import can_search_access_log
 from ..selectors import access_log_visible_to
 
 PAGE_SIZE = 50
 _CURSOR_SALT = "stakeholders.access_log"
-_ORDER = (("at", True), ("pk", True))
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 RECORD_TYPES = [
     ("", gettext_lazy("Any record")),
@@ -79,27 +76,22 @@ class AccessLogFilter(forms.Form):
 
 @require_GET
 def access_log(request: AuthenticatedRequest) -> HttpResponse:
-    if not (actor_for(request.user).org_ids(Role.SUPERVISOR) or is_national_admin(request.user)):
+    if not can_search_access_log(request.user):
         raise Http404(_("Not found."))
     form = AccessLogFilter(request.GET or None)
-    entries = access_log_visible_to(request.user).select_related("user").order_by("-at", "-pk")
+    entries = access_log_visible_to(request.user).select_related("user")
     status = 200
     if form.is_bound:
         if form.is_valid():
             entries = form.apply(entries)
         else:
             entries, status = entries.none(), 400
-    cursor = decode_time_cursor(request.GET.get("after"), salt=_CURSOR_SALT)
-    if cursor is not None:
-        entries = entries.filter(rows_after(_ORDER, [cursor[0]], cursor[1]))
-    rows = list(entries[: PAGE_SIZE + 1])
-    next_cursor = None
-    if len(rows) > PAGE_SIZE:
-        rows = rows[:PAGE_SIZE]
-        next_cursor = encode_cursor(rows[-1].at.isoformat(), rows[-1].pk, salt=_CURSOR_SALT)
+    page = time_page(
+        entries, field="at", descending=True, after=request.GET.get("after"), size=PAGE_SIZE, salt=_CURSOR_SALT
+    )
     query = request.GET.copy()
     query.pop("after", None)
-    context = {"form": form, "rows": rows, "next_cursor": next_cursor, "query": query.urlencode()}
+    context = {"form": form, "rows": page.rows, "next_cursor": page.next_cursor, "query": query.urlencode()}
     return render(request, "stakeholders/access_log.html", context, status=status)
 
 

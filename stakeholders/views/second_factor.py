@@ -8,6 +8,8 @@ throttle, which a rolled-back transaction would forget.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -48,6 +50,18 @@ def _show_codes_next(request: HttpRequest, codes: list[str], after: str) -> Http
     return redirect(reverse("stakeholders:second_factor_codes") + "?" + urlencode({"next": after}))
 
 
+def _check[T](request: HttpRequest, form: CodeForm, check: Callable[[str], T]) -> tuple[T | None, int]:
+    """A submitted code through `check` (not in a transaction: a wrong code must count
+    towards the throttle): its outcome, or None with the refusal on the form and 400."""
+    if request.method != "POST" or not form.is_valid():
+        return None, 200
+    try:
+        return check(form.cleaned_data["code"]), 200
+    except ApplicationError as error:
+        form.add_error("code", error.message)
+        return None, 400
+
+
 @sf.second_factor_exempt
 @require_http_methods(["GET", "POST"])
 def verify(request: AuthenticatedRequest) -> HttpResponse:
@@ -57,27 +71,21 @@ def verify(request: AuthenticatedRequest) -> HttpResponse:
     if not sf.has_second_factor(request.user):
         return redirect("stakeholders:second_factor_setup")
     form = CodeForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            outcome = sf.verify(request, user=request.user, code=form.cleaned_data["code"])
-        except ApplicationError as error:
-            form.add_error("code", error.message)
-            status = 400
-        else:
-            if outcome.recovery_left is not None:
-                messages.warning(
-                    request,
-                    ngettext(
-                        "You signed in with a recovery code. %(count)s recovery code is left: make new ones on "
-                        "your security page.",
-                        "You signed in with a recovery code. %(count)s recovery codes are left: make new ones on "
-                        "your security page.",
-                        outcome.recovery_left,
-                    )
-                    % {"count": outcome.recovery_left},
+    outcome, status = _check(request, form, lambda code: sf.verify(request, user=request.user, code=code))
+    if outcome is not None:
+        if outcome.recovery_left is not None:
+            messages.warning(
+                request,
+                ngettext(
+                    "You signed in with a recovery code. %(count)s recovery code is left: make new ones on "
+                    "your security page.",
+                    "You signed in with a recovery code. %(count)s recovery codes are left: make new ones on "
+                    "your security page.",
+                    outcome.recovery_left,
                 )
-            return redirect(_next(request))
+                % {"count": outcome.recovery_left},
+            )
+        return redirect(_next(request))
     return render(
         request, "stakeholders/second_factor/verify.html", {"form": form, "next": _next(request)}, status=status
     )
@@ -92,16 +100,10 @@ def setup(request: AuthenticatedRequest) -> HttpResponse:
         return redirect("stakeholders:second_factor_security")
     device = sf.enrolment_device(request.user)
     form = CodeForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            codes = sf.confirm_enrolment(request, user=request.user, code=form.cleaned_data["code"])
-        except ApplicationError as error:
-            form.add_error("code", error.message)
-            status = 400
-        else:
-            messages.success(request, _("Your authenticator app is set up. Keep the recovery codes below safe."))
-            return _show_codes_next(request, codes, _next(request))
+    codes, status = _check(request, form, lambda code: sf.confirm_enrolment(request, user=request.user, code=code))
+    if codes is not None:
+        messages.success(request, _("Your authenticator app is set up. Keep the recovery codes below safe."))
+        return _show_codes_next(request, codes, _next(request))
     context = {
         "form": form,
         "qr": sf.qr_svg(device),

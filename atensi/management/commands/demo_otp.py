@@ -11,10 +11,10 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from atensi.demo import DEMO_TOTP_KEY, ensure_demo_allowed
+from stakeholders.second_factor import code_now
 
 
 class Command(BaseCommand):
@@ -33,5 +33,4 @@ class Command(BaseCommand):
             raise CommandError(f"{options['username']} has no authenticator: they sign in with the password only.")
         if device.key != DEMO_TOTP_KEY:
             raise CommandError(f"{options['username']}'s authenticator is not the demo's: its code stays on its phone.")
-        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-        self.stdout.write(str(totp.token()).zfill(device.digits))
+        self.stdout.write(code_now(device))
