@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from atensi.core.access import actor_for
 from atensi.core.notifications import notifications_for
 from cases.approvals import approvals_waiting_for
-from cases.permissions import can_report, can_triage_reports
+from cases.permissions import can_keep_subject_access_register, can_report, can_triage_reports
 from cases.selectors import CASE_ROLES, report_queue_for
 from referrals.selectors import inbox_waiting
 from stakeholders.models import User
@@ -142,4 +142,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "session_idle_seconds": settings.ATENSI_SESSION_IDLE_SECONDS,
         # The access log's link (the page itself checks a national admin's organisation).
         "nav_access_log": actor.is_superuser or bool(actor.org_ids(Role.SUPERVISOR, Role.NATIONAL_ADMIN)),
+        # The register of subject access requests (cases.permissions: supervisors).
+        "nav_subject_access": can_keep_subject_access_register(user),
     }

@@ -11,3 +11,4 @@ class CasesConfig(AppConfig):
         # list's export (atensi.core.exports).
         from . import exports, notify, reassign, reminders  # noqa: F401
         from .beneficiaries import screening  # noqa: F401 - the contact request's renderer
+        from .subject_access import bundle  # noqa: F401 - the subject access file (an export)

@@ -267,3 +267,36 @@ def can_see_who_saw(user: User, case: Case) -> bool:
     organisation answers for every access to the data it holds)."""
     actor = actor_for(user)
     return actor.is_superuser or case.organisation_id in actor.org_ids(Role.SUPERVISOR)
+
+
+# --- Subject access (UU PDP Pasal 32) ---------------------------------------------------------
+
+
+def can_keep_subject_access_register(user: User) -> bool:
+    """The register of subject access requests: supervisors (each for their organisations)
+    and superusers. The organisation answers for the data it holds, so its supervisors do."""
+    actor = actor_for(user)
+    return actor.is_superuser or bool(actor.org_ids(Role.SUPERVISOR))
+
+
+def subject_access_organisations(user: User, beneficiary: Beneficiary) -> set[int]:
+    """The organisations for which the user may record a request about this person: those
+    that hold their data (registered them or own one of their cases) and that the user
+    supervises; a superuser, any of them."""
+    return subject_access_organisations_among(user, related_org_ids([beneficiary.pk]).get(beneficiary.pk, set()))
+
+
+def subject_access_organisations_among(user: User, holder_ids: Collection[int]) -> set[int]:
+    """The same rule on organisations already known to hold the person's data (a page that
+    has read the person's cases asks no more queries)."""
+    actor = actor_for(user)
+    return set(holder_ids) if actor.is_superuser else set(holder_ids) & set(actor.org_ids(Role.SUPERVISOR))
+
+
+def handle_subject_access_refusal(user: User, organisation_id: int) -> str | None:
+    """Record, answer or make the file of a request: a supervisor of its organisation, or a
+    superuser."""
+    actor = actor_for(user)
+    if actor.is_superuser or organisation_id in actor.org_ids(Role.SUPERVISOR):
+        return None
+    return _("Only the supervisors of the organisation the request was made to can handle it.")

@@ -1,6 +1,18 @@
 from __future__ import annotations
 
-from .views import access, approvals, beneficiaries, breach, case, documents, intake, lists, records, summary
+from .views import (
+    access,
+    approvals,
+    beneficiaries,
+    breach,
+    case,
+    documents,
+    intake,
+    lists,
+    records,
+    subject_access,
+    summary,
+)
 
 app_name = "cases"
 
@@ -15,4 +27,5 @@ urlpatterns = [
     *documents.urlpatterns,
     *access.urlpatterns,
     *breach.urlpatterns,
+    *subject_access.urlpatterns,
 ]

@@ -8,7 +8,9 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         # How referral notifications read (atensi.core.notifications.register).
-        from . import case_pages, notify, reminders  # noqa: F401 - renderers and reminder rules
+        from . import case_pages, notify, reminders, subject_access  # noqa: F401 - renderers and reminder rules
 
         # The Referrals tab, panel and plan-item links of the case pages (cases.pages).
         case_pages.register()
+        # The referrals of a subject access file (cases.subject_access).
+        subject_access.register_sections()

@@ -425,3 +425,8 @@ def reach_target_for(*, organisation_id: int, year: int) -> int | None:
     return (
         ReachTarget.objects.filter(organisation_id=organisation_id, year=year).values_list("target", flat=True).first()
     )
+
+
+def organisations_by_ids(ids: Iterable[int]) -> list[Organisation]:
+    """The organisations of these ids, by name (a choice among those a rule allowed)."""
+    return list(Organisation.objects.filter(pk__in=list(ids)).order_by("name", "pk"))

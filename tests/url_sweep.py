@@ -113,6 +113,7 @@ SECRETS = {
     "staff phone": "081299990001",
     "import file": "sweepimpor.csv",
     "export file": "Ekspor sweepekspor",
+    "subject access requester": "Ibu Sweeppemohon",
 }
 
 MINIMAL_PDF = pdf_bytes()
@@ -164,6 +165,7 @@ A_RECORDS = (
     "workforce",
     "access_log",
     "export_job",
+    "subject_access",
 )
 
 
@@ -397,6 +399,15 @@ def build_world(storage: Path) -> World:
         finished_at=timezone.now(),
         expires_at=timezone.now() + datetime.timedelta(hours=1),
     )
+    from cases.subject_access.services import subject_access_record
+
+    o["subject_access"] = subject_access_record(
+        by=chief,
+        beneficiary=child,
+        organisation_id=a.pk,
+        requester_name=SECRETS["subject access requester"],
+        requester_relation="mother",
+    )
 
     # Organisation B: the outsiders' own records, for patterns that pair a parent with a child.
     b_admin = o["b_org_admin"] = member(organisation=b, role=Role.ORG_ADMIN, username="sweep.b_admin")
@@ -569,7 +580,14 @@ FILL: dict[str, dict[str, Filler]] = {
     },
     **{
         f"cases:{name}": CHILD
-        for name in ("beneficiary_detail", "beneficiary_edit", "beneficiary_photo", "family_add", "case_create")
+        for name in (
+            "beneficiary_detail",
+            "beneficiary_edit",
+            "beneficiary_photo",
+            "family_add",
+            "case_create",
+            "subject_access_create",
+        )
     },
     "cases:family_edit": {
         "A's": lambda w: {"pk": w.beneficiary.pk, "member_pk": w.family_member.pk},
@@ -598,6 +616,10 @@ FILL: dict[str, dict[str, Filler]] = {
             "consent_create",
             "sharing_override_create",
         )
+    },
+    **{
+        f"cases:{name}": {"A's": lambda w: {"pk": w.subject_access.pk}}
+        for name in ("subject_access_detail", "subject_access_bundle", "subject_access_close")
     },
     "cases:approval_decide": _in_case("approval_pk", "approval"),
     "cases:approval_queue_decide": {"A's": lambda w: {"approval_pk": w.approval.pk}},

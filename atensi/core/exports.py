@@ -127,11 +127,38 @@ class ExportSource[U: AbstractUser]:
     log_label: str | None = None
 
 
+@dataclass(frozen=True)
+class BundleSource[U: AbstractUser]:
+    """A file that is not a table of records (a subject's whole file as a ZIP): made only in
+    the background, under the same policy as a large spreadsheet — queued per person,
+    asked again as the user when it runs, private, short-lived, notified when ready."""
+
+    name: str
+    title: Callable[[], str]
+    filename: str
+    refusal: Callable[[U], str | None]
+    # Writes the file at `path` for `user` from the job's parameters (reporting progress as
+    # done, total) and returns the access-log rows of the records it put in, unsaved: they
+    # are written with the finished file, in one transaction. Raises ApplicationError with
+    # a message for the owner when the user may no longer have it.
+    build: Callable[[U, QueryDict, str, Callable[[int, int | None], None]], list[AccessLog]]
+    extension: str = "zip"
+    content_type: str = "application/zip"
+
+
+AnySource = ExportSource[Any] | BundleSource[Any]
 _SOURCES: dict[str, ExportSource[Any]] = {}
+_BUNDLES: dict[str, BundleSource[Any]] = {}
 
 
 def register(source: ExportSource[Any]) -> ExportSource[Any]:
-    if _SOURCES.setdefault(source.name, source) is not source:
+    if source.name in _BUNDLES or _SOURCES.setdefault(source.name, source) is not source:
+        raise ValueError(f"export source {source.name!r} is registered twice")
+    return source
+
+
+def register_bundle(source: BundleSource[Any]) -> BundleSource[Any]:
+    if source.name in _SOURCES or _BUNDLES.setdefault(source.name, source) is not source:
         raise ValueError(f"export source {source.name!r} is registered twice")
     return source
 
@@ -143,12 +170,16 @@ def get_source(name: str) -> ExportSource[Any]:
         raise Http404(_("Not found.")) from None
 
 
+def _any_source(name: str) -> AnySource | None:
+    return _SOURCES.get(name) or _BUNDLES.get(name)
+
+
 def _source_title(name: str) -> str:
-    source = _SOURCES.get(name)
+    source = _any_source(name)
     return source.title() if source is not None else name
 
 
-def source_refusal(source: ExportSource[Any], user: AbstractUser) -> str | None:
+def source_refusal(source: AnySource, user: AbstractUser) -> str | None:
     if not user.is_active:
         return _("Your account is no longer active.")
     return source.refusal(user)
@@ -252,7 +283,7 @@ def log_export(
 # --- Answers to a request ----------------------------------------------------------------
 
 
-def export_filename(source: ExportSource[Any], extension: str, today: datetime.date | None = None) -> str:
+def export_filename(source: AnySource, extension: str, today: datetime.date | None = None) -> str:
     return f"{source.filename}-{today or timezone.localdate():%Y%m%d}.{extension}"
 
 
@@ -345,9 +376,11 @@ def export_get(*, user: AbstractUser, job_id: int | str) -> ExportJob:
 
 @transaction.atomic
 def export_request(*, user: AbstractUser, source: str, params: Params) -> ExportJob:
-    """Queue a background XLSX export for `user`; the same one already waiting or running
-    is returned as it is. Refused past MAX_ACTIVE at a time."""
-    export = get_source(source)
+    """Queue a background export (an XLSX, or a bundle) for `user`; the same one already
+    waiting or running is returned as it is. Refused past MAX_ACTIVE at a time."""
+    export = _any_source(source)
+    if export is None:
+        raise Http404(_("Not found."))
     refusal = source_refusal(export, user)
     if refusal is not None:
         raise ApplicationError(refusal)
@@ -425,30 +458,35 @@ def run_export(job_id: int) -> str:
     job = ExportJob.objects.select_related("user").get(pk=job_id)
     user = job.user
     with override(job.language or settings.LANGUAGE_CODE):
-        export = _SOURCES.get(job.source)
+        export = _any_source(job.source)
         refusal = _("This export no longer exists.") if export is None else source_refusal(export, user)
         if export is None or refusal is not None:
             _fail(job, refusal or "")
             return Status.FAILED
-        selection = export.select(user, query_of(job.params))
-        total = selection.queryset.order_by().count()
-        ExportJob.objects.filter(pk=job.pk).update(rows_total=total)
-
-        def progress(done: int) -> None:
-            ExportJob.objects.filter(pk=job.pk).update(rows_done=done)
-
-        handle, path = tempfile.mkstemp(suffix=".xlsx")
+        extension = export.extension if isinstance(export, BundleSource) else "xlsx"
+        handle, path = tempfile.mkstemp(suffix=f".{extension}")
         os.close(handle)
+
+        def progress(done: int, total: int | None = None) -> None:
+            changes: dict[str, int] = {"rows_done": done}
+            if total is not None:
+                changes["rows_total"] = total
+            ExportJob.objects.filter(pk=job.pk).update(**changes)
+
         try:
-            sheet = Sheet(
-                title=export.title(), headers=export.headers(), rows=rows_of(export, user, selection, progress=progress)
-            )
-            write_xlsx(path, [sheet])
+            # Made outside the transaction, so the progress it writes is seen as it goes.
+            if isinstance(export, BundleSource):
+                logged = export.build(user, query_of(job.params), path, progress)
+            else:
+                selection = _write_sheet(export, user, job, path, progress)
             with transaction.atomic():
-                log_export(user=user, source=export, selection=selection, path=reverse("exports"))
+                if isinstance(export, BundleSource):
+                    AccessLog.objects.bulk_create(logged, batch_size=CHUNK)
+                else:
+                    log_export(user=user, source=export, selection=selection, path=reverse("exports"))
                 with open(path, "rb") as made:
                     name = storages["default"].save(
-                        f"exports/{job.user_id}/{job.pk}-{export_filename(export, 'xlsx')}", File(made)
+                        f"exports/{job.user_id}/{job.pk}-{export_filename(export, extension)}", File(made)
                     )
                 finished = timezone.now()
                 ExportJob.objects.filter(pk=job.pk).update(
@@ -464,6 +502,9 @@ def run_export(job_id: int) -> str:
                     key=f"export:{job.pk}:ready",
                     source=job.source,
                 )
+        except ApplicationError as refused:
+            _fail(job, str(refused))
+            return Status.FAILED
         except Exception:
             logger.exception("export %s failed", job.pk)
             _fail(job, _("The export could not be made. Ask for it again; if it fails again, tell the administrator."))
@@ -471,6 +512,19 @@ def run_export(job_id: int) -> str:
         finally:
             os.unlink(path)
     return Status.DONE
+
+
+def _write_sheet(
+    export: ExportSource[Any], user: AbstractUser, job: ExportJob, path: str, progress: Callable[[int], None]
+) -> Selection:
+    selection = export.select(user, query_of(job.params))
+    total = selection.queryset.order_by().count()
+    ExportJob.objects.filter(pk=job.pk).update(rows_total=total)
+    sheet = Sheet(
+        title=export.title(), headers=export.headers(), rows=rows_of(export, user, selection, progress=progress)
+    )
+    write_xlsx(path, [sheet])
+    return selection
 
 
 def download_response(*, user: AbstractUser, job_id: int | str) -> FileResponse | None:
@@ -482,10 +536,15 @@ def download_response(*, user: AbstractUser, job_id: int | str) -> FileResponse 
     storage = storages["default"]
     if not storage.exists(job.file_name):
         return None
-    response = FileResponse(storage.open(job.file_name, "rb"), content_type=XLSX_CONTENT_TYPE)
-    source = _SOURCES.get(job.source)
+    source = _any_source(job.source)
+    bundle = source if isinstance(source, BundleSource) else None
+    extension = bundle.extension if bundle is not None else "xlsx"
+    content_type = bundle.content_type if bundle is not None else XLSX_CONTENT_TYPE
+    response = FileResponse(storage.open(job.file_name, "rb"), content_type=content_type)
     made_on = timezone.localdate(job.finished_at or job.created_at)
-    filename = export_filename(source, "xlsx", made_on) if source is not None else f"export-{made_on:%Y%m%d}.xlsx"
+    filename = (
+        export_filename(source, extension, made_on) if source is not None else f"export-{made_on:%Y%m%d}.{extension}"
+    )
     return _attachment(response, filename)
 
 

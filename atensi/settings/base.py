@@ -231,6 +231,9 @@ ATENSI_DENIAL_BURST_MINUTES = env.int("ATENSI_DENIAL_BURST_MINUTES", default=10)
 ATENSI_FOREIGN_MATCHES_PER_HOUR = env.int("ATENSI_FOREIGN_MATCHES_PER_HOUR", default=30)
 # The access log (views, downloads, exports, searches, refusals) is kept this long.
 ATENSI_ACCESS_LOG_RETENTION_DAYS = env.int("ATENSI_ACCESS_LOG_RETENTION_DAYS", default=730)
+# A subject access request is answered within this many hours of its arrival (UU 27/2022
+# Pasal 32: 3 x 24 hours).
+ATENSI_SUBJECT_ACCESS_HOURS = env.int("ATENSI_SUBJECT_ACCESS_HOURS", default=72)
 OTP_TOTP_ISSUER = "ATENSI Portal"
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1

@@ -49,6 +49,7 @@ from .records import (
     PlanItem,
     PlanItemStatus,
 )
+from .subject_access import RequesterRelation, SubjectAccessRequest, SubjectAccessStatus
 
 __all__ = [
     "OPEN_STAGES",
@@ -86,11 +87,14 @@ __all__ = [
     "ReportRecipient",
     "ReportStatus",
     "ReporterKind",
+    "RequesterRelation",
     "RiskLevel",
     "SchoolStatus",
     "Sex",
     "SharingOverride",
     "Stage",
+    "SubjectAccessRequest",
+    "SubjectAccessStatus",
     "TimelineEntry",
     "TimelineKind",
     "Urgency",

@@ -47,7 +47,12 @@ from ..models import (
     RiskLevel,
     Urgency,
 )
-from ..permissions import can_edit_beneficiary, can_merge_beneficiaries, merge_organisations
+from ..permissions import (
+    can_edit_beneficiary,
+    can_merge_beneficiaries,
+    merge_organisations,
+    subject_access_organisations_among,
+)
 from ..selectors import (
     CASE_MANAGER_ROLES,
     beneficiaries_visible_to,
@@ -287,6 +292,10 @@ def beneficiary_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         .order_by("-opened_at", "-pk")
     )
     can_edit = can_edit_beneficiary(request.user, beneficiary)
+    shown = list(cases)
+    # A supervisor sees every case of their organisation, so the holders among the cases
+    # shown are all the holders the rule would find.
+    holders = {beneficiary.organisation_id, *(case.organisation_id for case in shown)}
     return render(
         request,
         "cases/beneficiary_detail.html",
@@ -294,7 +303,7 @@ def beneficiary_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "beneficiary": beneficiary,
             "village_label": region_label(village) if village else "",
             "family": list(beneficiary.family.all()),
-            "cases": [(case, case_url(case)) for case in cases],
+            "cases": [(case, case_url(case)) for case in shown],
             "ampk": list(beneficiary.ampk_categories.all()),
             "ppks": list(beneficiary.ppks_types.all()),
             "can_edit": can_edit,
@@ -302,6 +311,7 @@ def beneficiary_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "merge_candidates": svc.mergeable_with(user=request.user, beneficiary=beneficiary),
             "may_merge": can_merge_beneficiaries(request.user),
             "photo_form": PhotoForm() if can_edit else None,
+            "may_record_subject_access": bool(subject_access_organisations_among(request.user, holders)),
         },
     )
 

@@ -64,6 +64,7 @@ class World:
     dinsos: int
     agreement: int  # one of Dinas Sosial's
     import_batch: int  # an LKSA list with an error, at Dinas Sosial
+    subject_access: int  # Rizky's mother asked Alyatama for his data; the file is made
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ PAGES: list[Visit] = [
     Visit("case_access", "supervisor.alyatama", _p("/cases/{case}/access/")),
     Visit("breach_report", "admin", _p("/reports/breach/")),
     Visit("access_log", "supervisor.alyatama", _p("/access-log/")),
+    Visit("subject_access_list", "supervisor.alyatama", _p("/subject-access/")),
+    Visit("subject_access_detail", "supervisor.alyatama", _p("/subject-access/{subject_access}/")),
+    Visit("subject_access_create", "supervisor.alyatama", _p("/cases/beneficiaries/{beneficiary}/subject-access/")),
     Visit("second_factor_setup", "peksos.alyatama", _p("/account/two-factor/setup/")),
     Visit("case_list", "peksos.alyatama", _p("/cases/")),
     Visit("case_detail", "peksos.alyatama", _p("/cases/{case}/")),
@@ -199,6 +203,8 @@ NOT_PAGES: dict[str, str] = {
     "stakeholders:second_factor_codes": "shown once after enrolment: audited in tests/browser/test_second_factor.py",
     "stakeholders:second_factor_new_codes": "POST only",
     "cases:beneficiary_contact_request": "POST only",
+    "cases:subject_access_bundle": "POST only",
+    "cases:subject_access_close": "POST only",
     "stakeholders:second_factor_off": "POST only",
     "stakeholders:second_factor_reset": "POST only",
     "export_status": "an htmx fragment of the exports page (one export's line)",
@@ -362,6 +368,17 @@ def build_world() -> World:
     ExportJob.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
     exports.expire_exports(timezone.now(), 100)
     exports.export_request(user=supervisor, source="cases", params=[["status", "open"]])
+    from cases.subject_access.services import subject_access_bundle, subject_access_record
+
+    asked = subject_access_record(
+        by=supervisor,
+        beneficiary=case.beneficiary,
+        organisation_id=alyatama.pk,
+        requester_name="Siti Aminah",
+        requester_relation="mother",
+        notes="Datang ke kantor dengan KTP dan KK.",
+    )
+    exports.run_export(subject_access_bundle(by=supervisor, request=asked).pk)
     return World(
         case=case.pk,
         beneficiary=case.beneficiary_id,
@@ -376,6 +393,7 @@ def build_world() -> World:
         dinsos=dinsos.pk,
         agreement=Agreement.objects.filter(parties=dinsos).order_by("pk").first().pk,
         import_batch=batch.pk,
+        subject_access=asked.pk,
     )
 
 

@@ -1,0 +1,355 @@
+"""What a subject access file holds: one section per kind of record about the person.
+
+A section names its model and how to find the records of one subject; its table is built
+from the model's own fields (their translated names as headers, choices and related
+records by their labels), so a field added to a model is in the file without anyone
+remembering to add it. Fields a section leaves out are named with the reason, which the
+file's letter repeats: what is withheld is said, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
+
+from atensi.core.models import AccessLog
+from stakeholders.models import Organisation
+
+from ..models import (
+    Approval,
+    Assessment,
+    Beneficiary,
+    BeneficiaryMerge,
+    Case,
+    CaseNote,
+    Consent,
+    Document,
+    FamilyMember,
+    FollowUp,
+    PlanItem,
+    Report,
+    SharingOverride,
+    TimelineEntry,
+)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One request's subject: the person's record and the records merged into it, and the
+    organisation's cases of them."""
+
+    organisation: Organisation
+    person_ids: tuple[int, ...]
+    case_ids: tuple[int, ...]
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[object]] = field(default_factory=list)
+    # The same rows keyed by field name, for the JSON copy.
+    records: list[dict[str, object]] = field(default_factory=list)
+    # (path inside the ZIP, storage name) of the files the rows name.
+    files: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str  # the JSON key and the order's handle
+    title: StrOrPromise
+    model: type[models.Model]
+    records: Callable[[Subject], QuerySet[Any]]
+    # Fields left out, and why (said in the file's letter).
+    withheld: tuple[str, ...] = ()
+    withheld_because: StrOrPromise = ""
+    # File fields whose files go into the ZIP, under this folder.
+    files_under: str = ""
+    # A section that is not a model's table (the access log) builds its own.
+    table: Callable[[Subject], Table] | None = None
+
+
+_SECTIONS: dict[str, Section] = {}
+# Models pointing at a case or a person that no section holds, with the reason (the
+# completeness test reads this).
+WITHHELD_MODELS: dict[str, StrOrPromise] = {}
+
+
+def register(section: Section) -> Section:
+    if _SECTIONS.setdefault(section.name, section) is not section:
+        raise ValueError(f"subject access section {section.name!r} is registered twice")
+    return section
+
+
+def withhold_model(label: str, reason: StrOrPromise) -> None:
+    WITHHELD_MODELS[label] = reason
+
+
+def sections() -> list[Section]:
+    return list(_SECTIONS.values())
+
+
+# --- Tables from models ----------------------------------------------------------------------
+
+
+def _text(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, int | float):
+        return value
+    return str(value)
+
+
+def _fields(section: Section) -> list[models.Field[Any, Any]]:
+    kept = [f for f in section.model._meta.concrete_fields if f.name not in section.withheld]
+    many = [f for f in section.model._meta.many_to_many if f.name not in section.withheld]
+    return [*kept, *many]
+
+
+def model_table(section: Section, subject: Subject) -> Table:
+    """The section's records as a table: every field but the withheld ones, by its label."""
+    fields = _fields(section)
+    relations = [f.name for f in fields if f.many_to_one or f.one_to_one]
+    many = [f.name for f in fields if f.many_to_many]
+    queryset = section.records(subject).select_related(*relations).prefetch_related(*many).order_by("pk")
+    table = Table(headers=[capfirst(str(f.verbose_name)) for f in fields])
+    for record in queryset:
+        row: list[object] = []
+        keyed: dict[str, object] = {}
+        for f in fields:
+            if f.many_to_many:
+                value: object = "; ".join(str(item) for item in getattr(record, f.name).all())
+            elif f.choices:
+                value = str(getattr(record, f"get_{f.attname}_display")()) if getattr(record, f.attname) else ""
+            elif f.many_to_one or f.one_to_one:
+                value = getattr(record, f.name)
+            elif isinstance(f, models.FileField):
+                stored = getattr(record, f.attname)
+                value = _bundle_path(section, record, str(stored)) if stored else ""
+                if stored:
+                    table.files.append((str(value), str(stored)))
+            else:
+                value = getattr(record, f.attname)
+            text = _text(value)
+            row.append(text)
+            keyed[f.name] = text
+        table.rows.append(row)
+        table.records.append(keyed)
+    return table
+
+
+def _bundle_path(section: Section, record: models.Model, stored: str) -> str:
+    name = stored.rsplit("/", 1)[-1]
+    original = getattr(record, "original_name", "") or name
+    safe = "".join(c if c.isalnum() or c in "._- " else "_" for c in original).strip() or name
+    return f"{section.files_under or section.name}/{record.pk}-{safe}"
+
+
+def table_of(section: Section, subject: Subject) -> Table:
+    return section.table(subject) if section.table is not None else model_table(section, subject)
+
+
+# --- The sections of cases ----------------------------------------------------------------------
+
+
+def _cases(subject: Subject) -> Q:
+    return Q(case_id__in=subject.case_ids)
+
+
+register(
+    Section(
+        name="identity",
+        title=gettext_lazy("Identity"),
+        model=Beneficiary,
+        records=lambda s: Beneficiary.objects.filter(pk__in=s.person_ids),
+        # Other children: the people this one was judged not to be (a duplicate check).
+        withheld=("distinct_from",),
+        withheld_because=gettext_lazy(
+            "The list of other registered children this person was checked against is left out: "
+            "it is other people's data."
+        ),
+        files_under="photo",
+    )
+)
+register(
+    Section(
+        name="family",
+        title=gettext_lazy("Family"),
+        model=FamilyMember,
+        records=lambda s: FamilyMember.objects.filter(beneficiary_id__in=s.person_ids),
+    )
+)
+register(
+    Section(
+        name="merges",
+        title=gettext_lazy("Merged records"),
+        model=BeneficiaryMerge,
+        records=lambda s: BeneficiaryMerge.objects.filter(survivor_id__in=s.person_ids),
+    )
+)
+register(
+    Section(
+        name="cases",
+        title=gettext_lazy("Cases"),
+        model=Case,
+        records=lambda s: Case.objects.filter(pk__in=s.case_ids),
+    )
+)
+register(
+    Section(
+        name="reports",
+        title=gettext_lazy("Reports"),
+        model=Report,
+        records=lambda s: Report.objects.filter(pk__in=Case.objects.filter(pk__in=s.case_ids).values("report_id")),
+        # Whoever reported a child is protected: the family must not learn who it was.
+        withheld=("reporter_name", "reporter_phone", "recorded_by"),
+        withheld_because=gettext_lazy(
+            "Who reported the child (name, phone, the account that recorded it) is left out to protect the reporter."
+        ),
+    )
+)
+register(
+    Section(
+        name="timeline",
+        title=gettext_lazy("Timeline"),
+        model=TimelineEntry,
+        records=lambda s: TimelineEntry.objects.filter(_cases(s)),
+    )
+)
+register(
+    Section(
+        name="approvals",
+        title=gettext_lazy("Approvals"),
+        model=Approval,
+        records=lambda s: Approval.objects.filter(_cases(s)),
+    )
+)
+register(
+    Section(
+        name="assessments",
+        title=gettext_lazy("Assessments"),
+        model=Assessment,
+        records=lambda s: Assessment.objects.filter(_cases(s)),
+    )
+)
+register(
+    Section(
+        name="plan",
+        title=gettext_lazy("Intervention plan"),
+        model=PlanItem,
+        records=lambda s: PlanItem.objects.filter(_cases(s)),
+    )
+)
+register(
+    Section(
+        name="notes",
+        title=gettext_lazy("Notes and visits"),
+        model=CaseNote,
+        records=lambda s: CaseNote.objects.filter(_cases(s)),
+    )
+)
+register(
+    Section(
+        name="follow_ups",
+        title=gettext_lazy("Follow-ups"),
+        model=FollowUp,
+        records=lambda s: FollowUp.objects.filter(_cases(s)),
+    )
+)
+register(
+    Section(
+        name="documents",
+        title=gettext_lazy("Documents"),
+        model=Document,
+        records=lambda s: Document.objects.filter(_cases(s)),
+        files_under="documents",
+    )
+)
+register(
+    Section(
+        name="consent",
+        title=gettext_lazy("Consent"),
+        model=Consent,
+        records=lambda s: Consent.objects.filter(_cases(s)),
+    )
+)
+register(
+    Section(
+        name="sharing_overrides",
+        title=gettext_lazy("Sharing without consent"),
+        model=SharingOverride,
+        records=lambda s: SharingOverride.objects.filter(_cases(s)),
+    )
+)
+
+
+def about_subject(subject: Subject) -> Q:
+    """The access log's rows about the person, their cases and the cases' documents."""
+    documents = [str(pk) for pk in Document.objects.filter(case_id__in=subject.case_ids).values_list("pk", flat=True)]
+    return (
+        Q(target_type="cases.beneficiary", target_id__in=[str(pk) for pk in subject.person_ids])
+        | Q(target_type="cases.case", target_id__in=[str(pk) for pk in subject.case_ids])
+        | Q(target_type="cases.document", target_id__in=documents)
+    )
+
+
+def _access_table(subject: Subject) -> Table:
+    what = {
+        "cases.case": _("the case"),
+        "cases.beneficiary": _("the person's record"),
+        "cases.document": _("a document"),
+    }
+    names: Sequence[tuple[str, str]] = (
+        ("at", _("When")),
+        ("who", _("Who")),
+        ("action", _("What they did")),
+        ("what", _("What")),
+    )
+    table = Table(headers=[label for _key, label in names])
+    rows = AccessLog.objects.filter(about_subject(subject)).select_related("user").order_by("at", "pk")
+    for row in rows:
+        user = row.user
+        who = (user.get_full_name() or user.username) if user is not None else _("(account removed)")
+        values = {
+            "at": _text(row.at),
+            "who": who,
+            "action": str(row.get_action_display()),
+            "what": what.get(row.target_type, row.target_type),
+        }
+        table.rows.append([values[key] for key, _label in names])
+        table.records.append(values)
+    return table
+
+
+register(
+    Section(
+        name="access_log",
+        title=gettext_lazy("Who accessed the data"),
+        model=AccessLog,
+        records=lambda s: AccessLog.objects.filter(about_subject(s)),
+        table=_access_table,
+    )
+)
+
+withhold_model(
+    "cases.SubjectAccessRequest",
+    gettext_lazy("The register of requests is the organisation's record of answering them, not data about the person."),
+)
