@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from atensi.core.audit import audited
 from atensi.core.limits import TEXT_MAX_LENGTH
@@ -19,7 +20,7 @@ from .common import USER
 
 
 class SubjectAccessStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("request status", "Open")
     ANSWERED = "answered", _("Answered")
     REFUSED = "refused", _("Refused")
 

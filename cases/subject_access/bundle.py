@@ -76,7 +76,12 @@ def build(user: User, params: QueryDict, path: str, progress: Callable[[int, int
         with bundle.open(_XLSX, "w") as target:
             write_xlsx(
                 target,
-                [Sheet(title=title[:SHEET_TITLE_MAX], headers=t.headers, rows=t.rows) for _n, title, t in tables],
+                [
+                    # Numbered: unique however titles translate (Indonesian says "Persetujuan"
+                    # for both approvals and consent), and in the letter's order.
+                    Sheet(title=f"{n}. {title}"[:SHEET_TITLE_MAX], headers=t.headers, rows=t.rows)
+                    for n, (_name, title, t) in enumerate(tables, start=1)
+                ],
             )
         data = {name: table.records for name, _title, table in tables}
         bundle.writestr(_JSON, json.dumps(data, ensure_ascii=False, indent=1))

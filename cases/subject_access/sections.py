@@ -77,6 +77,8 @@ class Section:
     files_under: str = ""
     # A section that is not a model's table (the access log) builds its own.
     table: Callable[[Subject], Table] | None = None
+    # Sections come in this order, then in the order they were registered.
+    order: int = 0
 
 
 _SECTIONS: dict[str, Section] = {}
@@ -96,7 +98,7 @@ def withhold_model(label: str, reason: StrOrPromise) -> None:
 
 
 def sections() -> list[Section]:
-    return list(_SECTIONS.values())
+    return sorted(_SECTIONS.values(), key=lambda section: section.order)
 
 
 # --- Tables from models ----------------------------------------------------------------------
@@ -346,6 +348,7 @@ register(
         model=AccessLog,
         records=lambda s: AccessLog.objects.filter(about_subject(s)),
         table=_access_table,
+        order=100,  # last, after every app's records
     )
 )
 

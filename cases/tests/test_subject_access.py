@@ -289,8 +289,9 @@ def test_the_file_holds_everything_the_organisation_keeps_and_says_what_was_with
     assert "protect the reporter" in letter and CHILD in letter
     # The workbook: one sheet a section, headers in words.
     workbook = load_workbook(io.BytesIO(bundle.read("data.xlsx")), read_only=True)
-    assert "Identity" in workbook.sheetnames and "Who accessed the data" in workbook.sheetnames
-    identity = list(workbook["Identity"].iter_rows(values_only=True))
+    assert workbook.sheetnames[0] == "1. Identity"
+    assert len(workbook.sheetnames) == len(sections()) and workbook.sheetnames[-1].endswith("Who accessed the data")
+    identity = list(workbook["1. Identity"].iter_rows(values_only=True))
     assert "Full name" in identity[0] and CHILD in identity[1]
     # Who accessed the data: the owner's view of the case is in it.
     assert [(row["who"], row["what"]) for row in data["access_log"]] == [(owner.get_full_name(), "the case")]
