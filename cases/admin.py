@@ -20,7 +20,8 @@ from atensi.core.admin import PortalAdmin
 from stakeholders.http import request_user
 
 from . import selectors
-from .models import Beneficiary, BeneficiaryMerge, Case, Report
+from .models import Beneficiary, BeneficiaryMerge, Case, Report, SubjectAccessRequest
+from .subject_access.selectors import subject_access_requests_for
 
 
 class ReadOnlyAdmin[M: Model](PortalAdmin[M]):
@@ -79,3 +80,16 @@ class BeneficiaryMergeAdmin(ReadOnlyAdmin[BeneficiaryMerge]):
     superuser_only = True
     list_display = ["merged_at", "survivor", "merged", "merged_by"]
     list_select_related = ["survivor", "merged", "merged_by"]
+
+
+@admin.register(SubjectAccessRequest)
+class SubjectAccessRequestAdmin(ReadOnlyAdmin[SubjectAccessRequest]):
+    """The register, to look a request up: it is kept in the portal (recorded, answered,
+    refused through its services), so admin only reads it, scoped like the portal."""
+
+    scope = staticmethod(subject_access_requests_for)
+    list_display = ["pk", "organisation", "beneficiary", "requester_name", "status", "received_at", "due_at"]
+    list_filter = ["status", "requester_relation"]
+    list_select_related = ["organisation", "beneficiary"]
+    date_hierarchy = "received_at"
+    ordering = ["-received_at"]

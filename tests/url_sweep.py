@@ -676,6 +676,7 @@ ADMIN_OBJECTS: dict[str, Callable[[World], Any]] = {
     "atensi.ampkcategory": lambda w: w.ampk,
     "atensi.ppkstype": lambda w: w.ppks,
     "atensi.accesslog": lambda w: w.access_log,
+    "cases.subjectaccessrequest": lambda w: w.subject_access,
     "stakeholders.user": lambda w: w.worker,
     "stakeholders.region": lambda w: w.region,
     "stakeholders.organisation": lambda w: w.org_a,
