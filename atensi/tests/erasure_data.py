@@ -67,17 +67,20 @@ def child(
     """A child with a case at `org` holding everything, referred to `receiver`, searched for,
     viewed and exported; the case left open (close it with `close`)."""
     now = timezone.now()
+    # Every identifying word derives from the name and NIK, so that two children share none.
+    first, family_name = name.split()[0], name.split()[-1]
+    kk, mother_nik = (KK, MOTHER_NIK) if nik == NIK else (nik[:12] + "7777", nik[:12] + "8888")
     with pghistory.context(user=by.pk, url=f"/cases/beneficiaries/?q={name.replace(' ', '+')}"):
         b = BeneficiaryFactory.create(
             organisation=org,
             created_by=by,
             full_name=name,
-            alias="Sitiku",
+            alias=f"{first}ku",
             nik=nik,
-            kk_number=KK,
-            birthplace="Desa Zulkarnaen",
-            address="Jl. Zulkarnaen No. 7",
-            school_name="SDN Rahmawati",
+            kk_number=kk,
+            birthplace=f"Desa {family_name}",
+            address=f"Jl. {family_name} No. 7",
+            school_name=f"SDN {name.split()[1]}",
             village=village(),
             regency_code="1571",
             sex="F",
@@ -88,16 +91,16 @@ def child(
             organisation=org,
             by=by,
             child_name=name,
-            reporter_name="Bu Zulkarnaen",
+            reporter_name=f"Bu {family_name}",
             reporter_phone="081234567890",
-            location_detail="rumah Zulkarnaen",
+            location_detail=f"rumah {family_name}",
             narrative=f"{name} tidur di pasar",
         )
         ReportRecipient.objects.filter(report=report).update(note=f"untuk {name}")
         case = open_case(organisation=org, by=by, beneficiary=b, summary=f"{name} tidur di pasar")
         Case.objects.filter(pk=case.pk).update(report=report)
         family = FamilyMember.objects.create(
-            beneficiary=b, relation="mother", name="Ibu Zulkarnaen", nik=MOTHER_NIK, phone="081298765432"
+            beneficiary=b, relation="mother", name=f"Ibu {family_name}", nik=mother_nik, phone="081298765432"
         )
         Assessment.objects.create(
             case=case,
@@ -134,7 +137,7 @@ def child(
         Consent.objects.create(
             case=case,
             given_by=family,
-            given_by_name="Ibu Zulkarnaen",
+            given_by_name=f"Ibu {family_name}",
             relation="mother",
             given_on=now.date(),
             notes=name,
@@ -156,6 +159,7 @@ def child(
             case=case,
             kind=ApprovalKind.CLOSURE,
             status=ApprovalStatus.REJECTED,
+            requested_by=by,
             request_note=name,
             closure_reason=ClosureReason.GOALS_MET,
             closure_summary=name,
@@ -164,7 +168,7 @@ def child(
             comment=f"{name} belum siap",
         )
         SharingOverride.objects.create(case=case, organisation=receiver, reason=f"darurat {name}", decided_by=by)
-        timeline_add(case=case, kind=TimelineKind.CONSENT, actor=by, action="given", given_by_name="Ibu Zulkarnaen")
+        timeline_add(case=case, kind=TimelineKind.CONSENT, actor=by, action="given", given_by_name=f"Ibu {family_name}")
         timeline_add(case=case, kind=TimelineKind.MERGE, actor=by, merged_id=1, merged_name=name)
         referral = Referral.objects.create(
             case=case,
