@@ -25,6 +25,7 @@ and fails for one that is neither.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -263,13 +264,16 @@ REPORT = Scrub(
     },
 )
 RECIPIENT = Scrub(ReportRecipient, set={"note": _erase})
-REFERRAL_SET = {
-    "reason": _erase,
-    "decline_note": _erase,
-    "cancel_reason": _erase,
-    "outcome": _erase,
-}
-REFERRAL_KEPT = {"sharing_basis": "consent or override: a code"}
+REFERRAL = Scrub(
+    Referral,
+    set={"reason": _erase, "decline_note": _erase, "cancel_reason": _erase, "outcome": _erase},
+    # Replaced per child by one naming the child's living record (scrub_group).
+    json={"child_summary": child_summary_of(0)},
+    kept={
+        "sharing_basis": "consent or override: a code",
+        "shared_sections": "which sections of the file were shared: codes",
+    },
+)
 MESSAGE = Scrub(ReferralMessage, set={"body": _erase})
 
 # Every model the run touches, for the model walk and the history triggers.
@@ -289,7 +293,7 @@ SCRUBS: tuple[Scrub, ...] = (
     OVERRIDE,
     REPORT,
     RECIPIENT,
-    Scrub(Referral, set=REFERRAL_SET, kept=REFERRAL_KEPT),
+    REFERRAL,
     MESSAGE,
 )
 
@@ -392,8 +396,7 @@ def group_of(survivor_id: int) -> Group:
 
 def _referral_scrub(group: Group) -> Scrub:
     # The summary names the child "Anonim <id of the living record>", as the record does.
-    summary = child_summary_of(group.survivor_id)
-    return Scrub(Referral, set=REFERRAL_SET, json={"child_summary": summary}, kept=REFERRAL_KEPT)
+    return dataclasses.replace(REFERRAL, json={"child_summary": child_summary_of(group.survivor_id)})
 
 
 def _access_log(work: Work, targets: Mapping[str, Iterable[int]], niks: list[str]) -> None:
