@@ -37,7 +37,7 @@ from django.db import models, transaction
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat, ExtractYear, Left, Now
 
-from atensi.core.models import AccessLog
+from atensi.core.models import AccessLog, ExportJob
 from cases.beneficiaries.screening import search_label
 from cases.models import (
     Approval,
@@ -298,7 +298,7 @@ SCRUBS: tuple[Scrub, ...] = (
 )
 
 
-def event_models(model: type[models.Model]) -> list[type[pghistory.models.Event]]:
+def event_models(model: type[models.Model]) -> list[type[models.Model]]:
     return [
         m
         for m in apps.get_models()
@@ -391,7 +391,9 @@ def group_of(survivor_id: int) -> Group:
     beneficiary_ids = [survivor_id, *Beneficiary.objects.filter(merged_into=survivor_id).values_list("pk", flat=True)]
     case_ids = list(Case.objects.filter(beneficiary__in=beneficiary_ids).values_list("pk", flat=True))
     referral_ids = list(Referral.objects.filter(case__in=case_ids).values_list("pk", flat=True))
-    return Group(survivor_id=survivor_id, beneficiary_ids=sorted(beneficiary_ids), case_ids=case_ids, referral_ids=referral_ids)
+    return Group(
+        survivor_id=survivor_id, beneficiary_ids=sorted(beneficiary_ids), case_ids=case_ids, referral_ids=referral_ids
+    )
 
 
 def _referral_scrub(group: Group) -> Scrub:
@@ -418,6 +420,19 @@ def _access_log(work: Work, targets: Mapping[str, Iterable[int]], niks: list[str
         AccessLog.objects.filter(pk=pk).update(path=path.split("?", 1)[0])
 
 
+def _export_filters(work: Work, words: list[str]) -> None:
+    """A background export keeps the filter it was asked with, which may be a search typed
+    with the child's name or NIK: such filters are emptied (the file, if still there, is
+    the export's owner's, removed by its own clean-up within a day)."""
+    matching = Q(pk__in=[])
+    for word in {w for w in words if len(w) >= 3}:
+        matching |= Q(params__icontains=word)
+    jobs = ExportJob.objects.filter(matching)
+    work.count(ExportJob, jobs.count())
+    if not work.dry_run:
+        jobs.update(params=[])
+
+
 def _remove_files(work: Work, scrub: Scrub, ids: list[int]) -> None:
     for file_field in (f for f in scrub.model._meta.concrete_fields if isinstance(f, models.FileField)):
         names = scrub.model._base_manager.filter(pk__in=ids).exclude(**{file_field.name: ""})
@@ -436,7 +451,13 @@ def scrub_group(work: Work, survivor_id: int) -> list[int]:
     group = group_of(survivor_id)
     plan = [(s if s.model is not Referral else _referral_scrub(group)) for s in SCRUBS]
     ids = {scrub.model: list(group.ids(scrub)) for scrub in plan}
-    niks = list(Beneficiary.objects.filter(pk__in=group.beneficiary_ids).values_list("nik", flat=True))
+    people = Beneficiary.objects.filter(pk__in=group.beneficiary_ids)
+    niks = list(people.values_list("nik", flat=True))
+    words = [
+        *niks,
+        *people.values_list("full_name", flat=True),
+        *people.exclude(alias="").values_list("alias", flat=True),
+    ]
     # A merged record gave its NIK to the survivor; the merge remembers the old values.
     merges = BeneficiaryMerge.objects.filter(pk__in=ids[BeneficiaryMerge])
     niks += list(merges.values_list("moved__merged_record__nik", flat=True))
@@ -455,6 +476,7 @@ def scrub_group(work: Work, survivor_id: int) -> list[int]:
         Beneficiary.objects.filter(pk__in=group.beneficiary_ids).update(anonymised_at=Now())
     targets = {scrub.model._meta.label_lower: ids[scrub.model] for scrub in plan}
     _access_log(work, targets, [str(n) for n in niks if n])
+    _export_filters(work, [str(w) for w in words if w])
 
     # 2. Delete what has no statistical use at all.
     for scrub in plan:

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from atensi.core.access import record_access
-from atensi.core.models import AccessLog, ServiceComponent
+from atensi.core.models import AccessLog, ExportJob, ServiceComponent
 from atensi.testing.files import pdf_bytes
 from cases.beneficiaries.screening import search_label
 from cases.models import (
@@ -193,6 +193,7 @@ def child(
             target_id=str(case.pk),
             path=f"/cases/?q={name.split()[1]}",
         )
+        ExportJob.objects.create(user=by, source="cases", params=[["q", name]], params_key=f"k{b.pk}")
         for target in ("", str(b.pk)):
             AccessLog.objects.create(
                 user=by,

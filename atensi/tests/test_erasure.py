@@ -14,7 +14,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from atensi.core.errors import ApplicationError
 from atensi.core.models import AccessLog, ErasureRun
@@ -48,7 +48,9 @@ def due(at: datetime.datetime = ELEVEN_YEARS_LATER) -> list[int]:
 
 
 def closed_child(org: Any, owner: Any, **kwargs: Any) -> Beneficiary:
-    case = open_case(organisation=org, by=owner, beneficiary=BeneficiaryFactory.create(organisation=org, created_by=owner, **kwargs))
+    case = open_case(
+        organisation=org, by=owner, beneficiary=BeneficiaryFactory.create(organisation=org, created_by=owner, **kwargs)
+    )
     close(case, CLOSED)
     return case.beneficiary
 
@@ -62,7 +64,7 @@ def columns_holding(needle: str) -> list[str]:
         )
         found = []
         for table, column in cursor.fetchall():
-            query = f'SELECT 1 FROM "{table}" WHERE "{column}"::text ILIKE %s LIMIT 1'  # noqa: S608
+            query = f'SELECT 1 FROM "{table}" WHERE "{column}"::text ILIKE %s LIMIT 1'
             cursor.execute(query, [f"%{needle}%"])
             if cursor.fetchone():
                 found.append(f"{table}.{column}")
@@ -191,10 +193,20 @@ def test_the_run_removes_every_copy_of_the_childs_data(
     assert not storage.exists(photo) and not storage.exists(document_file)
     b = Beneficiary.objects.get(pk=c.beneficiary.pk)
     assert (b.full_name, b.nik, b.kk_number, b.address, b.village_id, b.photo.name) == (
-        f"Anonim {b.pk}", "", "", "", None, ""
+        f"Anonim {b.pk}",
+        "",
+        "",
+        "",
+        None,
+        "",
     )
     # What the statistics read stays; the birth date keeps its year.
-    assert (b.sex, b.regency_code, b.birth_date, b.birth_date_estimated) == ("F", "1571", datetime.date(2015, 7, 1), True)
+    assert (b.sex, b.regency_code, b.birth_date, b.birth_date_estimated) == (
+        "F",
+        "1571",
+        datetime.date(2015, 7, 1),
+        True,
+    )
     assert b.anonymised_at is not None
     assert not FamilyMember.objects.filter(pk=c.family.pk).exists()
     assert not Document.objects.filter(pk=c.document.pk).exists()
@@ -288,6 +300,7 @@ def test_the_statistics_are_the_same_after_a_run(org: Any, owner: Any, other_org
 # --- Bad input -------------------------------------------------------------------------------
 
 
+@translation.override("en")
 def test_a_run_while_another_holds_the_lock_says_so_and_does_nothing(org: Any, owner: Any) -> None:
     b = closed_child(org, owner)
     other = connections.create_connection("default")
@@ -376,3 +389,18 @@ def test_the_monthly_task_runs_the_retention(org: Any, owner: Any) -> None:
         assert erase_expired() == 1
     record = ErasureRun.objects.get()
     assert record.trigger == ErasureRun.Trigger.BEAT and record.beneficiary_ids == [b.pk]
+
+
+def test_admin_lists_the_runs_read_only_for_superusers(
+    org: Any, owner: Any, superuser: Any, supervisor: Any, client_for: Any
+) -> None:
+    closed_child(org, owner)
+    record = run()
+    admin = client_for(superuser)
+    listing = admin.get("/admin/atensi/erasurerun/")
+    assert listing.status_code == 200 and str(record.beneficiaries) in listing.content.decode()
+    page = admin.get(f"/admin/atensi/erasurerun/{record.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert admin.post(f"/admin/atensi/erasurerun/{record.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin.get("/admin/atensi/erasurerun/add/").status_code == 403
+    assert ErasureRun.objects.filter(pk=record.pk).exists()

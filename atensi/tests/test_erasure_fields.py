@@ -44,9 +44,7 @@ def undecided(scrub: Scrub | None, model: type[models.Model]) -> list[str]:
 def test_every_text_tied_to_a_child_is_cleared_or_kept_with_a_reason() -> None:
     scrubs = {scrub.model: scrub for scrub in SCRUBS}
     problems = {
-        model._meta.label: fields
-        for model in tied_to_a_child()
-        if (fields := undecided(scrubs.get(model), model))
+        model._meta.label: fields for model in tied_to_a_child() if (fields := undecided(scrubs.get(model), model))
     }
     assert problems == {}
 
