@@ -489,7 +489,7 @@ def scrub_group(work: Work, survivor_id: int) -> list[int]:
     contexts: set[Any] = set()
     for scrub in plan:
         for event in event_models(scrub.model):
-            events = event.objects.filter(pgh_obj_id__in=ids[scrub.model])
+            events = event._default_manager.filter(pgh_obj_id__in=ids[scrub.model])
             _rewrite(work, scrub, events, "pgh_obj_id")
             contexts.update(events.exclude(pgh_context__isnull=True).values_list("pgh_context_id", flat=True))
     with_url = pghistory.models.Context.objects.filter(pk__in=contexts, metadata__has_key="url")
