@@ -469,10 +469,13 @@ def scrub_group(work: Work, survivor_id: int) -> list[int]:
             _remove_files(work, scrub, ids[scrub.model])
         if not scrub.delete:
             _rewrite(work, scrub, scrub.model._base_manager.filter(pk__in=ids[scrub.model]), "pk")
+    # "Confirmed a different person from X" links two people: gone with the person.
+    distinct = Beneficiary.distinct_from.through.objects.filter(
+        Q(from_beneficiary__in=group.beneficiary_ids) | Q(to_beneficiary__in=group.beneficiary_ids)
+    )
+    work.count(distinct.model, distinct.count())
     if not work.dry_run:
-        Beneficiary.distinct_from.through.objects.filter(
-            Q(from_beneficiary__in=group.beneficiary_ids) | Q(to_beneficiary__in=group.beneficiary_ids)
-        ).delete()
+        distinct.delete()
         Beneficiary.objects.filter(pk__in=group.beneficiary_ids).update(anonymised_at=Now())
     targets = {scrub.model._meta.label_lower: ids[scrub.model] for scrub in plan}
     _access_log(work, targets, [str(n) for n in niks if n])

@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone, translation
 
 from atensi.core.errors import ApplicationError
@@ -303,7 +303,7 @@ def test_the_statistics_are_the_same_after_a_run(org: Any, owner: Any, other_org
 @translation.override("en")
 def test_a_run_while_another_holds_the_lock_says_so_and_does_nothing(org: Any, owner: Any) -> None:
     b = closed_child(org, owner)
-    other = connections.create_connection("default")
+    other = connection.copy()  # another session on this test's database
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
