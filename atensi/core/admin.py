@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from .models import AccessLog, AmpkCategory, Cluster, PpksType, ReferenceItem, ServiceComponent
+from .models import AccessLog, AmpkCategory, Cluster, ErasureRun, PpksType, ReferenceItem, ServiceComponent
 
 
 class PortalAdmin[M: Model](admin.ModelAdmin[M]):
@@ -128,6 +128,37 @@ class AccessLogAdmin(PortalAdmin[AccessLog]):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(ErasureRun)
+class ErasureRunAdmin(PortalAdmin[ErasureRun]):
+    """The account of every retention run: read-only, never deleted (it is the proof of the
+    erasure), superusers only."""
+
+    list_display = ["started_at", "finished_at", "status", "dry_run", "trigger", "triggered_by", "beneficiaries"]
+    list_filter = ["status", "dry_run", "trigger"]
+    date_hierarchy = "started_at"
+    list_select_related = ["triggered_by"]
+    readonly_fields = [
+        "id",
+        "started_at",
+        "finished_at",
+        "status",
+        "dry_run",
+        "trigger",
+        "triggered_by",
+        "beneficiaries",
+        "beneficiary_ids",
+        "counts",
+        "error",
+    ]
+    superuser_only = True
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -378,3 +380,54 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} #{self.pk} ({self.status})"
+
+
+class ErasureRun(models.Model):
+    """One run of the retention (anonymisation) of beneficiaries whose purpose ended
+    (atensi.erasure): who or what started it, what it changed, table by table. It is the
+    account of the erasure, so it names no child: ids of anonymised records only. Never
+    deleted (admin lists it read-only)."""
+
+    class Trigger(models.TextChoices):
+        COMMAND = "command", _("management command")
+        BEAT = "beat", _("monthly schedule")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+        # Found still "running" by a later run: its process died; what it committed stays.
+        INTERRUPTED = "interrupted", _("interrupted")
+
+    id = models.UUIDField(_("run id"), primary_key=True, default=uuid.uuid4, editable=False)
+    started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    trigger = models.CharField(_("started by"), max_length=10, choices=Trigger.choices)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.RUNNING)
+    # Rows changed (or, in a dry run, that would change) per table: {"cases.case": 3, ...}.
+    counts = models.JSONField(_("rows per table"), default=dict, blank=True)
+    beneficiaries = models.PositiveIntegerField(_("beneficiaries anonymised"), default=0)
+    beneficiary_ids = models.JSONField(_("ids of the beneficiaries"), default=list, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="running") | Q(finished_at__isnull=False), name="erasurerun_finished_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.status}{' (dry run)' if self.dry_run else ''}"

@@ -16,6 +16,7 @@ CLEANUP = "atensi.notifications_cleanup"
 DASHBOARDS_WARM = "atensi.dashboards_warm"
 MAP_RECOUNT = "atensi.figures_map_recount"
 MAP_RECOUNT_MINUTES = 4  # within ATENSI_MAP_CACHE_SECONDS' default 5 minutes: never stale
+ERASE_EXPIRED = "atensi.erase_expired"
 
 
 def ensure_schedules(**kwargs: Any) -> None:
@@ -51,6 +52,14 @@ def ensure_schedules(**kwargs: Any) -> None:
     PeriodicTask.objects.get_or_create(
         task=MAP_RECOUNT,
         defaults={"name": "Map: count the national map's open cases again", "interval": every_few_minutes},
+    )
+    # The retention run, monthly, at night on the first of the month.
+    monthly, _ = CrontabSchedule.objects.get_or_create(
+        minute="0", hour="3", day_of_week="*", day_of_month="1", month_of_year="*", timezone="Asia/Jakarta"
+    )
+    PeriodicTask.objects.get_or_create(
+        task=ERASE_EXPIRED,
+        defaults={"name": "Retention: anonymise the beneficiaries past the retention period", "crontab": monthly},
     )
     PeriodicTask.objects.get_or_create(
         task=CLEANUP,

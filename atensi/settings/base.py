@@ -234,6 +234,17 @@ ATENSI_ACCESS_LOG_RETENTION_DAYS = env.int("ATENSI_ACCESS_LOG_RETENTION_DAYS", d
 # A subject access request is answered within this many hours of its arrival (UU 27/2022
 # Pasal 32: 3 x 24 hours).
 ATENSI_SUBJECT_ACCESS_HOURS = env.int("ATENSI_SUBJECT_ACCESS_HOURS", default=72)
+# Retention (atensi.erasure, monthly): a beneficiary is anonymised once every case of
+# theirs, in every organisation, was closed more than ATENSI_RETENTION_YEARS ago, and (birth
+# date known) they are older than ATENSI_RETENTION_ADULT_AGE + ATENSI_RETENTION_AGE_MARGIN_YEARS.
+ATENSI_RETENTION_YEARS = env.int("ATENSI_RETENTION_YEARS", default=10)
+ATENSI_RETENTION_ADULT_AGE = env.int("ATENSI_RETENTION_ADULT_AGE", default=18)
+ATENSI_RETENTION_AGE_MARGIN_YEARS = env.int("ATENSI_RETENTION_AGE_MARGIN_YEARS", default=2)
+if ATENSI_RETENTION_YEARS < 1 or ATENSI_RETENTION_ADULT_AGE < 18 or ATENSI_RETENTION_AGE_MARGIN_YEARS < 0:
+    raise ImproperlyConfigured(
+        "ATENSI_RETENTION_YEARS must be 1 or more, ATENSI_RETENTION_ADULT_AGE 18 or more and "
+        "ATENSI_RETENTION_AGE_MARGIN_YEARS 0 or more"
+    )
 OTP_TOTP_ISSUER = "ATENSI Portal"
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1

@@ -77,10 +77,16 @@ def screened_search(
     return result
 
 
+def search_label(nik: str) -> str:
+    """How the search log names a searched NIK (a keyed hash), so that the retention run
+    (atensi.erasure) can find the searches for a child's NIK and clear them."""
+    return f"NIK {keyed_hash(nik)[:16]}" if nik else ""
+
+
 def _log(*, user: User, request: HttpRequest, nik: str, result: SearchResult) -> None:
     touched = [m.pk for m in ([result.nik_match] if result.nik_match else []) + result.matches]
     holders = dict(Beneficiary.objects.filter(pk__in=touched).values_list("pk", "organisation_id"))
-    label = f"NIK {keyed_hash(nik)[:16]}" if nik else ""
+    label = search_label(nik)
     common = {"user_id": user.pk, "action": AccessLog.Action.SEARCH, "path": request.path[:300]}
     ip = client_ip(request)
     rows = [

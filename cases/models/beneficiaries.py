@@ -96,6 +96,9 @@ class Beneficiary(models.Model):
     created_by = models.ForeignKey(USER, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("registered"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Set by the retention run (atensi.erasure): the person's data was removed, what is left
+    # is counted in the statistics only. An anonymised record is not picked again.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("beneficiary")
