@@ -54,6 +54,7 @@ from cases.models import (
     Report,
     ReportRecipient,
     SharingOverride,
+    SubjectAccessRequest,
     TimelineEntry,
 )
 from referrals.models import Referral, ReferralMessage
@@ -275,6 +276,9 @@ REFERRAL = Scrub(
     },
 )
 MESSAGE = Scrub(ReferralMessage, set={"body": _erase})
+# The register keeps that a request was made and answered (accountability), not who asked
+# nor what was said.
+SUBJECT_ACCESS = Scrub(SubjectAccessRequest, set={"requester_name": _erase, "notes": _erase, "answer": _erase})
 
 # Every model the run touches, for the model walk and the history triggers.
 SCRUBS: tuple[Scrub, ...] = (
@@ -295,6 +299,7 @@ SCRUBS: tuple[Scrub, ...] = (
     RECIPIENT,
     REFERRAL,
     MESSAGE,
+    SUBJECT_ACCESS,
 )
 
 
@@ -384,6 +389,8 @@ class Group:
             return r
         if model is ReferralMessage:
             return list(ReferralMessage.objects.filter(referral__in=r).values_list("pk", flat=True))
+        if model is SubjectAccessRequest:
+            return list(SubjectAccessRequest.objects.filter(beneficiary__in=b).values_list("pk", flat=True))
         return list(model._base_manager.filter(case__in=c).values_list("pk", flat=True))
 
 

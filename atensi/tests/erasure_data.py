@@ -33,6 +33,7 @@ from cases.models import (
     ReportRecipient,
     SharingOverride,
     Stage,
+    SubjectAccessRequest,
     TimelineKind,
 )
 from cases.services import timeline_add
@@ -181,6 +182,21 @@ def child(
             child_summary=child_summary(case),
         )
         ReferralMessage.objects.create(referral=referral, author=by, organisation=org, body=f"Tentang {name}")
+        # The family asked for her data (the register names who asked and what was said).
+        SubjectAccessRequest.objects.create(
+            organisation=org,
+            beneficiary=b,
+            requester_name=f"Ibu {family_name}",
+            requester_relation="mother",
+            received_at=now,
+            due_at=now + datetime.timedelta(hours=72),
+            notes=f"KTP ibu {name} diperiksa",
+            status="answered",
+            recorded_by=by,
+            answered_at=now,
+            answered_by=by,
+            answer=f"Berkas {name} diserahkan",
+        )
         # Seen, downloaded, found by a search (NIK as a keyed hash), before and after she
         # was registered, and listed with a search typed with her name.
         record_access(user=by, obj=b)
