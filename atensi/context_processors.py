@@ -142,4 +142,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "session_idle_seconds": settings.ATENSI_SESSION_IDLE_SECONDS,
         # The access log's link (the page itself checks a national admin's organisation).
         "nav_access_log": actor.is_superuser or bool(actor.org_ids(Role.SUPERVISOR, Role.NATIONAL_ADMIN)),
+        # The people directory's link, for national administrators (the page checks the mark).
+        "nav_people": actor.is_superuser or bool(actor.org_ids(Role.NATIONAL_ADMIN)),
     }
