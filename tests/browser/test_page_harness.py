@@ -64,6 +64,7 @@ class World:
     dinsos: int
     agreement: int  # one of Dinas Sosial's
     import_batch: int  # an LKSA list with an error, at Dinas Sosial
+    peksos: int  # the account of peksos.alyatama (the people directory's person page)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ PAGES: list[Visit] = [
     Visit("case_access", "supervisor.alyatama", _p("/cases/{case}/access/")),
     Visit("breach_report", "admin", _p("/reports/breach/")),
     Visit("access_log", "supervisor.alyatama", _p("/access-log/")),
+    Visit("people_list", "admin", _p("/people/")),
+    Visit("people_list.results", "admin", _p("/people/?q=alyatama")),
+    Visit("person_detail", "admin", _p("/people/{peksos}/")),
     Visit("second_factor_setup", "peksos.alyatama", _p("/account/two-factor/setup/")),
     Visit("case_list", "peksos.alyatama", _p("/cases/")),
     Visit("case_detail", "peksos.alyatama", _p("/cases/{case}/")),
@@ -201,6 +205,7 @@ NOT_PAGES: dict[str, str] = {
     "cases:beneficiary_contact_request": "POST only",
     "stakeholders:second_factor_off": "POST only",
     "stakeholders:second_factor_reset": "POST only",
+    "stakeholders:person_end_sessions": "POST only",
     "export_status": "an htmx fragment of the exports page (one export's line)",
     "export_download": "a download",
     "export_again": "POST only",
@@ -376,6 +381,7 @@ def build_world() -> World:
         dinsos=dinsos.pk,
         agreement=Agreement.objects.filter(parties=dinsos).order_by("pk").first().pk,
         import_batch=batch.pk,
+        peksos=User.objects.get(username="peksos.alyatama").pk,
     )
 
 
