@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from atensi.core.access import actor_for
+from atensi.core.models import AmpkCategory, Cluster
 from atensi.core.stash import unstash
 from atensi.core.values import is_nik_shaped, normalise_nik
-from atensi.core.models import AmpkCategory, Cluster
 from atensi.core.widgets import FastSelect
 from stakeholders.fields import RegionField
 from stakeholders.models import Membership, Organisation, RegionLevel, User
