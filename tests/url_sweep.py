@@ -815,7 +815,12 @@ def _reassign_form(w: World) -> dict[str, Any]:
     }
 
 
-FORMS: dict[str, Filler] = {"cases:beneficiary_merge": _merge_form, "cases:case_reassign": _reassign_form}
+FORMS: dict[str, Filler] = {
+    "cases:beneficiary_merge": _merge_form,
+    "cases:case_reassign": _reassign_form,
+    # A's child's NIK, POSTed to the case list's "find by NIK": the list it leads to is B's own.
+    "cases:case_list_nik": lambda w: {"nik": SECRETS["NIK"]},
+}
 
 
 # --- Writes -------------------------------------------------------------------------------

@@ -203,6 +203,7 @@ NOT_PAGES: dict[str, str] = {
     "stakeholders:second_factor_codes": "shown once after enrolment: audited in tests/browser/test_second_factor.py",
     "stakeholders:second_factor_new_codes": "POST only",
     "cases:beneficiary_contact_request": "POST only",
+    "cases:case_list_nik": "POST only (redirects to the case list filtered by a reference to the NIK)",
     "stakeholders:second_factor_off": "POST only",
     "stakeholders:second_factor_reset": "POST only",
     "stakeholders:person_end_sessions": "POST only",
