@@ -84,7 +84,7 @@ def case_list_nik(request: AuthenticatedRequest) -> HttpResponse:
     form = CaseNikForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("nik", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
         return redirect("cases:case_list")
     ref = stash(user_id=request.user.pk, purpose=lists.NIK_PURPOSE, value=form.cleaned_data["nik"])
     # Every case of the child the user may see, open or closed, whoever manages it.
