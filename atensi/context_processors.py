@@ -144,4 +144,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_access_log": actor.is_superuser or bool(actor.org_ids(Role.SUPERVISOR, Role.NATIONAL_ADMIN)),
         # The register of subject access requests (cases.permissions: supervisors).
         "nav_subject_access": can_keep_subject_access_register(user),
+        # The people directory's link, for national administrators (the page checks the mark).
+        "nav_people": actor.is_superuser or bool(actor.org_ids(Role.NATIONAL_ADMIN)),
     }

@@ -21,11 +21,24 @@ from django.utils.translation import gettext_lazy
 
 from atensi.core.access import actor_for
 from atensi.core.models import AmpkCategory, Cluster
+from atensi.core.stash import unstash
+from atensi.core.values import is_nik_shaped, normalise_nik
 from atensi.core.widgets import FastSelect
 from stakeholders.fields import RegionField
 from stakeholders.models import Membership, Organisation, RegionLevel, User
 
-from .lists import UNASSIGNED, CaseFilters, Scope, Sort, Status, default_scope
+from .lists import (
+    NIK_PURPOSE,
+    NIK_REF,
+    UNASSIGNED,
+    CaseFilters,
+    Scope,
+    SearchKind,
+    Sort,
+    Status,
+    default_scope,
+    search_kind,
+)
 from .models import OPEN_STAGES, Basis, RiskLevel, Stage
 from .selectors import CASE_MANAGER_ROLES, CASE_ROLES
 
@@ -68,7 +81,7 @@ class CaseListForm(forms.Form):
         label=gettext_lazy("Search"),
         max_length=100,
         required=False,
-        help_text=gettext_lazy("A child's name, a 16-digit NIK or a case number."),
+        help_text=gettext_lazy("A child's name or a case number. A NIK goes in “Find a child by NIK”."),
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
     status = forms.ChoiceField(
@@ -212,8 +225,20 @@ def case_manager_candidates(user: User) -> list[tuple[str, str]]:
     return [(str(pk), f"{first} {last}".strip() or username) for pk, first, last, username in rows]
 
 
+class CaseNikForm(forms.Form):
+    """The list's "find a child by NIK": POSTed, so the NIK is in no URL (cases.views.lists)."""
+
+    nik = forms.CharField(label=gettext_lazy("Find a child by NIK"), max_length=30)
+
+    def clean_nik(self) -> str:
+        nik = normalise_nik(self.cleaned_data.get("nik"))
+        if not is_nik_shaped(nik):
+            raise forms.ValidationError(_("A NIK has exactly 16 digits."))
+        return nik
+
+
 # Parameters that are not filters: the page position, and htmx's own.
-_NOT_FILTERS = ("cursor",)
+_NOT_FILTERS = ("cursor", NIK_REF)
 
 
 def case_list_filters(params: Any, *, user: User) -> tuple[CaseListForm, CaseFilters, list[str]]:
@@ -222,8 +247,25 @@ def case_list_filters(params: Any, *, user: User) -> tuple[CaseListForm, CaseFil
     Returns the form to render, the filters in effect and the warnings for the reader.
     """
     data = params.copy()
+    nik_ref = (data.get(NIK_REF) or "")[:64]
     for name in _NOT_FILTERS:
         data.pop(name, None)
+    warnings: list[str] = []
+    if search_kind(data.get("q") or "") == SearchKind.NIK:
+        # A NIK in the address is kept by servers, history and Referer headers: not searched,
+        # and not shown back in the box (the htmx request would push it to the history again).
+        data.pop("q", None)
+        warnings.append(
+            _(
+                "A NIK is not searched from the page's address, where it would be kept. "
+                "Use “Find a child by NIK”: it never puts the NIK in an address."
+            )
+        )
+    nik = unstash(user_id=user.pk, purpose=NIK_PURPOSE, token=nik_ref) if nik_ref else None
+    if nik_ref and nik is None:
+        warnings.append(_("This search by NIK has expired. Search for the NIK again."))
+    if nik:
+        data.pop("q", None)  # the NIK is the search
     if not data.get("scope"):
         data["scope"] = default_scope(user)
     explicit_status = bool(data.get("status"))
@@ -232,7 +274,6 @@ def case_list_filters(params: Any, *, user: User) -> tuple[CaseListForm, CaseFil
         data["status"] = Status.ALL if data.get("closed_from") or data.get("closed_to") else Status.OPEN
     if not data.get("sort"):
         data["sort"] = Sort.NEWEST
-    warnings: list[str] = []
     form = CaseListForm(data, user=user)
     if not form.is_valid():
         for name in list(form.errors):
@@ -272,4 +313,6 @@ def case_list_filters(params: Any, *, user: User) -> tuple[CaseListForm, CaseFil
     if filters.stages and filters.status == Status.CLOSED:
         warnings.append(_("Closed cases are past every stage: the stage filter was ignored."))
         filters = CaseFilters(**{**filters.__dict__, "stages": ()})
+    if nik_ref:
+        filters = CaseFilters(**{**filters.__dict__, "q": nik or "", "nik_ref": nik_ref, "match_none": nik is None})
     return form, filters, warnings

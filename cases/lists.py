@@ -114,6 +114,12 @@ class Sort:
     DUE = "due"
 
 
+# The list filtered by a NIK: ?nik_ref=<a reference to the NIK kept for the user>
+# (atensi.core.stash), given by the POSTed "find by NIK" form.
+NIK_REF = "nik_ref"
+NIK_PURPOSE = "case-list-nik"
+
+
 class SearchKind:
     NONE = ""
     NIK = "nik"
@@ -145,6 +151,10 @@ class CaseFilters:
     stage_late: bool = False
     organisation: int | None = None  # an organisation id
     province: str = ""  # the child's province, Region code, 2 digits
+    # A NIK search comes by reference (atensi.core.stash), never as `q` in the URL: the
+    # reference, kept in the page's links; nothing matches when it no longer resolves.
+    nik_ref: str = ""
+    match_none: bool = False
 
     @property
     def reads_identity(self) -> bool:
@@ -279,6 +289,8 @@ def cases_matching(*, user: User, filters: CaseFilters, now: datetime.datetime |
     Days are each organisation's own at `now`."""
     now = now or timezone.now()
     qs = with_org_province(cases_visible_to(user))
+    if filters.match_none:
+        return qs.none()
     if filters.organisation is not None:
         qs = qs.filter(organisation_id=filters.organisation)
     if filters.scope == Scope.MINE:

@@ -136,6 +136,12 @@ class User(AbstractUser):
             # Two accounts that differ only in case would be a support nightmare.
             models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
         ]
+        # The national administrators' people directory (stakeholders.people): a word anywhere
+        # in a name, username or e-mail, as UPPER(col) LIKE, over every account in the country.
+        indexes = [
+            GinIndex(OpClass(Upper(column), name="gin_trgm_ops"), name=f"user_{column}_trgm")
+            for column in ("first_name", "last_name", "username", "email")
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

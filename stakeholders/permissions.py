@@ -11,6 +11,10 @@ service's refusal come from the same rule.
   keeps at least one party the user administers.
 - Read the workforce registry: every working member of some organisation (names and phones
   of field workers are not aggregate figures, so viewers do not), and superusers.
+- Search every person's account (the people directory), reset a second factor or end the
+  sessions of anyone: national administrators (superusers and the `national_admin` role of
+  an organisation marked national); a person's org admins do the last two for their own
+  organisation's people.
 - Read figures (`figure_scope_for`): an organisation's own figures, its supervisors (exact:
   they may open every case counted), org admins and viewers (aggregate, atensi.core.disclosure);
   a region's, every member of a Dinas Sosial covering it; all of Indonesia's, every member
@@ -76,6 +80,26 @@ def reset_second_factor_refusal(user: User, person: User) -> str | None:
     if theirs & actor_for(user).org_ids(Role.ORG_ADMIN):
         return None
     return _("Only an administrator of the person's organisation, or a national administrator, can reset it.")
+
+
+def can_search_people(user: User) -> bool:
+    """The people directory (every account, whatever its organisation): national
+    administrators, who reset second factors and end sessions anywhere."""
+    return is_national_admin(user)
+
+
+def end_sessions_refusal(user: User, person: User) -> str | None:
+    """Signing a person out everywhere (a lost laptop, a shared computer left signed in): a
+    national administrator, or an administrator of one of the person's organisations. For
+    oneself there is "sign out of every other device", which keeps the current session."""
+    if user.pk == person.pk:
+        return _("To sign yourself out elsewhere, use “Sign out of every other device” in your menu.")
+    if is_national_admin(user):
+        return None
+    theirs = set(person.memberships.filter(is_active=True).values_list("organisation_id", flat=True))
+    if theirs & actor_for(user).org_ids(Role.ORG_ADMIN):
+        return None
+    return _("Only an administrator of the person's organisation, or a national administrator, can sign them out.")
 
 
 def import_for_organisation_refusal(user: User, organisation: Organisation) -> str | None:

@@ -3,7 +3,18 @@
 from django.urls import path
 
 from . import sessions
-from .views import access_log, agreements, directory, finder, imports, regions, second_factor, staff, workforce
+from .views import (
+    access_log,
+    agreements,
+    directory,
+    finder,
+    imports,
+    people,
+    regions,
+    second_factor,
+    staff,
+    workforce,
+)
 
 app_name = "stakeholders"
 
@@ -17,6 +28,7 @@ urlpatterns = [
     *imports.urlpatterns,
     *second_factor.urlpatterns,
     *access_log.urlpatterns,
+    *people.urlpatterns,
     path("account/session/", sessions.session_status, name="session_status"),
     path("account/sessions/end-others/", sessions.end_other_sessions, name="end_other_sessions"),
 ]

@@ -557,6 +557,8 @@ FILL: dict[str, dict[str, Filler]] = {
     "export_again": {"A's": lambda w: {"pk": w.export_job.pk}},
     "stakeholders:staff_list": {"A": _org},
     "stakeholders:second_factor_reset": {"A's": lambda w: {"user_id": w.membership.user_id}},
+    "stakeholders:person_detail": {"A's": lambda w: {"user_id": w.membership.user_id}},
+    "stakeholders:person_end_sessions": {"A's": lambda w: {"user_id": w.membership.user_id}},
     "stakeholders:staff_invite": {"A": _org},
     "stakeholders:membership_set_active": {
         "A's": lambda w: {"organisation_id": w.org_a.pk, "membership_id": w.membership.pk},
@@ -781,6 +783,8 @@ CONTROL_PERSONA = {
     "dashboard_region": "superuser",
     "dashboard_region_download": "superuser",
     "dashboard_national_download": "superuser",
+    # The people directory is national: A's org admin does not open an account page there.
+    "stakeholders:person_detail": "superuser",
 }
 CONTROL_EXEMPT = {
     ("referrals:section", "sent by A"): "the sender reads its own case file, not the copy it shared",
@@ -809,6 +813,8 @@ QUERIES: dict[str, Filler] = {
     "cases:beneficiary_merge": _merge_form,
     "cases:beneficiary_search": lambda w: {"full_name": "Sweepwijaya"},
     "cases:case_list": lambda w: {"q": "Rahasiaputri", "status": "all"},
+    # The people directory is for national administrators only: nobody of B finds A's worker.
+    "stakeholders:people_list": lambda w: {"q": w.worker.username},
     "cases:case_export_csv": lambda w: {"q": "Rahasiaputri", "status": "all"},
     # A's monthly report, asked for by name: not found for anyone outside A.
     "monthly_report": lambda w: {"organisation": w.org_a.pk},
@@ -832,7 +838,12 @@ def _reassign_form(w: World) -> dict[str, Any]:
     }
 
 
-FORMS: dict[str, Filler] = {"cases:beneficiary_merge": _merge_form, "cases:case_reassign": _reassign_form}
+FORMS: dict[str, Filler] = {
+    "cases:beneficiary_merge": _merge_form,
+    "cases:case_reassign": _reassign_form,
+    # A's child's NIK, POSTed to the case list's "find by NIK": the list it leads to is B's own.
+    "cases:case_list_nik": lambda w: {"nik": SECRETS["NIK"]},
+}
 
 
 # --- Writes -------------------------------------------------------------------------------

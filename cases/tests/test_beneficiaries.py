@@ -259,7 +259,7 @@ def test_one_cannot_register_for_another_organisation(client_for, org, other_org
 
 def test_an_exact_nik_match_i_may_see_is_shown_with_a_link(client_for, org, owner, colleague):
     b = BeneficiaryFactory(organisation=org, created_by=colleague, full_name="Siti Rahma", nik=GIRL_NIK, sex="F")
-    response = client_for(owner).get(SEARCH, {"nik": GIRL_NIK}, **EN)
+    response = client_for(owner).post(SEARCH, {"nik": GIRL_NIK}, **EN)
     assert response.status_code == 200
     match = response.context["result"].nik_match
     assert match.visible and match.pk == b.pk
@@ -272,7 +272,7 @@ def test_an_exact_nik_match_elsewhere_names_only_the_organisation(client_for, or
     elsewhere = member(organisation=other_org)
     b = BeneficiaryFactory(organisation=other_org, created_by=elsewhere, full_name="Siti Rahasia", nik=GIRL_NIK)
     b.family.create(relation="mother", name="Ibu Rahasia")
-    response = client_for(owner).get(SEARCH, {"nik": GIRL_NIK}, **EN)
+    response = client_for(owner).post(SEARCH, {"nik": GIRL_NIK}, **EN)
     text = body(response)
     assert "A person with this NIK is registered with Balai Anak Lain. Ask them for a referral or a transfer" in text
     for secret in ("Siti Rahasia", "Rahasia", reverse("cases:beneficiary_detail", args=[b.pk])):
@@ -333,7 +333,7 @@ def test_the_search_needs_a_name_or_a_nik(client_for, owner):
     response = client_for(owner).get(SEARCH, {"full_name": "ab"}, **EN)
     assert response.context["result"] is None
     assert "Type at least 3 letters of the name, or the NIK." in body(response)
-    response = client_for(owner).get(SEARCH, {"nik": "123"}, **EN)
+    response = client_for(owner).post(SEARCH, {"nik": "123"}, **EN)
     assert response.context["result"] is None and "A NIK has exactly 16 digits." in body(response)
 
 
@@ -365,11 +365,11 @@ def test_the_search_page_costs_the_same_with_many_matches(
         b = BeneficiaryFactory(organisation=who, created_by=by, full_name=f"Rahmat Hidayat {i}", regency_code="1571")
         if i % 4 == 1:
             open_case(organisation=org, by=colleague, beneficiary=b)
-    client.get(SEARCH, params)  # warm the session and the region picker
+    client.post(SEARCH, params)  # warm the session and the region picker
     # 12 for the search, 2 for its access log (the holders, one insert) and 5 for the hourly
     # limit on other organisations' matches (savepoint, lock, count, insert, release).
     with django_assert_max_num_queries(19):
-        response = client.get(SEARCH, params)
+        response = client.post(SEARCH, params)
     assert len(response.context["result"].matches) == 8
 
 

@@ -38,7 +38,7 @@ def test_a_confidential_child_elsewhere_is_only_registered_elsewhere_and_contact
 ):
     holder = member(organisation=other_org, role=Role.SUPERVISOR)
     client = client_for(owner)
-    response = client.get(SEARCH, {"nik": GIRL_NIK}, **EN)
+    response = client.post(SEARCH, {"nik": GIRL_NIK}, **EN)
     text = response.content.decode()
     assert "A person with this NIK is already registered elsewhere" in text
     holder_page = reverse("stakeholders:organisation_detail", args=[other_org.pk])
@@ -94,13 +94,13 @@ def test_other_organisations_matches_are_limited_own_and_empty_searches_are_not(
     BeneficiaryFactory(organisation=org, created_by=owner, full_name="Rahmat Sendiri", nik=BOY_NIK)
     client = client_for(owner)
     for _ in range(5):  # own children and nobody at all: as often as the work needs
-        assert client.get(SEARCH, {"nik": BOY_NIK}, **EN).context["result"].nik_match.visible
-        assert client.get(SEARCH, {"nik": "1571010101150009"}, **EN).context["result"].nik_match is None
+        assert client.post(SEARCH, {"nik": BOY_NIK}, **EN).context["result"].nik_match.visible
+        assert client.post(SEARCH, {"nik": "1571010101150009"}, **EN).context["result"].nik_match is None
     for _ in range(2):
-        assert client.get(SEARCH, {"nik": GIRL_NIK}, **EN).context["result"].nik_match is not None
-    third = client.get(SEARCH, {"nik": GIRL_NIK}, **EN)
+        assert client.post(SEARCH, {"nik": GIRL_NIK}, **EN).context["result"].nik_match is not None
+    third = client.post(SEARCH, {"nik": GIRL_NIK}, **EN)
     assert third.context["result"].nik_match is None and third.context["result"].limited
     assert "You reached the limit of 2 searches an hour" in third.content.decode()
-    assert client.get(SEARCH, {"nik": BOY_NIK}, **EN).context["result"].nik_match.visible  # own: still shown
+    assert client.post(SEARCH, {"nik": BOY_NIK}, **EN).context["result"].nik_match.visible  # own: still shown
     # Every search is logged, the empty ones as one row with no record.
     assert AccessLog.objects.filter(action="search", user=owner, target_id="").count() == 5

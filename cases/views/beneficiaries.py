@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from atensi.core.access import actor_for, get_or_404, is_id, record_access
 from atensi.core.errors import ApplicationError
+from atensi.core.stash import stash, unstash
 from atensi.core.submit import submit
 from stakeholders.http import AuthenticatedRequest
 from stakeholders.models import Organisation, User
@@ -128,15 +129,31 @@ def _log_view(request: AuthenticatedRequest, beneficiary: Beneficiary) -> None:
 # --- Search before create ----------------------------------------------------------------------
 
 
-@require_GET
+# The searched NIK reaches the registration form by this reference, never in its URL.
+NIK_REF = "nik_ref"
+_NIK_PURPOSE = "beneficiary-search-nik"
+
+
+@require_http_methods(["GET", "POST"])
 def beneficiary_search(request: AuthenticatedRequest) -> HttpResponse:
+    """The search before registration. The form is POSTed and the results are this POST's
+    own page: a NIK typed here reaches no URL (server logs, history, Referer). A GET still
+    searches a name (the report's prefill, links), but never a NIK."""
     actor = actor_for(request.user)
     organisations = registering_organisations(request.user)
     if not organisations and not actor.is_superuser:
         raise Http404(_("Not found."))
     report = _report_from(request)
-    searching = any(request.GET.get(k) for k in ("full_name", "nik", "birth_year", "regency"))
-    if searching:
+    status = 200
+    if request.method == "POST":
+        form = BeneficiarySearchForm(request.POST)
+    elif request.GET.get("nik"):
+        messages.warning(
+            request,
+            _("A NIK is never searched from a link or the address bar, where it would be kept. Type it in the form."),
+        )
+        form, status = BeneficiarySearchForm(), 400
+    elif any(request.GET.get(k) for k in ("full_name", "birth_year", "regency")):
         form = BeneficiarySearchForm(request.GET)
     elif report is not None:
         prefill = {"full_name": report.child_name, "regency": report.village_id[:4]}
@@ -159,10 +176,11 @@ def beneficiary_search(request: AuthenticatedRequest) -> HttpResponse:
         )
     create_url = None
     if result is not None and organisations and not (result.nik_match and result.nik_match.visible):
+        nik = form.cleaned_data.get("nik")
         create_url = _with_query(
             reverse("cases:beneficiary_create"),
             full_name=form.cleaned_data.get("full_name"),
-            nik=form.cleaned_data.get("nik"),
+            **{NIK_REF: stash(user_id=request.user.pk, purpose=_NIK_PURPOSE, value=nik) if nik else None},
             report=report.public_id if report else None,
         )
     return render(
@@ -176,6 +194,7 @@ def beneficiary_search(request: AuthenticatedRequest) -> HttpResponse:
             "report_query": f"?report={report.public_id}" if report else "",
             "limited": limit_message() if result is not None and result.limited else "",
         },
+        status=status,
     )
 
 
@@ -195,9 +214,12 @@ def _create_initial(request: AuthenticatedRequest, report: Report | None) -> dic
             village=report.village_id,
             ampk_categories=list(report.ampk_categories.values_list("pk", flat=True)),
         )
-    for name in ("full_name", "nik"):
-        if request.GET.get(name):
-            initial[name] = request.GET[name][:200]
+    if request.GET.get("full_name"):
+        initial["full_name"] = request.GET["full_name"][:200]
+    # The NIK searched a moment ago, by its reference (a `nik` in the URL is not read).
+    nik = unstash(user_id=request.user.pk, purpose=_NIK_PURPOSE, token=request.GET.get(NIK_REF, ""))
+    if nik:
+        initial["nik"] = nik
     return initial
 
 

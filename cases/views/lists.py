@@ -4,6 +4,9 @@ handover of cases from the list to another case manager."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -12,13 +15,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from atensi.core import exports
 from atensi.core.access import actor_for
+from atensi.core.stash import stash
 from atensi.core.submit import submit
 from stakeholders.http import AuthenticatedRequest
 from stakeholders.roles import Role
 
 from .. import lists, reassign
 from ..exports import CASES
-from ..list_forms import case_list_filters
+from ..list_forms import CaseNikForm, case_list_filters
 from ..permissions import can_list_cases, can_reassign_cases
 from ..reassign_forms import ReassignForm, handover_candidates
 from ..selectors import CASE_ROLES
@@ -33,6 +37,8 @@ def _require_case_worker(request: AuthenticatedRequest) -> None:
 def _query(request: AuthenticatedRequest) -> str:
     params = request.GET.copy()
     params.pop("cursor", None)
+    if lists.search_kind(params.get("q") or "") == lists.SearchKind.NIK:
+        params.pop("q")  # not searched (cases.list_forms), and not repeated in the page's links
     return params.urlencode()
 
 
@@ -69,6 +75,23 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+@require_POST
+def case_list_nik(request: AuthenticatedRequest) -> HttpResponse:
+    """ "Find a child by NIK": the NIK comes by POST and is kept for the user behind a
+    reference (atensi.core.stash); the list it redirects to carries the reference only, in
+    its address, its pages and its exports."""
+    _require_case_worker(request)
+    form = CaseNikForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("nik", []):
+            messages.error(request, str(error))
+        return redirect("cases:case_list")
+    ref = stash(user_id=request.user.pk, purpose=lists.NIK_PURPOSE, value=form.cleaned_data["nik"])
+    # Every case of the child the user may see, open or closed, whoever manages it.
+    query = urlencode({"scope": lists.Scope.ALL, "status": lists.Status.ALL, lists.NIK_REF: ref})
+    return redirect(f"{reverse('cases:case_list')}?{query}")
+
+
 @require_GET
 def case_export_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
     return exports.csv_response(request, user=request.user, source=CASES)
@@ -103,6 +126,7 @@ def case_reassign(request: AuthenticatedRequest) -> HttpResponse:
 urlpatterns: list[URLPattern] = [
     path("cases/reassign/", case_reassign, name="case_reassign"),
     path("cases/", case_list, name="case_list"),
+    path("cases/find-by-nik/", case_list_nik, name="case_list_nik"),
     path("cases/export.csv", case_export_csv, name="case_export_csv"),
     path("cases/export.xlsx", case_export_xlsx, name="case_export_xlsx"),
 ]

@@ -65,6 +65,7 @@ class World:
     agreement: int  # one of Dinas Sosial's
     import_batch: int  # an LKSA list with an error, at Dinas Sosial
     subject_access: int  # Rizky's mother asked Alyatama for his data; the file is made
+    peksos: int  # the account of peksos.alyatama (the people directory's person page)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,9 @@ PAGES: list[Visit] = [
     Visit("subject_access_list", "supervisor.alyatama", _p("/subject-access/")),
     Visit("subject_access_detail", "supervisor.alyatama", _p("/subject-access/{subject_access}/")),
     Visit("subject_access_create", "supervisor.alyatama", _p("/cases/beneficiaries/{beneficiary}/subject-access/")),
+    Visit("people_list", "admin", _p("/people/")),
+    Visit("people_list.results", "admin", _p("/people/?q=alyatama")),
+    Visit("person_detail", "admin", _p("/people/{peksos}/")),
     Visit("second_factor_setup", "peksos.alyatama", _p("/account/two-factor/setup/")),
     Visit("case_list", "peksos.alyatama", _p("/cases/")),
     Visit("case_detail", "peksos.alyatama", _p("/cases/{case}/")),
@@ -205,8 +209,10 @@ NOT_PAGES: dict[str, str] = {
     "cases:beneficiary_contact_request": "POST only",
     "cases:subject_access_bundle": "POST only",
     "cases:subject_access_close": "POST only",
+    "cases:case_list_nik": "POST only (redirects to the case list filtered by a reference to the NIK)",
     "stakeholders:second_factor_off": "POST only",
     "stakeholders:second_factor_reset": "POST only",
+    "stakeholders:person_end_sessions": "POST only",
     "export_status": "an htmx fragment of the exports page (one export's line)",
     "export_download": "a download",
     "export_again": "POST only",
@@ -394,6 +400,7 @@ def build_world() -> World:
         agreement=Agreement.objects.filter(parties=dinsos).order_by("pk").first().pk,
         import_batch=batch.pk,
         subject_access=asked.pk,
+        peksos=User.objects.get(username="peksos.alyatama").pk,
     )
 
 
