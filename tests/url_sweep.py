@@ -166,6 +166,7 @@ A_RECORDS = (
     "access_log",
     "export_job",
     "subject_access",
+    "erasure_run",
 )
 
 
@@ -399,7 +400,18 @@ def build_world(storage: Path) -> World:
         finished_at=timezone.now(),
         expires_at=timezone.now() + datetime.timedelta(hours=1),
     )
+    from atensi.core.models import ErasureRun
     from cases.subject_access.services import subject_access_record
+
+    # A retention run that anonymised A's child: its ids are A's (superusers only in admin).
+    o["erasure_run"] = ErasureRun.objects.create(
+        trigger=ErasureRun.Trigger.COMMAND,
+        status=ErasureRun.Status.DONE,
+        finished_at=timezone.now(),
+        counts={"cases.beneficiary": 1},
+        beneficiaries=1,
+        beneficiary_ids=[child.pk],
+    )
 
     o["subject_access"] = subject_access_record(
         by=chief,
@@ -679,6 +691,7 @@ ADMIN_OBJECTS: dict[str, Callable[[World], Any]] = {
     "atensi.ppkstype": lambda w: w.ppks,
     "atensi.accesslog": lambda w: w.access_log,
     "cases.subjectaccessrequest": lambda w: w.subject_access,
+    "atensi.erasurerun": lambda w: w.erasure_run,
     "stakeholders.user": lambda w: w.worker,
     "stakeholders.region": lambda w: w.region,
     "stakeholders.organisation": lambda w: w.org_a,
