@@ -12,3 +12,4 @@ class CasesConfig(AppConfig):
         from . import exports, notify, reassign, reminders  # noqa: F401
         from .beneficiaries import screening  # noqa: F401 - the contact request's renderer
         from .subject_access import bundle  # noqa: F401 - the subject access file (an export)
+        from .subject_access import reminders as subject_access_reminders  # noqa: F401 - its deadline's rule

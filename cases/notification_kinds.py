@@ -25,3 +25,8 @@ class NotificationKind(models.TextChoices):
     # Someone searching before a registration found a child you hold in a confidential case
     # and asks you to get in touch (cases.beneficiaries.screening).
     CONTACT_REQUESTED = "contact_requested", _("Contact requested about a child you hold")
+    # Subject access (cases.subject_access): a request recorded, tell the organisation's
+    # other supervisors at once; its deadline near (a day before), then passed.
+    SUBJECT_ACCESS_RECORDED = "subject_access_recorded", _("Request for personal data recorded")
+    SUBJECT_ACCESS_DUE = "subject_access_due", _("Request for personal data due soon")
+    SUBJECT_ACCESS_OVERDUE = "subject_access_overdue", _("Request for personal data overdue")

@@ -234,6 +234,8 @@ ATENSI_ACCESS_LOG_RETENTION_DAYS = env.int("ATENSI_ACCESS_LOG_RETENTION_DAYS", d
 # A subject access request is answered within this many hours of its arrival (UU 27/2022
 # Pasal 32: 3 x 24 hours).
 ATENSI_SUBJECT_ACCESS_HOURS = env.int("ATENSI_SUBJECT_ACCESS_HOURS", default=72)
+# The organisation's supervisors are reminded this many hours before that deadline.
+ATENSI_SUBJECT_ACCESS_WARN_HOURS = env.int("ATENSI_SUBJECT_ACCESS_WARN_HOURS", default=24)
 # Retention (atensi.erasure, monthly): a beneficiary is anonymised once every case of
 # theirs, in every organisation, was closed more than ATENSI_RETENTION_YEARS ago, and (birth
 # date known) they are older than ATENSI_RETENTION_ADULT_AGE + ATENSI_RETENTION_AGE_MARGIN_YEARS.

@@ -84,6 +84,8 @@ class SubjectAccessRequest(models.Model):
         indexes = [
             # The register: an organisation's open requests by deadline, then the rest.
             models.Index(fields=["organisation", "status", "due_at", "id"], name="subject_access_register"),
+            # The reminder rule's bands on the deadline of open requests.
+            models.Index(fields=["due_at"], condition=Q(status="open"), name="subject_access_open_due"),
         ]
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ from stakeholders.models import User
 from ..models import Beneficiary, RequesterRelation, SubjectAccessRequest, SubjectAccessStatus
 from ..permissions import handle_subject_access_refusal, subject_access_organisations
 from .bundle import SOURCE
+from .reminders import notify_recorded
 
 # A request written down late (a letter found in the post) may be dated back this far.
 RECEIVED_BACK_DAYS = 30
@@ -72,6 +73,7 @@ def subject_access_record(
     )
     request.full_clean()
     request.save()
+    notify_recorded(request)
     return request
 
 

@@ -12,14 +12,18 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.apps import apps
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from atensi.core import exports
 from atensi.core.access import record_access
-from atensi.core.models import AccessLog, ExportJob
+from atensi.core.models import AccessLog, ExportJob, Notification, Reminder
+from atensi.core.notifications import notification_text
+from atensi.core.reminders import claim_due, deliver
 from atensi.testing.files import pdf_bytes
 from cases import documents as docs
 from cases.beneficiaries.merge import beneficiary_merge
@@ -33,7 +37,9 @@ from cases.models import (
     SubjectAccessRequest,
     SubjectAccessStatus,
 )
+from cases.notification_kinds import NotificationKind
 from cases.subject_access import services as svc
+from cases.subject_access.reminders import plan_subject_access_reminders
 from cases.subject_access.sections import WITHHELD_MODELS, sections
 from cases.tests.factories import BeneficiaryFactory, open_case, report_for
 from referrals.models import Referral
@@ -387,3 +393,62 @@ def test_every_model_that_points_at_a_case_or_a_person_is_in_a_section_or_withhe
             missing.append(label)
     assert not missing, f"not in the subject access file nor withheld with a reason: {missing}"
     assert all(str(reason) for reason in WITHHELD_MODELS.values())
+
+
+# --- The deadline reaches the supervisors ---------------------------------------------------------
+
+
+def sweep(moment: datetime.datetime) -> list[Notification]:
+    """At `moment`: run the rule as the minute sweep does, then deliver what is due."""
+    with time_machine.travel(moment, tick=False):
+        now = timezone.now()
+        with transaction.atomic():
+            plan_subject_access_reminders(now)
+        before = set(Notification.objects.values_list("pk", flat=True))
+        for reminder_id in claim_due(now=now):
+            deliver(reminder_id, now=now)
+        return list(Notification.objects.exclude(pk__in=before).order_by("pk"))
+
+
+def test_the_other_supervisors_hear_of_a_request_at_once_without_the_childs_name(
+    supervisor, org, child, case, django_capture_on_commit_callbacks
+):
+    second = member(organisation=org, role=Role.SUPERVISOR, username="kepala2")
+    with django_capture_on_commit_callbacks(execute=True):
+        request = record(supervisor, child, org)
+    bell = Notification.objects.get()
+    assert bell.recipient == second and bell.kind == NotificationKind.SUBJECT_ACCESS_RECORDED
+    text = notification_text(bell)
+    assert f"no. {request.pk}" in text and CHILD not in text
+    assert bell.link == reverse("cases:subject_access_detail", args=[request.pk])
+    # The e-mail goes out with the next sweep, once.
+    sweep(timezone.now())
+    assert [m.to for m in mail.outbox] == [[second.email]]
+    assert CHILD not in mail.outbox[0].body
+
+
+def test_a_day_before_the_deadline_and_at_it_the_request_reminds_then_escalates(
+    supervisor, org, org_admin, child, case
+):
+    request = record(supervisor, child, org)
+    Notification.objects.all().delete()
+    assert sweep(request.received_at + datetime.timedelta(hours=40)) == []
+    due = sweep(request.received_at + datetime.timedelta(hours=49))
+    assert [(n.recipient, n.kind) for n in due] == [(supervisor, NotificationKind.SUBJECT_ACCESS_DUE)]
+    assert sweep(request.received_at + datetime.timedelta(hours=50)) == []  # once
+    late = sweep(request.received_at + datetime.timedelta(hours=72, minutes=1))
+    assert {(n.recipient, n.kind) for n in late} == {
+        (supervisor, NotificationKind.SUBJECT_ACCESS_OVERDUE),
+        (org_admin, NotificationKind.SUBJECT_ACCESS_OVERDUE),
+    }
+    assert "still open" in notification_text(late[0]) and CHILD not in notification_text(late[0])
+
+
+def test_a_request_answered_in_time_reminds_nobody(supervisor, org, org_admin, child, case):
+    request = record(supervisor, child, org)
+    Notification.objects.all().delete()
+    sweep(request.received_at + datetime.timedelta(hours=49))
+    svc.subject_access_answer(by=supervisor, request=request, answer="Diserahkan.")
+    Notification.objects.all().delete()
+    assert sweep(request.received_at + datetime.timedelta(hours=73)) == []
+    assert not Reminder.objects.filter(delivered_at__isnull=True, cancelled_at__isnull=True).exists()
