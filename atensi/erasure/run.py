@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pgtrigger
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,8 +54,15 @@ def _one_run() -> Iterator[bool]:
         yield bool(got)
     finally:
         if got:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+            except DatabaseError:
+                # A transaction left aborted refuses the unlock, and a session lock outlives
+                # rollbacks: the next run would find it held for as long as this connection
+                # lives (a worker's, for days). Closing the session releases it.
+                logger.warning("retention: the lock could not be released; closing the connection")
+                connection.close()
 
 
 def in_progress_message() -> str:
