@@ -31,6 +31,27 @@ def test_supervisor_sees_the_staff_list_and_the_view_is_logged(client_for, super
     assert AccessLog.objects.filter(user=supervisor, target_id=str(org.pk), action="view").count() == 1
 
 
+def test_an_org_admin_resets_a_colleagues_second_factor_and_signs_them_out_from_the_staff_page(
+    client_for, org_admin, owner, supervisor, org
+):
+    from atensi.testing.second_factor import Client
+
+    page = client_for(org_admin).get(staff_url(org), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    reset = reverse("stakeholders:second_factor_reset", args=[owner.pk])
+    end = reverse("stakeholders:person_end_sessions", args=[owner.pk])
+    assert f'action="{reset}"' in page and f'action="{end}"' in page
+    # Not for themselves (the account page does that), once per person, never for readers.
+    assert reverse("stakeholders:second_factor_reset", args=[org_admin.pk]) not in page
+    assert page.count(f'action="{reset}"') == 1
+    assert reset not in client_for(supervisor).get(staff_url(org)).content.decode()
+    worker = Client()
+    worker.force_login(owner)
+    assert worker.get(reverse("home")).status_code == 200
+    response = client_for(org_admin).post(end, {"next": staff_url(org)})
+    assert response["Location"] == staff_url(org)
+    assert worker.get(reverse("home")).status_code == 302  # signed out
+
+
 def test_social_worker_gets_404_on_the_staff_list(client_for, owner, org):
     assert client_for(owner).get(staff_url(org)).status_code == 404
 
