@@ -16,6 +16,7 @@ from .models import Referral, ResponseDeadline
 class ResponseDeadlineAdmin(PortalAdmin[ResponseDeadline]):
     list_display = ["urgency", "hours"]
     superuser_only = True
+    national_policy = True
 
 
 @admin.register(Referral)

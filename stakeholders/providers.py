@@ -15,9 +15,11 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from atensi.core import access, localtime, reminders, retention
+from atensi.core import admin as core_admin
 from atensi.core.models import Reminder
 
 from .models import ImportBatch, ImportStatus, Membership
+from .permissions import is_national_admin
 from .roles import ROLE_PERMISSIONS
 
 # A spreadsheet import previewed but never confirmed nor discarded is forgotten after this
@@ -83,3 +85,5 @@ def register() -> None:
     reminders.delivery_check(recipient_works_there)
     localtime.register_user_zones(user_zones)
     retention.sweep("import_previews")(forget_import_previews)
+    # National administrators edit the national policies in admin (PortalAdmin.national_policy).
+    core_admin.register_national_policy_editors(is_national_admin)

@@ -45,7 +45,16 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.COMMUNITY_REPORTER: set(),
     # Directorate and provincial viewers see aggregate figures, never personal data.
     Role.VIEWER: {"stakeholders.view_aggregates"},
-    Role.NATIONAL_ADMIN: _EVERYONE_IN_AN_ORG | {"stakeholders.view_membership", "stakeholders.view_user"},
+    # National policies in admin (atensi.core.admin.PortalAdmin.national_policy): the
+    # referral answer deadlines and the reference lists; never deleted.
+    Role.NATIONAL_ADMIN: _EVERYONE_IN_AN_ORG
+    | {"stakeholders.view_membership", "stakeholders.view_user"}
+    | {"referrals.view_responsedeadline", "referrals.change_responsedeadline"}
+    | {
+        f"atensi.{verb}_{model}"
+        for verb in ("view", "add", "change")
+        for model in ("cluster", "servicecomponent", "ampkcategory", "ppkstype")
+    },
 }
 
 

@@ -20,6 +20,18 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import AccessLog, AmpkCategory, Cluster, ErasureRun, PpksType, ReferenceItem, ServiceComponent
 
+# Who edits the national policies (referral answer deadlines, the reference lists) besides
+# superusers: the rule is stakeholders' (national administrators), registered at start-up.
+_national_policy_editor: list[Callable[[Any], bool]] = []
+
+
+def register_national_policy_editors(rule: Callable[[Any], bool]) -> None:
+    _national_policy_editor[:] = [rule]
+
+
+def edits_national_policies(user: Any) -> bool:
+    return bool(user.is_superuser or (_national_policy_editor and _national_policy_editor[0](user)))
+
 
 class PortalAdmin[M: Model](admin.ModelAdmin[M]):
     """Scoped, audited admin.
@@ -36,10 +48,13 @@ class PortalAdmin[M: Model](admin.ModelAdmin[M]):
     scope: Callable[[Any], QuerySet[M]] | None = None
     superuser_only = False
     deletable = False
+    # A national policy (no record of anyone): superusers and national administrators
+    # edit it, with the model permissions their role's group holds.
+    national_policy = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[M]:
         qs = super().get_queryset(request)
-        if request.user.is_superuser:
+        if request.user.is_superuser or (self.national_policy and edits_national_policies(request.user)):
             return qs
         if self.superuser_only or type(self).scope is None:
             return qs.none()
@@ -47,6 +62,8 @@ class PortalAdmin[M: Model](admin.ModelAdmin[M]):
         return qs.filter(pk__in=scoped.values("pk"))
 
     def _allowed(self, request: HttpRequest) -> bool:
+        if self.national_policy and edits_national_policies(request.user):
+            return True
         return bool(request.user.is_superuser or (not self.superuser_only and type(self).scope is not None))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -98,6 +115,7 @@ class ReferenceItemAdmin[M: ReferenceItem](PortalAdmin[M]):
     search_fields = ["code", "name_id", "name_en"]
     ordering = ["position", "code"]
     superuser_only = True
+    national_policy = True
 
 
 admin.site.register(Cluster, ReferenceItemAdmin)
