@@ -62,9 +62,15 @@ def test_org_admin_adds_a_colleague_and_revokes_a_role(page, org):
     page.wait_for_url(f"**/organisations/{org.pk}/staff/")
     assert "peksos.baru" in page.get_by_test_id("staff-table").inner_text()
     row = page.get_by_test_id("staff-table").locator("tr", has_text="peksos.lama")
-    row.get_by_role("button").click()
+    row.get_by_role("button", name="Cabut peran").click()
     page.wait_for_url(f"**/organisations/{org.pk}/staff/")
     assert not Membership.objects.get(user__username="peksos.lama").is_active
+    # A colleague's lost phone: reset from the same page, which comes back with a message.
+    row = page.get_by_test_id("staff-table").locator("tr", has_text="peksos.baru")
+    row.get_by_test_id("staff-reset-second-factor").click()
+    page.wait_for_url(f"**/organisations/{org.pk}/staff/")
+    expect(page.locator(".alert-success").first).to_contain_text("direset")
+    assert User.objects.get(username="peksos.baru").second_factor_reset_at is not None
     assert Membership.objects.get(user__username="peksos.baru").role == "referral_officer"
     assert page.csp_violations == []
 
