@@ -222,9 +222,16 @@ def can_edit_beneficiary(user: User, beneficiary: Beneficiary) -> bool:
     return Case.objects.filter(beneficiary=beneficiary, organisation_id__in=orgs, stage__in=OPEN_STAGES).exists()
 
 
+def anonymised_message() -> str:
+    return _("This record was anonymised when its retention period ended; register the child again as a new person.")
+
+
 def edit_beneficiary_refusal(user: User, beneficiary: Beneficiary) -> str | None:
     if beneficiary.merged_into_id:
         return _("This record was merged into another one; make your changes there.")
+    if beneficiary.anonymised_at is not None:
+        # Filled again, it would never be anonymised again (atensi.erasure takes a record once).
+        return anonymised_message()
     if can_edit_beneficiary(user, beneficiary):
         return None
     return _(

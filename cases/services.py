@@ -34,6 +34,7 @@ from .models import (
     TimelineKind,
 )
 from .notify import notify_report_case_opened
+from .permissions import anonymised_message
 from .selectors import CASE_MANAGER_ROLES, CASE_ROLES, holds_role, person_name
 
 
@@ -135,6 +136,9 @@ def case_open(
     beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     if beneficiary.merged_into_id:
         raise ApplicationError(_("This record was merged into another one; open the case on that one."))
+    if beneficiary.anonymised_at is not None:
+        # Filled again, it would never be anonymised again (atensi.erasure takes a record once).
+        raise ApplicationError(anonymised_message())
     for field, user in (("case_manager", case_manager), ("supervisor", supervisor)):
         if user is not None and not is_case_manager_candidate(organisation=organisation, user=user):
             raise ApplicationError(

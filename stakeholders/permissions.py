@@ -69,11 +69,33 @@ def can_search_access_log(user: User) -> bool:
     return bool(actor_for(user).org_ids(Role.SUPERVISOR)) or is_national_admin(user)
 
 
+def has_wider_access(person: User) -> bool:
+    """Access beyond one organisation: Django admin (staff) or the national administrator's role."""
+    return bool(
+        person.is_staff
+        or person.is_superuser
+        or person.memberships.filter(is_active=True, role=Role.NATIONAL_ADMIN).exists()
+    )
+
+
+def wider_access_refusal(user: User, person: User) -> str | None:
+    """Resetting a second factor or ending sessions hands an account to whoever holds its
+    password next: an organisation's administrator may not do it to an account that reaches
+    further than the organisation, nor a national administrator to a superuser."""
+    if person.is_superuser and not user.is_superuser:
+        return _("Only a superuser can do this for a superuser.")
+    if has_wider_access(person) and not is_national_admin(user):
+        return _("Only a national administrator can do this for an account with access beyond its organisation.")
+    return None
+
+
 def reset_second_factor_refusal(user: User, person: User) -> str | None:
     """A lost phone is reset by an administrator of one of the person's organisations, or
     by a national administrator; nobody resets their own (they would need no code at all)."""
     if user.pk == person.pk:
         return _("You cannot reset your own second factor. Ask your organisation's administrator.")
+    if (wider := wider_access_refusal(user, person)) is not None:
+        return wider
     if is_national_admin(user):
         return None
     theirs = set(person.memberships.filter(is_active=True).values_list("organisation_id", flat=True))
@@ -94,6 +116,8 @@ def end_sessions_refusal(user: User, person: User) -> str | None:
     oneself there is "sign out of every other device", which keeps the current session."""
     if user.pk == person.pk:
         return _("To sign yourself out elsewhere, use “Sign out of every other device” in your menu.")
+    if (wider := wider_access_refusal(user, person)) is not None:
+        return wider
     if is_national_admin(user):
         return None
     theirs = set(person.memberships.filter(is_active=True).values_list("organisation_id", flat=True))

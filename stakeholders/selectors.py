@@ -134,12 +134,15 @@ def people_second_factor_resettable_by(user: User) -> QuerySet[User]:
     query): anyone for a national administrator, else the people of the organisations the
     user administers; never the user themselves."""
     if is_national_admin(user):
-        people = User.objects.all()
+        people = User.objects.all() if user.is_superuser else User.objects.filter(is_superuser=False)
     else:
         administered = actor_for(user).org_ids(Role.ORG_ADMIN)
         people = User.objects.filter(
             pk__in=Membership.objects.filter(organisation_id__in=administered, is_active=True).values("user_id")
         )
+        # Never an account reaching further than the organisation (permissions.wider_access_refusal).
+        national = Membership.objects.filter(is_active=True, role=Role.NATIONAL_ADMIN).values("user_id")
+        people = people.filter(is_staff=False, is_superuser=False).exclude(pk__in=national)
     return people.exclude(pk=user.pk)
 
 

@@ -450,6 +450,12 @@ def _fail(job: ExportJob, message: str) -> None:
     )
 
 
+class _Stopped(Exception):
+    def __init__(self, file_name: str) -> None:
+        super().__init__(file_name)
+        self.file_name = file_name
+
+
 def run_export(job_id: int) -> str:
     """The task's body: make the job's file as its user, now. Returns the job's status."""
     now = timezone.now()
@@ -489,12 +495,14 @@ def run_export(job_id: int) -> str:
                         f"exports/{job.user_id}/{job.pk}-{export_filename(export, extension)}", File(made)
                     )
                 finished = timezone.now()
-                ExportJob.objects.filter(pk=job.pk).update(
+                finished_now = ExportJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
                     status=Status.DONE,
                     file_name=name,
                     finished_at=finished,
                     expires_at=finished + datetime.timedelta(hours=settings.ATENSI_EXPORT_RETENTION_HOURS),
                 )
+                if not finished_now:
+                    raise _Stopped(name)
                 notifications.notify(
                     recipients=[user],
                     kind=ExportNotificationKind.EXPORT_READY,
@@ -502,6 +510,11 @@ def run_export(job_id: int) -> str:
                     key=f"export:{job.pk}:ready",
                     source=job.source,
                 )
+        except _Stopped as stopped:
+            # Stopped while it was made (the retention run took the child it holds): the
+            # access-log rows roll back, the file goes, nobody is told it is ready.
+            storages["default"].delete(stopped.file_name)
+            return "stopped"
         except ApplicationError as refused:
             _fail(job, str(refused))
             return Status.FAILED

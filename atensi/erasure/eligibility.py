@@ -7,7 +7,9 @@ the records merged into it too (a merge moves them, an old one may not have):
 - the last closure is more than ATENSI_RETENTION_YEARS ago;
 - with a birth date known (its own or a merged record's), the person is at least
   ATENSI_RETENTION_ADULT_AGE + ATENSI_RETENTION_AGE_MARGIN_YEARS old; without one, the
-  closure date alone decides.
+  closure date alone decides;
+- no request for the person's data is open (cases.subject_access): the law's 3 x 24 hours
+  to answer it come first; the next run takes the person once it is closed.
 
 The records merged into it follow it (scrub.group_of).
 """
@@ -21,7 +23,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from cases.models import Beneficiary, Case, Stage
+from cases.models import Beneficiary, Case, Stage, SubjectAccessRequest, SubjectAccessStatus
 
 
 def years_before[D: (datetime.date, datetime.datetime)](moment: D, years: int) -> D:
@@ -60,7 +62,13 @@ def due_for_anonymisation(*, now: datetime.datetime | None = None) -> QuerySet[B
             has_open=Exists(group_cases.exclude(stage=Stage.CLOSED)),
             closed_recently=Exists(group_cases.filter(closed_at__gte=limits.closed_before)),
             too_young=Exists(too_young),
+            asked=Exists(
+                SubjectAccessRequest.objects.filter(
+                    Q(beneficiary=OuterRef("pk")) | Q(beneficiary__merged_into=OuterRef("pk")),
+                    status=SubjectAccessStatus.OPEN,
+                )
+            ),
         )
-        .filter(has_case=True, has_open=False, closed_recently=False, too_young=False)
+        .filter(has_case=True, has_open=False, closed_recently=False, too_young=False, asked=False)
         .order_by("pk")
     )

@@ -33,6 +33,7 @@ from typing import Any
 
 import pghistory.models
 from django.apps import apps
+from django.core.files.storage import storages
 from django.db import models, transaction
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat, ExtractYear, Left, Now
@@ -427,17 +428,30 @@ def _access_log(work: Work, targets: Mapping[str, Iterable[int]], niks: list[str
         AccessLog.objects.filter(pk=pk).update(path=path.split("?", 1)[0])
 
 
-def _export_filters(work: Work, words: list[str]) -> None:
-    """A background export keeps the filter it was asked with, which may be a search typed
-    with the child's name or NIK: such filters are emptied (the file, if still there, is
-    the export's owner's, removed by its own clean-up within a day)."""
+def _exports(work: Work, words: list[str], requests: list[int]) -> None:
+    """Background exports that hold the child: one asked with a search typed with the
+    child's name or NIK, and the files answering requests for the child's data. Their files
+    are deleted and their filters emptied — a job still waiting is failed, never run with an
+    emptied (that is, a wider) filter — and their filter digest no longer derives from the
+    NIK."""
     matching = Q(pk__in=[])
+    for pk in requests:
+        matching |= Q(source="subject_access", params__contains=[["request", str(pk)]])
     for word in {w for w in words if len(w) >= 3}:
         matching |= Q(params__icontains=word)
     jobs = ExportJob.objects.filter(matching)
     work.count(ExportJob, jobs.count())
-    if not work.dry_run:
-        jobs.update(params=[])
+    if work.dry_run:
+        return
+    storage = storages["default"]
+    for job in jobs.exclude(file_name=""):
+        work.files.append((storage, job.file_name))
+        work.counts["storage.files"] += 1
+    jobs.filter(status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]).update(
+        status=ExportJob.Status.FAILED, error="", finished_at=Now()
+    )
+    jobs.filter(status=ExportJob.Status.DONE).update(status=ExportJob.Status.EXPIRED)
+    jobs.update(params=[], file_name="", params_key=Concat(Value("erased-"), Cast(F("pk"), CharField())))
 
 
 def _remove_files(work: Work, scrub: Scrub, ids: list[int]) -> None:
@@ -486,7 +500,10 @@ def scrub_group(work: Work, survivor_id: int) -> list[int]:
         Beneficiary.objects.filter(pk__in=group.beneficiary_ids).update(anonymised_at=Now())
     targets = {scrub.model._meta.label_lower: ids[scrub.model] for scrub in plan}
     _access_log(work, targets, [str(n) for n in niks if n])
-    _export_filters(work, [str(w) for w in words if w])
+    requests = list(
+        SubjectAccessRequest.objects.filter(beneficiary__in=group.beneficiary_ids).values_list("pk", flat=True)
+    )
+    _exports(work, [str(w) for w in words if w], requests)
 
     # 2. Delete what has no statistical use at all.
     for scrub in plan:

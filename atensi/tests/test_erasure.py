@@ -404,3 +404,98 @@ def test_admin_lists_the_runs_read_only_for_superusers(
     assert admin.post(f"/admin/atensi/erasurerun/{record.pk}/delete/", {"post": "yes"}).status_code == 403
     assert admin.get("/admin/atensi/erasurerun/add/").status_code == 403
     assert ErasureRun.objects.filter(pk=record.pk).exists()
+
+
+def test_an_open_request_for_the_childs_data_comes_first(org: Any, owner: Any) -> None:
+    from cases.models import SubjectAccessRequest
+
+    b = closed_child(org, owner)
+    asked = SubjectAccessRequest.objects.create(
+        organisation=org,
+        beneficiary=b,
+        requester_name="Ibu Sari",
+        requester_relation="mother",
+        received_at=ELEVEN_YEARS_LATER,
+        due_at=ELEVEN_YEARS_LATER + datetime.timedelta(hours=72),
+        recorded_by=owner,
+    )
+    assert due() == []
+    SubjectAccessRequest.objects.filter(pk=asked.pk).update(
+        status="answered", answer="Diserahkan.", answered_at=ELEVEN_YEARS_LATER, answered_by=owner
+    )
+    assert due() == [b.pk]
+
+
+def test_exports_holding_the_child_are_stopped_and_their_files_deleted_never_widened(
+    org: Any, owner: Any, settings: Any, tmp_path: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+
+    from atensi.core import exports
+    from atensi.core.models import ExportJob
+    from cases.models import SubjectAccessRequest
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    b = closed_child(org, owner, full_name="Sekar Hilangwati")
+    waiting = ExportJob.objects.create(user=owner, source="cases", params=[["q", "Sekar Hilangwati"]], params_key="w")
+    storage = storages["default"]
+    made = storage.save("exports/x/bundle.zip", ContentFile(b"Sekar Hilangwati"))
+    request = SubjectAccessRequest.objects.create(
+        organisation=org,
+        beneficiary=b,
+        requester_name="Ibu",
+        requester_relation="mother",
+        received_at=CLOSED,
+        due_at=CLOSED + datetime.timedelta(hours=72),
+        recorded_by=owner,
+        status="answered",
+        answer="Diserahkan.",
+        answered_at=CLOSED,
+        answered_by=owner,
+    )
+    bundle = ExportJob.objects.create(
+        user=owner,
+        source="subject_access",
+        params=[["request", str(request.pk)]],
+        params_key="b",
+        status=ExportJob.Status.DONE,
+        file_name=made,
+        finished_at=ELEVEN_YEARS_LATER,
+        expires_at=ELEVEN_YEARS_LATER + datetime.timedelta(hours=24),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run()
+    waiting.refresh_from_db()
+    bundle.refresh_from_db()
+    # The waiting search is failed, not run with an emptied (every case) filter.
+    assert waiting.status == ExportJob.Status.FAILED and waiting.params == []
+    assert exports.run_export(waiting.pk) == "skipped"
+    assert bundle.status == ExportJob.Status.EXPIRED and bundle.file_name == "" and not storage.exists(made)
+    assert "Sekar" not in waiting.params_key + bundle.params_key
+
+
+@translation.override("en")
+def test_an_anonymised_record_cannot_be_filled_again(org: Any, owner: Any) -> None:
+    """The run takes a record once: a new case, an edit or a merge into it would keep what
+    it brought for ever. The child is registered again as a new person instead."""
+    from cases.beneficiaries import services as beneficiary_services
+    from cases.beneficiaries.merge import beneficiary_merge
+    from stakeholders.tests.factories import member
+
+    b = closed_child(org, owner)
+    run()
+    b.refresh_from_db()
+    boss = member(organisation=org, role="supervisor", username="kepala.anon")
+    with pytest.raises(ApplicationError, match="anonymised"):
+        open_case(organisation=org, by=owner, beneficiary=b)
+    with pytest.raises(ApplicationError, match="anonymised"):
+        beneficiary_services.beneficiary_update(beneficiary=b, by=owner, expected_updated_at=None, address="Jl. Baru 1")
+    newcomer = BeneficiaryFactory.create(organisation=org, created_by=owner, nik="1571011705150099")
+    with pytest.raises(ApplicationError, match="anonymised"):
+        beneficiary_merge(survivor=b, merged=newcomer, by=boss, reason="Sama.")
+    b.refresh_from_db()
+    assert b.nik == "" and b.address == ""

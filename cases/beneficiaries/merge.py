@@ -14,7 +14,7 @@ from stakeholders.models import Organisation, User
 from stakeholders.roles import Role
 
 from ..models import OPEN_STAGES, Beneficiary, BeneficiaryMerge, Case, FamilyMember, TimelineKind
-from ..permissions import can_merge_beneficiaries, merge_organisations, related_org_ids
+from ..permissions import anonymised_message, can_merge_beneficiaries, merge_organisations, related_org_ids
 from ..selectors import cases_readable_by
 from ..services import timeline_add
 from .identity import ADULT_AGE, age_on, identity_check
@@ -121,6 +121,8 @@ def beneficiary_merge(*, survivor: Beneficiary, merged: Beneficiary, by: User, r
     keep, gone = rows[survivor.pk], rows[merged.pk]
     if keep.merged_into_id or gone.merged_into_id:
         raise ApplicationError(_("One of these records was already merged into another one. Reload the page."))
+    if keep.anonymised_at is not None or gone.anonymised_at is not None:
+        raise ApplicationError(anonymised_message())
     if not merge_organisations(user=by, first_id=keep.pk, second_id=gone.pk):
         raise ApplicationError(
             _(

@@ -93,6 +93,8 @@ def plan_subject_access_reminders(now: datetime.datetime) -> None:
     ):
         for request in requests:
             due_at = request.due_at - _warn() if event == "due" else request.due_at
+            # Org admins answer for the organisation but do not open requests: no link.
+            supervisors = set(holders(members, request.organisation_id, [Role.SUPERVISOR]))
             for user_id in holders(members, request.organisation_id, roles[kind]):
                 planned.append(
                     Planned(
@@ -101,7 +103,7 @@ def plan_subject_access_reminders(now: datetime.datetime) -> None:
                         recipient_id=user_id,
                         due_at=max(due_at, request.received_at),
                         organisation_id=request.organisation_id,
-                        link=_link(request.pk),
+                        link=_link(request.pk) if user_id in supervisors else "",
                         data=_data(request),
                     )
                 )

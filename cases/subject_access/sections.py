@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from atensi.core.models import AccessLog
-from stakeholders.models import Organisation
+from stakeholders.models import Membership, Organisation
 
 from ..models import (
     Approval,
@@ -197,6 +197,11 @@ register(
         title=gettext_lazy("Family"),
         model=FamilyMember,
         records=lambda s: FamilyMember.objects.filter(beneficiary_id__in=s.person_ids),
+        # The relatives' own identifiers and contacts are their data, not the person's.
+        withheld=("nik", "phone"),
+        withheld_because=gettext_lazy(
+            "The family members' NIK and phone numbers are left out: they are their own personal data."
+        ),
     )
 )
 register(
@@ -222,9 +227,10 @@ register(
         model=Report,
         records=lambda s: Report.objects.filter(pk__in=Case.objects.filter(pk__in=s.case_ids).values("report_id")),
         # Whoever reported a child is protected: the family must not learn who it was.
-        withheld=("reporter_name", "reporter_phone", "recorded_by"),
+        withheld=("reporter_kind", "reporter_name", "reporter_phone", "recorded_by"),
         withheld_because=gettext_lazy(
-            "Who reported the child (name, phone, the account that recorded it) is left out to protect the reporter."
+            "Who reported the child (what kind of reporter, name, phone, the account that recorded it) is left "
+            "out to protect the reporter."
         ),
     )
 )
@@ -326,10 +332,27 @@ def _access_table(subject: Subject) -> Table:
         ("what", _("What")),
     )
     table = Table(headers=[label for _key, label in names])
-    rows = AccessLog.objects.filter(about_subject(subject)).select_related("user").order_by("at", "pk")
+    rows = list(AccessLog.objects.filter(about_subject(subject)).select_related("user").order_by("at", "pk"))
+    # The organisation's own staff by name; another organisation's (a referral's receiver,
+    # a search elsewhere) by their organisation: their names are their personal data.
+    others = Organisation.objects.in_bulk(
+        {row.organisation_id for row in rows if row.organisation_id not in (None, subject.organisation.pk)}
+    )
+    own = set(
+        Membership.objects.filter(
+            organisation=subject.organisation, user_id__in={row.user_id for row in rows}
+        ).values_list("user_id", flat=True)
+    )
     for row in rows:
         user = row.user
-        who = (user.get_full_name() or user.username) if user is not None else _("(account removed)")
+        if user is None:
+            who = _("(account removed)")
+        elif row.organisation_id in others:
+            who = _("Staff of %(organisation)s") % {"organisation": others[row.organisation_id].name}
+        elif row.user_id not in own:
+            who = _("Staff of another organisation")
+        else:
+            who = user.get_full_name() or user.username
         values = {
             "at": _text(row.at),
             "who": who,

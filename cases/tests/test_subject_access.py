@@ -252,8 +252,8 @@ def test_answered_or_refused_with_words_once(client_for, supervisor, child, case
     request = record(supervisor, child, org)
     client = client_for(supervisor)
     url = reverse("cases:subject_access_close", args=[request.pk])
-    empty = client.post(url, {"outcome": "refused", "answer": ""})
-    assert empty.status_code == 400
+    empty = client.post(url, {"outcome": "refused", "answer": ""}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "This field is required." in empty.content.decode()
     request.refresh_from_db()
     assert request.is_open
     client.post(url, {"outcome": "refused", "answer": "Pemohon bukan wali anak."})
@@ -281,6 +281,8 @@ def test_the_file_holds_everything_the_organisation_keeps_and_says_what_was_with
     data = json.loads(bundle.read("data.json"))
     assert data["identity"][0]["full_name"] == CHILD and data["identity"][0]["nik"] == "1571011705150003"
     assert data["family"][0]["name"] == MOTHER
+    # The relatives' own NIK and phone are theirs, not the child's.
+    assert "phone" not in data["family"][0] and "081234567890" not in bundle.read("data.json").decode()
     assert [c["number"] for c in data["cases"]] == [case.number]
     assert data["assessments"][0]["problems"] == "Putus sekolah."
     assert data["notes"][0]["narrative"] == "Kunjungan rumah."
@@ -290,7 +292,7 @@ def test_the_file_holds_everything_the_organisation_keeps_and_says_what_was_with
     assert document["file"].startswith("documents/") and bundle.read(document["file"]) == PDF
     # Whoever reported the child is not in it, and the letter says so.
     assert REPORTER not in bundle.read("data.json").decode()
-    assert "reporter_name" not in data["reports"][0]
+    assert "reporter_name" not in data["reports"][0] and "reporter_kind" not in data["reports"][0]
     letter = bundle.read("README.txt").decode()
     assert "protect the reporter" in letter and CHILD in letter
     # The workbook: one sheet a section, headers in words.
@@ -326,6 +328,16 @@ def test_making_the_file_is_in_the_access_log_and_only_its_maker_downloads_it(cl
     assert 'data-testid="subject-access-file-other"' in page
     mine = client_for(supervisor).get(reverse("cases:subject_access_detail", args=[request.pk])).content.decode()
     assert reverse("export_download", args=[request.bundle_id]) in mine
+
+
+def test_another_organisations_staff_are_named_by_their_organisation_not_their_names(
+    supervisor, org, other_org, child, case
+):
+    officer = member(organisation=other_org, role=Role.REFERRAL_OFFICER, username="petugas.lain")
+    record_access(user=officer, obj=case, organisation_id=other_org.pk)
+    data = json.loads(made_zip(supervisor, record(supervisor, child, org)).read("data.json"))
+    assert [row["who"] for row in data["access_log"]] == [f"Staff of {other_org.name}"]
+    assert "petugas.lain" not in json.dumps(data) and officer.get_full_name() not in json.dumps(data)
 
 
 def test_another_organisations_case_of_the_same_child_is_not_in_it(supervisor, org, other_org, child, case):
@@ -442,6 +454,8 @@ def test_a_day_before_the_deadline_and_at_it_the_request_reminds_then_escalates(
         (org_admin, NotificationKind.SUBJECT_ACCESS_OVERDUE),
     }
     assert "still open" in notification_text(late[0]) and CHILD not in notification_text(late[0])
+    # The org admin cannot open the request: their alert links nowhere.
+    assert {n.recipient: n.link for n in late}[org_admin] == ""
 
 
 def test_a_request_answered_in_time_reminds_nobody(supervisor, org, org_admin, child, case):

@@ -117,20 +117,8 @@ def subject_access_close(request: AuthenticatedRequest, pk: int) -> HttpResponse
             return svc.subject_access_refuse(by=request.user, request=access_request, reason=data["answer"])
         return svc.subject_access_answer(by=request.user, request=access_request, answer=data["answer"])
 
-    outcome = submit(request, form, close, success=_("The request was closed."), errors="message")
-    if not outcome:
-        return render(
-            request,
-            "cases/subject_access/detail.html",
-            {
-                "access_request": access_request,
-                "now": timezone.now(),
-                "job": None,
-                "job_by_other": False,
-                "close_form": form,
-            },
-            status=400,
-        )
+    # A refusal or a missing answer is a message on the request's page, shown afresh.
+    submit(request, form, close, success=_("The request was closed."), errors="message")
     return redirect("cases:subject_access_detail", pk=access_request.pk)
 
 

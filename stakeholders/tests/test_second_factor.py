@@ -251,3 +251,37 @@ def test_national_admins_belong_to_a_national_organisation_and_reset_anywhere(or
     authenticator(far_away)
     reset_second_factor(by=person, user=far_away)
     assert not TOTPDevice.objects.filter(user=far_away).exists()
+
+
+def test_nobody_hands_over_an_account_that_reaches_further_than_theirs(org, org_admin, client_for):
+    """A reset (or a sign-out everywhere) lets whoever has the password enrol next: an org
+    admin cannot do it to a staff account or a national administrator who also works in
+    their organisation, a national administrator cannot do it to a superuser."""
+    from stakeholders.permissions import end_sessions_refusal
+
+    kemensos = OrganisationFactory(code="KEMENSOS-Y", is_national=True)
+    national = member(organisation=kemensos, role=Role.NATIONAL_ADMIN)
+    membership_add(organisation=org, user=national, role=Role.SUPERVISOR)
+    staff = member(organisation=org, role=Role.SUPERVISOR)
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    root = user(is_superuser=True, is_staff=True)
+    membership_add(organisation=kemensos, user=root, role=Role.VIEWER)
+    colleague = member(organisation=org, role=Role.SOCIAL_WORKER)
+    for person in (national, staff):
+        with pytest.raises(ApplicationError, match="national administrator"):
+            reset_second_factor(by=org_admin, user=person)
+        assert end_sessions_refusal(org_admin, person) is not None
+    with pytest.raises(ApplicationError, match="superuser"):
+        reset_second_factor(by=national, user=root)
+    assert end_sessions_refusal(national, root) is not None
+    reset_second_factor(by=org_admin, user=colleague)
+    reset_second_factor(by=national, user=staff)
+    # The staff page offers the buttons for the colleague only.
+    page = client_for(org_admin).get(reverse("stakeholders:staff_list", args=[org.pk])).content.decode()
+    assert reverse("stakeholders:second_factor_reset", args=[colleague.pk]) in page
+    for person in (national, staff):
+        assert reverse("stakeholders:second_factor_reset", args=[person.pk]) not in page
+        assert (
+            client_for(org_admin).post(reverse("stakeholders:second_factor_reset", args=[person.pk])).status_code == 404
+        )

@@ -23,6 +23,15 @@ def staff_list(request: AuthenticatedRequest, organisation_id: int) -> HttpRespo
     memberships = selectors.organisation_staff_list(organisation=organisation)
     record_access(user=request.user, obj=organisation, request=request, organisation_id=organisation.pk)
     can_manage = can_administer_organisation(request.user, organisation)
+    # Whom the buttons for a lost phone and a lost laptop are shown for: active colleagues
+    # the rule lets this administrator reset (never themselves, nor a wider account).
+    resettable = (
+        selectors.people_second_factor_resettable_by(request.user).filter(
+            pk__in=[m.user_id for m in memberships if m.is_active]
+        )
+        if can_manage
+        else None
+    )
     other_orgs = selectors.organisations_with_staff_visible_to(request.user).exclude(pk=organisation.pk)
     return render(
         request,
@@ -31,6 +40,7 @@ def staff_list(request: AuthenticatedRequest, organisation_id: int) -> HttpRespo
             "organisation": organisation,
             "memberships": memberships,
             "can_manage": can_manage,
+            "resettable": set(resettable.values_list("pk", flat=True)) if resettable is not None else set(),
             "other_orgs": other_orgs[:50],
         },
     )
