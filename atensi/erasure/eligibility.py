@@ -3,8 +3,9 @@
 A living (not merged) beneficiary, not yet anonymised, is due when, counting the cases of
 the records merged into it too (a merge moves them, an old one may not have):
 
-- it has at least one case, and every one of them, in every organisation, is closed;
-- the last closure is more than ATENSI_RETENTION_YEARS ago;
+- it has at least one case, and every one of them, in every organisation, is closed, the
+  last closure more than ATENSI_RETENTION_YEARS ago; or it never had a case and was
+  registered more than ATENSI_RETENTION_YEARS ago (a registration the work never used);
 - with a birth date known (its own or a merged record's), the person is at least
   ATENSI_RETENTION_ADULT_AGE + ATENSI_RETENTION_AGE_MARGIN_YEARS old; without one, the
   closure date alone decides;
@@ -23,7 +24,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from cases.models import Beneficiary, Case, Stage, SubjectAccessRequest, SubjectAccessStatus
+from cases.models import Beneficiary, Case, Report, Stage, SubjectAccessRequest, SubjectAccessStatus
 
 
 def years_before[D: (datetime.date, datetime.datetime)](moment: D, years: int) -> D:
@@ -69,6 +70,23 @@ def due_for_anonymisation(*, now: datetime.datetime | None = None) -> QuerySet[B
                 )
             ),
         )
-        .filter(has_case=True, has_open=False, closed_recently=False, too_young=False, asked=False)
+        .filter(
+            Q(has_case=True, has_open=False, closed_recently=False)
+            | Q(has_case=False, created_at__lt=limits.closed_before),
+            too_young=False,
+            asked=False,
+        )
+        .order_by("pk")
+    )
+
+
+def reports_due(*, now: datetime.datetime | None = None) -> QuerySet[Report]:
+    """Community reports no case came from (dismissed, passed on, or never taken up) made
+    more than ATENSI_RETENTION_YEARS ago and not yet anonymised: they name a child and a
+    reporter too. A report a case came from goes with that case's child."""
+    limits = cutoffs(now)
+    return (
+        Report.objects.filter(anonymised_at__isnull=True, created_at__lt=limits.closed_before)
+        .exclude(Exists(Case.objects.filter(report=OuterRef("pk"))))
         .order_by("pk")
     )

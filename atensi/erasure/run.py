@@ -26,17 +26,18 @@ from contextlib import contextmanager
 
 import pgtrigger
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atensi.core.audit import audit_context
 from atensi.core.errors import ApplicationError
 from atensi.core.models import ErasureRun
-from cases.models import Beneficiary
+from cases.models import Beneficiary, Case
 from stakeholders.models import User
 
-from .eligibility import due_for_anonymisation
-from .scrub import Work, history_triggers, scrub_group
+from .eligibility import due_for_anonymisation, reports_due
+from .scrub import Work, history_triggers, scrub_group, scrub_reports
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def erasure_run(
                     anonymised.extend(ids)
                     if not dry_run:
                         _account(run, counts, anonymised)
+                _reports(run, counts, anonymised, now=now, dry_run=dry_run)
         except Exception as error:
             logger.exception("retention run %s failed", run.pk)
             _account(run, counts, anonymised, status=ErasureRun.Status.FAILED, error=type(error).__name__)
@@ -114,7 +116,43 @@ def _one_child(work: Work, survivor_id: int, *, now: datetime.datetime) -> list[
         locked = Beneficiary.objects.select_for_update().filter(pk=survivor_id).values_list("pk", flat=True)
         if not list(locked) or not due_for_anonymisation(now=now).filter(pk=survivor_id).exists():
             return []  # changed since the list was made (a case reopened, a merge): not due now
+        # The cases too: a note or a reopening written meanwhile (its service locks the
+        # case) waits for this transaction, then finds the record anonymised.
+        list(
+            Case.objects.select_for_update()
+            .filter(Q(beneficiary_id=survivor_id) | Q(beneficiary__merged_into=survivor_id))
+            .values_list("pk", flat=True)
+        )
         return scrub_group(work, survivor_id)
+
+
+REPORT_BATCH = 500
+
+
+def _reports(
+    run: ErasureRun, counts: Counter[str], anonymised: list[int], *, now: datetime.datetime, dry_run: bool
+) -> None:
+    """Community reports no case came from, older than the retention period, a batch per
+    transaction (eligibility.reports_due)."""
+    due = list(reports_due(now=now).values_list("pk", flat=True))
+    for start in range(0, len(due), REPORT_BATCH):
+        work = Work(dry_run=dry_run)
+        batch = due[start : start + REPORT_BATCH]
+        if dry_run:
+            scrub_reports(work, batch)
+        else:
+            with pgtrigger.ignore(*history_triggers()), transaction.atomic():
+                # Still due under the lock: a case opened from one meanwhile keeps it.
+                locked = list(
+                    reports_due(now=now)
+                    .filter(pk__in=batch)
+                    .select_for_update(of=("self",))
+                    .values_list("pk", flat=True)
+                )
+                scrub_reports(work, locked)
+        counts.update(work.counts)
+        if not dry_run:
+            _account(run, counts, anonymised)
 
 
 def _account(

@@ -526,3 +526,27 @@ def scrub_group(work: Work, survivor_id: int) -> list[int]:
         files = list(work.files)
         transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
     return group.beneficiary_ids
+
+
+def scrub_reports(work: Work, report_ids: list[int]) -> None:
+    """Anonymise community reports no case came from (eligibility.reports_due): their words
+    and the reporter's contact go, as for a report a child's case came from; their history
+    and the access log's labels of them too. The caller holds the transaction and the
+    suspended triggers."""
+    recipients = list(ReportRecipient.objects.filter(report__in=report_ids).values_list("pk", flat=True))
+    plan = ((REPORT, report_ids), (RECIPIENT, recipients))
+    for scrub, ids in plan:
+        _rewrite(work, scrub, scrub.model._base_manager.filter(pk__in=ids), "pk")
+    _access_log(work, {"cases.report": report_ids}, [])
+    if not work.dry_run:
+        Report.objects.filter(pk__in=report_ids).update(anonymised_at=Now())
+    contexts: set[Any] = set()
+    for scrub, ids in plan:
+        for event in event_models(scrub.model):
+            events = event._default_manager.filter(pgh_obj_id__in=ids)
+            _rewrite(work, scrub, events, "pgh_obj_id")
+            contexts.update(events.exclude(pgh_context__isnull=True).values_list("pgh_context_id", flat=True))
+    with_url = pghistory.models.Context.objects.filter(pk__in=contexts, metadata__has_key="url")
+    work.count(pghistory.models.Context, with_url.count())
+    if not work.dry_run:
+        with_url.update(metadata=_without_url())

@@ -111,9 +111,40 @@ def test_an_open_case_anywhere_keeps_the_child(org: Any, owner: Any, other_org: 
     assert due(datetime.datetime(2038, 5, 1, tzinfo=datetime.UTC)) == [b.pk]
 
 
-def test_a_child_without_a_case_is_never_due(org: Any, owner: Any) -> None:
-    BeneficiaryFactory.create(organisation=org, created_by=owner)
-    assert due() == []
+def test_a_child_registered_without_a_case_is_due_the_period_after_registration(org: Any, owner: Any) -> None:
+    with time_machine.travel(CLOSED, tick=False):
+        b = BeneficiaryFactory.create(organisation=org, created_by=owner)
+    assert due(NINE_YEARS_LATER) == []
+    assert due() == [b.pk]
+
+
+def test_a_report_no_case_came_from_is_anonymised_after_the_period(org: Any, owner: Any) -> None:
+    from cases.models import Report
+    from cases.tests.factories import report_for
+
+    with time_machine.travel(CLOSED, tick=False):
+        old = report_for(
+            organisation=org,
+            by=owner,
+            reporter_name="Pak Pelapor",
+            reporter_phone="081233334444",
+            child_name="Anak Tanpakasus",
+            narrative="Anak Tanpakasus tidur di pasar.",
+        )
+    with time_machine.travel(datetime.datetime(2030, 6, 1, tzinfo=datetime.UTC), tick=False):
+        recent = report_for(organisation=org, by=owner, reporter_name="Bu Baru", narrative="Laporan baru.")
+    assert run(dry_run=True).counts.get("cases.report") == 1
+    assert Report.objects.get(pk=old.pk).reporter_name == "Pak Pelapor"  # a dry run changes nothing
+    record = run()
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.anonymised_at is not None and old.reporter_phone == "" and old.child_name == ""
+    assert "Tanpakasus" not in old.narrative + old.reporter_name
+    assert recent.reporter_name == "Bu Baru" and recent.anonymised_at is None
+    assert record.counts["cases.report"] == 1
+    for needle in ("Tanpakasus", "081233334444", "Pak Pelapor"):
+        assert columns_holding(needle) == [], needle
+    assert run().counts.get("cases.report") is None  # once
 
 
 def test_merged_records_follow_the_merge(org: Any, owner: Any, other_org: Any) -> None:

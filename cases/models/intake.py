@@ -83,6 +83,9 @@ class Report(models.Model):
     dismissal_reason = models.TextField(_("reason for dismissal"), blank=True, max_length=TEXT_MAX_LENGTH)
     created_at = models.DateTimeField(_("reported"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Set by the retention run (atensi.erasure) on a report no case came from, once it is
+    # older than the retention period: its words are gone, its counts stay.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("community report")
