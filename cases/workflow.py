@@ -51,6 +51,7 @@ from .models import (
     ApprovalStatus,
     Assessment,
     Basis,
+    Beneficiary,
     Case,
     ClosureReason,
     Consent,
@@ -63,7 +64,7 @@ from .models import (
     TimelineKind,
 )
 from .notify import notify_approval_decided, notify_approval_requested
-from .permissions import can_supervise_case, change_case_refusal, decide_approval_refusal
+from .permissions import anonymised_message, can_supervise_case, change_case_refusal, decide_approval_refusal
 from .selectors import CASE_MANAGER_ROLES, holds_role, members_with_roles, person_name
 from .services import case_lock, full_clean_or_raise, is_case_manager_candidate, occupancy_recount, timeline_add
 
@@ -475,6 +476,8 @@ def case_reopen(*, case: Case, by: User, reason: str) -> Case:
     reason = (reason or "").strip()
     if case.is_open:
         raise ApplicationError(_("This case is open; only a closed case can be reopened."))
+    if Beneficiary.objects.filter(pk=case.beneficiary_id, anonymised_at__isnull=False).exists():
+        raise ApplicationError(anonymised_message())
     if not reason:
         raise ApplicationError(_("Say why the case is reopened."), field="reason")
     other = (

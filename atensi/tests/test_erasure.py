@@ -523,6 +523,10 @@ def test_an_anonymised_record_cannot_be_filled_again(org: Any, owner: Any) -> No
     boss = member(organisation=org, role="supervisor", username="kepala.anon")
     with pytest.raises(ApplicationError, match="anonymised"):
         open_case(organisation=org, by=owner, beneficiary=b)
+    from cases.workflow import case_reopen
+
+    with pytest.raises(ApplicationError, match="anonymised"):
+        case_reopen(case=b.cases.get(), by=owner, reason="Kembali lagi.")
     with pytest.raises(ApplicationError, match="anonymised"):
         beneficiary_services.beneficiary_update(beneficiary=b, by=owner, expected_updated_at=None, address="Jl. Baru 1")
     newcomer = BeneficiaryFactory.create(organisation=org, created_by=owner, nik="1571011705150099")
