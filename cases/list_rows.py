@@ -13,9 +13,10 @@ from collections.abc import Collection, Iterable
 
 from django.urls import reverse
 from django.utils import formats
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from atensi.core.widgets import format_html
 
 from .lists import CaseRow
 

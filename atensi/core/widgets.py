@@ -7,11 +7,29 @@ same markup (the same attributes, escaping and "selected") from Python.
 
 from __future__ import annotations
 
+from html import escape as _escape
 from typing import Any
 
 from django import forms
-from django.utils.html import conditional_escape, format_html
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
+
+
+def _escaped(value: Any) -> str:
+    """`conditional_escape` without its lazy-string wrapper (a third of its cost): text is
+    escaped, safe markup (anything with `__html__`) is kept, a lazy string is made first."""
+    if type(value) is str:
+        return _escape(value)
+    if isinstance(value, Promise):
+        value = str(value)
+    html = getattr(value, "__html__", None)
+    return str(html()) if html is not None else _escape(str(value))
+
+
+def format_html(template: str, *args: Any, **kwargs: Any) -> SafeString:
+    """Django's `format_html`, the same output (tested), at a fraction of its cost: a page
+    of 50 case rows and its filter selects calls it about 800 times."""
+    return SafeString(template.format(*map(_escaped, args), **{k: _escaped(v) for k, v in kwargs.items()}))
 
 
 def _attributes(attrs: dict[str, Any]) -> SafeString:
@@ -50,7 +68,7 @@ class FastSelect(forms.Select):
                 )
             )
         parts.append(mark_safe("\n</select>"))
-        return mark_safe("".join(conditional_escape(p) for p in parts))  # noqa: S308 - parts escaped above
+        return mark_safe("".join(parts))  # noqa: S308 - every part escaped above
 
 
 # Input types written here; any other widget is rendered by Django (as_widget).

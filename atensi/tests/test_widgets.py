@@ -79,3 +79,32 @@ def test_bootstrap_field_writes_what_crispy_writes(data: dict[str, str] | None) 
         ours = parse_html(bootstrap_field(form[name]))
         theirs = parse_html(crispy.render(Context({"field": form[name]})))
         assert ours == theirs, (name, str(ours), str(theirs))
+
+
+def test_the_fast_format_html_writes_what_djangos_writes() -> None:
+    """Same escaping (quotes included), safe markup kept, lazy strings made, kwargs too."""
+    from django.forms.utils import ErrorList
+    from django.utils import html as django_html
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from atensi.core.widgets import format_html
+
+    values = [
+        "<b>\"Siti\" & 'Budi'</b>",
+        mark_safe("<i>aman</i>"),
+        gettext_lazy("Overdue"),
+        42,
+        None,
+        3.5,
+        ErrorList(["<script>x</script>"]),
+        "",
+    ]
+    for value in values:
+        assert format_html('<td title="{}">{}</td>', value, value) == django_html.format_html(
+            '<td title="{}">{}</td>', value, value
+        ), repr(value)
+    assert format_html("{a}-{b}", a="<", b=mark_safe("<")) == django_html.format_html(
+        "{a}-{b}", a="<", b=mark_safe("<")
+    )
+    assert isinstance(format_html("{}", "x"), django_html.SafeString)
