@@ -57,7 +57,8 @@ def build(user: User, params: QueryDict, path: str, progress: Callable[[int, int
     if refusal is not None:
         raise ApplicationError(refusal)
     subject = subject_of(request)
-    every = sections()
+    left_out = set(params.getlist("withhold"))
+    every = [section for section in sections() if section.name not in left_out]
     tables: list[tuple[str, str, Table]] = []
     for done, section in enumerate(every):
         tables.append((section.name, str(section.title), table_of(section, subject)))
@@ -85,13 +86,34 @@ def build(user: User, params: QueryDict, path: str, progress: Callable[[int, int
             )
         data = {name: table.records for name, _title, table in tables}
         bundle.writestr(_JSON, json.dumps(data, ensure_ascii=False, indent=1))
-        bundle.writestr(_("README.txt"), _letter(request=request, user=user, tables=tables, missing=missing))
+        left_out_titles = [str(section.title) for section in sections() if section.name in left_out]
+        letter = _letter(
+            request=request,
+            user=user,
+            tables=tables,
+            missing=missing,
+            left_out=left_out_titles,
+            reason=params.get("reason", ""),
+        )
+        bundle.writestr(_("README.txt"), letter)
     progress(len(every) + 1, len(every) + 1)
-    return _logged(request=request, user=user, person_ids=subject.person_ids, case_ids=subject.case_ids)
+    return _logged(
+        request=request,
+        user=user,
+        person_ids=subject.person_ids,
+        case_ids=subject.case_ids,
+        documents="documents" not in left_out,
+    )
 
 
 def _letter(
-    *, request: SubjectAccessRequest, user: User, tables: list[tuple[str, str, Table]], missing: list[str]
+    *,
+    request: SubjectAccessRequest,
+    user: User,
+    tables: list[tuple[str, str, Table]],
+    missing: list[str],
+    left_out: list[str],
+    reason: str,
 ) -> str:
     by_name = {section.name: section for section in sections()}
     withheld = [
@@ -107,6 +129,8 @@ def _letter(
             "withheld": withheld,
             "withheld_models": [str(reason) for reason in WITHHELD_MODELS.values()],
             "missing": missing,
+            "left_out": left_out,
+            "left_out_reason": reason,
             "xlsx": _XLSX,
             "json": _JSON,
         },
@@ -114,7 +138,12 @@ def _letter(
 
 
 def _logged(
-    *, request: SubjectAccessRequest, user: User, person_ids: tuple[int, ...], case_ids: tuple[int, ...]
+    *,
+    request: SubjectAccessRequest,
+    user: User,
+    person_ids: tuple[int, ...],
+    case_ids: tuple[int, ...],
+    documents: bool,
 ) -> list[AccessLog]:
     path = reverse("cases:subject_access_detail", args=[request.pk])
     rows = [
@@ -129,7 +158,10 @@ def _logged(
         for target_type, ids in (
             ("cases.beneficiary", person_ids),
             ("cases.case", case_ids),
-            ("cases.document", tuple(Document.objects.filter(case_id__in=case_ids).values_list("pk", flat=True))),
+            (
+                "cases.document",
+                tuple(Document.objects.filter(case_id__in=case_ids).values_list("pk", flat=True)) if documents else (),
+            ),
         )
         for pk in ids
     ]

@@ -14,6 +14,7 @@ from atensi.core.once import OnceFormMixin
 from stakeholders.models import Organisation
 
 from ..models import RequesterRelation
+from .sections import sections
 
 _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -73,3 +74,31 @@ class SubjectAccessCloseForm(forms.Form):
         max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class SubjectAccessFileForm(forms.Form):
+    """Make the file; parts may be left out, with the reason the file's letter gives."""
+
+    withhold = forms.MultipleChoiceField(
+        label=_("Leave out"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Only where giving it would endanger the person or someone else, or disclose another person's "
+            "data (UU 27/2022, Pasal 33) — for example where the child now lives, asked by a parent the child "
+            "was protected from."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Why they are left out"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The file's letter tells the person this."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["withhold"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(section.name, str(section.title)) for section in sections()]

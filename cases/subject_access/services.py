@@ -4,6 +4,7 @@ refuse it. Every change is audited (pghistory) with the acting supervisor."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
@@ -19,6 +20,7 @@ from ..models import Beneficiary, RequesterRelation, SubjectAccessRequest, Subje
 from ..permissions import handle_subject_access_refusal, subject_access_organisations
 from .bundle import SOURCE
 from .reminders import notify_recorded
+from .sections import sections
 
 # A request written down late (a letter found in the post) may be dated back this far.
 RECEIVED_BACK_DAYS = 30
@@ -86,11 +88,29 @@ def _locked_open(request: SubjectAccessRequest, by: User) -> SubjectAccessReques
 
 
 @transaction.atomic
-def subject_access_bundle(*, by: User, request: SubjectAccessRequest) -> ExportJob:
+def subject_access_bundle(
+    *, by: User, request: SubjectAccessRequest, withhold: Iterable[str] = (), reason: str = ""
+) -> ExportJob:
     """Queue the request's file, made as `by` in the background; the same file asked for
-    again while it is being made is that one job."""
+    again while it is being made is that one job.
+
+    `withhold`: sections left out, with the `reason` the file's letter repeats (UU PDP
+    Pasal 33: access is refused where it would endanger the person or someone else, or
+    disclose another person's data — an estranged parent asking where the child now lives)."""
     locked = _locked_open(request, by)
-    job = export_request(user=by, source=SOURCE, params=[["request", str(locked.pk)]])
+    names = {section.name for section in sections()}
+    left_out = sorted(set(withhold))
+    if not set(left_out) <= names:
+        raise ApplicationError(_("Choose the parts to leave out from the list."), field="withhold")
+    reason = reason.strip()
+    if left_out and not reason:
+        raise ApplicationError(
+            _("Say why these parts are left out: the letter in the file tells the person."), field="reason"
+        )
+    params = [["request", str(locked.pk)], *(["withhold", name] for name in left_out)]
+    if left_out:
+        params.append(["reason", reason])
+    job = export_request(user=by, source=SOURCE, params=params)
     locked.bundle = job
     locked.save(update_fields=["bundle"])
     return job

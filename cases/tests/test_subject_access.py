@@ -466,3 +466,33 @@ def test_a_request_answered_in_time_reminds_nobody(supervisor, org, org_admin, c
     Notification.objects.all().delete()
     assert sweep(request.received_at + datetime.timedelta(hours=73)) == []
     assert not Reminder.objects.filter(delivered_at__isnull=True, cancelled_at__isnull=True).exists()
+
+
+def test_parts_left_out_with_the_reason_the_letter_gives(client_for, supervisor, org, child, case):
+    """UU PDP Pasal 33: a part that would endanger the child (where they now live, asked by
+    a parent they were protected from) is left out, and the file says so and why."""
+    request = record(supervisor, child, org)
+    client = client_for(supervisor)
+    url = reverse("cases:subject_access_bundle", args=[request.pk])
+    refused = client.post(url, {"withhold": ["identity"]}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Say why these parts are left out" in refused.content.decode()
+    request.refresh_from_db()
+    assert request.bundle is None
+    client.post(
+        url,
+        {"withhold": ["identity", "documents"], "reason": "Alamat baru anak dilindungi."},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    request.refresh_from_db()
+    assert exports.run_export(request.bundle_id) == "done"
+    response = exports.download_response(user=supervisor, job_id=request.bundle_id)
+    bundle = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    data = json.loads(bundle.read("data.json"))
+    assert "identity" not in data and "documents" not in data and data["cases"]
+    assert not [name for name in bundle.namelist() if name.startswith("documents/")]
+    letter = bundle.read("README.txt").decode()
+    assert "Pasal 33" in letter and "Alamat baru anak dilindungi." in letter and "- Identity" in letter
+    # Documents left out are not logged as exported.
+    assert not AccessLog.objects.filter(action=AccessLog.Action.EXPORT, target_type="cases.document").exists()
+    with pytest.raises(svc.ApplicationError, match="from the list"):
+        svc.subject_access_bundle(by=supervisor, request=request, withhold=["nonsense"], reason="x")

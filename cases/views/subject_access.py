@@ -4,7 +4,6 @@ the file that answers it, and closing it as answered or refused."""
 
 from __future__ import annotations
 
-from django import forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -22,7 +21,7 @@ from ..models import SubjectAccessStatus
 from ..permissions import can_keep_subject_access_register, subject_access_organisations
 from ..selectors import beneficiary_get_for_user
 from ..subject_access import services as svc
-from ..subject_access.forms import SubjectAccessCloseForm, SubjectAccessRequestForm
+from ..subject_access.forms import SubjectAccessCloseForm, SubjectAccessFileForm, SubjectAccessRequestForm
 from ..subject_access.selectors import subject_access_register, subject_access_request_get
 
 PAGE_SIZE = 50
@@ -89,6 +88,7 @@ def subject_access_detail(request: AuthenticatedRequest, pk: int) -> HttpRespons
             "job": exports.job_row(job) if job is not None and job.user_id == request.user.pk else None,
             "job_by_other": job is not None and job.user_id != request.user.pk,
             "close_form": SubjectAccessCloseForm(),
+            "file_form": SubjectAccessFileForm(),
         },
     )
 
@@ -96,10 +96,16 @@ def subject_access_detail(request: AuthenticatedRequest, pk: int) -> HttpRespons
 @require_POST
 def subject_access_bundle(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     access_request = subject_access_request_get(user=request.user, request_id=pk)
+    form = SubjectAccessFileForm(request.POST)
     submit(
         request,
-        forms.Form(request.POST),
-        lambda: svc.subject_access_bundle(by=request.user, request=access_request),
+        form,
+        lambda: svc.subject_access_bundle(
+            by=request.user,
+            request=access_request,
+            withhold=form.cleaned_data["withhold"],
+            reason=form.cleaned_data["reason"],
+        ),
         success=_("The file is being made. You will be notified when it is ready to download here."),
         errors="message",
     )
