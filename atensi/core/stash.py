@@ -10,11 +10,15 @@ the same reference in the worker, which has no session.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -23,10 +27,15 @@ def _key(user_id: int, purpose: str, token: str) -> str:
     return f"stash:{purpose}:{user_id}:{token}"
 
 
-def stash(*, user_id: int, purpose: str, value: str) -> str:
-    """Keep `value` for this user; the token that names it (safe in a URL)."""
+def stash(*, user_id: int, purpose: str, value: str) -> str | None:
+    """Keep `value` for this user; the token that names it (safe in a URL), or None when the
+    cache cannot be reached (the caller says the search is unavailable; never a 500)."""
     token = secrets.token_urlsafe(16)
-    cache.set(_key(user_id, purpose, token), value, timeout=int(settings.ATENSI_SESSION_MAX_SECONDS))
+    try:
+        cache.set(_key(user_id, purpose, token), value, timeout=int(settings.ATENSI_SESSION_MAX_SECONDS))
+    except (RedisError, OSError):
+        logger.warning("stash: the cache is unavailable")
+        return None
     return token
 
 
@@ -34,5 +43,9 @@ def unstash(*, user_id: int, purpose: str, token: str) -> str | None:
     """The value this user kept under `token`, or None (unknown, another user's, expired)."""
     if not token or not _TOKEN.match(token):
         return None
-    value = cache.get(_key(user_id, purpose, token))
+    try:
+        value = cache.get(_key(user_id, purpose, token))
+    except (RedisError, OSError):
+        logger.warning("stash: the cache is unavailable")
+        return None
     return value if isinstance(value, str) else None

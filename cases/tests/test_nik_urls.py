@@ -163,3 +163,19 @@ def test_a_bad_nik_is_a_message_and_no_search(client_for, org, owner, two_childr
 def test_who_works_no_cases_has_no_nik_search(client_for, other_org, org):
     viewer = member(organisation=other_org, role=Role.VIEWER)
     assert client_for(viewer).post(FIND, {"nik": GIRL_NIK}).status_code == 404
+
+
+def test_with_redis_down_a_nik_search_is_a_message_not_an_error(client_for, org, owner, two_children, settings):
+    location = client_for(owner).post(FIND, {"nik": GIRL_NIK})["Location"]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    response = client_for(owner).post(FIND, {"nik": GIRL_NIK}, follow=True, **EN)
+    assert response.status_code == 200 and "unavailable for a moment" in response.content.decode()
+    page = client_for(owner).get(location, **EN)
+    assert page.status_code == 200 and numbers(page) == []
+    assert "This search by NIK has expired" in page.content.decode()

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
@@ -87,6 +88,9 @@ def case_list_nik(request: AuthenticatedRequest) -> HttpResponse:
             messages.error(request, str(error))
         return redirect("cases:case_list")
     ref = stash(user_id=request.user.pk, purpose=lists.NIK_PURPOSE, value=form.cleaned_data["nik"])
+    if ref is None:
+        messages.error(request, _("Finding a child by NIK is unavailable for a moment. Try again in a minute."))
+        return redirect("cases:case_list")
     # Every case of the child the user may see, open or closed, whoever manages it.
     query = urlencode({"scope": lists.Scope.ALL, "status": lists.Status.ALL, lists.NIK_REF: ref})
     return redirect(f"{reverse('cases:case_list')}?{query}")
