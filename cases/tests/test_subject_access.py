@@ -496,3 +496,19 @@ def test_parts_left_out_with_the_reason_the_letter_gives(client_for, supervisor,
     assert not AccessLog.objects.filter(action=AccessLog.Action.EXPORT, target_type="cases.document").exists()
     with pytest.raises(svc.ApplicationError, match="from the list"):
         svc.subject_access_bundle(by=supervisor, request=request, withhold=["nonsense"], reason="x")
+
+
+def test_a_long_register_of_open_requests_is_cut_at_the_nearest_deadlines_and_says_so(
+    client_for, supervisor, owner, org, monkeypatch
+):
+    from cases.views import subject_access as views
+
+    monkeypatch.setattr(views, "OPEN_SHOWN", 2)
+    made = []
+    for hours in (30, 10, 20):
+        person = BeneficiaryFactory(organisation=org, created_by=owner)
+        open_case(organisation=org, by=owner, beneficiary=person)
+        made.append(record(supervisor, person, org, received_at=timezone.now() - datetime.timedelta(hours=hours)))
+    response = client_for(supervisor).get(reverse("cases:subject_access_list"), HTTP_ACCEPT_LANGUAGE="en")
+    assert [r.pk for r in response.context["open_requests"]] == [made[0].pk, made[2].pk]
+    assert "Only the 2 with the nearest deadlines are shown." in response.content.decode()
