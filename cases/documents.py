@@ -30,8 +30,18 @@ from atensi.core.errors import ApplicationError, require
 from atensi.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, check_upload
 from stakeholders.models import Organisation, User
 
-from .models import Case, Consent, Document, DocumentKind, FamilyMember, Relation, SharingOverride, TimelineKind
-from .permissions import change_case_refusal, supervise_case_refusal
+from .models import (
+    Beneficiary,
+    Case,
+    Consent,
+    Document,
+    DocumentKind,
+    FamilyMember,
+    Relation,
+    SharingOverride,
+    TimelineKind,
+)
+from .permissions import anonymised_message, change_case_refusal, supervise_case_refusal
 from .services import case_lock, full_clean_or_raise, timeline_add
 
 # --- Names of uploaded files ------------------------------------------------------------
@@ -300,6 +310,8 @@ def consent_withdraw(*, consent: Consent, by: User, withdrawn_on: datetime.date,
     """Record that the consent was withdrawn: from that day nothing more is shared under it."""
     case = consent.case
     require(change_case_refusal(by, case))
+    if Beneficiary.objects.filter(pk=case.beneficiary_id, anonymised_at__isnull=False).exists():
+        raise ApplicationError(anonymised_message())
     locked = Consent.objects.select_for_update().get(pk=consent.pk)
     consent_require_active(locked)
     reason = (reason or "").strip()

@@ -328,9 +328,15 @@ def triage_beneficiary_search(*, user: User, query: str) -> list[Beneficiary]:
 def _lock_and_check(*, report: Report, by: User, organisation: Organisation | None) -> ReportRecipient:
     """Lock the report (triage decisions on one report queue behind each other), re-read it
     and return the recipient row `by` acts for; refuse anything no longer possible."""
-    status = Report.objects.select_for_update().filter(pk=report.pk).values_list("status", flat=True).first()
-    if status is None:
+    found = Report.objects.select_for_update().filter(pk=report.pk).values_list("status", "anonymised_at").first()
+    if found is None:
         raise ApplicationError(_("This report no longer exists."))
+    status, anonymised_at = found
+    if anonymised_at is not None:
+        # Its words are gone (atensi.erasure); new ones would never be taken again.
+        raise ApplicationError(
+            _("This report was anonymised when its retention period ended; it can no longer be triaged.")
+        )
     if status != ReportStatus.NEW:
         raise ApplicationError(_("This report was already triaged by someone else."))
     rows = triage_rows(by, ReportRecipient.objects.filter(report_id=report.pk).select_related("organisation"))

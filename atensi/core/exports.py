@@ -424,9 +424,24 @@ def _enqueue(job_id: int) -> None:
         )
 
 
+# The filter digest of an export the retention run stopped (atensi.erasure): its filter was
+# emptied, so it is never made again (that would be a wider export, not the same one).
+ERASED_PREFIX = "erased-"
+
+
+def _erased(job: ExportJob) -> bool:
+    return job.params_key.startswith(ERASED_PREFIX)
+
+
+def erased_message() -> str:
+    return _("Removed: it held the data of a child whose retention period ended.")
+
+
 def export_again(*, user: AbstractUser, job_id: int | str) -> ExportJob:
     """The same export as an earlier one (expired or failed), made anew."""
     job = export_get(user=user, job_id=job_id)
+    if _erased(job):
+        raise ApplicationError(erased_message())
     return export_request(user=user, source=job.source, params=job.params)
 
 
@@ -575,6 +590,7 @@ class JobRow:
     percent: int
     expires_at: datetime.datetime | None
     error: str
+    erased: bool = False
 
     @property
     def active(self) -> bool:
@@ -586,7 +602,7 @@ class JobRow:
 
     @property
     def again(self) -> bool:
-        return self.status in (Status.EXPIRED, Status.FAILED)
+        return self.status in (Status.EXPIRED, Status.FAILED) and not self.erased
 
 
 def job_row(job: ExportJob, *, now: datetime.datetime | None = None) -> JobRow:
@@ -606,7 +622,8 @@ def job_row(job: ExportJob, *, now: datetime.datetime | None = None) -> JobRow:
         rows_done=job.rows_done,
         percent=percent,
         expires_at=job.expires_at,
-        error=job.error,
+        error=erased_message() if _erased(job) else job.error,
+        erased=_erased(job),
     )
 
 

@@ -29,6 +29,9 @@ def _escaped(value: Any) -> str:
 def format_html(template: str, *args: Any, **kwargs: Any) -> SafeString:
     """Django's `format_html`, the same output (tested), at a fraction of its cost: a page
     of 50 case rows and its filter selects calls it about 800 times."""
+    if not (args or kwargs):
+        # As Django's: a template with nothing to escape is a mistake (format_html(user_text)).
+        raise TypeError("args or kwargs must be provided.")
     return SafeString(template.format(*map(_escaped, args), **{k: _escaped(v) for k, v in kwargs.items()}))
 
 

@@ -114,15 +114,16 @@ def _one_child(work: Work, survivor_id: int, *, now: datetime.datetime) -> list[
         return scrub_group(work, survivor_id)
     with pgtrigger.ignore(*history_triggers()), transaction.atomic():
         locked = Beneficiary.objects.select_for_update().filter(pk=survivor_id).values_list("pk", flat=True)
-        if not list(locked) or not due_for_anonymisation(now=now).filter(pk=survivor_id).exists():
-            return []  # changed since the list was made (a case reopened, a merge): not due now
-        # The cases too: a note or a reopening written meanwhile (its service locks the
-        # case) waits for this transaction, then finds the record anonymised.
+        # The cases too, before the rule is checked again: a reopening or a note being
+        # written (its service locks the case) finishes first and keeps the child out, or
+        # waits for this transaction and then finds the record anonymised.
         list(
             Case.objects.select_for_update()
             .filter(Q(beneficiary_id=survivor_id) | Q(beneficiary__merged_into=survivor_id))
             .values_list("pk", flat=True)
         )
+        if not list(locked) or not due_for_anonymisation(now=now).filter(pk=survivor_id).exists():
+            return []  # changed since the list was made (a case reopened, a merge): not due now
         return scrub_group(work, survivor_id)
 
 

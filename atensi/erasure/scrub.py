@@ -26,6 +26,7 @@ and fails for one that is neither.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from django.db import models, transaction
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat, ExtractYear, Left, Now
 
+from atensi.core.exports import ERASED_PREFIX
 from atensi.core.models import AccessLog, ExportJob
 from cases.beneficiaries.screening import search_label
 from cases.models import (
@@ -428,30 +430,51 @@ def _access_log(work: Work, targets: Mapping[str, Iterable[int]], niks: list[str
         AccessLog.objects.filter(pk=pk).update(path=path.split("?", 1)[0])
 
 
+def _searched_for(params: object, words: set[str]) -> bool:
+    """Was the export asked with a search (`q`) typed with one of these words (the child's
+    name, alias or NIK)? Parameter names and other filters never match."""
+    if not isinstance(params, list):
+        return False
+    searched = [str(pair[1]).lower() for pair in params if isinstance(pair, list) and len(pair) == 2 and pair[0] == "q"]
+    # Whole words: the alias "Ani" is no search for "Anita".
+    return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) for text in searched for word in words)
+
+
 def _exports(work: Work, words: list[str], requests: list[int]) -> None:
     """Background exports that hold the child: one asked with a search typed with the
     child's name or NIK, and the files answering requests for the child's data. Their files
     are deleted and their filters emptied — a job still waiting is failed, never run with an
     emptied (that is, a wider) filter — and their filter digest no longer derives from the
     NIK."""
-    matching = Q(pk__in=[])
+    needles = {w.lower() for w in words if len(w) >= 3}
+    candidates = Q(pk__in=[])
     for pk in requests:
-        matching |= Q(source="subject_access", params__contains=[["request", str(pk)]])
-    for word in {w for w in words if len(w) >= 3}:
-        matching |= Q(params__icontains=word)
-    jobs = ExportJob.objects.filter(matching)
-    work.count(ExportJob, jobs.count())
-    if work.dry_run:
+        candidates |= Q(source="subject_access", params__contains=[["request", str(pk)]])
+    for word in needles:
+        candidates |= Q(params__icontains=word)  # a cheap first cut; _searched_for decides
+    found = [
+        pk
+        for pk, source, params in ExportJob.objects.filter(candidates).values_list("pk", "source", "params")
+        if source == "subject_access" or _searched_for(params, needles)
+    ]
+    work.count(ExportJob, len(found))
+    if work.dry_run or not found:
         return
     storage = storages["default"]
-    for job in jobs.exclude(file_name=""):
-        work.files.append((storage, job.file_name))
-        work.counts["storage.files"] += 1
-    jobs.filter(status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]).update(
+    # Locked first: a worker finishing one of them meanwhile cannot slip a file in between.
+    jobs = list(ExportJob.objects.select_for_update().filter(pk__in=found))
+    for job in jobs:
+        if job.file_name:
+            work.files.append((storage, job.file_name))
+            work.counts["storage.files"] += 1
+    ids = [job.pk for job in jobs]
+    ExportJob.objects.filter(pk__in=ids, status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]).update(
         status=ExportJob.Status.FAILED, error="", finished_at=Now()
     )
-    jobs.filter(status=ExportJob.Status.DONE).update(status=ExportJob.Status.EXPIRED)
-    jobs.update(params=[], file_name="", params_key=Concat(Value("erased-"), Cast(F("pk"), CharField())))
+    ExportJob.objects.filter(pk__in=ids, status=ExportJob.Status.DONE).update(status=ExportJob.Status.EXPIRED)
+    ExportJob.objects.filter(pk__in=ids).update(
+        params=[], file_name="", params_key=Concat(Value(ERASED_PREFIX), Cast(F("pk"), CharField()))
+    )
 
 
 def _remove_files(work: Work, scrub: Scrub, ids: list[int]) -> None:

@@ -145,6 +145,13 @@ def test_a_report_no_case_came_from_is_anonymised_after_the_period(org: Any, own
     for needle in ("Tanpakasus", "081233334444", "Pak Pelapor"):
         assert columns_holding(needle) == [], needle
     assert run().counts.get("cases.report") is None  # once
+    # Nobody writes into it again (a later run would not take it).
+    from cases.intake import report_dismiss
+    from stakeholders.tests.factories import member
+
+    triager = member(organisation=org, role="intake_officer", username="petugas.anon")
+    with translation.override("en"), pytest.raises(ApplicationError, match="anonymised"):
+        report_dismiss(report=old, by=triager, reason="Bukan anak.")
 
 
 def test_merged_records_follow_the_merge(org: Any, owner: Any, other_org: Any) -> None:
@@ -471,8 +478,13 @@ def test_exports_holding_the_child_are_stopped_and_their_files_deleted_never_wid
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
     }
-    b = closed_child(org, owner, full_name="Sekar Hilangwati")
+    b = closed_child(org, owner, full_name="Sekar Hilangwati", alias="Ani")
     waiting = ExportJob.objects.create(user=owner, source="cases", params=[["q", "Sekar Hilangwati"]], params_key="w")
+    # "Ani" is in "organisation" and in another child's name: neither is a search for her.
+    others = [
+        ExportJob.objects.create(user=owner, source="cases", params=[["organisation", "12"]], params_key="o"),
+        ExportJob.objects.create(user=owner, source="cases", params=[["q", "Anita Lain"]], params_key="q"),
+    ]
     storage = storages["default"]
     made = storage.save("exports/x/bundle.zip", ContentFile(b"Sekar Hilangwati"))
     request = SubjectAccessRequest.objects.create(
@@ -507,6 +519,13 @@ def test_exports_holding_the_child_are_stopped_and_their_files_deleted_never_wid
     assert exports.run_export(waiting.pk) == "skipped"
     assert bundle.status == ExportJob.Status.EXPIRED and bundle.file_name == "" and not storage.exists(made)
     assert "Sekar" not in waiting.params_key + bundle.params_key
+    for other in others:
+        other.refresh_from_db()
+        assert other.status == ExportJob.Status.QUEUED and other.params != []
+    # An export the run stopped is never made again: it would be a wider one.
+    with translation.override("en"), pytest.raises(ApplicationError, match="retention period"):
+        exports.export_again(user=owner, job_id=waiting.pk)
+    assert exports.job_row(waiting).again is False
 
 
 @translation.override("en")
