@@ -6,6 +6,7 @@ contact and refused attempts — newest first, a keyset page at a time."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -61,13 +62,19 @@ def _entry(row: AccessLog) -> AccessEntry:
     )
 
 
-def _about(case: Case) -> Q:
-    documents = [str(pk) for pk in Document.objects.filter(case=case).values_list("pk", flat=True)]
+def about(*, person_ids: Collection[int], case_ids: Collection[int]) -> Q:
+    """The access log's rows about these people, these cases and the cases' documents: what
+    "who saw this" lists, and what a subject access file tells the person."""
+    documents = [str(pk) for pk in Document.objects.filter(case_id__in=list(case_ids)).values_list("pk", flat=True)]
     return (
-        Q(target_type="cases.case", target_id=str(case.pk))
-        | Q(target_type="cases.beneficiary", target_id=str(case.beneficiary_id))
+        Q(target_type="cases.case", target_id__in=[str(pk) for pk in case_ids])
+        | Q(target_type="cases.beneficiary", target_id__in=[str(pk) for pk in person_ids])
         | Q(target_type="cases.document", target_id__in=documents)
     )
+
+
+def _about(case: Case) -> Q:
+    return about(person_ids=[case.beneficiary_id], case_ids=[case.pk])
 
 
 def case_for_access_log(*, user: User, case_id: object) -> Case:

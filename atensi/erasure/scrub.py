@@ -489,6 +489,21 @@ def _without_url() -> Any:
     return models.Func(F("metadata"), Value("url"), function="", arg_joiner=" - ", output_field=models.JSONField())
 
 
+def _scrub_history(work: Work, plan: Iterable[tuple[Scrub, list[int]]]) -> None:
+    """The pghistory event rows of these records get their records' treatment, and the
+    request contexts attached to them lose their URLs."""
+    contexts: set[Any] = set()
+    for scrub, ids in plan:
+        for event in event_models(scrub.model):
+            events = event._default_manager.filter(pgh_obj_id__in=ids)
+            _rewrite(work, scrub, events, "pgh_obj_id")
+            contexts.update(events.exclude(pgh_context__isnull=True).values_list("pgh_context_id", flat=True))
+    with_url = pghistory.models.Context.objects.filter(pk__in=contexts, metadata__has_key="url")
+    work.count(pghistory.models.Context, with_url.count())
+    if not work.dry_run:
+        with_url.update(metadata=_without_url())
+
+
 def scrub_group(work: Work, survivor_id: int) -> list[int]:
     """Anonymise one child (see the module's docstring); returns the records' ids. In a dry
     run only counts. The caller holds the transaction and the suspended triggers."""
@@ -536,16 +551,8 @@ def scrub_group(work: Work, survivor_id: int) -> list[int]:
                 scrub.model._base_manager.filter(pk__in=ids[scrub.model]).delete()
 
     # 3. Scrub the history, including the rows the deletions just wrote.
-    contexts: set[Any] = set()
-    for scrub in plan:
-        for event in event_models(scrub.model):
-            events = event._default_manager.filter(pgh_obj_id__in=ids[scrub.model])
-            _rewrite(work, scrub, events, "pgh_obj_id")
-            contexts.update(events.exclude(pgh_context__isnull=True).values_list("pgh_context_id", flat=True))
-    with_url = pghistory.models.Context.objects.filter(pk__in=contexts, metadata__has_key="url")
-    work.count(pghistory.models.Context, with_url.count())
+    _scrub_history(work, [(scrub, ids[scrub.model]) for scrub in plan])
     if not work.dry_run:
-        with_url.update(metadata=_without_url())
         files = list(work.files)
         transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
     return group.beneficiary_ids
@@ -557,19 +564,10 @@ def scrub_reports(work: Work, report_ids: list[int]) -> None:
     and the access log's labels of them too. The caller holds the transaction and the
     suspended triggers."""
     recipients = list(ReportRecipient.objects.filter(report__in=report_ids).values_list("pk", flat=True))
-    plan = ((REPORT, report_ids), (RECIPIENT, recipients))
+    plan = [(REPORT, report_ids), (RECIPIENT, recipients)]
     for scrub, ids in plan:
         _rewrite(work, scrub, scrub.model._base_manager.filter(pk__in=ids), "pk")
     _access_log(work, {"cases.report": report_ids}, [])
     if not work.dry_run:
         Report.objects.filter(pk__in=report_ids).update(anonymised_at=Now())
-    contexts: set[Any] = set()
-    for scrub, ids in plan:
-        for event in event_models(scrub.model):
-            events = event._default_manager.filter(pgh_obj_id__in=ids)
-            _rewrite(work, scrub, events, "pgh_obj_id")
-            contexts.update(events.exclude(pgh_context__isnull=True).values_list("pgh_context_id", flat=True))
-    with_url = pghistory.models.Context.objects.filter(pk__in=contexts, metadata__has_key="url")
-    work.count(pghistory.models.Context, with_url.count())
-    if not work.dry_run:
-        with_url.update(metadata=_without_url())
+    _scrub_history(work, plan)

@@ -26,6 +26,7 @@ from django_stubs_ext import StrOrPromise
 from atensi.core.models import AccessLog
 from stakeholders.models import Membership, Organisation
 
+from ..access_log import about
 from ..models import (
     Approval,
     Assessment,
@@ -310,13 +311,7 @@ register(
 
 
 def about_subject(subject: Subject) -> Q:
-    """The access log's rows about the person, their cases and the cases' documents."""
-    documents = [str(pk) for pk in Document.objects.filter(case_id__in=subject.case_ids).values_list("pk", flat=True)]
-    return (
-        Q(target_type="cases.beneficiary", target_id__in=[str(pk) for pk in subject.person_ids])
-        | Q(target_type="cases.case", target_id__in=[str(pk) for pk in subject.case_ids])
-        | Q(target_type="cases.document", target_id__in=documents)
-    )
+    return about(person_ids=subject.person_ids, case_ids=subject.case_ids)
 
 
 def _access_table(subject: Subject) -> Table:

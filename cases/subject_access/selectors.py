@@ -4,14 +4,13 @@ answered "not found"."""
 
 from __future__ import annotations
 
-from django.db.models import Case as CaseWhen
-from django.db.models import IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 
 from atensi.core.access import actor_for, get_or_404
 from stakeholders.models import User
 from stakeholders.roles import Role
 
-from ..models import Beneficiary, Case, SubjectAccessRequest, SubjectAccessStatus
+from ..models import Beneficiary, Case, SubjectAccessRequest
 from .sections import Subject
 
 
@@ -23,18 +22,9 @@ def subject_access_requests_for(user: User) -> QuerySet[SubjectAccessRequest]:
 
 
 def subject_access_register(user: User) -> QuerySet[SubjectAccessRequest]:
-    """The register as its page lists it: open requests first, the nearest deadline first;
-    then the answered and refused ones, newest first."""
-    return (
-        subject_access_requests_for(user)
-        .select_related("organisation", "beneficiary", "recorded_by")
-        .annotate(
-            closed=CaseWhen(
-                When(status=SubjectAccessStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
-        .order_by("closed", "due_at", "-received_at", "-pk")
-    )
+    """The register's rows, with what its lines show (the page orders the open ones by
+    deadline and pages the closed ones newest first)."""
+    return subject_access_requests_for(user).select_related("organisation", "beneficiary", "recorded_by")
 
 
 def subject_access_request_get(*, user: User, request_id: object) -> SubjectAccessRequest:

@@ -36,7 +36,7 @@ def subject_access_list(request: AuthenticatedRequest) -> HttpResponse:
     if not can_keep_subject_access_register(request.user):
         raise Http404(_("Not found."))
     register = subject_access_register(request.user)
-    open_requests = list(register.filter(status=SubjectAccessStatus.OPEN)[: OPEN_SHOWN + 1])
+    open_requests = list(register.filter(status=SubjectAccessStatus.OPEN).order_by("due_at", "pk")[: OPEN_SHOWN + 1])
     closed = time_page(
         register.exclude(status=SubjectAccessStatus.OPEN),
         field="received_at",

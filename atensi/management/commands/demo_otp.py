@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from atensi.demo import DEMO_TOTP_KEY, ensure_demo_allowed
+from atensi.demo import DEMO_TOTP_KEY
+from atensi.management.demo_only import ensure_demo_command_allowed
 from stakeholders.second_factor import code_now
 
 
@@ -24,10 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            ensure_demo_allowed()
-        except ImproperlyConfigured as exc:
-            raise CommandError(str(exc)) from exc
+        ensure_demo_command_allowed()
         device = TOTPDevice.objects.filter(user__username=options["username"], confirmed=True).first()
         if device is None:
             raise CommandError(f"{options['username']} has no authenticator: they sign in with the password only.")

@@ -16,12 +16,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from atensi.demo import ensure_demo_allowed
+from atensi.management.demo_only import ensure_demo_command_allowed
 from stakeholders.models import User
 from stakeholders.second_factor import AUTHENTICATOR, HAS_DEVICE, is_required
 from stakeholders.sessions import LAST_SEEN, SIGNED_IN
@@ -34,10 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            ensure_demo_allowed()
-        except ImproperlyConfigured as exc:
-            raise CommandError(str(exc)) from exc
+        ensure_demo_command_allowed()
         user = User.objects.filter(username=options["username"], is_active=True).first()
         if user is None:
             raise CommandError(f"No active account {options['username']}.")
