@@ -42,7 +42,7 @@ _CURSOR_SALT = "cases.approvals.queue"
 def _holders_of(role: str, *, other_than_requester: bool) -> Exists:
     """Someone active holds `role` in the request's organisation (other than who asked)."""
     qs = Membership.objects.filter(
-        organisation_id=OuterRef("case__organisation_id"), role=role, is_active=True, user__is_active=True
+        organisation_id=OuterRef("organisation_id"), role=role, is_active=True, user__is_active=True
     )
     if other_than_requester:
         qs = qs.exclude(user_id=OuterRef("requested_by_id"))
@@ -52,7 +52,7 @@ def _holders_of(role: str, *, other_than_requester: bool) -> Exists:
 def _requester_supervises() -> Exists:
     return Exists(
         Membership.objects.filter(
-            organisation_id=OuterRef("case__organisation_id"),
+            organisation_id=OuterRef("organisation_id"),
             user_id=OuterRef("requested_by_id"),
             role=Role.SUPERVISOR,
             is_active=True,
@@ -69,11 +69,12 @@ def approvals_decidable_by(user: User) -> QuerySet[Approval]:
         return Approval.objects.none()
     supervised = actor.org_ids(Role.SUPERVISOR)
     administered = actor.org_ids(Role.ORG_ADMIN)
-    condition = Q(case__organisation_id__in=supervised)
+    # The request's copy of its case's organisation: read from approval_org_waiting.
+    condition = Q(organisation_id__in=supervised)
     other_supervisor = _holders_of(Role.SUPERVISOR, other_than_requester=True)
     if administered:
         # The requester is the organisation's only supervisor: its administrators decide.
-        condition |= Q(case__organisation_id__in=administered) & ~other_supervisor & _requester_supervises()
+        condition |= Q(organisation_id__in=administered) & ~other_supervisor & _requester_supervises()
     # Only a supervisor of a Dinas Sosial decides for the organisations it covers; for
     # everyone else (most supervisors work at a Balai) the query leaves that part out.
     social_services = social_services_among(user, supervised)
@@ -82,7 +83,7 @@ def approvals_decidable_by(user: User) -> QuerySet[Approval]:
             organisation_ids=social_services,
             village="case__organisation__village_id",
             home_region="case__organisation__home_region_id",
-            organisation="case__organisation_id",
+            organisation="organisation_id",
         )
         # Nobody of the organisation can decide: the covering Dinas Sosial's supervisors do.
         admins_decide = _requester_supervises() & _holders_of(Role.ORG_ADMIN, other_than_requester=True)

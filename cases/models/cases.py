@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pgtrigger
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
@@ -15,7 +16,17 @@ from atensi.core.models import Cluster
 from stakeholders.models import Organisation
 
 from .beneficiaries import Beneficiary
-from .common import STAGE_ORDER, USER, Basis, CaseSource, ClosureReason, RiskLevel, Stage
+from .common import (
+    STAGE_ORDER,
+    USER,
+    Basis,
+    CaseOrganisationCopy,
+    CaseSource,
+    ClosureReason,
+    RiskLevel,
+    Stage,
+    organisation_from_case,
+)
 from .intake import Report
 
 
@@ -129,6 +140,21 @@ class Case(models.Model):
             ),
             GinIndex(OpClass(Upper("number"), name="gin_trgm_ops"), name="case_number_trgm"),
         ]
+        triggers = [
+            # A transfer moves the case's copies of its organisation (CaseOrganisationCopy)
+            # in the same transaction.
+            pgtrigger.Trigger(
+                name="move_organisation_copies",
+                when=pgtrigger.After,
+                operation=pgtrigger.UpdateOf("organisation_id"),
+                condition=pgtrigger.Condition('OLD."organisation_id" IS DISTINCT FROM NEW."organisation_id"'),
+                func=(
+                    'UPDATE "cases_followup" SET "organisation_id" = NEW."organisation_id" WHERE "case_id" = NEW."id"; '
+                    'UPDATE "cases_approval" SET "organisation_id" = NEW."organisation_id" WHERE "case_id" = NEW."id"; '
+                    "RETURN NULL;"
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -196,11 +222,14 @@ class ApprovalStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
-@audited()
+@audited(exclude=["organisation"])
 class Approval(models.Model):
     """A supervisor's approval of a plan or a closure: request, then approve or reject."""
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="approvals")
+    organisation = CaseOrganisationCopy(
+        Organisation, on_delete=models.PROTECT, related_name="+", editable=False, blank=True, db_index=False
+    )
     kind = models.CharField(_("what"), max_length=10, choices=ApprovalKind.choices)
     status = models.CharField(
         _("status"), max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
@@ -242,7 +271,14 @@ class Approval(models.Model):
                 name="approval_rejection_has_comment",
             ),
         ]
-        indexes = [models.Index(fields=["status", "requested_at"], name="approval_waiting")]
+        indexes = [
+            models.Index(fields=["status", "requested_at"], name="approval_waiting"),
+            # An organisation's requests waiting, oldest first (the approvers' queue and home page).
+            models.Index(
+                fields=["organisation", "requested_at"], name="approval_org_waiting", condition=Q(status="pending")
+            ),
+        ]
+        triggers = [organisation_from_case()]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.status}"

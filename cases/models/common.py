@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -80,3 +81,34 @@ def private_upload_path(prefix: str, filename: str) -> str:
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     ext = ext if ext.isalnum() and len(ext) <= 5 else "bin"
     return f"{prefix}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+
+
+class CaseOrganisationCopy(models.ForeignKey):  # type: ignore[type-arg]
+    """The organisation of the row's case, copied onto the row so that an organisation's
+    pending follow-ups and approvals are read from an index that leads with it (a
+    supervisor's home page and queue), not by joining the organisation's every case.
+
+    The database keeps it (migration cases 0013): a trigger writes it from the case on
+    insert and whenever the row's case is set, and a transfer that moves the case moves its
+    rows in the same transaction. Whatever the code sends is replaced; the value the
+    trigger wrote comes back with the INSERT (db_returning)."""
+
+    @property
+    def db_returning(self) -> bool:
+        return True
+
+
+def organisation_from_case() -> pgtrigger.Trigger:
+    """The trigger that writes CaseOrganisationCopy: on insert, and when the row's case (or
+    the copy itself) is set, whatever the code sent."""
+    return pgtrigger.Trigger(
+        name="organisation_from_case",
+        when=pgtrigger.Before,
+        operation=pgtrigger.Insert | pgtrigger.UpdateOf("case_id", "organisation_id"),
+        # FOR SHARE: a transfer moving the case at this moment either commits first (this
+        # row then reads where it went) or waits for this row's transaction, and moves it.
+        func=(
+            'SELECT "organisation_id" INTO NEW."organisation_id" FROM "cases_case" '
+            'WHERE "id" = NEW."case_id" FOR SHARE; RETURN NEW;'
+        ),
+    )

@@ -13,7 +13,7 @@ from atensi.core.models import ServiceComponent
 from stakeholders.models import Organisation
 
 from .cases import Case
-from .common import USER
+from .common import USER, CaseOrganisationCopy, organisation_from_case
 
 
 class IdentityDocument(models.TextChoices):
@@ -178,11 +178,14 @@ class FollowUpStatus(models.TextChoices):
     MISSED = "missed", _("Missed")
 
 
-@audited()
+@audited(exclude=["organisation"])
 class FollowUp(models.Model):
     """Something due on a case by a date. The reminders issue delivers reminders for these."""
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="follow_ups")
+    organisation = CaseOrganisationCopy(
+        Organisation, on_delete=models.PROTECT, related_name="+", editable=False, blank=True, db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=FollowUpKind.choices)
     due_on = models.DateField(_("due on"))
     assignee = models.ForeignKey(USER, verbose_name=_("assigned to"), on_delete=models.PROTECT, related_name="+")
@@ -215,10 +218,13 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["assignee", "due_on"], name="follow_up_assignee_due", condition=Q(status="pending")),
             models.Index(fields=["case", "due_on"], name="follow_up_case_due", condition=Q(status="pending")),
+            # A team's overdue follow-ups, oldest first (the supervisor's escalations).
+            models.Index(fields=["organisation", "due_on"], name="follow_up_org_due", condition=Q(status="pending")),
             # The reminder rules: follow-ups by status and due day (pending ones to remind
             # and escalate, missed aftercare to escalate).
             models.Index(fields=["status", "due_on"], name="follow_up_status_due"),
         ]
+        triggers = [organisation_from_case()]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due_on}"

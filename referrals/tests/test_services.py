@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from atensi.core.errors import ApplicationError
 from atensi.core.models import ServiceComponent
 from cases import documents as docs
-from cases.models import Case, Consent, TimelineEntry
+from cases.models import Approval, ApprovalKind, Case, Consent, FollowUp, FollowUpKind, TimelineEntry
 from cases.tests.factories import open_case
 from referrals.models import Referral, ReferralKind, ReferralStatus
 from referrals.services import (
@@ -133,6 +133,37 @@ def test_an_accepted_transfer_moves_the_case(case, owner, other_org, receiver_of
     case.refresh_from_db()
     assert case.organisation == other_org and case.case_manager == manager
     assert TimelineEntry.objects.filter(case=case, kind="assigned", data__organisation=other_org.name).exists()
+
+
+def test_a_transfer_moves_the_cases_follow_ups_and_approvals_with_it(case, owner, other_org, receiver_officer):
+    """Follow-ups and approvals carry a copy of their case's organisation (the supervisors'
+    indexes lead with it): the database writes it, whatever the code sends, and a transfer
+    moves it, a stale copy of the row saved afterwards included."""
+    follow_up = FollowUp.objects.create(
+        case=case, kind=FollowUpKind.HOME_VISIT, due_on=timezone.localdate(), assignee=owner, created_by=owner
+    )
+    approval = Approval.objects.create(case=case, kind=ApprovalKind.PLAN, requested_by=owner)
+    # The INSERT returns what the trigger wrote.
+    assert follow_up.organisation_id == approval.organisation_id == case.organisation_id
+    FollowUp.objects.filter(pk=follow_up.pk).update(organisation=other_org)  # a wrong value is refused
+    assert FollowUp.objects.get(pk=follow_up.pk).organisation_id == case.organisation_id
+    stale = FollowUp.objects.get(pk=follow_up.pk)
+
+    manager = member(organisation=other_org, role=Role.SOCIAL_WORKER, username="newmanager")
+    referral_accept(
+        referral=send(case, owner, other_org, kind=ReferralKind.TRANSFER), by=receiver_officer, case_manager=manager
+    )
+    follow_up.refresh_from_db()
+    approval.refresh_from_db()
+    assert follow_up.organisation_id == approval.organisation_id == other_org.pk
+    stale.description = "Saved from a page opened before the transfer."
+    stale.save()
+    stale.refresh_from_db()
+    assert stale.organisation_id == other_org.pk
+    # The copy is not history: the move wrote no audit event of the rows.
+    assert not pghistory.models.Events.objects.filter(
+        pgh_obj_model="cases.approval", pgh_obj_id=str(approval.pk), pgh_label="update"
+    ).exists()
 
 
 def test_a_transfer_is_accepted_when_the_receiver_numbered_a_case_of_its_own_alike(

@@ -587,6 +587,7 @@ def build_cases(scale: float) -> None:
                     assignee = manager or supervisors[org_id]
                     follow_ups.add(
                         case_id=case,
+                        organisation_id=org_id,  # what the trigger would copy (triggers are off here)
                         kind=rng.choice(("home_visit", "case_review", "plan_review")),
                         due_on=today + dt.timedelta(days=rng.randint(-30, 60)),
                         assignee_id=assignee,
@@ -597,6 +598,7 @@ def build_cases(scale: float) -> None:
                 if stage == "perencanaan" and manager is not None and rng.random() < 0.05:
                     approvals.add(
                         case_id=case,
+                        organisation_id=org_id,
                         kind="plan",
                         status="pending",
                         requested_by_id=manager,
