@@ -73,9 +73,7 @@ def _per_day(days: Days, condition: Callable[[list[int], datetime.date], Q]) -> 
 
 
 def _my_pending(user: User, days: Days) -> QuerySet[FollowUp]:
-    return FollowUp.objects.filter(
-        assignee_id=user.pk, status=FollowUpStatus.PENDING, organisation_id__in=list(days)
-    )
+    return FollowUp.objects.filter(assignee_id=user.pk, status=FollowUpStatus.PENDING, organisation_id__in=list(days))
 
 
 def my_case_ids(*, user: User, days: Days, now: datetime.datetime) -> IdArray:
