@@ -38,12 +38,27 @@ class NavItem:
     group: str = ""
     count: int | None = None
 
+    @property
+    def badge(self) -> str:
+        """The count as the badge shows it: exact up to NAV_COUNT_CAP, then "99+"."""
+        if self.count is None:
+            return ""
+        return f"{NAV_COUNT_CAP}+" if self.count > NAV_COUNT_CAP else str(self.count)
+
+
+# A badge counts no further than this: it runs on every page, and a Balai's inbox can
+# hold tens of thousands of waiting referrals (the list itself gives the exact number).
+NAV_COUNT_CAP = 99
+
 
 class _Count(Subquery):
-    """COUNT(*) of a queryset as a scalar subquery."""
+    """COUNT(*) of a queryset, up to one more than NAV_COUNT_CAP, as a scalar subquery."""
 
     template = "(SELECT count(*) FROM (%(subquery)s) _count)"
     output_field = IntegerField()
+
+    def __init__(self, queryset: Any) -> None:
+        super().__init__(queryset[: NAV_COUNT_CAP + 1])
 
 
 def nav_counts(

@@ -22,7 +22,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, localize
 from django.utils.http import urlencode
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -35,8 +35,8 @@ from atensi.dashboards.compose import team_caseload
 from cases import work_selectors as work
 from cases.approvals import approvals_waiting_for
 from cases.figures import UNASSIGNED
-from cases.models import Approval, ApprovalKind, Case, FollowUp, FollowUpKind, ReportStatus, Stage, TimelineKind
-from cases.selectors import CASE_MANAGER_ROLES, CASE_ROLES, INTAKE_ROLES, person_name, report_queue_for
+from cases.models import ApprovalKind, FollowUpKind, ReportStatus, Stage, TimelineKind
+from cases.selectors import CASE_MANAGER_ROLES, CASE_ROLES, INTAKE_ROLES, report_queue_for
 from referrals.models import Referral, ReferralKind
 from referrals.selectors import (
     accepted_without_outcome,
@@ -108,6 +108,19 @@ class CaseloadLine:
     open_url: str
     overdue_url: str
 
+    # The badges' words, made here: a hundred {% blocktranslate count %} tags cost more.
+    @property
+    def open_label(self) -> str:
+        return ngettext("%(count)s open case", "%(count)s open cases", self.open_cases) % {
+            "count": localize(self.open_cases)
+        }
+
+    @property
+    def overdue_label(self) -> str:
+        return ngettext(
+            "%(count)s with an overdue follow-up", "%(count)s with an overdue follow-up", self.overdue_cases
+        ) % {"count": localize(self.overdue_cases)}
+
 
 @dataclass(frozen=True)
 class Group:
@@ -158,10 +171,6 @@ def _follow_ups_url(case_id: int) -> str:
     return reverse("cases:case_notes", args=[case_id]) + "#follow-ups"
 
 
-def _case_title(case: Case) -> str:
-    return f"{case.number} · {case.beneficiary.full_name}"
-
-
 def _local_days(memberships: Iterable[Membership], now: datetime.datetime, roles: Iterable[str]) -> dict[int, Any]:
     wanted = set(roles)
     return {
@@ -180,16 +189,27 @@ def _follow_up_kind(kind: str) -> str:
     return str(FollowUpKind(kind).label) if kind in FollowUpKind.values else kind
 
 
-def _follow_up_item(follow_up: FollowUp, days: dict[int, Any], *, late: bool) -> Item:
-    case = follow_up.case
-    what = _follow_up_kind(follow_up.kind)
-    due = date_format(follow_up.due_on, "DATE_FORMAT")
-    today = days.get(case.organisation_id, follow_up.due_on)
+# A follow-up line's fields, read as values: no model rows for a line of text.
+_FOLLOW_UP_FIELDS = (
+    "pk",
+    "kind",
+    "due_on",
+    "case_id",
+    "organisation_id",
+    "case__number",
+    "case__beneficiary__full_name",
+)
+
+
+def _follow_up_item(row: dict[str, Any], days: dict[int, Any], *, late: bool) -> Item:
+    due_on = row["due_on"]
+    today = days.get(row["organisation_id"], due_on)
     return Item(
-        url=_follow_ups_url(case.pk),
-        title=_case_title(case),
-        detail=_("%(what)s, due %(date)s") % {"what": what, "date": due},
-        badge=_days_late(follow_up.due_on, today) if late and today > follow_up.due_on else "",
+        url=_follow_ups_url(row["case_id"]),
+        title=f"{row['case__number']} · {row['case__beneficiary__full_name']}",
+        detail=_("%(what)s, due %(date)s")
+        % {"what": _follow_up_kind(row["kind"]), "date": date_format(due_on, "DATE_FORMAT")},
+        badge=_days_late(due_on, today) if late and today > due_on else "",
         badge_tone="danger",
     )
 
@@ -212,18 +232,18 @@ def _timeline_kind(kind: str | None) -> str:
 
 def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> GroupDraft:
     ids = work.my_case_ids(user=user, days=days, now=now)
-    due_today = work.follow_ups_due_today(user=user, days=days, case_ids=ids).select_related("case__beneficiary")
-    overdue = work.follow_ups_overdue(user=user, days=days, case_ids=ids).select_related("case__beneficiary")
+    due_today = work.follow_ups_due_today(user=user, days=days, case_ids=ids)
+    overdue = work.follow_ups_overdue(user=user, days=days, case_ids=ids)
     assigned = work.cases_assigned_since_looked(user=user, now=now, case_ids=ids)
     changed = work.cases_changed_since_looked(user=user, now=now, case_ids=ids)
-    late = work.cases_past_stage_deadline(user=user, now=now, case_ids=ids).select_related("beneficiary")
-    aftercare = work.aftercare_due_this_month(user=user, days=days, case_ids=ids).select_related("case__beneficiary")
-    due_rows, due_whole = _head(due_today)
-    overdue_rows, overdue_whole = _head(overdue)
+    late = work.cases_past_stage_deadline(user=user, now=now, case_ids=ids)
+    aftercare = work.aftercare_due_this_month(user=user, days=days, case_ids=ids)
+    due_rows, due_whole = _head(due_today.values(*_FOLLOW_UP_FIELDS))
+    overdue_rows, overdue_whole = _head(overdue.values(*_FOLLOW_UP_FIELDS))
     assigned_rows, assigned_whole = _head(assigned.values(*_CHANGE_FIELDS, "assigned_at"))
     changed_rows, changed_whole = _head(changed.values(*_CHANGE_FIELDS, "changed_at", "changed_kind"))
-    late_rows, late_whole = _head(late)
-    aftercare_rows, aftercare_whole = _head(aftercare)
+    late_rows, late_whole = _head(late.values(*_CHANGE_FIELDS, "stage_changed_at"))
+    aftercare_rows, aftercare_whole = _head(aftercare.values(*_FOLLOW_UP_FIELDS))
     drafts = [
         Draft(
             "due_today",
@@ -278,10 +298,10 @@ def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> Grou
             late,
             [
                 Item(
-                    url=_case_url(c.pk),
-                    title=_case_title(c),
+                    url=_case_url(c["pk"]),
+                    title=f"{c['number']} · {c['beneficiary__full_name']}",
                     detail=_("%(stage)s since %(date)s")
-                    % {"stage": _stage(c.stage), "date": date_format(c.stage_changed_at, "DATE_FORMAT")},
+                    % {"stage": _stage(c["stage"]), "date": date_format(c["stage_changed_at"], "DATE_FORMAT")},
                     badge=_("late"),
                     badge_tone="warning",
                 )
@@ -304,15 +324,32 @@ def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> Grou
     return GroupDraft("case-work", _("My case work"), drafts)
 
 
-def _approval_item(approval: Approval, now: datetime.datetime) -> Item:
-    what = ApprovalKind(approval.kind).label if approval.kind in ApprovalKind.values else approval.kind
+def _person(row: dict[str, Any], prefix: str) -> str:
+    """person_name of a person read as values (`prefix`: the path to them)."""
+    return f"{row[prefix + 'first_name']} {row[prefix + 'last_name']}".strip() or row[prefix + "username"]
+
+
+_APPROVAL_FIELDS = (
+    "pk",
+    "kind",
+    "requested_at",
+    "case__number",
+    "requested_by__first_name",
+    "requested_by__last_name",
+    "requested_by__username",
+)
+
+
+def _approval_item(row: dict[str, Any], now: datetime.datetime) -> Item:
+    kind = row["kind"]
+    what = ApprovalKind(kind).label if kind in ApprovalKind.values else kind
     # The queue, not the case: an approver from outside the organisation (its org admins,
     # a Dinas Sosial) may decide without reading the child's file, so no name here either.
     return Item(
-        url=reverse("cases:approval_queue") + f"#approval-{approval.pk}",
-        title=approval.case.number,
-        detail=_("%(what)s, asked by %(who)s") % {"what": what, "who": person_name(approval.requested_by)},
-        badge=_("waiting %(time)s") % {"time": timesince(approval.requested_at, now)},
+        url=reverse("cases:approval_queue") + f"#approval-{row['pk']}",
+        title=row["case__number"],
+        detail=_("%(what)s, asked by %(who)s") % {"what": what, "who": _person(row, "requested_by__")},
+        badge=_("waiting %(time)s") % {"time": timesince(row["requested_at"], now)},
         badge_tone="warning",
     )
 
@@ -366,10 +403,12 @@ def _caseload(user: User, memberships: list[Membership], now: datetime.datetime)
 def _supervision(
     user: User, memberships: list[Membership], days: dict[int, Any], now: datetime.datetime, *, intake: bool
 ) -> GroupDraft:
-    approvals = approvals_waiting_for(user).select_related("case", "requested_by").order_by("requested_at", "pk")
-    escalated = work.team_follow_ups_escalated(user=user, days=days).select_related("case__beneficiary")
-    approval_rows, approvals_whole = _head(approvals)
-    escalated_rows, escalated_whole = _head(escalated)
+    approvals = approvals_waiting_for(user).order_by("requested_at", "pk")
+    escalated = work.team_follow_ups_escalated(user=user, days=days)
+    approval_rows, approvals_whole = _head(approvals.values(*_APPROVAL_FIELDS))
+    escalated_rows, escalated_whole = _head(
+        escalated.values(*_FOLLOW_UP_FIELDS, "assignee__first_name", "assignee__last_name", "assignee__username")
+    )
     drafts = [
         Draft(
             "approvals",
@@ -390,15 +429,15 @@ def _supervision(
             escalated,
             [
                 Item(
-                    url=_follow_ups_url(f.case_id),
-                    title=_case_title(f.case),
+                    url=_follow_ups_url(f["case_id"]),
+                    title=f"{f['case__number']} · {f['case__beneficiary__full_name']}",
                     detail=_("%(what)s, assigned to %(who)s, due %(date)s")
                     % {
-                        "what": _follow_up_kind(f.kind),
-                        "who": person_name(f.assignee),
-                        "date": date_format(f.due_on, "DATE_FORMAT"),
+                        "what": _follow_up_kind(f["kind"]),
+                        "who": _person(f, "assignee__"),
+                        "date": date_format(f["due_on"], "DATE_FORMAT"),
                     },
-                    badge=_days_late(f.due_on, days.get(f.case.organisation_id, f.due_on)),
+                    badge=_days_late(f["due_on"], days.get(f["organisation_id"], f["due_on"])),
                     badge_tone="danger",
                 )
                 for f in escalated_rows

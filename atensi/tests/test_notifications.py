@@ -127,3 +127,15 @@ def test_the_list_is_one_page_of_few_queries(owner: Any, client_for: Any, django
     with django_assert_max_num_queries(12):
         response = client.get(reverse("notifications"))
     assert response.content.decode().count('data-testid="notification"') == 50
+
+
+def test_the_badge_counts_to_99_then_says_more(owner: Any, client_for: Any) -> None:
+    """The badges run on every page: they stop counting after 99 (the page has the number)."""
+    Notification.objects.bulk_create(
+        Notification(recipient=owner, kind=NotificationKind.REFERRAL_RECEIVED, link=f"/referrals/{n}/", key=f"k{n}")
+        for n in range(99)
+    )
+    client = client_for(owner)
+    assert 'data-testid="nav-count-notifications">99<' in client.get(reverse("notifications")).content.decode()
+    Notification.objects.create(recipient=owner, kind=NotificationKind.REFERRAL_RECEIVED, link="/x/", key="k-last")
+    assert 'data-testid="nav-count-notifications">99+<' in client.get(reverse("notifications")).content.decode()
