@@ -231,18 +231,25 @@ def _timeline_kind(kind: str | None) -> str:
 
 
 def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> GroupDraft:
-    ids = work.my_case_ids(user=user, days=days, now=now)
+    mine = work.my_case_ids(user=user, days=days, now=now)
+    ids, managed = mine.ids, mine.managed
     due_today = work.follow_ups_due_today(user=user, days=days, case_ids=ids)
     overdue = work.follow_ups_overdue(user=user, days=days, case_ids=ids)
-    assigned = work.cases_assigned_since_looked(user=user, now=now, case_ids=ids)
-    changed = work.cases_changed_since_looked(user=user, now=now, case_ids=ids)
-    late = work.cases_past_stage_deadline(user=user, now=now, case_ids=ids)
     aftercare = work.aftercare_due_this_month(user=user, days=days, case_ids=ids)
+    assigned = work.cases_assigned_since_looked(user=user, now=now, case_ids=managed)
+    changed = work.cases_changed_since_looked(user=user, now=now, case_ids=managed)
+    late = work.cases_past_stage_deadline(user=user, now=now, case_ids=managed)
     due_rows, due_whole = _head(due_today.values(*_FOLLOW_UP_FIELDS))
     overdue_rows, overdue_whole = _head(overdue.values(*_FOLLOW_UP_FIELDS))
-    assigned_rows, assigned_whole = _head(assigned.values(*_CHANGE_FIELDS, "assigned_at"))
-    changed_rows, changed_whole = _head(changed.values(*_CHANGE_FIELDS, "changed_at", "changed_kind"))
-    late_rows, late_whole = _head(late.values(*_CHANGE_FIELDS, "stage_changed_at"))
+    # The user manages no case: those three lists are empty without asking (their
+    # querysets are none(), without the annotations values() would name).
+    assigned_rows, assigned_whole = (
+        ([], True) if not managed else _head(assigned.values(*_CHANGE_FIELDS, "assigned_at"))
+    )
+    changed_rows, changed_whole = (
+        ([], True) if not managed else _head(changed.values(*_CHANGE_FIELDS, "changed_at", "changed_kind"))
+    )
+    late_rows, late_whole = ([], True) if not managed else _head(late.values(*_CHANGE_FIELDS, "stage_changed_at"))
     aftercare_rows, aftercare_whole = _head(aftercare.values(*_FOLLOW_UP_FIELDS))
     drafts = [
         Draft(

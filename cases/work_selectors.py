@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import BooleanField, CharField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
 from atensi.core.access import actor_for
@@ -76,25 +77,49 @@ def _my_pending(user: User, days: Days) -> QuerySet[FollowUp]:
     return FollowUp.objects.filter(assignee_id=user.pk, status=FollowUpStatus.PENDING, organisation_id__in=list(days))
 
 
-def my_case_ids(*, user: User, days: Days, now: datetime.datetime) -> IdArray:
+@dataclass(frozen=True)
+class MyCases:
+    """my_case_ids: every case of the user's own work, and those of them the user manages."""
+
+    ids: IdArray
+    managed: IdArray
+
+
+def my_case_ids(*, user: User, days: Days, now: datetime.datetime) -> MyCases:
     """The cases of the user's own work that the user may read (the one scoping function,
     cases_readable_by, asked once): those they manage, open or closed in the last
     RECENTLY_CLOSED, and those with a pending follow-up of theirs in the organisations of
     `days`. Each part of "my case work" then filters by these ids instead of asking the
-    scoping function again (its query, compiled six times, cost more than the counting)."""
+    scoping function again (its query, compiled six times, cost more than the counting);
+    a part about managed cases is not asked at all when the user manages none (a
+    supervisor's follow-ups are often all on cases of others)."""
     readable = cases_readable_by(user).order_by()
     recent = Q(closed_at__isnull=True) | Q(closed_at__gte=now - RECENTLY_CLOSED)
-    managed = readable.filter(recent, case_manager_id=user.pk).values_list("pk", flat=True)
+    managed = (
+        readable.filter(recent, case_manager_id=user.pk)
+        .annotate(managed=Value(True, output_field=BooleanField()))
+        .values_list("pk", "managed")
+    )
     # The organisations on the case, not through the follow-ups' join to it: the pending
     # follow-ups are read by assignee alone, then each case by its key (a join in the
     # subquery read the organisation's every case to find them).
     pending = FollowUp.objects.filter(assignee_id=user.pk, status=FollowUpStatus.PENDING).values("case_id")
-    followed = readable.filter(organisation_id__in=list(days), pk__in=pending).values_list("pk", flat=True)
-    # Written as the array literal once: six queries of the page carry these ids.
-    return id_array(sorted(set(managed.union(followed))))
+    followed = (
+        readable.filter(organisation_id__in=list(days), pk__in=pending)
+        .annotate(managed=Value(False, output_field=BooleanField()))
+        .values_list("pk", "managed")
+    )
+    rows = list(managed.union(followed))
+    # Written as array literals once: the page's queries carry these ids.
+    return MyCases(
+        ids=id_array(sorted({pk for pk, _ in rows})),
+        managed=id_array(sorted(pk for pk, is_managed in rows if is_managed)),
+    )
 
 
 def _my_pending_follow_ups(user: User, days: Days, case_ids: IdArray) -> QuerySet[FollowUp]:
+    if not case_ids:  # nothing to find: no query at all (QuerySet.none() makes none)
+        return FollowUp.objects.none()
     return _my_pending(user, days).filter(case_id__in_ids=case_ids).select_related("case")
 
 
@@ -167,18 +192,24 @@ def my_cases_since_looked(*, user: User, now: datetime.datetime, case_ids: IdArr
 
 def cases_assigned_since_looked(*, user: User, now: datetime.datetime, case_ids: IdArray) -> QuerySet[Case]:
     """Cases someone else gave the user (opened for them, assigned) since the user last looked, newest first."""
+    if not case_ids:  # the user manages no case: no query at all
+        return Case.objects.none()
     mine = my_cases_since_looked(user=user, now=now, case_ids=case_ids)
     return mine.filter(assigned_at__isnull=False).order_by("-assigned_at", "-pk")  # type: ignore[misc]  # an annotation
 
 
 def cases_changed_since_looked(*, user: User, now: datetime.datetime, case_ids: IdArray) -> QuerySet[Case]:
     """The user's cases someone else changed since the user last looked, newest change first."""
+    if not case_ids:
+        return Case.objects.none()
     mine = my_cases_since_looked(user=user, now=now, case_ids=case_ids)
     return mine.filter(changed_at__isnull=False).order_by("-changed_at", "-pk")  # type: ignore[misc]  # an annotation
 
 
 def cases_past_stage_deadline(*, user: User, now: datetime.datetime, case_ids: IdArray) -> QuerySet[Case]:
     """The user's cases longer in their stage than its deadline (the stage reminders' rule), longest first."""
+    if not case_ids:
+        return Case.objects.none()
     return Case.objects.filter(past_stage_deadline(now), pk__in_ids=case_ids, case_manager_id=user.pk).order_by(
         "stage_changed_at", "pk"
     )
