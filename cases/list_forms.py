@@ -12,6 +12,8 @@ not validate, says which, and lists with the rest.
 from __future__ import annotations
 
 import datetime
+import functools
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -20,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from atensi.core.access import actor_for
+from atensi.core.fragments import fragment_key
 from atensi.core.models import AmpkCategory, Cluster
 from atensi.core.stash import unstash
 from atensi.core.values import is_nik_shaped, normalise_nik
@@ -137,27 +140,32 @@ class CaseListForm(forms.Form):
 
     def __init__(self, data: Any = None, *, user: User, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
+        self.user = user
+        # Read when a value is checked or the form is drawn, not before: a list whose
+        # filter form comes from the cache (filter_panel_key) needs none of them.
         self._choices(
             "cluster",
-            [("", _("Any cluster")), *((c.code, c.name) for c in Cluster.objects.filter(is_active=True))],
+            lambda: [("", _("Any cluster")), *((c.code, c.name) for c in Cluster.objects.filter(is_active=True))],
         )
         self._choices(
             "ampk",
-            [("", _("Any category")), *((c.code, c.name) for c in AmpkCategory.objects.filter(is_active=True))],
+            lambda: [
+                ("", _("Any category")),
+                *((c.code, c.name) for c in AmpkCategory.objects.filter(is_active=True)),
+            ],
         )
         self._choices(
             "case_manager",
-            [
-                ("", _("Anyone")),
-                (UNASSIGNED, _("Not assigned")),
-                *case_manager_candidates(user),
-            ],
+            lambda: [("", _("Anyone")), (UNASSIGNED, _("Not assigned")), *case_manager_candidates(user)],
         )
-        chosen = (self.data.get("organisation") or "") if self.is_bound else ""
-        self.organisation_choices = organisation_choices(user, chosen=chosen)
-        self._choices("organisation", [("", _("Every organisation")), *self.organisation_choices])
+        self._choices("organisation", lambda: [("", _("Every organisation")), *self.organisation_choices])
 
-    def _choices(self, name: str, choices: list[tuple[str, Any]]) -> None:
+    @functools.cached_property
+    def organisation_choices(self) -> list[tuple[str, str]]:
+        chosen = (self.data.get("organisation") or "") if self.is_bound else ""
+        return organisation_choices(self.user, chosen=chosen)
+
+    def _choices(self, name: str, choices: Callable[[], list[tuple[str, Any]]]) -> None:
         cast(forms.ChoiceField, self.fields[name]).choices = choices
 
     def to_filters(self) -> CaseFilters:
@@ -187,6 +195,26 @@ class CaseListForm(forms.Form):
             organisation=data.get("organisation"),
             province=province.code if province is not None else "",
         )
+
+
+def filter_panel_key(form: CaseListForm, *, nik_ref: str, language: str) -> str:
+    """The cache key of the list's drawn filter form (atensi.core.fragments): everything it
+    shows depends on who asks (their organisations' case managers and names), the
+    language and the filters asked; nothing else. Who changes organisation or role gets a
+    new key at once; a colleague's new name or a new category shows within a minute."""
+    actor = actor_for(form.user)
+    data = form.data
+    asked = sorted((name, data.getlist(name)) for name in data) if hasattr(data, "getlist") else sorted(data.items())
+    return fragment_key(
+        "case-filters",
+        form.user.pk,
+        actor.is_superuser,
+        sorted(actor.org_ids(*CASE_ROLES)),
+        language,
+        nik_ref,
+        form.is_bound,
+        asked,
+    )
 
 
 def organisation_choices(user: User, *, chosen: str = "") -> list[tuple[str, str]]:

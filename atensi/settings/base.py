@@ -383,6 +383,9 @@ ATENSI_DASHBOARD_RECOUNT_AFTER_SECONDS = 60
 # The supervisor's home page counts the team's caseload live unless that took longer than
 # this; then the organisation is counted ahead with the dashboards (and read from there).
 ATENSI_HOME_CASELOAD_LIVE_MS = env.int("ATENSI_HOME_CASELOAD_LIVE_MS", default=30)
+# Parts of a page kept rendered this long (atensi.core.fragments: the case list's filter
+# form, per user, language and filters). 0: drawn every time.
+ATENSI_FRAGMENT_SECONDS = env.int("ATENSI_FRAGMENT_SECONDS", default=60)
 ATENSI_DASHBOARD_SLOW_MEMORY_SECONDS = 7 * 24 * 3600
 ATENSI_IMPORT_MAX_ROWS = 5000
 # Largest signed agreement (MoU/PKS) PDF accepted; a scanned multi-page agreement fits.

@@ -31,6 +31,9 @@ WHITENOISE_AUTOREFRESH = True
 ATENSI_TEST_REGIONS = ("13", "15")
 # Every test counts its own data: no dashboard figures kept between tests (one test turns it on).
 ATENSI_DASHBOARD_CACHE_SECONDS = 0
+# Nor drawn fragments: a test database recreated with the same ids must not meet the last
+# run's (the fragment tests turn it on).
+ATENSI_FRAGMENT_SECONDS = 0
 
 # pytest-xdist runs the tests in several processes (gw0, gw1, ...); the worker processes an
 # integration test starts inherit the variable. What is shared on disk or in Redis is kept

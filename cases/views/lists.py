@@ -9,13 +9,15 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from atensi.core import exports
 from atensi.core.access import actor_for
+from atensi.core.fragments import cached_fragment
 from atensi.core.stash import stash
 from atensi.core.submit import submit
 from stakeholders.http import AuthenticatedRequest
@@ -23,7 +25,7 @@ from stakeholders.roles import Role
 
 from .. import lists, reassign
 from ..exports import CASES
-from ..list_forms import CaseNikForm, case_list_filters
+from ..list_forms import CaseNikForm, case_list_filters, filter_panel_key
 from ..permissions import can_list_cases, can_reassign_cases
 from ..reassign_forms import ReassignForm, handover_candidates
 from ..selectors import CASE_ROLES
@@ -57,11 +59,19 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
         )
     # htmx swaps the results region out of the same page (hx-select): one URL per view, so
     # links, the back button and a browser without JavaScript all see the same thing.
+    more_filters_used = lists.uses_more_filters(filters)
+    panel = cached_fragment(
+        filter_panel_key(form, nik_ref=filters.nik_ref, language=get_language()),
+        lambda: render_to_string(
+            "cases/_case_filters.html",
+            {"form": form, "filters": filters, "user": request.user, "more_filters_used": more_filters_used},
+        ),
+    )
     return render(
         request,
         "cases/case_list.html",
         {
-            "form": form,
+            "filter_panel": panel,
             "filters": filters,
             "page": page,
             "total": matching.count(),
@@ -71,7 +81,6 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
             # Supervisors tick cases of the organisations they supervise to hand them over.
             "handover": handover,
             "supervised": actor.org_ids(Role.SUPERVISOR),
-            "more_filters_used": lists.uses_more_filters(filters),
         },
     )
 

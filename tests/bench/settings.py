@@ -33,3 +33,4 @@ WHITENOISE_AUTOREFRESH = False
 ATENSI_MAP_CACHE_SECONDS = env.int("ATENSI_MAP_CACHE_SECONDS", default=300)
 # As in production (the test settings keep no dashboard figures between tests).
 ATENSI_DASHBOARD_CACHE_SECONDS = 900
+ATENSI_FRAGMENT_SECONDS = 60
