@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, localize
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -31,6 +32,7 @@ from django.utils.translation import ngettext
 from atensi.core.access import actor_for
 from atensi.core.counting import Tally, capped_counts
 from atensi.core.localtime import format_local, local_date, organisation_timezone
+from atensi.core.widgets import format_html
 from atensi.dashboards.compose import team_caseload
 from cases import work_selectors as work
 from cases.approvals import approvals_waiting_for
@@ -73,6 +75,30 @@ class Section:
     list_url: str = ""
     # How many of the counted are overdue, where the section says so.
     overdue: Tally | None = None
+
+    @property
+    def items_html(self) -> SafeString:
+        """The section's lines, written here (a page has a hundred; a template costs more)."""
+        return _joined(
+            format_html(
+                '<li class="list-group-item"><a href="{}" class="fw-semibold text-break" data-testid="item-{}">{}</a>'
+                "{}{}</li>",
+                item.url,
+                self.key,
+                item.title,
+                format_html(' <span class="badge text-bg-{} ms-1">{}</span>', item.badge_tone, item.badge)
+                if item.badge
+                else "",
+                format_html('<div class="small text-body-secondary text-break">{}</div>', item.detail)
+                if item.detail
+                else "",
+            )
+            for item in self.items
+        )
+
+
+def _joined(parts: Iterable[SafeString]) -> SafeString:
+    return mark_safe("\n".join(parts))  # noqa: S308 - every part made by format_html
 
 
 @dataclass(frozen=True)
@@ -122,6 +148,24 @@ class CaseloadLine:
         ) % {"count": localize(self.overdue_cases)}
 
 
+def _caseload_html(lines: list[CaseloadLine]) -> SafeString:
+    return _joined(
+        format_html(
+            '<li class="list-group-item d-flex flex-wrap justify-content-between align-items-center gap-2" '
+            'data-testid="caseload-row"><span class="text-break">{}</span><span class="d-flex flex-wrap gap-1">'
+            '<a href="{}" class="badge text-bg-primary text-decoration-none text-wrap">{}</a> '
+            '<a href="{}" class="badge {} text-decoration-none text-wrap">{}</a></span></li>',
+            line.name,
+            line.open_url,
+            line.open_label,
+            line.overdue_url,
+            "text-bg-danger" if line.overdue_cases else "text-bg-light",
+            line.overdue_label,
+        )
+        for line in lines
+    )
+
+
 @dataclass(frozen=True)
 class Group:
     key: str
@@ -131,6 +175,10 @@ class Group:
     unassigned: Tally | None = None
     # When the caseload was counted, where it comes from figures counted ahead ("" if now).
     caseload_counted: str = ""
+
+    @property
+    def caseload_html(self) -> SafeString:
+        return _caseload_html(self.caseload or [])
 
 
 @dataclass(frozen=True)

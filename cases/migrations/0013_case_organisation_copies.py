@@ -37,11 +37,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='approval',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['organisation', 'requested_at'], name='approval_org_waiting'),
+            index=models.Index(condition=models.Q(('status', 'pending')), fields=['organisation', 'requested_at', 'id'], name='approval_org_waiting'),
         ),
         migrations.AddIndex(
             model_name='followup',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['organisation', 'due_on'], name='follow_up_org_due'),
+            index=models.Index(condition=models.Q(('status', 'pending')), fields=['organisation', 'due_on', 'id'], name='follow_up_org_due'),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='approval',

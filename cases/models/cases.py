@@ -275,7 +275,9 @@ class Approval(models.Model):
             models.Index(fields=["status", "requested_at"], name="approval_waiting"),
             # An organisation's requests waiting, oldest first (the approvers' queue and home page).
             models.Index(
-                fields=["organisation", "requested_at"], name="approval_org_waiting", condition=Q(status="pending")
+                fields=["organisation", "requested_at", "id"],
+                name="approval_org_waiting",
+                condition=Q(status="pending"),
             ),
         ]
         triggers = [organisation_from_case()]

@@ -218,8 +218,11 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["assignee", "due_on"], name="follow_up_assignee_due", condition=Q(status="pending")),
             models.Index(fields=["case", "due_on"], name="follow_up_case_due", condition=Q(status="pending")),
-            # A team's overdue follow-ups, oldest first (the supervisor's escalations).
-            models.Index(fields=["organisation", "due_on"], name="follow_up_org_due", condition=Q(status="pending")),
+            # A team's overdue follow-ups, oldest first (the supervisor's escalations): in the
+            # order of the list (due_on, id), so that its first rows are read without a sort.
+            models.Index(
+                fields=["organisation", "due_on", "id"], name="follow_up_org_due", condition=Q(status="pending")
+            ),
             # The reminder rules: follow-ups by status and due day (pending ones to remind
             # and escalate, missed aftercare to escalate).
             models.Index(fields=["status", "due_on"], name="follow_up_status_due"),
