@@ -166,7 +166,8 @@ class CaseListForm(forms.Form):
         return organisation_choices(self.user, chosen=chosen)
 
     def _choices(self, name: str, choices: Callable[[], list[tuple[str, Any]]]) -> None:
-        cast(forms.ChoiceField, self.fields[name]).choices = choices
+        # Read once: drawing a select iterates them more than once (its "required" check).
+        cast(forms.ChoiceField, self.fields[name]).choices = functools.cache(choices)
 
     def to_filters(self) -> CaseFilters:
         data = self.cleaned_data

@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 logger = logging.getLogger(__name__)
 
+
 def fragment_key(name: str, *parts: Any) -> str:
     """A cache key for `name` from JSON-able parts (hashed: they may be long)."""
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]

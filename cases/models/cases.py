@@ -146,7 +146,7 @@ class Case(models.Model):
             pgtrigger.Trigger(
                 name="move_organisation_copies",
                 when=pgtrigger.After,
-                operation=pgtrigger.UpdateOf("organisation_id"),
+                operation=pgtrigger.UpdateOf("organisation_id"),  # type: ignore[no-untyped-call]
                 condition=pgtrigger.Condition('OLD."organisation_id" IS DISTINCT FROM NEW."organisation_id"'),
                 func=(
                     'UPDATE "cases_followup" SET "organisation_id" = NEW."organisation_id" WHERE "case_id" = NEW."id"; '

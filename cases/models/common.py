@@ -104,7 +104,7 @@ def organisation_from_case() -> pgtrigger.Trigger:
     return pgtrigger.Trigger(
         name="organisation_from_case",
         when=pgtrigger.Before,
-        operation=pgtrigger.Insert | pgtrigger.UpdateOf("case_id", "organisation_id"),
+        operation=pgtrigger.Insert | pgtrigger.UpdateOf("case_id", "organisation_id"),  # type: ignore[no-untyped-call]
         # FOR SHARE: a transfer moving the case at this moment either commits first (this
         # row then reads where it went) or waits for this row's transaction, and moves it.
         func=(
