@@ -280,10 +280,10 @@ def _timeline_kind(kind: str | None) -> str:
 
 def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> GroupDraft:
     mine = work.my_case_ids(user=user, days=days, now=now)
-    ids, managed = mine.ids, mine.managed
-    due_today = work.follow_ups_due_today(user=user, days=days, case_ids=ids)
-    overdue = work.follow_ups_overdue(user=user, days=days, case_ids=ids)
-    aftercare = work.aftercare_due_this_month(user=user, days=days, case_ids=ids)
+    managed = mine.managed
+    due_today = work.follow_ups_due_today(user=user, days=days, mine=mine)
+    overdue = work.follow_ups_overdue(user=user, days=days, mine=mine)
+    aftercare = work.aftercare_due_this_month(user=user, days=days, mine=mine)
     assigned = work.cases_assigned_since_looked(user=user, now=now, case_ids=managed)
     changed = work.cases_changed_since_looked(user=user, now=now, case_ids=managed)
     late = work.cases_past_stage_deadline(user=user, now=now, case_ids=managed)

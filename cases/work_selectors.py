@@ -16,6 +16,8 @@ is due "today" on the local day of the organisation that owns its case (WIB, WIT
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -45,6 +47,7 @@ from .selectors import (
     cases_readable_by,
     escalate_days,
     members_with_roles,
+    organisations_read_whole,
     past_stage_deadline,
 )
 
@@ -79,10 +82,15 @@ def _my_pending(user: User, days: Days) -> QuerySet[FollowUp]:
 
 @dataclass(frozen=True)
 class MyCases:
-    """my_case_ids: every case of the user's own work, and those of them the user manages."""
+    """my_case_ids: the cases of the user's own work, and those of them the user manages.
+
+    `whole`: the organisations whose every case the user reads (organisations_read_whole);
+    their cases are left out of `ids` (a supervisor's follow-ups there need no case-by-case
+    check, and a Balai's supervisor may hold a thousand)."""
 
     ids: IdArray
     managed: IdArray
+    whole: frozenset[int]
 
 
 def my_case_ids(*, user: User, days: Days, now: datetime.datetime) -> MyCases:
@@ -104,45 +112,53 @@ def my_case_ids(*, user: User, days: Days, now: datetime.datetime) -> MyCases:
     # follow-ups are read by assignee alone, then each case by its key (a join in the
     # subquery read the organisation's every case to find them).
     pending = FollowUp.objects.filter(assignee_id=user.pk, status=FollowUpStatus.PENDING).values("case_id")
-    followed = (
-        readable.filter(organisation_id__in=list(days), pk__in=pending)
-        .annotate(managed=Value(False, output_field=BooleanField()))
-        .values_list("pk", "managed")
-    )
-    rows = list(managed.union(followed))
+    whole = organisations_read_whole(user)
+    checked = [org for org in days if org not in whole]
+    if checked:
+        followed = (
+            readable.filter(organisation_id__in=checked, pk__in=pending)
+            .annotate(managed=Value(False, output_field=BooleanField()))
+            .values_list("pk", "managed")
+        )
+        rows = list(managed.union(followed))
+    else:
+        rows = list(managed)
     # Written as array literals once: the page's queries carry these ids.
     return MyCases(
         ids=id_array(sorted({pk for pk, _ in rows})),
         managed=id_array(sorted(pk for pk, is_managed in rows if is_managed)),
+        whole=whole,
     )
 
 
-def _my_pending_follow_ups(user: User, days: Days, case_ids: IdArray) -> QuerySet[FollowUp]:
-    if not case_ids:  # nothing to find: no query at all (QuerySet.none() makes none)
+def _my_pending_follow_ups(user: User, days: Days, mine: MyCases) -> QuerySet[FollowUp]:
+    """The user's pending follow-ups on cases they may read: by the follow-up's copy of the
+    organisation where they read every case, else case by case (my_case_ids)."""
+    readable = [Q(organisation_id__in=whole)] if (whole := sorted(o for o in days if o in mine.whole)) else []
+    if mine.ids:
+        readable.append(Q(case_id__in_ids=mine.ids))
+    if not readable:  # nothing to find: no query at all (QuerySet.none() makes none)
         return FollowUp.objects.none()
-    return _my_pending(user, days).filter(case_id__in_ids=case_ids).select_related("case")
+    return _my_pending(user, days).filter(functools.reduce(operator.or_, readable)).select_related("case")
 
 
-def follow_ups_due_today(*, user: User, days: Days, case_ids: IdArray) -> QuerySet[FollowUp]:
-    """The user's pending follow-ups due on their case organisation's local today
-    (`case_ids`: my_case_ids)."""
+def follow_ups_due_today(*, user: User, days: Days, mine: MyCases) -> QuerySet[FollowUp]:
+    """The user's pending follow-ups due on their case organisation's local today."""
     on_the_day = _per_day(days, lambda orgs, day: Q(organisation_id__in=orgs, due_on=day))
-    return _my_pending_follow_ups(user, days, case_ids).filter(on_the_day).order_by("due_on", "pk")
+    return _my_pending_follow_ups(user, days, mine).filter(on_the_day).order_by("due_on", "pk")
 
 
-def follow_ups_overdue(*, user: User, days: Days, case_ids: IdArray) -> QuerySet[FollowUp]:
+def follow_ups_overdue(*, user: User, days: Days, mine: MyCases) -> QuerySet[FollowUp]:
     """The user's pending follow-ups due before that local today, the oldest first."""
     late = _per_day(days, lambda orgs, day: Q(organisation_id__in=orgs, due_on__lt=day))
-    return _my_pending_follow_ups(user, days, case_ids).filter(late).order_by("due_on", "pk")
+    return _my_pending_follow_ups(user, days, mine).filter(late).order_by("due_on", "pk")
 
 
-def aftercare_due_this_month(*, user: User, days: Days, case_ids: IdArray) -> QuerySet[FollowUp]:
+def aftercare_due_this_month(*, user: User, days: Days, mine: MyCases) -> QuerySet[FollowUp]:
     """The user's pending aftercare visits due in the local month (overdue ones of the month included)."""
     in_month = _per_day(days, lambda orgs, day: Q(organisation_id__in=orgs, due_on__range=month_of(day)))
     return (
-        _my_pending_follow_ups(user, days, case_ids)
-        .filter(in_month, kind=FollowUpKind.AFTERCARE)
-        .order_by("due_on", "pk")
+        _my_pending_follow_ups(user, days, mine).filter(in_month, kind=FollowUpKind.AFTERCARE).order_by("due_on", "pk")
     )
 
 

@@ -71,6 +71,19 @@ def looked(user: Any, case: Case, at: datetime.datetime) -> None:
 # --- Case workers -------------------------------------------------------------------------------
 
 
+def test_a_follow_up_on_a_confidential_case_shows_to_who_may_read_it(client_for, org, owner, colleague, supervisor):
+    """Follow-ups are listed on cases their assignee may read: a colleague's confidential
+    case is not listed to a social worker assigned to it, its supervisor sees it."""
+    secret = open_case(organisation=org, by=colleague, is_confidential=True)
+    today = timezone.localdate()
+    follow_up(secret, owner, today)
+    follow_up(secret, supervisor, today)
+    assert 'data-testid="item-due_today"' not in section(home(client_for(owner)), "due_today")
+    shown = section(home(client_for(supervisor)), "due_today")
+    assert shown.count('data-testid="item-due_today"') == 1 and secret.number in shown
+
+
+
 def test_a_case_worker_sees_todays_and_overdue_follow_ups_with_links(client_for, org, owner):
     case = open_case(organisation=org, by=owner)
     today = timezone.localdate()
