@@ -26,11 +26,12 @@ from django.utils.formats import date_format, localize
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from atensi.core.access import actor_for
 from atensi.core.counting import Tally, capped_counts
+from atensi.core.fragments import cached_fragment, fragment_key
 from atensi.core.localtime import format_local, local_date, organisation_timezone
 from atensi.core.widgets import format_html
 from atensi.dashboards.compose import team_caseload
@@ -171,14 +172,11 @@ class Group:
     key: str
     title: str
     sections: list[Section]
-    caseload: list[CaseloadLine] | None = None
+    # The caseload card's lines (None: no caseload card; empty: no case managers yet).
+    caseload: SafeString | None = None
     unassigned: Tally | None = None
     # When the caseload was counted, where it comes from figures counted ahead ("" if now).
     caseload_counted: str = ""
-
-    @property
-    def caseload_html(self) -> SafeString:
-        return _caseload_html(self.caseload or [])
 
 
 @dataclass(frozen=True)
@@ -186,7 +184,7 @@ class GroupDraft:
     key: str
     title: str
     drafts: list[Draft]
-    caseload: list[CaseloadLine] | None = None
+    caseload: SafeString | None = None
     unassigned: QuerySet[Any] | None = None
     caseload_counted: str = ""
 
@@ -430,29 +428,40 @@ def _intake(user: User, now: datetime.datetime) -> Draft:
     )
 
 
-def _caseload(user: User, memberships: list[Membership], now: datetime.datetime) -> tuple[list[CaseloadLine], str]:
+def _caseload(user: User, memberships: list[Membership], now: datetime.datetime) -> tuple[SafeString, str]:
     """The supervised teams' case managers, the busiest first (the first CASELOAD_LIMIT),
-    those with no open case included; and when the counts were made, if not now."""
+    those with no open case included, as the card's lines; and when the counts were made,
+    if not now. Counts made ahead (a Balai too large to count live) change only when they
+    are counted again: their lines are kept drawn for a minute (atensi.core.fragments),
+    keyed by that moment, so only a colleague's new name waits that long."""
     supervised = [m.organisation for m in memberships if m.role == Role.SUPERVISOR]
     rows, counted_at = team_caseload(supervised, now)
-    load = {row.user_id: (row.open_total, row.overdue) for row in rows if row.user_id != UNASSIGNED}
-    people = [(pk, name, *load.get(pk, (0, 0))) for pk, name in work.case_managers_of_team(user)]
-    # The busiest first; links only for the lines shown (a team may have hundreds of people).
-    people.sort(key=lambda person: (-person[2], -person[3], person[1]))
-    base = reverse("cases:case_list")  # once: a hundred links below
-    lines = [
-        CaseloadLine(
-            name=name,
-            open_cases=open_cases,
-            overdue_cases=overdue_cases,
-            open_url=f"{base}?case_manager={pk}&status=open",
-            overdue_url=f"{base}?case_manager={pk}&overdue=1",
+
+    def draw() -> str:
+        load = {row.user_id: (row.open_total, row.overdue) for row in rows if row.user_id != UNASSIGNED}
+        people = [(pk, name, *load.get(pk, (0, 0))) for pk, name in work.case_managers_of_team(user)]
+        # The busiest first; links only for the lines shown (a team may have hundreds of people).
+        people.sort(key=lambda person: (-person[2], -person[3], person[1]))
+        base = reverse("cases:case_list")  # once: a hundred links below
+        return _caseload_html(
+            [
+                CaseloadLine(
+                    name=name,
+                    open_cases=open_cases,
+                    overdue_cases=overdue_cases,
+                    open_url=f"{base}?case_manager={pk}&status=open",
+                    overdue_url=f"{base}?case_manager={pk}&overdue=1",
+                )
+                for pk, name, open_cases, overdue_cases in people[: work.CASELOAD_LIMIT]
+            ]
         )
-        for pk, name, open_cases, overdue_cases in people[: work.CASELOAD_LIMIT]
-    ]
+
     zone = organisation_timezone(supervised[0]) if supervised else None
     counted = format_local(counted_at, zone) if counted_at is not None and zone is not None else ""
-    return lines, counted
+    if counted_at is None:
+        return mark_safe(draw()), counted  # noqa: S308 - written by format_html
+    key = fragment_key("caseload", user.pk, sorted(o.pk for o in supervised), get_language(), counted_at.isoformat())
+    return cached_fragment(key, draw), counted
 
 
 def _supervision(

@@ -83,7 +83,6 @@ def test_a_follow_up_on_a_confidential_case_shows_to_who_may_read_it(client_for,
     assert shown.count('data-testid="item-due_today"') == 1 and secret.number in shown
 
 
-
 def test_a_case_worker_sees_todays_and_overdue_follow_ups_with_links(client_for, org, owner):
     case = open_case(organisation=org, by=owner)
     today = timezone.localdate()
@@ -521,3 +520,32 @@ def test_a_large_teams_caseload_comes_from_the_dashboards_figures_counted_ahead(
         if owner.get_full_name() in r
     )
     assert "2 open cases" in owner_row and 'data-testid="caseload-counted"' not in html
+
+
+def test_a_caseload_counted_ahead_is_kept_drawn_until_it_is_counted_again(client_for, org, owner, supervisor):
+    """Its lines change only when the figures are counted again: kept drawn (per user) till then."""
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    from atensi.dashboards.compose import warm_organisation_figures
+
+    open_case(organisation=org, by=owner)
+    client = client_for(supervisor)
+    cache.clear()
+
+    def owner_row() -> str:
+        rows = re.findall(r'data-testid="caseload-row">(.*?)</li>', section(home(client), "caseload"), re.S)
+        return next(r for r in rows if owner.get_full_name() in r)
+
+    with override_settings(ATENSI_DASHBOARD_CACHE_SECONDS=600, ATENSI_DASHBOARD_LIVE_MS=-1, ATENSI_FRAGMENT_SECONDS=60):
+        assert client.get(reverse("dashboard_organisation", args=[org.pk])).status_code == 200
+        assert "1 open case" in owner_row()
+        open_case(organisation=org, by=owner)
+        with CaptureQueriesContext(connection) as queries:
+            assert "1 open case" in owner_row()  # the same figures: the same lines, drawn once
+        people = 'SELECT "stakeholders_user"."id" AS "pk", "stakeholders_user"."first_name"'
+        assert not any(q["sql"].startswith(people) for q in queries)  # the team's names not read again
+        with time_machine.travel(timezone.now() + datetime.timedelta(minutes=1)):
+            warm_organisation_figures([org.pk])  # beat counts again
+        assert "2 open cases" in owner_row()
+    cache.clear()
