@@ -432,10 +432,11 @@ def _caseload(user: User, memberships: list[Membership], now: datetime.datetime)
     """The supervised teams' case managers, the busiest first (the first CASELOAD_LIMIT),
     those with no open case included, as the card's lines; and when the counts were made,
     if not now. Counts made ahead (a Balai too large to count live) change only when they
-    are counted again: their lines are kept drawn for a minute (atensi.core.fragments),
-    keyed by that moment, so only a colleague's new name waits that long."""
+    are counted again: when every organisation's were, the lines are kept drawn for a
+    minute (atensi.core.fragments), keyed by the moments of those counts, so only a
+    colleague's new name waits that long."""
     supervised = [m.organisation for m in memberships if m.role == Role.SUPERVISOR]
-    rows, counted_at = team_caseload(supervised, now)
+    rows, counted_at, moments = team_caseload(supervised, now)
 
     def draw() -> str:
         load = {row.user_id: (row.open_total, row.overdue) for row in rows if row.user_id != UNASSIGNED}
@@ -458,9 +459,9 @@ def _caseload(user: User, memberships: list[Membership], now: datetime.datetime)
 
     zone = organisation_timezone(supervised[0]) if supervised else None
     counted = format_local(counted_at, zone) if counted_at is not None and zone is not None else ""
-    if counted_at is None:
+    if moments is None:  # some counted now: they change with any case, never kept
         return mark_safe(draw()), counted  # noqa: S308 - written by format_html
-    key = fragment_key("caseload", user.pk, sorted(o.pk for o in supervised), get_language(), counted_at.isoformat())
+    key = fragment_key("caseload", user.pk, get_language(), moments)
     return cached_fragment(key, draw), counted
 
 

@@ -160,6 +160,12 @@ class CaseListForm(forms.Form):
         )
         self._choices("organisation", lambda: [("", _("Every organisation")), *self.organisation_choices])
 
+    @property
+    def keepable(self) -> bool:
+        """May the drawn form be kept (filter_panel_key)? Not when it shows a search text,
+        which may be a child's name."""
+        return not (str(self.data.get("q") or "").strip() if self.is_bound else "")
+
     @functools.cached_property
     def organisation_choices(self) -> list[tuple[str, str]]:
         chosen = (self.data.get("organisation") or "") if self.is_bound else ""

@@ -618,7 +618,9 @@ def follow_up_mark(*, follow_up: FollowUp, by: User, outcome: str, reason: str =
     A conditional update: of two clicks (or two people) only the first changes it; the
     second is told it was already decided.
     """
-    case = follow_up.case
+    # The case first, as every writer of a case's rows: a transfer (which locks the case,
+    # then moves its follow-ups' organisation) and this mark would otherwise deadlock.
+    case = case_lock(follow_up.case)
     require(mark_follow_up_refusal(user=by, follow_up=follow_up, case=case))
     reason = reason.strip()
     now = timezone.now()

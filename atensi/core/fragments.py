@@ -29,10 +29,11 @@ def fragment_key(name: str, *parts: Any) -> str:
     return f"fragment:v1:{name}:{digest}"
 
 
-def cached_fragment(key: str, render: Callable[[], str]) -> SafeString:
-    """The fragment kept under `key`, else `render()`, kept ATENSI_FRAGMENT_SECONDS."""
+def cached_fragment(key: str | None, render: Callable[[], str]) -> SafeString:
+    """The fragment kept under `key`, else `render()`, kept ATENSI_FRAGMENT_SECONDS. No
+    key: drawn and never kept (a fragment showing what must not sit in Redis)."""
     seconds = settings.ATENSI_FRAGMENT_SECONDS
-    if seconds <= 0:
+    if seconds <= 0 or key is None:
         return mark_safe(render())  # noqa: S308 - a template's output, escaped by it
     try:
         found = cache.get(key)

@@ -654,15 +654,17 @@ def warm_region_figures(codes: list[str], now: datetime.datetime | None = None) 
 
 def team_caseload(
     organisations: list[Organisation], now: datetime.datetime | None = None
-) -> tuple[list[WorkerRow], datetime.datetime | None]:
+) -> tuple[list[WorkerRow], datetime.datetime | None, tuple[str, ...] | None]:
     """Open cases per case manager of `organisations`, as the organisation dashboard counts
     them (cases.figures.caseload): from an organisation's figures of this month kept because
     counting them live was too slow (then also the time they were counted, the oldest of
-    them), else counted now (three queries per organisation). A person working in several
-    of them is one row."""
+    them), else counted now (three queries per organisation); and, when every one of them
+    came from figures counted ahead (nothing counted now), the moments of those counts (what
+    the rows depend on). A person working in several of them is one row."""
     now = now or timezone.now()
     merged: dict[int, WorkerRow] = {}
     counted_at: datetime.datetime | None = None
+    moments: list[str] | None = [] if organisations else None
     for organisation in organisations:
         zone = organisation_zone(organisation)
         today = local_today(zone, now)
@@ -672,7 +674,10 @@ def team_caseload(
         if kept is not None and kept.slow:
             rows = kept.caseload
             counted_at = min(counted_at or kept.computed_at, kept.computed_at)
+            if moments is not None:
+                moments.append(f"{organisation.pk}@{kept.computed_at.isoformat()}")
         else:
+            moments = None
             started = time.monotonic()
             rows = caseload(area=Area(organisation_id=organisation.pk, zones=Zones(single=zone)), now=now)
             if (time.monotonic() - started) * 1000 > settings.ATENSI_HOME_CASELOAD_LIVE_MS:
@@ -680,7 +685,7 @@ def team_caseload(
         for row in rows:
             found = merged.get(row.user_id)
             merged[row.user_id] = row if found is None else found.plus(row)
-    return list(merged.values()), counted_at
+    return list(merged.values()), counted_at, tuple(moments) if moments is not None else None
 
 
 def warm_organisation_figures(organisation_ids: list[int], now: datetime.datetime | None = None) -> int:

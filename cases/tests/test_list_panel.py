@@ -97,3 +97,18 @@ def test_with_redis_down_the_form_is_drawn_every_time(client_for, owner, setting
     response = client_for(owner).get(LIST_URL, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert 'data-testid="case-filters"' in panel(response)
+
+
+def test_a_search_is_never_kept(client_for, org, owner):
+    """The form of a search shows the text searched, maybe a child's name: not kept in Redis."""
+    from django.core.cache import cache
+
+    client = client_for(owner)
+    client.get(LIST_URL, {"q": "Siti Aminah"}, HTTP_ACCEPT_LANGUAGE="en")
+    # A name typed next to a NIK search that expired: the form shows it too.
+    expired = client.get(LIST_URL, {"q": "Siti Aminah", "nik_ref": "expired-reference"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Siti Aminah" in panel(expired)
+    client.get(LIST_URL, HTTP_ACCEPT_LANGUAGE="en")
+    kept = [key for key in cache._cache.get_client().scan_iter("*fragment*")]
+    assert kept, "the list without a search is kept"
+    assert not any(b"Siti Aminah" in (cache._cache.get_client().get(key) or b"") for key in kept)

@@ -57,16 +57,17 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
         handover = ReassignForm(
             user=request.user, candidates=handover_candidates(request.user), initial={"query": _query(request)}
         )
+    panel_context = {
+        "form": form,
+        "filters": filters,
+        "user": request.user,
+        "more_filters_used": lists.uses_more_filters(filters),
+    }
+    # A search's form shows the text searched (maybe a child's name): drawn, never kept.
+    key = filter_panel_key(form, nik_ref=filters.nik_ref, language=get_language()) if form.keepable else None
+    panel = cached_fragment(key, lambda: render_to_string("cases/_case_filters.html", panel_context))
     # htmx swaps the results region out of the same page (hx-select): one URL per view, so
     # links, the back button and a browser without JavaScript all see the same thing.
-    more_filters_used = lists.uses_more_filters(filters)
-    panel = cached_fragment(
-        filter_panel_key(form, nik_ref=filters.nik_ref, language=get_language()),
-        lambda: render_to_string(
-            "cases/_case_filters.html",
-            {"form": form, "filters": filters, "user": request.user, "more_filters_used": more_filters_used},
-        ),
-    )
     return render(
         request,
         "cases/case_list.html",
