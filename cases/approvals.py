@@ -25,9 +25,10 @@ from django.utils import timezone
 
 from atensi.core.access import actor_for, get_or_404
 from atensi.core.keyset import time_page
+from atensi.core.lookups import id_array
 from stakeholders.models import Membership, User
 from stakeholders.roles import Role
-from stakeholders.selectors import social_service_covers, social_services_among
+from stakeholders.selectors import organisations_covered, social_services_among
 
 from .approvers import Approvers, approvers_for_many
 from .models import Approval, ApprovalKind, ApprovalStatus, PlanItem, PlanItemStatus
@@ -78,16 +79,13 @@ def approvals_decidable_by(user: User) -> QuerySet[Approval]:
     # Only a supervisor of a Dinas Sosial decides for the organisations it covers; for
     # everyone else (most supervisors work at a Balai) the query leaves that part out.
     social_services = social_services_among(user, supervised)
-    if social_services:
-        covered = social_service_covers(
-            organisation_ids=social_services,
-            village="case__organisation__village_id",
-            home_region="case__organisation__home_region_id",
-            organisation="organisation_id",
-        )
+    # The organisations they cover, listed first: asked row by row, coverage and the
+    # checks after it ran for every pending request of the country.
+    covered = organisations_covered(user, social_services) if social_services else frozenset()
+    if covered:
         # Nobody of the organisation can decide: the covering Dinas Sosial's supervisors do.
         admins_decide = _requester_supervises() & _holders_of(Role.ORG_ADMIN, other_than_requester=True)
-        condition |= covered & ~other_supervisor & ~admins_decide
+        condition |= Q(organisation_id__in_ids=id_array(sorted(covered))) & ~other_supervisor & ~admins_decide
     if not (supervised or administered):
         return Approval.objects.none()
     return Approval.objects.filter(condition).exclude(requested_by_id=user.pk)

@@ -278,6 +278,28 @@ def social_service_covers(
     )
 
 
+_COVERED_CACHE = "_atensi_organisations_covered"
+
+
+def organisations_covered(user: User, social_services: Iterable[int]) -> frozenset[int]:
+    """The organisations one of `social_services` (active Dinas Sosial) covers, never a
+    Dinas Sosial itself by its own coverage: social_service_covers asked once over the
+    organisations, then remembered on the user object for the request. A query over many
+    rows (a country's pending approvals) then checks a list of ids instead of evaluating
+    coverage row by row."""
+    wanted = frozenset(social_services)
+    cache: dict[frozenset[int], frozenset[int]] = getattr(user, _COVERED_CACHE, None) or {}
+    if wanted not in cache:
+        covers = social_service_covers(
+            organisation_ids=wanted, village="village_id", home_region="home_region_id", organisation="pk"
+        )
+        cache[wanted] = (
+            frozenset(Organisation.objects.filter(covers).values_list("pk", flat=True)) if wanted else frozenset()
+        )
+        setattr(user, _COVERED_CACHE, cache)
+    return cache[wanted]
+
+
 # --- Regions: the picker's reads (reference data, the same for every user) ---------------
 
 REGION_QUERY_MAX_LENGTH = 100
