@@ -39,7 +39,7 @@ from cases import work_selectors as work
 from cases.approvals import approvals_waiting_for
 from cases.figures import UNASSIGNED
 from cases.models import ApprovalKind, FollowUpKind, ReportStatus, Stage, TimelineKind
-from cases.selectors import CASE_MANAGER_ROLES, CASE_ROLES, INTAKE_ROLES, report_queue_for
+from cases.selectors import CASE_MANAGER_ROLES, CASE_ROLES, INTAKE_ROLES, display_name, report_queue_for
 from referrals.models import Referral, ReferralKind
 from referrals.selectors import (
     accepted_without_outcome,
@@ -379,7 +379,7 @@ def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> Grou
 
 def _person(row: dict[str, Any], prefix: str) -> str:
     """person_name of a person read as values (`prefix`: the path to them)."""
-    return f"{row[prefix + 'first_name']} {row[prefix + 'last_name']}".strip() or row[prefix + "username"]
+    return display_name(row[prefix + "first_name"], row[prefix + "last_name"], row[prefix + "username"])
 
 
 _APPROVAL_FIELDS = (

@@ -25,7 +25,6 @@ from django.utils import timezone
 
 from atensi.core.access import actor_for, get_or_404
 from atensi.core.keyset import time_page
-from atensi.core.lookups import id_array
 from stakeholders.models import Membership, User
 from stakeholders.roles import Role
 from stakeholders.selectors import organisations_covered, social_services_among
@@ -85,7 +84,7 @@ def approvals_decidable_by(user: User) -> QuerySet[Approval]:
     if covered:
         # Nobody of the organisation can decide: the covering Dinas Sosial's supervisors do.
         admins_decide = _requester_supervises() & _holders_of(Role.ORG_ADMIN, other_than_requester=True)
-        condition |= Q(organisation_id__in_ids=id_array(sorted(covered))) & ~other_supervisor & ~admins_decide
+        condition |= Q(organisation_id__in_ids=sorted(covered)) & ~other_supervisor & ~admins_decide
     if not (supervised or administered):
         return Approval.objects.none()
     return Approval.objects.filter(condition).exclude(requested_by_id=user.pk)

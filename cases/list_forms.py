@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import Exists, OuterRef
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -43,7 +44,7 @@ from .lists import (
     search_kind,
 )
 from .models import OPEN_STAGES, Basis, RiskLevel, Stage
-from .selectors import CASE_MANAGER_ROLES, CASE_ROLES
+from .selectors import CASE_MANAGER_ROLES, CASE_ROLES, display_name
 
 SCOPE_CHOICES = [
     (Scope.MINE, gettext_lazy("My cases")),
@@ -210,8 +211,8 @@ def filter_panel_key(form: CaseListForm, *, nik_ref: str, language: str) -> str:
     language and the filters asked; nothing else. Who changes organisation or role gets a
     new key at once; a colleague's new name or a new category shows within a minute."""
     actor = actor_for(form.user)
-    data = form.data
-    asked = sorted((name, data.getlist(name)) for name in data) if hasattr(data, "getlist") else sorted(data.items())
+    data = cast(MultiValueDict[str, Any], form.data)  # a QueryDict, or an empty MultiValueDict
+    asked = sorted((name, data.getlist(name)) for name in data)
     return fragment_key(
         "case-filters",
         form.user.pk,
@@ -256,8 +257,7 @@ def case_manager_candidates(user: User) -> list[tuple[str, str]]:
         .order_by("first_name", "last_name", "username")
         .values_list("pk", "first_name", "last_name", "username")
     )
-    # As User.get_full_name() names them, else the username.
-    return [(str(pk), f"{first} {last}".strip() or username) for pk, first, last, username in rows]
+    return [(str(pk), display_name(first, last, username)) for pk, first, last, username in rows]
 
 
 class CaseNikForm(forms.Form):

@@ -70,7 +70,12 @@ def past_stage_deadline(now: datetime.datetime) -> Q:
 
 def person_name(person: User | None) -> str:
     """How a person is named on pages and in messages (full name, else the username)."""
-    return (person.get_full_name() or person.username) if person is not None else ""
+    return display_name(person.first_name, person.last_name, person.username) if person is not None else ""
+
+
+def display_name(first_name: str, last_name: str, username: str) -> str:
+    """person_name of a person read as values (User.get_full_name's words, else the username)."""
+    return f"{first_name} {last_name}".strip() or username
 
 
 def holds_role(*, organisation_id: int, user: User, roles: Iterable[str]) -> bool:

@@ -25,7 +25,7 @@ from django.db.models import BooleanField, CharField, OuterRef, Q, QuerySet, Sub
 from django.db.models.functions import Cast, Coalesce
 
 from atensi.core.access import actor_for
-from atensi.core.lookups import IdArray, id_array
+from atensi.core.lookups import IdArray
 from atensi.core.models import AccessLog
 from stakeholders.models import User
 from stakeholders.roles import Role
@@ -45,6 +45,7 @@ from .selectors import (
     CASE_MANAGER_ROLES,
     CASE_ROLES,
     cases_readable_by,
+    display_name,
     escalate_days,
     members_with_roles,
     organisations_read_whole,
@@ -125,8 +126,8 @@ def my_case_ids(*, user: User, days: Days, now: datetime.datetime) -> MyCases:
         rows = list(managed)
     # Written as array literals once: the page's queries carry these ids.
     return MyCases(
-        ids=id_array(sorted({pk for pk, _ in rows})),
-        managed=id_array(sorted(pk for pk, is_managed in rows if is_managed)),
+        ids=IdArray(sorted({pk for pk, _ in rows})),
+        managed=IdArray(sorted(pk for pk, is_managed in rows if is_managed)),
         whole=whole,
     )
 
@@ -253,7 +254,7 @@ def team_follow_ups_escalated(*, user: User, days: Days) -> QuerySet[FollowUp]:
     # (follow_up_assignee_due), not from every overdue follow-up of the country.
     team = list(members_with_roles(organisation_ids=supervised, roles=CASE_ROLES).values_list("pk", flat=True))
     return (
-        FollowUp.objects.filter(escalated, status=FollowUpStatus.PENDING, assignee_id__in_ids=id_array(team))
+        FollowUp.objects.filter(escalated, status=FollowUpStatus.PENDING, assignee_id__in_ids=team)
         .filter(Q(case__supervisor_id=user.pk) | Q(case__supervisor__isnull=True))
         .select_related("case", "assignee")
         .order_by("due_on", "pk")
@@ -265,7 +266,7 @@ def case_managers_of_team(user: User) -> list[tuple[int, str]]:
     CASELOAD_PEOPLE): the caseload shows those with no open case too."""
     people = members_with_roles(organisation_ids=_supervised(user), roles=CASE_MANAGER_ROLES)
     rows = people.values_list("pk", "first_name", "last_name", "username")[:CASELOAD_PEOPLE]
-    return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in rows]
+    return [(pk, display_name(first, last, username)) for pk, first, last, username in rows]
 
 
 def open_cases_without_manager(user: User) -> QuerySet[Case]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
@@ -234,25 +234,29 @@ def social_services_covering(organisation: Organisation) -> QuerySet[Organisatio
     )
 
 
-_SOCIAL_SERVICES_CACHE = "_atensi_social_services"
+def _remembered(user: User, name: str, wanted: frozenset[int], ask: Callable[[], Iterable[int]]) -> frozenset[int]:
+    """`ask()` for `wanted`, once per user object (a request's): remembered on it as the
+    actor is, under `name`. Nothing wanted: nothing asked."""
+    cache: dict[frozenset[int], frozenset[int]] = getattr(user, name, None) or {}
+    if wanted not in cache:
+        cache[wanted] = frozenset(ask()) if wanted else frozenset()
+        setattr(user, name, cache)
+    return cache[wanted]
 
 
 def social_services_among(user: User, organisation_ids: Iterable[int]) -> frozenset[int]:
     """Which of `organisation_ids` are active Dinas Sosial (one query, then remembered on
-    the user object for the request, as the actor is): most supervisors work at a Balai or
-    an LKSA, and a query need not ask about coverage for them."""
+    the user object for the request): most supervisors work at a Balai or an LKSA, and a
+    query need not ask about coverage for them."""
     wanted = frozenset(organisation_ids)
-    cache: dict[frozenset[int], frozenset[int]] = getattr(user, _SOCIAL_SERVICES_CACHE, None) or {}
-    if wanted not in cache:
-        cache[wanted] = frozenset(
-            Organisation.objects.filter(pk__in=wanted, is_active=True, kind__in=SOCIAL_SERVICE_KINDS).values_list(
-                "pk", flat=True
-            )
-            if wanted
-            else []
-        )
-        setattr(user, _SOCIAL_SERVICES_CACHE, cache)
-    return cache[wanted]
+    return _remembered(
+        user,
+        "_atensi_social_services",
+        wanted,
+        lambda: Organisation.objects.filter(pk__in=wanted, is_active=True, kind__in=SOCIAL_SERVICE_KINDS).values_list(
+            "pk", flat=True
+        ),
+    )
 
 
 def social_service_covers(
@@ -278,9 +282,6 @@ def social_service_covers(
     )
 
 
-_COVERED_CACHE = "_atensi_organisations_covered"
-
-
 def organisations_covered(user: User, social_services: Iterable[int]) -> frozenset[int]:
     """The organisations one of `social_services` (active Dinas Sosial) covers, never a
     Dinas Sosial itself by its own coverage: social_service_covers asked once over the
@@ -288,16 +289,14 @@ def organisations_covered(user: User, social_services: Iterable[int]) -> frozens
     rows (a country's pending approvals) then checks a list of ids instead of evaluating
     coverage row by row."""
     wanted = frozenset(social_services)
-    cache: dict[frozenset[int], frozenset[int]] = getattr(user, _COVERED_CACHE, None) or {}
-    if wanted not in cache:
+
+    def ask() -> Iterable[int]:
         covers = social_service_covers(
             organisation_ids=wanted, village="village_id", home_region="home_region_id", organisation="pk"
         )
-        cache[wanted] = (
-            frozenset(Organisation.objects.filter(covers).values_list("pk", flat=True)) if wanted else frozenset()
-        )
-        setattr(user, _COVERED_CACHE, cache)
-    return cache[wanted]
+        return Organisation.objects.filter(covers).values_list("pk", flat=True)
+
+    return _remembered(user, "_atensi_organisations_covered", wanted, ask)
 
 
 # --- Regions: the picker's reads (reference data, the same for every user) ---------------

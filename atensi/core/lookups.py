@@ -9,7 +9,7 @@ programming error.
 
 Django resolves a list on the right of any lookup element by element, when the filter is
 built: a thousand ids cost that walk again in every queryset that carries them.
-`id_array(ids)` writes the literal once; a filter given it (`pk__in_ids=id_array(ids)`)
+`IdArray(ids)` writes the literal once; a filter given it (`pk__in_ids=IdArray(ids)`)
 takes it as it is.
 """
 
@@ -22,7 +22,7 @@ from django.db.models import ForeignKey, IntegerField, Lookup
 
 
 class IdArray:
-    """A list of ids already written as the array literal (see id_array)."""
+    """A list of ids already written as the array literal, for ids that several queries carry."""
 
     __slots__ = ("literal", "size")
 
@@ -34,10 +34,6 @@ class IdArray:
 
     def __len__(self) -> int:
         return self.size
-
-
-def id_array(values: Iterable[Any]) -> IdArray:
-    return IdArray(values)
 
 
 class InIds(Lookup):

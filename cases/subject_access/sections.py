@@ -235,79 +235,26 @@ register(
         ),
     )
 )
-register(
-    Section(
-        name="timeline",
-        title=gettext_lazy("Timeline"),
-        model=TimelineEntry,
-        records=lambda s: TimelineEntry.objects.filter(_cases(s)),
+
+
+def _case_records(name: str, title: StrOrPromise, model: type[models.Model], **extra: Any) -> Section:
+    """A section of the rows of `model` that belong to the subject's cases."""
+    return register(
+        Section(
+            name=name, title=title, model=model, records=lambda s: model._default_manager.filter(_cases(s)), **extra
+        )
     )
-)
-register(
-    Section(
-        name="approvals",
-        title=gettext_lazy("Approvals"),
-        model=Approval,
-        records=lambda s: Approval.objects.filter(_cases(s)),
-    )
-)
-register(
-    Section(
-        name="assessments",
-        title=gettext_lazy("Assessments"),
-        model=Assessment,
-        records=lambda s: Assessment.objects.filter(_cases(s)),
-    )
-)
-register(
-    Section(
-        name="plan",
-        title=gettext_lazy("Intervention plan"),
-        model=PlanItem,
-        records=lambda s: PlanItem.objects.filter(_cases(s)),
-    )
-)
-register(
-    Section(
-        name="notes",
-        title=gettext_lazy("Notes and visits"),
-        model=CaseNote,
-        records=lambda s: CaseNote.objects.filter(_cases(s)),
-    )
-)
-register(
-    Section(
-        name="follow_ups",
-        title=gettext_lazy("Follow-ups"),
-        model=FollowUp,
-        records=lambda s: FollowUp.objects.filter(_cases(s)),
-    )
-)
-register(
-    Section(
-        name="documents",
-        title=gettext_lazy("Documents"),
-        model=Document,
-        records=lambda s: Document.objects.filter(_cases(s)),
-        files_under="documents",
-    )
-)
-register(
-    Section(
-        name="consent",
-        title=gettext_lazy("Consent"),
-        model=Consent,
-        records=lambda s: Consent.objects.filter(_cases(s)),
-    )
-)
-register(
-    Section(
-        name="sharing_overrides",
-        title=gettext_lazy("Sharing without consent"),
-        model=SharingOverride,
-        records=lambda s: SharingOverride.objects.filter(_cases(s)),
-    )
-)
+
+
+_case_records("timeline", gettext_lazy("Timeline"), TimelineEntry)
+_case_records("approvals", gettext_lazy("Approvals"), Approval)
+_case_records("assessments", gettext_lazy("Assessments"), Assessment)
+_case_records("plan", gettext_lazy("Intervention plan"), PlanItem)
+_case_records("notes", gettext_lazy("Notes and visits"), CaseNote)
+_case_records("follow_ups", gettext_lazy("Follow-ups"), FollowUp)
+_case_records("documents", gettext_lazy("Documents"), Document, files_under="documents")
+_case_records("consent", gettext_lazy("Consent"), Consent)
+_case_records("sharing_overrides", gettext_lazy("Sharing without consent"), SharingOverride)
 
 
 def about_subject(subject: Subject) -> Q:
