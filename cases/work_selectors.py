@@ -29,6 +29,7 @@ from atensi.core.lookups import IdArray
 from atensi.core.models import AccessLog
 from stakeholders.models import User
 from stakeholders.roles import Role
+from stakeholders.selectors import holders, members_by_org
 
 from .lists import month_of
 from .models import (
@@ -43,7 +44,6 @@ from .models import (
 )
 from .selectors import (
     CASE_MANAGER_ROLES,
-    CASE_ROLES,
     cases_readable_by,
     display_name,
     escalate_days,
@@ -241,21 +241,28 @@ def _supervised(user: User) -> list[int]:
 
 def team_follow_ups_escalated(*, user: User, days: Days) -> QuerySet[FollowUp]:
     """Follow-ups of the supervised organisations more than ATENSI_FOLLOW_UP_ESCALATE_DAYS
-    overdue — what the reminders escalate to the case's supervisor, else to every
-    supervisor — on cases the user supervises or that have no supervisor, assigned to
-    someone who works cases there; oldest first."""
+    overdue that the reminders escalate to the user (cases.reminders._supervisors_for): on
+    cases the user supervises, that have no supervisor, or whose supervisor no longer
+    supervises there; oldest first. Whoever they are assigned to: one assigned to someone
+    who left is the one most at risk.
+
+    Read from follow_up_org_due alone: the follow-ups carry their case's organisation and
+    supervisor (CaseCopy)."""
     supervised = _supervised(user)
     late_after = datetime.timedelta(days=escalate_days())
-    escalated = _per_day(
-        {org: day for org, day in days.items() if org in set(supervised)},
-        lambda orgs, day: Q(organisation_id__in=orgs, due_on__lt=day - late_after),
-    )
-    # The team's people first (one query), so that the follow-ups are read by assignee
-    # (follow_up_assignee_due), not from every overdue follow-up of the country.
-    team = list(members_with_roles(organisation_ids=supervised, roles=CASE_ROLES).values_list("pk", flat=True))
+    # The other supervisors of each organisation (one query): their cases are theirs.
+    members = members_by_org(supervised, [Role.SUPERVISOR])
+    others = {org: [pk for pk in holders(members, org, [Role.SUPERVISOR]) if pk != user.pk] for org in supervised}
+
+    def reaching_me(orgs: list[int], day: datetime.date) -> Q:
+        return functools.reduce(
+            operator.or_,
+            (Q(organisation_id=org, due_on__lt=day - late_after) & ~Q(supervisor_id__in=others[org]) for org in orgs),
+        )
+
+    escalated = _per_day({org: day for org, day in days.items() if org in others}, reaching_me)
     return (
-        FollowUp.objects.filter(escalated, status=FollowUpStatus.PENDING, assignee_id__in_ids=team)
-        .filter(Q(case__supervisor_id=user.pk) | Q(case__supervisor__isnull=True))
+        FollowUp.objects.filter(escalated, status=FollowUpStatus.PENDING)
         .select_related("case", "assignee")
         .order_by("due_on", "pk")
     )

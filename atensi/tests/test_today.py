@@ -260,6 +260,39 @@ def test_a_supervisor_sees_approvals_oldest_first_intake_escalations_and_caseloa
     assert "1 with an overdue follow-up" in colleague_row
 
 
+def test_escalations_reach_a_supervisor_as_the_reminders_do(client_for, org, owner, supervisor):
+    """The reminders' rule (cases.reminders._supervisors_for): the case's own supervisor
+    while they supervise there, else every supervisor. Whoever the follow-up is assigned
+    to, someone who left included; a new supervisor of the case takes its follow-ups."""
+    from cases.workflow import case_update
+
+    second = member(organisation=org, role=Role.SUPERVISOR, username="second")
+    leaver = member(organisation=org, role=Role.SUPERVISOR, username="leaver")
+    long_ago = timezone.localdate() - 10 * DAY
+    cases = {}
+    for name, chief in (("mine", supervisor), ("theirs", second), ("left", leaver), ("nobody", None)):
+        cases[name] = open_case(organisation=org, by=owner, supervisor=chief)
+        follow_up(cases[name], owner, long_ago)
+    gone = member(organisation=org, role=Role.SOCIAL_WORKER, username="gone")
+    orphan = open_case(organisation=org, by=owner, supervisor=supervisor)
+    follow_up(orphan, gone, long_ago)
+    leaver.memberships.update(is_active=False)
+    gone.memberships.update(is_active=False)
+
+    escalated = section(home(client_for(supervisor)), "escalated")
+    shown = {name for name, case in cases.items() if case.number in escalated}
+    assert shown == {"mine", "left", "nobody"}
+    assert orphan.number in escalated
+    assert cases["theirs"].number in section(home(client_for(second)), "escalated")
+
+    # The case's follow-ups carry its supervisor (CaseCopy): a new supervisor takes them.
+    case = cases["theirs"]
+    case_update(case=case, by=second, expected_updated_at=case.updated_at, supervisor=supervisor)
+    assert FollowUp.objects.get(case=case).supervisor_id == supervisor.pk
+    assert case.number in section(home(client_for(supervisor)), "escalated")
+    assert case.number not in section(home(client_for(second)), "escalated")
+
+
 def test_the_case_worker_part_is_shown_once_for_several_roles(client_for, org, other_org):
     user = member(organisation=org, role=Role.SUPERVISOR)
     from stakeholders.tests.factories import MembershipFactory

@@ -28,12 +28,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='approval',
             name='organisation',
-            field=cases.models.common.CaseOrganisationCopy(blank=True, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='stakeholders.organisation'),
+            field=cases.models.common.CaseCopy(blank=True, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='stakeholders.organisation'),
         ),
         migrations.AddField(
             model_name='followup',
             name='organisation',
-            field=cases.models.common.CaseOrganisationCopy(blank=True, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='stakeholders.organisation'),
+            field=cases.models.common.CaseCopy(blank=True, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='stakeholders.organisation'),
         ),
         migrations.AddIndex(
             model_name='approval',
@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="approval",
             name="organisation",
-            field=cases.models.common.CaseOrganisationCopy(
+            field=cases.models.common.CaseCopy(
                 blank=True,
                 db_index=False,
                 editable=False,
@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="followup",
             name="organisation",
-            field=cases.models.common.CaseOrganisationCopy(
+            field=cases.models.common.CaseCopy(
                 blank=True,
                 db_index=False,
                 editable=False,

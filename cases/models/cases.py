@@ -20,12 +20,12 @@ from .common import (
     STAGE_ORDER,
     USER,
     Basis,
-    CaseOrganisationCopy,
+    CaseCopy,
     CaseSource,
     ClosureReason,
     RiskLevel,
     Stage,
-    organisation_from_case,
+    copied_from_case,
 )
 from .intake import Report
 
@@ -141,16 +141,22 @@ class Case(models.Model):
             GinIndex(OpClass(Upper("number"), name="gin_trgm_ops"), name="case_number_trgm"),
         ]
         triggers = [
-            # A transfer moves the case's copies of its organisation (CaseOrganisationCopy)
-            # in the same transaction.
+            # A transfer, or a new supervisor, moves the case's copies (CaseCopy) in the same
+            # transaction: follow-ups carry the organisation and the supervisor, approvals
+            # the organisation.
             pgtrigger.Trigger(
-                name="move_organisation_copies",
+                name="move_copies",
                 when=pgtrigger.After,
-                operation=pgtrigger.UpdateOf("organisation_id"),  # type: ignore[no-untyped-call]
-                condition=pgtrigger.Condition('OLD."organisation_id" IS DISTINCT FROM NEW."organisation_id"'),
+                operation=pgtrigger.UpdateOf("organisation_id", "supervisor_id"),  # type: ignore[no-untyped-call]
+                condition=pgtrigger.Condition(
+                    'OLD."organisation_id" IS DISTINCT FROM NEW."organisation_id" '
+                    'OR OLD."supervisor_id" IS DISTINCT FROM NEW."supervisor_id"'
+                ),
                 func=(
-                    'UPDATE "cases_followup" SET "organisation_id" = NEW."organisation_id" WHERE "case_id" = NEW."id"; '
-                    'UPDATE "cases_approval" SET "organisation_id" = NEW."organisation_id" WHERE "case_id" = NEW."id"; '
+                    'UPDATE "cases_followup" SET "organisation_id" = NEW."organisation_id", '
+                    '"supervisor_id" = NEW."supervisor_id" WHERE "case_id" = NEW."id"; '
+                    'UPDATE "cases_approval" SET "organisation_id" = NEW."organisation_id" '
+                    'WHERE "case_id" = NEW."id" AND "organisation_id" IS DISTINCT FROM NEW."organisation_id"; '
                     "RETURN NULL;"
                 ),
             )
@@ -227,7 +233,7 @@ class Approval(models.Model):
     """A supervisor's approval of a plan or a closure: request, then approve or reject."""
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="approvals")
-    organisation = CaseOrganisationCopy(
+    organisation = CaseCopy(
         Organisation, on_delete=models.PROTECT, related_name="+", editable=False, blank=True, db_index=False
     )
     kind = models.CharField(_("what"), max_length=10, choices=ApprovalKind.choices)
@@ -280,7 +286,7 @@ class Approval(models.Model):
                 condition=Q(status="pending"),
             ),
         ]
-        triggers = [organisation_from_case()]
+        triggers = [copied_from_case("organisation_id")]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.status}"

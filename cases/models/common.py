@@ -83,32 +83,33 @@ def private_upload_path(prefix: str, filename: str) -> str:
     return f"{prefix}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
 
 
-class CaseOrganisationCopy(models.ForeignKey):  # type: ignore[type-arg]
-    """The organisation of the row's case, copied onto the row so that an organisation's
-    pending follow-ups and approvals are read from an index that leads with it (a
-    supervisor's home page and queue), not by joining the organisation's every case.
+class CaseCopy(models.ForeignKey):  # type: ignore[type-arg]
+    """A column of the row's case copied onto the row, so that the row is read from an
+    index of its own (an organisation's pending follow-ups and approvals on a supervisor's
+    home page and queue), not by joining the organisation's every case.
 
-    The database keeps it (migration cases 0013): a trigger writes it from the case on
-    insert and whenever the row's case is set, and a transfer that moves the case moves its
-    rows in the same transaction. Whatever the code sends is replaced; the value the
-    trigger wrote comes back with the INSERT (db_returning)."""
+    The database keeps it (migrations cases 0013, 0014): a trigger writes it from the case
+    on insert and whenever the row's case is set (copied_from_case), and a change of the
+    case (a transfer, a new supervisor) moves its rows in the same transaction. Whatever the
+    code sends is replaced; the value the trigger wrote comes back with the INSERT
+    (db_returning)."""
 
     @property
     def db_returning(self) -> bool:
         return True
 
 
-def organisation_from_case() -> pgtrigger.Trigger:
-    """The trigger that writes CaseOrganisationCopy: on insert, and when the row's case (or
-    the copy itself) is set, whatever the code sent."""
+def copied_from_case(*columns: str) -> pgtrigger.Trigger:
+    """The trigger that writes the row's CaseCopy `columns` (the case's columns of the same
+    names): on insert, and when the row's case (or a copy itself) is set, whatever the code
+    sent."""
+    quoted = ", ".join(f'"{column}"' for column in columns)
+    into = ", ".join(f'NEW."{column}"' for column in columns)
     return pgtrigger.Trigger(
-        name="organisation_from_case",
+        name="copied_from_case",
         when=pgtrigger.Before,
-        operation=pgtrigger.Insert | pgtrigger.UpdateOf("case_id", "organisation_id"),  # type: ignore[no-untyped-call]
+        operation=pgtrigger.Insert | pgtrigger.UpdateOf("case_id", *columns),  # type: ignore[no-untyped-call]
         # FOR SHARE: a transfer moving the case at this moment either commits first (this
         # row then reads where it went) or waits for this row's transaction, and moves it.
-        func=(
-            'SELECT "organisation_id" INTO NEW."organisation_id" FROM "cases_case" '
-            'WHERE "id" = NEW."case_id" FOR SHARE; RETURN NEW;'
-        ),
+        func=f'SELECT {quoted} INTO {into} FROM "cases_case" WHERE "id" = NEW."case_id" FOR SHARE; RETURN NEW;',  # noqa: S608 - column names of the models, never input
     )

@@ -13,7 +13,7 @@ from atensi.core.models import ServiceComponent
 from stakeholders.models import Organisation
 
 from .cases import Case
-from .common import USER, CaseOrganisationCopy, organisation_from_case
+from .common import USER, CaseCopy, copied_from_case
 
 
 class IdentityDocument(models.TextChoices):
@@ -178,13 +178,25 @@ class FollowUpStatus(models.TextChoices):
     MISSED = "missed", _("Missed")
 
 
-@audited(exclude=["organisation"])
+@audited(exclude=["organisation", "supervisor"])
 class FollowUp(models.Model):
     """Something due on a case by a date. The reminders issue delivers reminders for these."""
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="follow_ups")
-    organisation = CaseOrganisationCopy(
+    # The case's organisation and supervisor (CaseCopy): a supervisor's escalations are read
+    # from follow_up_org_due alone.
+    organisation = CaseCopy(
         Organisation, on_delete=models.PROTECT, related_name="+", editable=False, blank=True, db_index=False
+    )
+    supervisor = CaseCopy(
+        USER,
+        verbose_name=_("supervisor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=FollowUpKind.choices)
     due_on = models.DateField(_("due on"))
@@ -219,15 +231,19 @@ class FollowUp(models.Model):
             models.Index(fields=["assignee", "due_on"], name="follow_up_assignee_due", condition=Q(status="pending")),
             models.Index(fields=["case", "due_on"], name="follow_up_case_due", condition=Q(status="pending")),
             # A team's overdue follow-ups, oldest first (the supervisor's escalations): in the
-            # order of the list (due_on, id), so that its first rows are read without a sort.
+            # order of the list (due_on, id), so that its first rows are read without a sort,
+            # and counted from the index alone (which of them reach this supervisor).
             models.Index(
-                fields=["organisation", "due_on", "id"], name="follow_up_org_due", condition=Q(status="pending")
+                fields=["organisation", "due_on", "id"],
+                include=["supervisor"],
+                name="follow_up_org_due",
+                condition=Q(status="pending"),
             ),
             # The reminder rules: follow-ups by status and due day (pending ones to remind
             # and escalate, missed aftercare to escalate).
             models.Index(fields=["status", "due_on"], name="follow_up_status_due"),
         ]
-        triggers = [organisation_from_case()]
+        triggers = [copied_from_case("organisation_id", "supervisor_id")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.due_on}"

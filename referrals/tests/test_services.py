@@ -138,13 +138,18 @@ def test_an_accepted_transfer_moves_the_case(case, owner, other_org, receiver_of
 def test_a_transfer_moves_the_cases_follow_ups_and_approvals_with_it(case, owner, other_org, receiver_officer):
     """Follow-ups and approvals carry a copy of their case's organisation (the supervisors'
     indexes lead with it): the database writes it, whatever the code sends, and a transfer
-    moves it, a stale copy of the row saved afterwards included."""
+    moves it, a stale copy of the row saved afterwards included. Follow-ups carry the
+    case's supervisor the same way."""
+    chief = member(organisation=case.organisation, role=Role.SUPERVISOR, username="chief")
+    Case.objects.filter(pk=case.pk).update(supervisor=chief)
+    case.refresh_from_db()
     follow_up = FollowUp.objects.create(
         case=case, kind=FollowUpKind.HOME_VISIT, due_on=timezone.localdate(), assignee=owner, created_by=owner
     )
     approval = Approval.objects.create(case=case, kind=ApprovalKind.PLAN, requested_by=owner)
     # The INSERT returns what the trigger wrote.
     assert follow_up.organisation_id == approval.organisation_id == case.organisation_id
+    assert follow_up.supervisor_id == chief.pk
     FollowUp.objects.filter(pk=follow_up.pk).update(organisation=other_org)  # a wrong value is refused
     assert FollowUp.objects.get(pk=follow_up.pk).organisation_id == case.organisation_id
     stale = FollowUp.objects.get(pk=follow_up.pk)
@@ -156,6 +161,7 @@ def test_a_transfer_moves_the_cases_follow_ups_and_approvals_with_it(case, owner
     follow_up.refresh_from_db()
     approval.refresh_from_db()
     assert follow_up.organisation_id == approval.organisation_id == other_org.pk
+    assert follow_up.supervisor_id is None  # the receiver has not named one yet
     stale.description = "Saved from a page opened before the transfer."
     stale.save()
     stale.refresh_from_db()

@@ -587,7 +587,9 @@ def build_cases(scale: float) -> None:
                     assignee = manager or supervisors[org_id]
                     follow_ups.add(
                         case_id=case,
-                        organisation_id=org_id,  # what the trigger would copy (triggers are off here)
+                        # What the trigger would copy from the case (triggers are off here).
+                        organisation_id=org_id,
+                        supervisor_id=supervisors[org_id],
                         kind=rng.choice(("home_visit", "case_review", "plan_review")),
                         due_on=today + dt.timedelta(days=rng.randint(-30, 60)),
                         assignee_id=assignee,

@@ -69,6 +69,14 @@ def open_send_form(page: Any, case: Case) -> Any:
     return page.get_by_test_id("send-form")
 
 
+def choose_service(page: Any, form: Any, component: ServiceComponent) -> None:
+    """A service referral for `component`. Each tick asks for new suggestions, which move the
+    fields below them when they come: wait for the last, or a click lands where a field was."""
+    form.locator("input[name=kind][value=service]").check()
+    with page.expect_response(lambda r: "/refer/suggestions/" in r.url and f"components={component.pk}" in r.url):
+        form.locator(f"input[name=components][value='{component.pk}']").check()
+
+
 def assert_not_found(page: Any, paths: list[str]) -> None:
     for path in paths:
         response = page.goto(path)
@@ -84,8 +92,7 @@ def test_a_service_referral_to_dinas_sosial_is_accepted_and_completed(demo: Devi
     peksos = demo("peksos.alyatama")
     form = open_send_form(peksos, case)
     # Without consent the referral is refused, nothing is sent, and the page says where to go.
-    form.locator("input[name=kind][value=service]").check()
-    form.locator(f"input[name=components][value='{family_support.pk}']").check()
+    choose_service(peksos, form, family_support)
     form.locator("select[name=receiver]").select_option(str(dinsos.pk))
     form.locator("textarea[name=reason]").fill("Nenek sakit; mohon pendampingan keluarga dan penelusuran ibu Rizky.")
     peksos.get_by_test_id("send-submit").click()
@@ -94,8 +101,7 @@ def test_a_service_referral_to_dinas_sosial_is_accepted_and_completed(demo: Devi
 
     record_consent(peksos, case, giver="Siti Rahmah", relation="grandparent", organisation=dinsos.name)
     form = open_send_form(peksos, case)
-    form.locator("input[name=kind][value=service]").check()
-    form.locator(f"input[name=components][value='{family_support.pk}']").check()
+    choose_service(peksos, form, family_support)
     form.locator("select[name=receiver]").select_option(str(dinsos.pk))
     form.locator("input[name=urgency][value=high]").check()
     form.locator("textarea[name=reason]").fill("Nenek sakit; mohon pendampingan keluarga dan penelusuran ibu Rizky.")
