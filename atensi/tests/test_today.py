@@ -291,6 +291,11 @@ def test_escalations_reach_a_supervisor_as_the_reminders_do(client_for, org, own
     assert FollowUp.objects.get(case=case).supervisor_id == supervisor.pk
     assert case.number in section(home(client_for(supervisor)), "escalated")
     assert case.number not in section(home(client_for(second)), "escalated")
+    # Nobody supervises it any more: it reaches every supervisor again.
+    case.refresh_from_db()
+    case_update(case=case, by=supervisor, expected_updated_at=case.updated_at, supervisor=None)
+    assert FollowUp.objects.get(case=case).supervisor_id is None
+    assert case.number in section(home(client_for(second)), "escalated")
 
 
 def test_the_case_worker_part_is_shown_once_for_several_roles(client_for, org, other_org):

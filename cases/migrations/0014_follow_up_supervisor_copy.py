@@ -38,8 +38,8 @@ class Migration(migrations.Migration):
             name='supervisor',
             field=cases.models.common.CaseCopy(blank=True, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='supervisor'),
         ),
-        # The copy of every existing follow-up, before its index and trigger (no trigger runs
-        # for these rows): one statement, a table rewrite's worth of work on a large
+        # The copy of every existing follow-up, before its index and its trigger (so neither
+        # is maintained row by row): one statement, a table rewrite's worth of work on a large
         # database, so run it in a maintenance window there.
         migrations.RunSQL(
             sql=(

@@ -33,6 +33,7 @@ from ..models import (
     Beneficiary,
     BeneficiaryMerge,
     Case,
+    CaseCopy,
     CaseNote,
     Consent,
     Document,
@@ -122,7 +123,11 @@ def _text(value: object) -> object:
 
 
 def _fields(section: Section) -> list[models.Field[Any, Any]]:
-    kept = [f for f in section.model._meta.concrete_fields if f.name not in section.withheld]
+    # Not the copies of the case's columns on its rows (CaseCopy, for the indexes): the
+    # Cases section has them, and a copy would name today's supervisor beside an old record.
+    kept = [
+        f for f in section.model._meta.concrete_fields if f.name not in section.withheld and not isinstance(f, CaseCopy)
+    ]
     many = [f for f in section.model._meta.many_to_many if f.name not in section.withheld]
     return [*kept, *many]
 
