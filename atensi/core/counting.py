@@ -19,13 +19,19 @@ CAP = 1000
 
 
 class CappedCount(Subquery):
-    """COUNT(*) of at most CAP + 1 rows of a queryset, as a scalar subquery."""
+    """COUNT(*) of at most CAP + 1 rows of a queryset, as a scalar subquery.
+
+    The queryset's ordering is dropped, unless it is `ordered`: then it stays, for a
+    queryset ordered like the index that should lead the count (the planner, costing every
+    row of a large set, may otherwise pick a bitmap scan that reads them all before the
+    LIMIT stops anything)."""
 
     template = "(SELECT count(*) FROM (%(subquery)s) _capped)"
     output_field = IntegerField()
 
-    def __init__(self, queryset: QuerySet[Any], cap: int = CAP) -> None:
-        super().__init__(queryset.order_by().values("pk")[: cap + 1])
+    def __init__(self, queryset: QuerySet[Any], cap: int = CAP, *, ordered: bool = False) -> None:
+        rows = queryset if ordered else queryset.order_by()
+        super().__init__(rows.values("pk")[: cap + 1])
 
 
 @dataclass(frozen=True)
@@ -49,11 +55,12 @@ class Tally:
         return self.value > 0
 
 
-def capped_counts(user_id: int, querysets: Mapping[str, QuerySet[Any]]) -> dict[str, Tally]:
-    """Every count in one query (the user's own row, with a scalar subquery per count)."""
+def capped_counts(user_id: int, querysets: Mapping[str, QuerySet[Any]], *, ordered: bool = False) -> dict[str, Tally]:
+    """Every count in one query (the user's own row, with a scalar subquery per count);
+    `ordered`: each keeps its queryset's ordering (CappedCount)."""
     if not querysets:
         return {}
-    annotations = {name: CappedCount(qs) for name, qs in querysets.items()}
+    annotations = {name: CappedCount(qs, ordered=ordered) for name, qs in querysets.items()}
     users = get_user_model()._default_manager.filter(pk=user_id)
     row: Mapping[str, int] = users.annotate(**annotations).values(*annotations).first() or {}
     return {name: Tally(int(row.get(name) or 0)) for name in querysets}

@@ -82,6 +82,11 @@ def pks(response):
     return [row.pk for row in response.context["page"].rows]
 
 
+def values(counts):
+    """The tab counts as numbers (each a capped Tally)."""
+    return {tab: tally.value for tab, tally in counts.items()}
+
+
 def list_html(response):
     """The list region (tabs, table, pages) of a page: the figures and filters left out."""
     return response.content.decode().split('data-testid="referral-list"', 1)[1]
@@ -105,7 +110,7 @@ def test_the_inbox_lists_the_overdue_first_and_marks_them(client_for, org, owner
     assert html.count('data-testid="overdue-badge"') == 1
     assert html.index(f'data-referral="{late.pk}" data-overdue') < html.index(f'data-referral="{emergency.pk}"')
     assert "1 day late" in html and "in 23 hours" in html
-    assert response.context["counts"]["overdue"] == 1
+    assert response.context["counts"]["overdue"].value == 1
     assert 'data-testid="tab-overdue">1 overdue' in html
 
 
@@ -150,7 +155,7 @@ def test_tabs_list_each_status_with_all_counts_in_one_query(
     expected = {"sent": 1, "accepted": 1, "completed": 1, "declined": 1, "cancelled": 1, "overdue": 0}
     filters = ListFilters(box=INBOX)
     with django_assert_max_num_queries(2):  # the user's roles, then the counts
-        assert lists.tab_counts(officer, filters) == expected
+        assert values(lists.tab_counts(officer, filters)) == expected
     client = client_for(officer)
     for status, referral in [
         ("sent", waiting),
@@ -168,9 +173,35 @@ def test_tabs_list_each_status_with_all_counts_in_one_query(
             if tab != "overdue":
                 assert f'data-testid="tab-count-{tab}">1<' in html
     # The sender's side has the same tabs and counts.
-    assert lists.tab_counts(owner, ListFilters(box=OUTBOX)) == expected
+    assert values(lists.tab_counts(owner, ListFilters(box=OUTBOX))) == expected
     # An unknown status is the waiting tab, not an error.
     assert pks(get(client, status="nonsense")) == [waiting.pk]
+
+
+def test_a_tab_counts_to_its_cap_then_says_so(client_for, org, owner, other_org, officer):
+    """A Balai receives hundreds of thousands: each tab counts to CAP and shows "1.000+",
+    never reading the whole box."""
+    from atensi.core.counting import CAP
+
+    model = referral_decline(referral=refer(org, owner, other_org), by=officer, reason="no_capacity")
+    fields = [f for f in Referral._meta.concrete_fields if not f.primary_key]
+    Referral.objects.bulk_create(
+        [Referral(**{f.attname: getattr(model, f.attname) for f in fields}) for _ in range(CAP)]
+    )
+    make_overdue(refer(org, owner, other_org))
+    response = get(client_for(officer), status="declined")
+    assert values(response.context["counts"]) == {
+        "sent": 1,
+        "accepted": 0,
+        "completed": 0,
+        "declined": CAP + 1,
+        "cancelled": 0,
+        "overdue": 1,
+    }
+    html = list_html(response)
+    assert 'data-testid="tab-count-declined">1,000+<' in html
+    assert 'data-testid="tab-count-sent">1<' in html and 'data-testid="tab-overdue">1 overdue' in html
+    assert len(pks(response)) == lists.PAGE_SIZE
 
 
 def test_a_closed_referral_shows_the_child_as_referred(client_for, org, owner, other_org, officer):
@@ -205,9 +236,9 @@ def test_a_confidential_transfer_accepted_by_the_receiver_follows_the_case(
     type(referral.case).objects.filter(pk=referral.case_id).update(is_confidential=True)
     # The receiver's officer may not open the (now their own, confidential) case: neither the row nor its count.
     response = get(client_for(officer), status="accepted")
-    assert pks(response) == [] and response.context["counts"]["accepted"] == 0
+    assert pks(response) == [] and response.context["counts"]["accepted"].value == 0
     response = get(client_for(manager), status="accepted")
-    assert pks(response) == [referral.pk] and response.context["counts"]["accepted"] == 1
+    assert pks(response) == [referral.pk] and response.context["counts"]["accepted"].value == 1
 
 
 def test_answered_tabs_are_newest_first(client_for, org, owner, other_org, officer):
@@ -232,7 +263,7 @@ def test_a_third_organisations_referrals_never_appear(client_for, org, owner, ot
     # The third organisation sees what was sent to it, and what it sent, nothing else.
     assert pks(get(client_for(stranger))) == [to_third.pk]
     assert pks(get(client_for(stranger), OUTBOX_URL)) == [theirs.pk]
-    assert lists.tab_counts(officer, ListFilters(box=INBOX))["sent"] == 1
+    assert lists.tab_counts(officer, ListFilters(box=INBOX))["sent"].value == 1
 
 
 def test_a_user_of_two_organisations_sees_both_and_can_filter(client_for, org, owner, other_org, third_org):
@@ -245,6 +276,8 @@ def test_a_user_of_two_organisations_sees_both_and_can_filter(client_for, org, o
     client = client_for(both)
     response = get(client)
     assert pks(response) == [to_third.pk, to_other.pk]
+    # Counted organisation by organisation (each on its own index range), then added up.
+    assert values(response.context["counts"])["sent"] == 2 and values(response.context["counts"])["overdue"] == 1
     assert response.context["many_orgs"]
     html = response.content.decode()
     # The receiver's name on each row, the filter, the figures of both organisations.
@@ -253,7 +286,7 @@ def test_a_user_of_two_organisations_sees_both_and_can_filter(client_for, org, o
     assert figures_card(client).content.decode().count('data-testid="figures-row"') == 2
     response = get(client, org=third_org.pk)
     assert pks(response) == [to_third.pk]
-    assert response.context["counts"]["sent"] == 1 and response.context["counts"]["overdue"] == 1
+    assert values(response.context["counts"])["sent"] == values(response.context["counts"])["overdue"] == 1
     assert f'hx-get="{FIGURES_URL}?days=90&amp;org={third_org.pk}"' in response.content.decode()
     card = figures_card(client, org=third_org.pk).content.decode()
     assert card.count('data-testid="figures-row"') == 1 and f'data-organisation="{third_org.pk}"' in card
@@ -391,7 +424,7 @@ def test_the_sender_keeps_the_child_as_handed_over_after_an_accepted_transfer(
         assert "Bagus" not in list_html(response)
     # A colleague keeps nothing of a case handed over.
     response = get(client_for(colleague), OUTBOX_URL, status="accepted")
-    assert pks(response) == [] and response.context["counts"]["accepted"] == 0
+    assert pks(response) == [] and response.context["counts"]["accepted"].value == 0
 
 
 # --- Query counts --------------------------------------------------------------------------------

@@ -65,7 +65,6 @@ def _box(request: AuthenticatedRequest, box: str, template: str) -> HttpResponse
         "status_label": labels[filters.status],
         "tabs": tabs,
         "counts": counts,
-        "total": counts[filters.status],
         "page": page,
         "organisations": organisations,
         "many_orgs": len(organisations) != 1,
