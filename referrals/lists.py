@@ -155,25 +155,28 @@ def _box_organisations(user: User, filters: ListFilters) -> frozenset[int]:
     return orgs
 
 
-def _scope(user: User, filters: ListFilters) -> QuerySet[Referral]:
-    """Every referral of the box (all statuses), for the tab counts."""
+def _scope(user: User, filters: ListFilters, status: str) -> QuerySet[Referral]:
+    """The referrals of the box with `status`."""
     orgs = _box_organisations(user, filters)
     if filters.box == INBOX:
-        # inbox_for's rule: an accepted transfer's row follows the case it made the receiver's.
-        return Referral.objects.filter(receiver_id__in=orgs).filter(receiver_may_see_transfer(user))
-    return referrals_visible_to(user).filter(sender_id__in=orgs)
+        received = Referral.objects.filter(receiver_id__in=orgs, status=status)
+        if status in TRANSFERRED_STATUSES:
+            # inbox_for's rule: an accepted transfer's row follows the case it made the
+            # receiver's. (Only these tabs hold such rows: the others need not ask.)
+            received = received.filter(receiver_may_see_transfer(user))
+        return received
+    return referrals_visible_to(user).filter(sender_id__in=orgs, status=status)
 
 
 def tab_querysets(user: User, filters: ListFilters, *, now: datetime.datetime) -> dict[str, QuerySet[Referral]]:
     """The referrals behind each tab's count, and "overdue": the waiting ones past their
     deadline. Each in the order of the index that leads it (waiting ones by deadline, the
     others newest first), so that counting to a cap walks that index."""
-    scope = _scope(user, filters)
     counted = {
-        status: scope.filter(status=status).order_by("respond_by" if status == ReferralStatus.SENT else "-sent_at")
+        status: _scope(user, filters, status).order_by("respond_by" if status == ReferralStatus.SENT else "-sent_at")
         for status in TABS
     }
-    counted["overdue"] = scope.filter(status=ReferralStatus.SENT, respond_by__lt=now).order_by("respond_by")
+    counted["overdue"] = counted[ReferralStatus.SENT].filter(respond_by__lt=now)
     return counted
 
 
@@ -203,7 +206,7 @@ def tab_queryset(user: User, filters: ListFilters) -> QuerySet[Referral]:
         if filters.organisation_id is not None:
             qs = qs.filter(receiver_id=filters.organisation_id)
         return qs
-    qs = _scope(user, filters).filter(status=filters.status).annotate(urgency_rank=urgency_rank())
+    qs = _scope(user, filters, filters.status).annotate(urgency_rank=urgency_rank())
     return qs.order_by(*_order(filters.status))
 
 
