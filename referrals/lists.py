@@ -26,7 +26,7 @@ import datetime
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import NotRequired, TypedDict, cast
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from atensi.core import keyset
 from atensi.core.access import actor_for
-from atensi.core.counting import CAP, Tally, capped_counts
+from atensi.core.counting import CAP, Tally, capped_counts, capped_counts_where
 from cases.lists import labels, regency_names
 from cases.models import Urgency
 from cases.selectors import CASE_ROLES, cases_readable_by
@@ -95,8 +95,33 @@ _ROW_FIELDS = (
     "child_summary",
     *_CHILD_FIELDS,
 )
-# One row of page_queryset().
-Values = dict[str, Any]
+
+
+class Values(TypedDict):
+    """One row of page_queryset() (_ROW_FIELDS; identity_visible in the sent box)."""
+
+    pk: int
+    kind: str
+    urgency: str
+    urgency_rank: int
+    status: str
+    sent_at: datetime.datetime
+    respond_by: datetime.datetime
+    answered_at: datetime.datetime | None
+    completed_at: datetime.datetime | None
+    cancelled_at: datetime.datetime | None
+    handover_reason: str
+    sender__name: str
+    receiver__name: str
+    case__number: str
+    child_summary: dict[str, object] | None
+    case__beneficiary__full_name: str
+    case__beneficiary__birth_date: datetime.date | None
+    case__beneficiary__birth_date_estimated: bool
+    case__beneficiary__regency_code: str
+    identity_visible: NotRequired[bool]
+
+
 # Closed referrals show the child as they were referred (Referral.child_summary): nothing
 # the case's owner records afterwards reaches the other side through a list.
 _CLOSED = (ReferralStatus.DECLINED, ReferralStatus.CANCELLED, ReferralStatus.COMPLETED)
@@ -167,7 +192,12 @@ def _scope(user: User, filters: ListFilters, status: str) -> QuerySet[Referral]:
             # receiver's. (Only these tabs hold such rows: the others need not ask.)
             received = received.filter(receiver_may_see_transfer(user))
         return received
-    return referrals_visible_to(user).filter(sender_id__in=orgs, status=status)
+    return _sent(user, orgs).filter(status=status)
+
+
+def _sent(user: User, orgs: frozenset[int]) -> QuerySet[Referral]:
+    """What the organisations sent that the user may see (referrals_visible_to)."""
+    return referrals_visible_to(user).filter(sender_id__in=orgs)
 
 
 def tab_querysets(user: User, filters: ListFilters, *, now: datetime.datetime) -> dict[str, QuerySet[Referral]]:
@@ -189,6 +219,11 @@ def tab_counts(user: User, filters: ListFilters, *, now: datetime.datetime | Non
     Counted organisation by organisation and added up: the index is in order within one
     organisation only, and two of them in one count read both boxes whole (315 ms)."""
     now = now or timezone.now()
+    if filters.box == OUTBOX:
+        # The sent box's scope (referrals_visible_to) is costly to compile: held once.
+        conditions: dict[str, tuple[str, list[object]]] = {status: ('"status" = %s', [status]) for status in TABS}
+        conditions["overdue"] = ('"status" = %s AND "respond_by" < %s', [ReferralStatus.SENT, now])
+        return capped_counts_where(_sent(user, _box_organisations(user, filters)), conditions)
     orgs = sorted(_box_organisations(user, filters))
     per_org = {
         f"{name}:{org}": qs
@@ -232,7 +267,7 @@ def encode_cursor(row: Values, status: str) -> str:
     """The cursor of the page that starts after `row` (one of page_queryset())."""
     values: list[object] = [status]
     for name, _desc in _keys(status)[:-1]:
-        value = row[name]
+        value = cast("Mapping[str, object]", row)[name]
         values.append(value.isoformat() if isinstance(value, datetime.datetime) else value)
     return keyset.encode_cursor(json.dumps(values), row["pk"], salt=_CURSOR_SALT)
 
@@ -311,12 +346,12 @@ class ReferralPage:
 def _status_at(row: Values) -> datetime.datetime | None:
     status = row["status"]
     if status == ReferralStatus.COMPLETED:
-        return cast("datetime.datetime | None", row["completed_at"])
+        return row["completed_at"]
     if status == ReferralStatus.CANCELLED:
-        return cast("datetime.datetime | None", row["cancelled_at"])
+        return row["cancelled_at"]
     if status in (ReferralStatus.ACCEPTED, ReferralStatus.DECLINED):
-        return cast("datetime.datetime | None", row["answered_at"])
-    return cast("datetime.datetime", row["sent_at"])
+        return row["answered_at"]
+    return row["sent_at"]
 
 
 def page_queryset(
@@ -336,11 +371,11 @@ def page_queryset(
     if after is not None:
         chosen = chosen.filter(keyset.rows_after(_keys(filters.status), *after))
     qs = Referral.objects.filter(pk__in=chosen.values("pk")[: size + 1]).annotate(urgency_rank=urgency_rank())
-    fields = _ROW_FIELDS
+    fields: tuple[str, ...] = _ROW_FIELDS
     if filters.box == OUTBOX:
         qs = qs.annotate(identity_visible=ExpressionWrapper(_identity_visible(user), output_field=BooleanField()))
         fields = (*fields, "identity_visible")
-    return qs.order_by(*_order(filters.status)).values(*fields)
+    return cast("QuerySet[Referral, Values]", qs.order_by(*_order(filters.status)).values(*fields))
 
 
 def _services(referral_ids: list[int]) -> dict[int, list[str]]:
@@ -424,7 +459,8 @@ def _child_of(row: Values, *, box: str) -> _Child | None:
         if not summary:
             return None  # nothing recorded: show nothing rather than today's record
         try:
-            born = datetime.date.fromisoformat(summary["birth_date"]) if summary.get("birth_date") else None
+            recorded = summary.get("birth_date")
+            born = datetime.date.fromisoformat(recorded) if isinstance(recorded, str) and recorded else None
         except (TypeError, ValueError):
             born = None
         return _Child(
@@ -433,7 +469,12 @@ def _child_of(row: Values, *, box: str) -> _Child | None:
             birth_date_estimated=bool(summary.get("birth_date_estimated")),
             regency_code=str(summary.get("regency_code", "")),
         )
-    return _Child(*(row[name] for name in _CHILD_FIELDS))
+    return _Child(
+        row["case__beneficiary__full_name"],
+        row["case__beneficiary__birth_date"],
+        row["case__beneficiary__birth_date_estimated"],
+        row["case__beneficiary__regency_code"],
+    )
 
 
 def _due_label(respond_by: datetime.datetime, now: datetime.datetime) -> str:

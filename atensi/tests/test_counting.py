@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from atensi.core.counting import Tally, capped_counts
+from atensi.core.counting import Tally, capped_counts, capped_counts_where
 from stakeholders.models import User
 from stakeholders.tests.factories import UserFactory
 
@@ -49,3 +49,28 @@ def test_the_display_follows_the_readers_number_format(language, small, capped):
         assert Tally(1001).display == capped
         assert Tally(1001).is_capped and not Tally(1000).is_capped
         assert Tally(1000).display == ("1.000" if language == "id" else "1,000")
+
+
+def test_counts_of_one_queryset_hold_it_once_and_stop_at_the_cap():
+    """capped_counts_where: a costly scope compiled once, each count a condition on it."""
+    UserFactory.create_batch(3, first_name="Sari", is_active=True)
+    UserFactory.create_batch(2, first_name="Sari", is_active=False)
+    UserFactory(first_name="Budi")
+    scope = User.objects.filter(first_name="Sari")
+    with CaptureQueriesContext(connection) as queries:
+        counts = capped_counts_where(
+            scope,
+            {
+                "active": ('"is_active" = %s', [True]),
+                "inactive": ('"is_active" = %s', [False]),
+                "all": ('"first_name" = %s', ["Sari"]),
+                "none": ('"first_name" = %s', ["Budi"]),  # outside the scope
+            },
+            cap=4,
+        )
+    assert len(queries) == 1 and queries[0]["sql"].count('"first_name" = ') == 3  # the scope once
+    assert counts == {"active": Tally(3, 4), "inactive": Tally(2, 4), "all": Tally(5, 4), "none": Tally(0, 4)}
+    assert counts["all"].is_capped and not counts["active"].is_capped
+    assert capped_counts_where(scope, {}) == {}
+    nothing = User.objects.filter(pk__in=[])  # no query at all
+    assert capped_counts_where(nothing, {"active": ('"is_active" = %s', [True])}) == {"active": Tally(0)}
