@@ -8,6 +8,7 @@ the tabs and their counts, keyset pages, and the figures on a known set of refer
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -568,3 +569,28 @@ def test_durations_read_as_people_say_them(delta, text):
 
 def test_percentages_are_whole():
     assert format_percent(2 / 3) == "67%" and format_percent(1) == "100%"
+
+
+def test_the_figures_card_is_kept_a_minute_for_its_reader_and_says_when_it_was_counted(
+    client_for, settings, org, owner, other_org, officer
+):
+    """A Balai's figures read a hundred thousand referrals: the drawn card is kept
+    (atensi.core.fragments) per reader, period and organisations, and says its time."""
+    import time_machine
+
+    settings.ATENSI_FRAGMENT_SECONDS = 60
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"figures-{uuid.uuid4().hex}"}}
+    colleague = member(organisation=other_org, role=Role.REFERRAL_OFFICER, username="colleague")
+    refer(org, owner, other_org)
+    moment = datetime.datetime(2026, 12, 8, 2, 15, tzinfo=datetime.UTC)  # 09:15 in Jakarta
+    with time_machine.travel(moment, tick=False):
+        first = figures_card(client_for(officer)).content.decode()
+    assert 'data-testid="figure-waiting">1<' in first and "at 9:15 a.m., when these figures were counted" in first
+    refer(org, owner, other_org, name="Anak Kedua")
+    # The same reader within the minute: the kept card, its time with it.
+    assert figures_card(client_for(officer)).content.decode() == first
+    # Another period, or another reader, is counted now.
+    assert 'data-testid="figure-waiting">2<' in figures_card(client_for(officer), days="30").content.decode()
+    assert 'data-testid="figure-waiting">2<' in figures_card(client_for(colleague)).content.decode()
+    # The figures page holds the same table.
+    assert 'data-testid="figure-waiting">1<' in get(client_for(officer), FIGURES_URL).content.decode()
