@@ -410,7 +410,7 @@ def test_the_next_page_link_continues_the_filtered_list(client_for, org, owner, 
     second = get(client, q="anak", cursor=page.next_cursor)
     assert len(second.context["page"].rows) == 2
     assert not set(numbers(response)) & set(numbers(second))
-    assert second.context["total"] == 5
+    assert second.context["total"].value == 5
     assert 'data-testid="first-page"' in second.content.decode()
 
 
@@ -566,3 +566,28 @@ def test_list_filter_and_export_agree(client_for, supervisor, mixed):
     listed = numbers(get(client_for(supervisor), **params))
     exported = [r[0] for r in read_csv(get(client_for(supervisor), CSV_URL, **params))[1:]]
     assert listed == exported == [mixed["budi"].number]
+
+
+def test_a_search_counts_its_matches_to_the_cap_a_filtered_list_exactly(client_for, org, owner, supervisor):
+    """A common first name matches thousands: a search by text counts to CAP ("1.000+"
+    beyond) in the list's order; a list by its filters (what dashboards link to) exactly."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(3):
+        child_case(org, owner, f"Siti {i}")
+    child_case(org, owner, "Budi")
+    client = client_for(supervisor)
+    with CaptureQueriesContext(connection) as searched:
+        response = get(client, q="siti")
+    assert response.context["total"].value == 3 and not response.context["total"].is_capped
+    assert 'data-testid="case-count">3 cases<' in response.content.decode()
+    assert any("LIMIT 1001" in q["sql"] and "_capped" in q["sql"] for q in searched.captured_queries)
+    with CaptureQueriesContext(connection) as filtered:
+        response = get(client)
+    assert response.context["total"].value == 4
+    assert not any("_capped" in q["sql"] and '"cases_case"' in q["sql"] for q in filtered.captured_queries)
+    # An exact count past the cap is shown whole.
+    from atensi.core.counting import Tally
+
+    assert Tally(75025, cap=75025).display in ("75,025", "75.025")

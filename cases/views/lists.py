@@ -75,7 +75,7 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
             "filter_panel": panel,
             "filters": filters,
             "page": page,
-            "total": matching.count(),
+            "total": lists.case_total(matching, user=request.user, filters=filters),
             "warnings": warnings,
             "query": _query(request),
             "many_orgs": len(actor.org_ids(*CASE_ROLES)) != 1,
