@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from atensi.core import keyset
 from atensi.core.access import actor_for
-from atensi.core.counting import CAP, Tally, capped_counts, capped_counts_where
+from atensi.core.counting import CAP, Tally, Where, capped_counts_where
 from cases.lists import labels, regency_names
 from cases.models import Urgency
 from cases.selectors import CASE_ROLES, cases_readable_by
@@ -213,24 +213,36 @@ def tab_querysets(user: User, filters: ListFilters, *, now: datetime.datetime) -
 
 
 def tab_counts(user: User, filters: ListFilters, *, now: datetime.datetime | None = None) -> dict[str, Tally]:
-    """{status: count} for every tab, and "overdue", in one query. Each is exact up to
-    atensi.core.counting.CAP and "1.000+" beyond: it stops there on the box's index, where
-    counting a Balai's 500,000 received referrals on every page read them all (190 ms).
-    Counted organisation by organisation and added up: the index is in order within one
-    organisation only, and two of them in one count read both boxes whole (315 ms)."""
+    """{status: count} for every tab, and "overdue", in one query that holds the box's
+    scope once (its scoping rules are costly to compile). Each is exact up to
+    atensi.core.counting.CAP and "1.000+" beyond: it stops there, where counting a Balai's
+    500,000 received referrals on every page read them all (190 ms). A receiver's tabs are
+    counted organisation by organisation along the box's index, in its order, and added up
+    (the index is in order within one organisation only, and two in one count read both
+    boxes whole: 315 ms)."""
     now = now or timezone.now()
+    orgs = _box_organisations(user, filters)
+    sent = ReferralStatus.SENT
     if filters.box == OUTBOX:
-        # The sent box's scope (referrals_visible_to) is costly to compile: held once.
-        conditions: dict[str, tuple[str, list[object]]] = {status: ('"status" = %s', [status]) for status in TABS}
-        conditions["overdue"] = ('"status" = %s AND "respond_by" < %s', [ReferralStatus.SENT, now])
-        return capped_counts_where(_sent(user, _box_organisations(user, filters)), conditions)
-    orgs = sorted(_box_organisations(user, filters))
+        conditions = {status: Where('"status" = %s', [status]) for status in TABS}
+        conditions["overdue"] = Where('"status" = %s AND "respond_by" < %s', [sent, now])
+        return capped_counts_where(_sent(user, orgs), conditions)
+    order = {status: '"respond_by"' if status == sent else '"sent_at" DESC' for status in TABS}
     per_org = {
-        f"{name}:{org}": qs
+        f"{status}:{org}": Where('"receiver_id" = %s AND "status" = %s', [org, status], order[status])
         for org in orgs
-        for name, qs in tab_querysets(user, replace(filters, organisation_id=org), now=now).items()
+        for status in TABS
     }
-    tallies = capped_counts(user.pk, per_org, ordered=True)
+    per_org |= {
+        f"overdue:{org}": Where(
+            '"receiver_id" = %s AND "status" = %s AND "respond_by" < %s', [org, sent, now], order[sent]
+        )
+        for org in orgs
+    }
+    # inbox_for's rule, once for every tab: an accepted transfer's row follows the case it
+    # made the receiver's.
+    received = Referral.objects.filter(receiver_id__in=orgs).filter(receiver_may_see_transfer(user))
+    tallies = capped_counts_where(received, per_org)
     return {
         name: Tally(min(sum(tallies[f"{name}:{org}"].value for org in orgs), CAP + 1)) for name in (*TABS, "overdue")
     }

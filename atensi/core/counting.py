@@ -69,27 +69,40 @@ def capped_counts(user_id: int, querysets: Mapping[str, QuerySet[Any]], *, order
     return {name: Tally(int(row.get(name) or 0)) for name in querysets}
 
 
-def capped_counts_where(
-    queryset: QuerySet[Any], conditions: Mapping[str, tuple[str, Sequence[object]]], cap: int = CAP
-) -> dict[str, Tally]:
+@dataclass(frozen=True)
+class Where:
+    """One count of capped_counts_where: an SQL condition on the queryset's own columns,
+    with its parameters, and maybe an order (`order`: SQL on those columns, e.g.
+    '"sent_at" DESC') that leads the count along an index in that order, so that it stops
+    after the cap instead of reading every row before the LIMIT."""
+
+    condition: str
+    params: Sequence[object] = ()
+    order: str = ""
+
+
+def capped_counts_where(queryset: QuerySet[Any], conditions: Mapping[str, Where], cap: int = CAP) -> dict[str, Tally]:
     """Capped counts of several parts of one queryset, in one query that holds the queryset
-    once: `conditions` maps each count's name to an SQL condition (with its parameters) on
-    the queryset's own columns, e.g. {"waiting": ('"status" = %s', ["sent"])}. For a
-    queryset costly to compile (a scoping function's), which capped_counts would compile
-    once per count. The queryset is a CTE that is not materialized: each count reads it with
-    its condition pushed down to the indexes, and stops after `cap` + 1 rows."""
+    once: `conditions` maps each count's name to its Where, e.g.
+    {"waiting": Where('"status" = %s', ["sent"])}. For a queryset costly to compile (a
+    scoping function's), which capped_counts would compile once per count. The queryset is
+    a CTE that is not materialized: each count reads it with its condition pushed down to
+    the indexes, and stops after `cap` + 1 rows."""
     if not conditions:
         return {}
-    columns = sorted({word for condition, _params in conditions.values() for word in _quoted_names(condition)})
+    columns = sorted({name for where in conditions.values() for name in _quoted_names(where.condition + where.order)})
     try:
         scope_sql, scope_params = queryset.order_by().values(*columns).query.sql_with_params()
     except EmptyResultSet:  # a scope that holds nothing (none of the user's organisations)
         return {name: Tally(0, cap) for name in conditions}
     parts = []
     params: list[Any] = list(scope_params)
-    for condition, condition_params in conditions.values():
-        parts.append(f"(SELECT count(*) FROM (SELECT 1 FROM _scope WHERE {condition} LIMIT {int(cap) + 1}) _c)")  # noqa: S608 - as below
-        params.extend(condition_params)
+    for where in conditions.values():
+        rows = f"SELECT 1 FROM _scope WHERE {where.condition}"  # noqa: S608 - the code's SQL; values are parameters
+        if where.order:
+            rows += f" ORDER BY {where.order}"
+        parts.append(f"(SELECT count(*) FROM ({rows} LIMIT {int(cap) + 1}) _c)")  # noqa: S608 - the code's SQL; values are parameters
+        params.extend(where.params)
     sql = f"WITH _scope AS NOT MATERIALIZED ({scope_sql}) SELECT {', '.join(parts)}"
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
@@ -97,6 +110,6 @@ def capped_counts_where(
     return {name: Tally(int(value or 0), cap) for name, value in zip(conditions, row, strict=False)}
 
 
-def _quoted_names(condition: str) -> list[str]:
-    """The "quoted" column names a condition reads."""
-    return re.findall(r'"(\w+)"', condition)
+def _quoted_names(sql: str) -> list[str]:
+    """The "quoted" column names an SQL condition or order reads."""
+    return re.findall(r'"(\w+)"', sql)

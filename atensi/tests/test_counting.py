@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from atensi.core.counting import Tally, capped_counts, capped_counts_where
+from atensi.core.counting import Tally, Where, capped_counts, capped_counts_where
 from stakeholders.models import User
 from stakeholders.tests.factories import UserFactory
 
@@ -61,16 +61,18 @@ def test_counts_of_one_queryset_hold_it_once_and_stop_at_the_cap():
         counts = capped_counts_where(
             scope,
             {
-                "active": ('"is_active" = %s', [True]),
-                "inactive": ('"is_active" = %s', [False]),
-                "all": ('"first_name" = %s', ["Sari"]),
-                "none": ('"first_name" = %s', ["Budi"]),  # outside the scope
+                "active": Where('"is_active" = %s', [True]),
+                "inactive": Where('"is_active" = %s', [False], order='"last_name" DESC'),
+                "all": Where('"first_name" = %s', ["Sari"]),
+                "none": Where('"first_name" = %s', ["Budi"]),  # outside the scope
             },
             cap=4,
         )
-    assert len(queries) == 1 and queries[0]["sql"].count('"first_name" = ') == 3  # the scope once
+    sql = queries[0]["sql"]
+    assert len(queries) == 1 and sql.count('"first_name" = ') == 3  # the scope once
+    assert 'ORDER BY "last_name" DESC LIMIT 5' in sql
     assert counts == {"active": Tally(3, 4), "inactive": Tally(2, 4), "all": Tally(5, 4), "none": Tally(0, 4)}
     assert counts["all"].is_capped and not counts["active"].is_capped
     assert capped_counts_where(scope, {}) == {}
     nothing = User.objects.filter(pk__in=[])  # no query at all
-    assert capped_counts_where(nothing, {"active": ('"is_active" = %s', [True])}) == {"active": Tally(0)}
+    assert capped_counts_where(nothing, {"active": Where('"is_active" = %s', [True])}) == {"active": Tally(0)}
