@@ -223,26 +223,24 @@ def tab_counts(user: User, filters: ListFilters, *, now: datetime.datetime | Non
     now = now or timezone.now()
     orgs = _box_organisations(user, filters)
     sent = ReferralStatus.SENT
-    if filters.box == OUTBOX:
-        conditions = {status: Where('"status" = %s', [status]) for status in TABS}
-        conditions["overdue"] = Where('"status" = %s AND "respond_by" < %s', [sent, now])
-        return capped_counts_where(_sent(user, orgs), conditions)
+    side = '"receiver_id"' if filters.box == INBOX else '"sender_id"'
     order = {status: '"respond_by"' if status == sent else '"sent_at" DESC' for status in TABS}
     per_org = {
-        f"{status}:{org}": Where('"receiver_id" = %s AND "status" = %s', [org, status], order[status])
+        f"{status}:{org}": Where(f'{side} = %s AND "status" = %s', [org, status], order[status])
         for org in orgs
         for status in TABS
     }
     per_org |= {
-        f"overdue:{org}": Where(
-            '"receiver_id" = %s AND "status" = %s AND "respond_by" < %s', [org, sent, now], order[sent]
-        )
+        f"overdue:{org}": Where(f'{side} = %s AND "status" = %s AND "respond_by" < %s', [org, sent, now], order[sent])
         for org in orgs
     }
-    # inbox_for's rule, once for every tab: an accepted transfer's row follows the case it
-    # made the receiver's.
-    received = Referral.objects.filter(receiver_id__in=orgs).filter(receiver_may_see_transfer(user))
-    tallies = capped_counts_where(received, per_org)
+    if filters.box == INBOX:
+        # inbox_for's rule, once for every tab: an accepted transfer's row follows the case
+        # it made the receiver's.
+        scope = Referral.objects.filter(receiver_id__in=orgs).filter(receiver_may_see_transfer(user))
+    else:
+        scope = _sent(user, orgs)
+    tallies = capped_counts_where(scope, per_org)
     return {
         name: Tally(min(sum(tallies[f"{name}:{org}"].value for org in orgs), CAP + 1)) for name in (*TABS, "overdue")
     }
