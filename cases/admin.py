@@ -48,11 +48,13 @@ class ReadOnlyAdmin[M: Model](PortalAdmin[M]):
 class CaseAdmin(ReadOnlyAdmin[Case]):
     scope = staticmethod(selectors.cases_readable_by)
     list_display = ["number", "beneficiary", "organisation", "stage", "risk_level", "is_confidential", "opened_at"]
-    list_filter = ["stage", "risk_level", "is_confidential", "basis", "cluster"]
+    # A date filter, not a date hierarchy: the hierarchy reads every case's year (280 ms
+    # at 1,000,000 cases), the filter's periods are ranges on the case_opened_at index.
+    list_filter = ["stage", "risk_level", "is_confidential", "basis", "cluster", "opened_at"]
     search_fields = ["number", "beneficiary__full_name"]
     list_select_related = ["beneficiary", "organisation"]
-    date_hierarchy = "opened_at"
     ordering = ["-opened_at"]
+    show_full_result_count = False  # a second count of the whole table on every filtered page
 
 
 @admin.register(Beneficiary)
@@ -62,6 +64,10 @@ class BeneficiaryAdmin(ReadOnlyAdmin[Beneficiary]):
     list_filter = ["sex", "cluster"]
     search_fields = ["full_name", "alias", "=nik"]
     list_select_related = ["organisation"]
+    # Newest first, by the key: by name (the model's order) sorted a million children on
+    # every page (310 ms).
+    ordering = ["-pk"]
+    show_full_result_count = False
     # The records confirmed different, or merged, are usually other organisations'
     # children: their names are not for this page.
     exclude = ["photo", "distinct_from", "merged_into"]
@@ -71,8 +77,8 @@ class BeneficiaryAdmin(ReadOnlyAdmin[Beneficiary]):
 class ReportAdmin(ReadOnlyAdmin[Report]):
     scope = staticmethod(selectors.reports_visible_to)
     list_display = ["reference", "child_label", "urgency", "status", "created_at"]
-    list_filter = ["status", "urgency", "channel"]
-    date_hierarchy = "created_at"
+    list_filter = ["status", "urgency", "channel", "created_at"]
+    show_full_result_count = False
 
 
 @admin.register(BeneficiaryMerge)

@@ -45,7 +45,10 @@ class MembershipInline(admin.TabularInline[Membership, User]):
 class UserAdmin(PortalAdmin[User], DjangoUserAdmin[User]):
     scope = staticmethod(selectors.users_visible_to)
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff", "last_login"]
-    list_filter = ["is_active", "is_staff", "is_superuser", "memberships__role", "memberships__organisation"]
+    # Not by organisation: a filter lists every one of them (10,000 links on every page);
+    # an organisation's people are its memberships (MembershipAdmin, searchable).
+    list_filter = ["is_active", "is_staff", "is_superuser", "memberships__role"]
+    show_full_result_count = False
     search_fields = ["username", "first_name", "last_name", "email"]
     inlines = [MembershipInline]
     actions = ["end_user_sessions", "reset_second_factors"]

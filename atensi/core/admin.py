@@ -133,9 +133,11 @@ class PpksTypeAdmin(ReferenceItemAdmin[PpksType]):
 @admin.register(AccessLog)
 class AccessLogAdmin(PortalAdmin[AccessLog]):
     list_display = ["at", "user", "action", "target_type", "target_id", "target_label", "ip_address"]
-    list_filter = ["action", "target_type"]
+    # A date filter, not a date hierarchy: the access log is the largest table of all, and
+    # the hierarchy reads the year of every row.
+    list_filter = ["action", "target_type", "at"]
     search_fields = ["target_id", "target_label", "user__username"]
-    date_hierarchy = "at"
+    show_full_result_count = False
     list_select_related = ["user"]
     superuser_only = True
 

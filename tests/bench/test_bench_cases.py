@@ -319,6 +319,34 @@ def test_superuser_case_list(bench, client):
     )
 
 
+@pytest.mark.parametrize(
+    ("url_name", "label"),
+    [
+        ("admin:cases_beneficiary_changelist", "beneficiaries"),
+        ("admin:referrals_referral_changelist", "referrals"),
+        ("admin:stakeholders_user_changelist", "users"),
+        ("admin:atensi_accesslog_changelist", "access log"),
+    ],
+)
+def test_superuser_admin_changelists(bench, client, url_name, label):
+    """The other large tables' changelists (pghistory's Events browser is not here: see
+    docs/benchmarks.md's notes)."""
+    client.force_login(bench.data.account("superuser"))
+
+    def check(response: Any) -> None:
+        if 'id="changelist"' not in response.content.decode():
+            raise BenchError(f"the admin's {label} changelist shows no change list")
+
+    bench.measure(
+        client,
+        reverse(url_name),
+        name=f"superuser: Django admin, {label} changelist",
+        check=check,
+        repeat=min(bench.repeat, SLOW_REPEAT),
+        warmup=1,
+    )
+
+
 def test_superuser_admin_case_changelist(bench, client):
     client.force_login(bench.data.account("superuser"))
 
