@@ -17,6 +17,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from pghistory.admin import core as pghistory_admin
 
 from .models import AccessLog, AmpkCategory, Cluster, ErasureRun, PpksType, ReferenceItem, ServiceComponent
 
@@ -195,6 +196,17 @@ def restrict_events_browser() -> None:
         admin.site.unregister(events_model)
 
         class SuperuserEventsAdmin(base):  # type: ignore[misc,valid-type]
+            # Nothing until a filter is chosen (PGHISTORY_ADMIN_ALL_EVENTS), and no count
+            # of every event of every table beside it (0.9 s at 1,000,000 cases).
+            show_full_result_count = False
+
+            def get_list_filter(self, request: HttpRequest) -> Any:
+                # One object's events only (an object's History page links here): by event
+                # model or label, pghistory's union of every event table is read whole and
+                # sorted (16 s and 79 s at 1,000,000 cases).
+                unbounded = (pghistory_admin.LabelFilter, pghistory_admin.EventModelFilter)
+                return [f for f in super().get_list_filter(request) if f not in unbounded]
+
             def has_module_permission(self, request: HttpRequest) -> bool:
                 return bool(request.user.is_superuser)
 

@@ -30,3 +30,19 @@ def test_the_date_filters_replace_the_hierarchies(client_for, superuser):
     response = client_for(superuser).get("/admin/cases/case/", {"opened_at__gte": "2026-01-01 00:00:00+07:00"})
     assert response.status_code == 200
     assert response.context["cl"].date_hierarchy is None
+
+
+@pytest.mark.django_db
+def test_the_events_browser_lists_one_objects_events_never_a_whole_table(client_for, superuser, org, owner):
+    """pghistory's cross-table browser: nothing until an object is chosen (its History
+    page links to it); by label or event model it read every event table whole."""
+    from cases.tests.factories import open_case
+
+    case = open_case(organisation=org, by=owner)
+    client = client_for(superuser)
+    url = "/admin/pghistory/events/"
+    empty = client.get(url)
+    assert empty.status_code == 200 and empty.context["cl"].result_count == 0
+    assert client.get(url, {"label": "insert"}).status_code == 302  # not a filter here
+    mine = client.get(url, {"obj": f"cases.case:{case.pk}", "method": "tracks"})
+    assert mine.status_code == 200 and mine.context["cl"].result_count >= 1

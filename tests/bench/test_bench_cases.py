@@ -329,8 +329,7 @@ def test_superuser_case_list(bench, client):
     ],
 )
 def test_superuser_admin_changelists(bench, client, url_name, label):
-    """The other large tables' changelists (pghistory's Events browser is not here: see
-    docs/benchmarks.md's notes)."""
+    """The other large tables' changelists."""
     client.force_login(bench.data.account("superuser"))
 
     def check(response: Any) -> None:
@@ -341,6 +340,29 @@ def test_superuser_admin_changelists(bench, client, url_name, label):
         client,
         reverse(url_name),
         name=f"superuser: Django admin, {label} changelist",
+        check=check,
+        repeat=min(bench.repeat, SLOW_REPEAT),
+        warmup=1,
+    )
+
+
+def test_superuser_admin_one_cases_events(bench, client):
+    """pghistory's Events browser, for one case (what its History page links to): the
+    browser lists nothing unasked, and no whole event table by label or model."""
+    client.force_login(bench.data.account("superuser"))
+    case = Case.objects.filter(organisation__code="BA-BENCH").order_by("pk").only("pk").first()
+    if case is None:
+        raise BenchError("BA-BENCH has no case")
+
+    def check(response: Any) -> None:
+        if 'id="changelist"' not in response.content.decode():
+            raise BenchError("the events browser shows no change list")
+
+    bench.measure(
+        client,
+        "/admin/pghistory/events/",
+        name="superuser: Django admin, one case's events (pghistory's browser)",
+        data={"obj": f"cases.case:{case.pk}", "method": "tracks"},
         check=check,
         repeat=min(bench.repeat, SLOW_REPEAT),
         warmup=1,
