@@ -274,7 +274,14 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     env = worker_env(broker, mail_dir)
     with celery_worker(queue=QUEUE, concurrency=2, tmp_path=tmp_path / "first", env=env) as first:
         reminders_sweep.delay()  # claims the 500 and queues a delivery for each
-        wait_until(lambda: delivered("crash") >= 20, timeout=30, interval=0.005, what="the first deliveries")
+        # Killed while it holds messages it has not acknowledged: on a loaded machine it
+        # may otherwise be caught between two fetches, holding none.
+        wait_until(
+            lambda: delivered("crash") >= 20 and bool(held_unacked(broker)),
+            timeout=30,
+            interval=0.005,
+            what="the first deliveries, with messages held",
+        )
         first.kill(signal.SIGKILL)  # the worker and its pool processes, mid-batch
     at_crash = delivered("crash")
     assert 0 < at_crash < total, f"{at_crash} delivered when the worker was killed"
