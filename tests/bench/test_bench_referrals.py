@@ -119,12 +119,14 @@ def _page_plans(result: Result) -> str:
     """EXPLAIN ANALYZE of the page's own queries, found in the last request's SQL."""
     wanted = {
         "rows": lambda sql: sql.startswith('SELECT "referrals_referral"."id"'),
-        "tab counts": lambda sql: "_capped" in sql and '"referrals_referral"' in sql,
+        "tab counts": lambda sql: "_scope AS NOT MATERIALIZED" in sql,
         "figures": lambda sql: "percentile_cont" in sql,
     }
+    # pghistory's context rides on a request's first query: the query itself follows it.
+    queries = [q.split("; ", 1)[1] if q.startswith("SELECT set_config(") else q for q in result.sql]
     parts = []
     for label, matches in wanted.items():
-        sql = next((q for q in result.sql if matches(q)), None)
+        sql = next((q for q in queries if matches(q)), None)
         if sql is not None:
             parts.append(f"{label}: {_plan(sql)}")
     return "plan: " + " — ".join(parts) if parts else "plan: ?"
