@@ -31,8 +31,8 @@ from typing import NotRequired, TypedDict, cast
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from atensi.core import keyset
 from atensi.core.access import actor_for
@@ -182,33 +182,20 @@ def _box_organisations(user: User, filters: ListFilters) -> frozenset[int]:
     return orgs
 
 
-def _scope(user: User, filters: ListFilters, status: str) -> QuerySet[Referral]:
-    """The referrals of the box with `status`."""
+def _scope(user: User, filters: ListFilters) -> QuerySet[Referral]:
+    """Every referral of the box (all statuses) the user may see in it."""
     orgs = _box_organisations(user, filters)
     if filters.box == INBOX:
-        received = Referral.objects.filter(receiver_id__in=orgs, status=status)
-        if status in TRANSFERRED_STATUSES:
-            # inbox_for's rule: an accepted transfer's row follows the case it made the
-            # receiver's. (Only these tabs hold such rows: the others need not ask.)
-            received = received.filter(receiver_may_see_transfer(user))
-        return received
-    return _sent(user, orgs).filter(status=status)
-
-
-def _sent(user: User, orgs: frozenset[int]) -> QuerySet[Referral]:
-    """What the organisations sent that the user may see (referrals_visible_to)."""
+        # inbox_for's rule: an accepted transfer's row follows the case it made the receiver's.
+        return Referral.objects.filter(receiver_id__in=orgs).filter(receiver_may_see_transfer(user))
     return referrals_visible_to(user).filter(sender_id__in=orgs)
 
 
 def tab_querysets(user: User, filters: ListFilters, *, now: datetime.datetime) -> dict[str, QuerySet[Referral]]:
-    """The referrals behind each tab's count, and "overdue": the waiting ones past their
-    deadline. Each in the order of the index that leads it (waiting ones by deadline, the
-    others newest first), so that counting to a cap walks that index."""
-    counted = {
-        status: _scope(user, filters, status).order_by("respond_by" if status == ReferralStatus.SENT else "-sent_at")
-        for status in TABS
-    }
-    counted["overdue"] = counted[ReferralStatus.SENT].filter(respond_by__lt=now)
+    """The referrals behind each tab's count, and "overdue": the waiting ones past their deadline."""
+    scope = _scope(user, filters)
+    counted = {status: scope.filter(status=status) for status in TABS}
+    counted["overdue"] = scope.filter(status=ReferralStatus.SENT, respond_by__lt=now)
     return counted
 
 
@@ -216,8 +203,8 @@ def tab_counts(user: User, filters: ListFilters, *, now: datetime.datetime | Non
     """{status: count} for every tab, and "overdue", in one query that holds the box's
     scope once (its scoping rules are costly to compile). Each is exact up to
     atensi.core.counting.CAP and "1.000+" beyond: it stops there, where counting a Balai's
-    500,000 received referrals on every page read them all (190 ms). A receiver's tabs are
-    counted organisation by organisation along the box's index, in its order, and added up
+    500,000 received referrals on every page read them all (190 ms). The tabs are counted
+    organisation by organisation along the box's index, in its order, and added up
     (the index is in order within one organisation only, and two in one count read both
     boxes whole: 315 ms)."""
     now = now or timezone.now()
@@ -234,13 +221,7 @@ def tab_counts(user: User, filters: ListFilters, *, now: datetime.datetime | Non
         f"overdue:{org}": Where(f'{side} = %s AND "status" = %s AND "respond_by" < %s', [org, sent, now], order[sent])
         for org in orgs
     }
-    if filters.box == INBOX:
-        # inbox_for's rule, once for every tab: an accepted transfer's row follows the case
-        # it made the receiver's.
-        scope = Referral.objects.filter(receiver_id__in=orgs).filter(receiver_may_see_transfer(user))
-    else:
-        scope = _sent(user, orgs)
-    tallies = capped_counts_where(scope, per_org)
+    tallies = capped_counts_where(_scope(user, filters), per_org)
     return {
         name: Tally(min(sum(tallies[f"{name}:{org}"].value for org in orgs), CAP + 1)) for name in (*TABS, "overdue")
     }
@@ -253,7 +234,7 @@ def tab_queryset(user: User, filters: ListFilters) -> QuerySet[Referral]:
         if filters.organisation_id is not None:
             qs = qs.filter(receiver_id=filters.organisation_id)
         return qs
-    qs = _scope(user, filters, filters.status).annotate(urgency_rank=urgency_rank())
+    qs = _scope(user, filters).filter(status=filters.status).annotate(urgency_rank=urgency_rank())
     return qs.order_by(*_order(filters.status))
 
 
@@ -390,16 +371,14 @@ def page_queryset(
 
 def _services(referral_ids: list[int]) -> dict[int, list[str]]:
     """The services asked for by each referral, in the programme's order, in one query."""
-    through = Referral.components.through
-    rows = (
-        through.objects.filter(referral_id__in=referral_ids)
+    links = (
+        Referral.components.through.objects.filter(referral_id__in=referral_ids)
+        .select_related("servicecomponent")
         .order_by("servicecomponent__position", "servicecomponent__code")
-        .values_list("referral_id", "servicecomponent__name_id", "servicecomponent__name_en")
     )
-    english = (get_language() or "id").startswith("en")
     found: dict[int, list[str]] = {}
-    for referral_id, name_id, name_en in rows:
-        found.setdefault(referral_id, []).append(name_en if english else name_id)
+    for link in links:
+        found.setdefault(link.referral_id, []).append(link.servicecomponent.name)
     return found
 
 
