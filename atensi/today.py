@@ -38,6 +38,7 @@ from atensi.dashboards.compose import team_caseload
 from cases import work_selectors as work
 from cases.approvals import approvals_waiting_for
 from cases.figures import UNASSIGNED
+from cases.lists import month_of
 from cases.models import ApprovalKind, FollowUpKind, ReportStatus, Stage, TimelineKind
 from cases.selectors import CASE_MANAGER_ROLES, CASE_ROLES, INTAKE_ROLES, display_name, report_queue_for
 from referrals.models import Referral, ReferralKind
@@ -108,13 +109,16 @@ class Draft:
 
     key: str
     title: str
-    counted: QuerySet[Any]
+    # What to count when the items are not the whole list (None: `total` is its length).
+    counted: QuerySet[Any] | None
     items: list[Item]
     empty: str
     list_url: str = ""
     overdue: QuerySet[Any] | None = None
     # The items are the whole list: their number is the count, which the count query leaves out.
     whole: bool = False
+    # The list's length where it was read whole but only its head is shown.
+    total: int | None = None
 
 
 def _head(queryset: QuerySet[Any]) -> tuple[list[Any], bool]:
@@ -264,86 +268,140 @@ def _stage(stage: str) -> str:
     return str(Stage(stage).label) if stage in Stage.values else stage
 
 
-_CHANGE_FIELDS = ("pk", "number", "stage", "beneficiary__full_name")
+_CHANGE_FIELDS = ("pk", "number", "stage", "child_name")
 
 
 def _change_item(row: dict[str, Any], detail: str) -> Item:
-    """A case of `my_cases_since_looked`, read as values (its annotations are no model fields)."""
-    return Item(url=_case_url(row["pk"]), title=f"{row['number']} · {row['beneficiary__full_name']}", detail=detail)
+    """A case of `cases_touched_since_looked`, read as values (its annotations are no model fields)."""
+    return Item(url=_case_url(row["pk"]), title=f"{row['number']} · {row['child_name']}", detail=detail)
+
+
+def _newest_first(rows: list[dict[str, Any]], moment: str) -> list[dict[str, Any]]:
+    """The rows with a `moment`, the newest first (then the highest id, as the lists' order)."""
+    return sorted(
+        (row for row in rows if row[moment] is not None), key=lambda row: (row[moment], row["pk"]), reverse=True
+    )
 
 
 def _timeline_kind(kind: str | None) -> str:
     return str(TimelineKind(kind).label) if kind in TimelineKind.values else ""
 
 
+@dataclass(frozen=True)
+class Head:
+    """The first LIST_SIZE rows of a list and whether they are all of it; then either its
+    length (the list was read whole) or the list to count (only its head was read)."""
+
+    rows: list[dict[str, Any]]
+    whole: bool
+    total: int | None = None
+    counted: QuerySet[Any] | None = None
+
+    @classmethod
+    def of(cls, rows: list[dict[str, Any]]) -> Head:
+        return cls(rows[:LIST_SIZE], whole=len(rows) <= LIST_SIZE, total=len(rows))
+
+    @classmethod
+    def read(cls, queryset: QuerySet[Any]) -> Head:
+        rows, whole = _head(queryset)
+        return cls(rows, whole=whole, counted=queryset)
+
+
+# The follow-ups of the day read at once, split here; beyond this many (a worker far behind),
+# each list is read on its own, its head only, and counted to the cap.
+FOLLOW_UPS_READ = 200
+
+
+def _follow_up_heads(user: User, days: dict[int, Any], mine: work.MyCases) -> tuple[Head, Head, Head]:
+    """Due today, overdue, aftercare due this month: the day's follow-ups in one read."""
+    rows = list(
+        work.follow_ups_of_the_day(user=user, days=days, mine=mine).values(*_FOLLOW_UP_FIELDS)[: FOLLOW_UPS_READ + 1]
+    )
+    if len(rows) > FOLLOW_UPS_READ:
+        return (
+            Head.read(work.follow_ups_due_today(user=user, days=days, mine=mine).values(*_FOLLOW_UP_FIELDS)),
+            Head.read(work.follow_ups_overdue(user=user, days=days, mine=mine).values(*_FOLLOW_UP_FIELDS)),
+            Head.read(work.aftercare_due_this_month(user=user, days=days, mine=mine).values(*_FOLLOW_UP_FIELDS)),
+        )
+    due, overdue, aftercare = [], [], []
+    for row in rows:
+        today = days[row["organisation_id"]]
+        if row["due_on"] == today:
+            due.append(row)
+        elif row["due_on"] < today:
+            overdue.append(row)
+        first, last = month_of(today)
+        if row["kind"] == FollowUpKind.AFTERCARE and first <= row["due_on"] <= last:
+            aftercare.append(row)
+    return Head.of(due), Head.of(overdue), Head.of(aftercare)
+
+
 def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> GroupDraft:
     mine = work.my_case_ids(user=user, days=days, now=now)
     managed = mine.managed
-    due_today = work.follow_ups_due_today(user=user, days=days, mine=mine)
-    overdue = work.follow_ups_overdue(user=user, days=days, mine=mine)
-    aftercare = work.aftercare_due_this_month(user=user, days=days, mine=mine)
-    assigned = work.cases_assigned_since_looked(user=user, now=now, case_ids=managed)
-    changed = work.cases_changed_since_looked(user=user, now=now, case_ids=managed)
+    touched = work.cases_touched_since_looked(user=user, now=now, case_ids=managed)
     late = work.cases_past_stage_deadline(user=user, now=now, case_ids=managed)
-    due_rows, due_whole = _head(due_today.values(*_FOLLOW_UP_FIELDS))
-    overdue_rows, overdue_whole = _head(overdue.values(*_FOLLOW_UP_FIELDS))
-    # The user manages no case: those three lists are empty without asking (their
-    # querysets are none(), without the annotations values() would name).
-    assigned_rows, assigned_whole = (
-        ([], True) if not managed else _head(assigned.values(*_CHANGE_FIELDS, "assigned_at"))
+    due_head, overdue_head, aftercare_head = _follow_up_heads(user, days, mine)
+    # The user manages no case: those lists are empty without asking (their querysets are
+    # none(), without the annotations values() would name). Cases assigned and cases changed
+    # come in one read of every case touched, split here: no more rows than cases managed.
+    touched_rows = list(touched.values(*_CHANGE_FIELDS, "assigned_at", "changed_at", "changed_kind")) if managed else []
+    assigned_rows = _newest_first(touched_rows, "assigned_at")
+    changed_rows = _newest_first(touched_rows, "changed_at")
+    late_rows, late_whole = (
+        ([], True)
+        if not managed
+        else _head(late.values("pk", "number", "stage", "beneficiary__full_name", "stage_changed_at"))
     )
-    changed_rows, changed_whole = (
-        ([], True) if not managed else _head(changed.values(*_CHANGE_FIELDS, "changed_at", "changed_kind"))
-    )
-    late_rows, late_whole = ([], True) if not managed else _head(late.values(*_CHANGE_FIELDS, "stage_changed_at"))
-    aftercare_rows, aftercare_whole = _head(aftercare.values(*_FOLLOW_UP_FIELDS))
     drafts = [
         Draft(
             "due_today",
             _("Follow-ups due today"),
-            due_today,
-            [_follow_up_item(f, days, late=False) for f in due_rows],
+            due_head.counted,
+            [_follow_up_item(f, days, late=False) for f in due_head.rows],
             _("No follow-ups today."),
-            whole=due_whole,
+            whole=due_head.whole,
+            total=due_head.total,
         ),
         Draft(
             "overdue",
             _("Overdue follow-ups"),
-            overdue,
-            [_follow_up_item(f, days, late=True) for f in overdue_rows],
+            overdue_head.counted,
+            [_follow_up_item(f, days, late=True) for f in overdue_head.rows],
             _("No overdue follow-ups."),
             _case_list(scope="mine", overdue=1),
-            whole=overdue_whole,
+            whole=overdue_head.whole,
+            total=overdue_head.total,
         ),
         Draft(
             "assigned",
             _("Assigned to me since I last looked"),
-            assigned,
+            None,
             [
                 _change_item(
                     row,
                     _("%(stage)s, assigned %(time)s ago")
                     % {"stage": _stage(row["stage"]), "time": timesince(row["assigned_at"], now)},
                 )
-                for row in assigned_rows
+                for row in assigned_rows[:LIST_SIZE]
             ],
             _("No newly assigned cases."),
-            whole=assigned_whole,
+            total=len(assigned_rows),
         ),
         Draft(
             "changed",
             _("Changed by others since I last looked"),
-            changed,
+            None,
             [
                 _change_item(
                     row,
                     _("%(what)s, %(time)s ago")
                     % {"what": _timeline_kind(row["changed_kind"]), "time": timesince(row["changed_at"], now)},
                 )
-                for row in changed_rows
+                for row in changed_rows[:LIST_SIZE]
             ],
             _("Nobody else changed your cases since you last looked."),
-            whole=changed_whole,
+            total=len(changed_rows),
         ),
         Draft(
             "stage_late",
@@ -367,11 +425,12 @@ def _case_work(user: User, days: dict[int, Any], now: datetime.datetime) -> Grou
         Draft(
             "aftercare",
             _("Aftercare visits due this month"),
-            aftercare,
-            [_follow_up_item(f, days, late=True) for f in aftercare_rows],
+            aftercare_head.counted,
+            [_follow_up_item(f, days, late=True) for f in aftercare_head.rows],
             _("No aftercare visits due this month."),
             _case_list(scope="mine", aftercare_due=1),
-            whole=aftercare_whole,
+            whole=aftercare_head.whole,
+            total=aftercare_head.total,
         ),
     ]
     return GroupDraft("case-work", _("My case work"), drafts)
@@ -621,6 +680,12 @@ def _drafts(user: User, memberships: list[Membership], now: datetime.datetime) -
     return parts
 
 
+def _count(draft: Draft, tallies: dict[str, Tally], group: str) -> Tally:
+    if draft.total is not None:
+        return Tally(draft.total)
+    return Tally(len(draft.items)) if draft.whole else tallies[f"{group}:{draft.key}"]
+
+
 def today_for(user: User, memberships: list[Membership]) -> Today:
     """The user's day: the groups of sections their roles call for, every count in one query."""
     now = timezone.now()
@@ -628,7 +693,7 @@ def today_for(user: User, memberships: list[Membership]) -> Today:
     counted: dict[str, QuerySet[Any]] = {}
     for part in parts:
         for d in part.drafts:
-            if not d.whole:
+            if d.counted is not None and not d.whole and d.total is None:
                 counted[f"{part.key}:{d.key}"] = d.counted
             if d.overdue is not None:
                 counted[f"{part.key}:{d.key}:overdue"] = d.overdue
@@ -643,7 +708,7 @@ def today_for(user: User, memberships: list[Membership]) -> Today:
                 Section(
                     key=d.key,
                     title=d.title,
-                    count=Tally(len(d.items)) if d.whole else tallies[f"{part.key}:{d.key}"],
+                    count=_count(d, tallies, part.key),
                     items=d.items,
                     empty=d.empty,
                     list_url=d.list_url,

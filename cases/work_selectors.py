@@ -21,7 +21,7 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, CharField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import BooleanField, CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 
 from atensi.core.access import actor_for
@@ -33,6 +33,7 @@ from stakeholders.selectors import holders, members_by_org
 
 from .lists import month_of
 from .models import (
+    Beneficiary,
     Case,
     FollowUp,
     FollowUpKind,
@@ -163,6 +164,18 @@ def aftercare_due_this_month(*, user: User, days: Days, mine: MyCases) -> QueryS
     )
 
 
+def follow_ups_of_the_day(*, user: User, days: Days, mine: MyCases) -> QuerySet[FollowUp]:
+    """The three lists above in one: the user's pending follow-ups due by the local today,
+    and aftercare visits due in the local month; in the lists' order (the home page splits
+    them, so a day's few follow-ups cost one query, not three and a count)."""
+
+    def of_the_day(orgs: list[int], day: datetime.date) -> Q:
+        aftercare = Q(kind=FollowUpKind.AFTERCARE, due_on__range=month_of(day))
+        return Q(organisation_id__in=orgs) & (Q(due_on__lte=day) | aftercare)
+
+    return _my_pending_follow_ups(user, days, mine).filter(_per_day(days, of_the_day)).order_by("due_on", "pk")
+
+
 def _last_looked(user_id: int) -> Coalesce:
     """When the user last opened the case page (the access log's view rows)."""
     return Coalesce(
@@ -180,15 +193,20 @@ def _last_looked(user_id: int) -> Coalesce:
     )
 
 
-def my_cases_since_looked(*, user: User, now: datetime.datetime, case_ids: IdArray) -> QuerySet[Case]:
-    """The user's cases as case manager (open, or closed in the last RECENTLY_CLOSED),
-    annotated with what others did since the user last opened the case page (the access
-    log's view rows, no tracking table of its own):
+def cases_touched_since_looked(*, user: User, now: datetime.datetime, case_ids: IdArray) -> QuerySet[Case]:
+    """The user's cases as case manager (open, or closed in the last RECENTLY_CLOSED) that
+    someone else touched since the user last opened the case page (the access log's view
+    rows, no tracking table of its own), annotated with what they did:
 
     - `assigned_at`: the latest opening or assignment by someone else since then;
     - `changed_at`, `changed_kind`: the latest other timeline entry by someone else since
       then (a referral answered, a supervisor's decision, a note).
-    """
+
+    One read for both of the home page's lists ("assigned to me", "changed by others"):
+    each managed case costs a look at the access log and one at its timeline, asked once
+    for the filter (any entry by someone else), the annotations only for the cases found."""
+    if not case_ids:  # the user manages no case: no query at all
+        return Case.objects.none()
     recent = Q(closed_at__isnull=True) | Q(closed_at__gte=now - RECENTLY_CLOSED)
     theirs = (
         TimelineEntry.objects.filter(case_id=OuterRef("pk"), at__gt=OuterRef("last_looked"), actor__isnull=False)
@@ -196,31 +214,19 @@ def my_cases_since_looked(*, user: User, now: datetime.datetime, case_ids: IdArr
         .order_by("-at", "-pk")
     )
     others = theirs.exclude(kind__in=ASSIGNMENT_KINDS)
+    # The child's name only for the cases found (a join was made for every managed case first).
+    child = Beneficiary.objects.filter(pk=OuterRef("beneficiary_id")).values("full_name")[:1]
     return (
         Case.objects.filter(recent, pk__in_ids=case_ids, case_manager_id=user.pk)
         .annotate(last_looked=_last_looked(user.pk))
+        .filter(Exists(theirs))
         .annotate(
+            child_name=Subquery(child),
             assigned_at=Subquery(theirs.filter(kind__in=ASSIGNMENT_KINDS).values("at")[:1]),
             changed_at=Subquery(others.values("at")[:1]),
             changed_kind=Subquery(others.values("kind")[:1]),
         )
     )
-
-
-def cases_assigned_since_looked(*, user: User, now: datetime.datetime, case_ids: IdArray) -> QuerySet[Case]:
-    """Cases someone else gave the user (opened for them, assigned) since the user last looked, newest first."""
-    if not case_ids:  # the user manages no case: no query at all
-        return Case.objects.none()
-    mine = my_cases_since_looked(user=user, now=now, case_ids=case_ids)
-    return mine.filter(assigned_at__isnull=False).order_by("-assigned_at", "-pk")  # type: ignore[misc]  # an annotation
-
-
-def cases_changed_since_looked(*, user: User, now: datetime.datetime, case_ids: IdArray) -> QuerySet[Case]:
-    """The user's cases someone else changed since the user last looked, newest change first."""
-    if not case_ids:
-        return Case.objects.none()
-    mine = my_cases_since_looked(user=user, now=now, case_ids=case_ids)
-    return mine.filter(changed_at__isnull=False).order_by("-changed_at", "-pk")  # type: ignore[misc]  # an annotation
 
 
 def cases_past_stage_deadline(*, user: User, now: datetime.datetime, case_ids: IdArray) -> QuerySet[Case]:

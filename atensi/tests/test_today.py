@@ -148,6 +148,30 @@ def test_a_case_assigned_by_someone_else_shows_until_i_look(client_for, org, own
     assert "No newly assigned cases." in section(home(client), "assigned")
 
 
+def test_assigned_and_changed_show_the_newest_ten_and_count_them_all(client_for, org, owner, colleague, supervisor):
+    from atensi.today import LIST_SIZE
+
+    now = timezone.now()
+    cases = [open_case(organisation=org, by=colleague, case_manager=owner) for _ in range(LIST_SIZE + 2)]
+    for i, case in enumerate(cases):  # assigned i hours ago, changed by the supervisor i minutes ago
+        TimelineEntry.objects.filter(case=case, kind=TimelineKind.OPENED).update(
+            at=now - i * datetime.timedelta(hours=1)
+        )
+        TimelineEntry.objects.create(
+            case=case, kind=TimelineKind.NOTE, actor=supervisor, at=now - i * datetime.timedelta(minutes=1)
+        )
+    looked(owner, cases[-1], now - datetime.timedelta(days=1))  # looked before both: still new
+    quiet = open_case(organisation=org, by=owner)  # my own: neither assigned nor changed by others
+    html = home(client_for(owner))
+
+    newest = [case.number for case in cases[:LIST_SIZE]]
+    for key in ("assigned", "changed"):
+        assert count(html, key) == str(LIST_SIZE + 2)
+        shown = re.findall(rf'data-testid="item-{key}">([^ ]+) ', html)
+        assert shown == newest, key
+    assert quiet.number not in html
+
+
 def test_a_case_changed_by_someone_else_since_i_looked(client_for, org, owner, supervisor):
     case = open_case(organisation=org, by=owner)
     quiet = open_case(organisation=org, by=owner)
@@ -195,6 +219,32 @@ def test_aftercare_visits_due_this_month(client_for, org, owner):
     aftercare = section(html, "aftercare")
     assert "due May 28, 2026" in aftercare and "June" not in aftercare
     assert count(html, "aftercare") == "1"
+
+
+def test_the_days_follow_ups_read_at_once_or_list_by_list_show_the_same(client_for, org, owner, monkeypatch):
+    """A day's follow-ups come in one read split three ways; a worker far behind gets each
+    list read on its own: both show the same lines and counts."""
+    case = open_case(organisation=org, by=owner)
+    with time_machine.travel(datetime.datetime(2026, 5, 15, 3, 0, tzinfo=UTC), tick=False):
+        today = datetime.date(2026, 5, 15)
+        for days_late in range(1, 13):
+            follow_up(case, owner, today - days_late * DAY)
+        for _ in range(3):
+            follow_up(case, owner, today, kind=FollowUpKind.CASE_REVIEW)
+        follow_up(case, owner, datetime.date(2026, 5, 2), kind=FollowUpKind.AFTERCARE)  # overdue, this month
+        follow_up(case, owner, datetime.date(2026, 5, 28), kind=FollowUpKind.AFTERCARE)  # later this month
+        follow_up(case, owner, datetime.date(2026, 6, 2), kind=FollowUpKind.AFTERCARE)  # next month: none
+        follow_up(case, owner, datetime.date(2026, 5, 20))  # a later home visit: none
+        client = client_for(owner)
+        at_once = home(client)
+        monkeypatch.setattr("atensi.today.FOLLOW_UPS_READ", 3)
+        one_by_one = home(client)
+    for html in (at_once, one_by_one):
+        assert (count(html, "due_today"), count(html, "overdue"), count(html, "aftercare")) == ("3", "13", "2")
+    for key in ("due_today", "overdue", "aftercare"):
+        assert section(at_once, key) == section(one_by_one, key)
+    assert "due May 28, 2026" in section(at_once, "aftercare") and "June" not in at_once
+    assert "12 days overdue" in section(at_once, "overdue")  # the oldest first
 
 
 def test_an_outsiders_case_never_shows(client_for, org, other_org, owner, outsider):
@@ -445,6 +495,7 @@ def test_the_page_costs_the_same_queries_for_one_item_as_for_many(client_for, or
     with CaptureQueriesContext(connection) as many:
         html = home(client)
     assert count(html, "approvals") == "13" and count(html, "due_today") == "26" and count(html, "accepted") == "13"
+    assert count(html, "assigned") == "13" and count(html, "changed") == "13"
     assert len(many) == len(one)
 
 

@@ -55,8 +55,15 @@ class Case(models.Model):
     beneficiary = models.ForeignKey(
         Beneficiary, verbose_name=_("beneficiary"), on_delete=models.PROTECT, related_name="cases"
     )
+    # Indexed with the organisation (case_manager_org), which also serves the key's lookups.
     case_manager = models.ForeignKey(
-        USER, verbose_name=_("case manager"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER,
+        verbose_name=_("case manager"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     supervisor = models.ForeignKey(
         USER, verbose_name=_("supervisor"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -120,6 +127,10 @@ class Case(models.Model):
             # The stage-deadline reminders: cases sitting in a stage since.
             models.Index(fields=["stage", "stage_changed_at"], name="case_stage_since"),
             models.Index(fields=["case_manager", "-opened_at", "-id"], name="case_manager_opened"),
+            # A person's own cases where they may read them ("Hari ini", cases.work_selectors):
+            # with the key alone, the planner ANDed a bitmap of the organisation's every case
+            # (100,000 rows, 2 ms) to find the few hundred of one case manager.
+            models.Index(fields=["case_manager", "organisation"], name="case_manager_org"),
             models.Index(fields=["organisation", "stage"], name="case_org_stage"),
             # A supervisor's caseload: open cases per case manager (an index-only count).
             models.Index(
