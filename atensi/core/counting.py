@@ -58,15 +58,17 @@ class Tally:
         return self.value > 0
 
 
-def capped_counts(user_id: int, querysets: Mapping[str, QuerySet[Any]], *, ordered: bool = False) -> dict[str, Tally]:
+def capped_counts(
+    user_id: int, querysets: Mapping[str, QuerySet[Any]], *, ordered: bool = False, cap: int = CAP
+) -> dict[str, Tally]:
     """Every count in one query (the user's own row, with a scalar subquery per count);
     `ordered`: each keeps its queryset's ordering (CappedCount)."""
     if not querysets:
         return {}
-    annotations = {name: CappedCount(qs, ordered=ordered) for name, qs in querysets.items()}
+    annotations = {name: CappedCount(qs, cap, ordered=ordered) for name, qs in querysets.items()}
     users = get_user_model()._default_manager.filter(pk=user_id)
     row: Mapping[str, int] = users.annotate(**annotations).values(*annotations).first() or {}
-    return {name: Tally(int(row.get(name) or 0)) for name in querysets}
+    return {name: Tally(int(row.get(name) or 0), cap) for name in querysets}
 
 
 @dataclass(frozen=True)

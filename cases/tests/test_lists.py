@@ -568,8 +568,10 @@ def test_list_filter_and_export_agree(client_for, supervisor, mixed):
     assert listed == exported == [mixed["budi"].number]
 
 
-def test_a_search_counts_its_matches_to_the_cap_a_filtered_list_exactly(client_for, org, owner, supervisor):
-    """A common first name matches thousands: a search by text counts to CAP ("1.000+"
+def test_a_search_counts_its_matches_to_the_cap_a_filtered_list_exactly(
+    client_for, org, owner, supervisor, monkeypatch
+):
+    """A common first name matches thousands: a search by text counts to SEARCH_CAP ("100+"
     beyond) in the list's order; a list by its filters (what dashboards link to) exactly."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -582,11 +584,18 @@ def test_a_search_counts_its_matches_to_the_cap_a_filtered_list_exactly(client_f
         response = get(client, q="siti")
     assert response.context["total"].value == 3 and not response.context["total"].is_capped
     assert 'data-testid="case-count">3 cases<' in response.content.decode()
-    assert any("LIMIT 1001" in q["sql"] and "_capped" in q["sql"] for q in searched.captured_queries)
+    assert any("LIMIT 101" in q["sql"] and "_capped" in q["sql"] for q in searched.captured_queries)
     with CaptureQueriesContext(connection) as filtered:
         response = get(client)
     assert response.context["total"].value == 4
     assert not any("_capped" in q["sql"] and '"cases_case"' in q["sql"] for q in filtered.captured_queries)
+
+    # Past the cap, the search says so (the cap lowered here: a hundred children cost seconds).
+    monkeypatch.setattr(lists, "SEARCH_CAP", 2)
+    response = get(client, q="siti")
+    assert response.context["total"].is_capped
+    assert 'data-testid="case-count">2+ cases<' in response.content.decode()
+    assert len(numbers(response)) == 3  # the list itself is whole
 
     # A list by its filters past the cap is counted, and shown, whole.
     class Counted:
