@@ -12,6 +12,7 @@ live here:
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from atensi.core import access, localtime, reminders, retention
@@ -39,18 +40,24 @@ def roles_of(user_id: int) -> list[tuple[int, str]]:
     )
 
 
-def recipient_works_there(reminder: Reminder) -> bool:
-    """A reminder planned while its recipient worked for the organisation is dropped if they
-    left (or the organisation closed) before it came due: its cases and referrals are not
-    theirs to hear about."""
-    if reminder.organisation_id is None:
-        return True
-    return Membership.objects.filter(
-        user_id=reminder.recipient_id,
-        organisation_id=reminder.organisation_id,
-        is_active=True,
-        organisation__is_active=True,
-    ).exists()
+def recipients_who_left(batch: Sequence[Reminder]) -> set[int]:
+    """Of a batch of reminders, those whose recipient left the organisation they are about
+    (or it closed) since they were planned: its cases and referrals are no longer theirs
+    to hear about. One query for the batch."""
+    about = [reminder for reminder in batch if reminder.organisation_id is not None]
+    if not about:
+        return set()
+    working = set(
+        Membership.objects.filter(
+            user_id__in={reminder.recipient_id for reminder in about},
+            organisation_id__in={reminder.organisation_id for reminder in about},
+            is_active=True,
+            organisation__is_active=True,
+        )
+        .order_by()
+        .values_list("user_id", "organisation_id")
+    )
+    return {reminder.pk for reminder in about if (reminder.recipient_id, reminder.organisation_id) not in working}
 
 
 def user_zones(user_ids: list[int]) -> dict[int, ZoneInfo]:
@@ -82,7 +89,7 @@ def forget_import_previews(now: datetime.datetime, batch: int) -> int:
 
 def register() -> None:
     access.register_memberships(roles_of=roles_of, role_permissions=ROLE_PERMISSIONS)
-    reminders.delivery_check(recipient_works_there)
+    reminders.delivery_check(recipients_who_left)
     localtime.register_user_zones(user_zones)
     retention.sweep("import_previews")(forget_import_previews)
     # National administrators edit the national policies in admin (PortalAdmin.national_policy).

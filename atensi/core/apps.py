@@ -34,7 +34,7 @@ class CoreConfig(AppConfig):
         # and after a test flush (both send post_migrate). Idempotent upserts.
         post_migrate.connect(_load_reference, sender=self, dispatch_uid="atensi_load_reference")
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="atensi_ensure_schedules")
-        # The e-mail channel of reminders (atensi.core.reminders.channel).
+        # The e-mail channel of reminders (atensi.core.reminders.outside_channel).
         # The export policy's notification kinds and its retention sweep.
         from . import (
             email_channel,  # noqa: F401

@@ -22,22 +22,27 @@ sentence comes from the same renderers as the bell (codes, never a child's name)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import smtplib
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from .models import Notification, Reminder
+from .models import Notification, NotificationPreference, Reminder
 from .notification_kinds import kind_label
 from .notifications import notification_text, safe_link
-from .preferences import email_language, preference_for
-from .reminders import channel
+from .preferences import email_language
+from .prepared_mail import PreparedEmail
+from .reminders import OutsideChannel, Record, outside_channel
 
 # Mail clients and autoresponders should treat these as machine-sent (RFC 3834).
 HEADERS = {"Auto-Submitted": "auto-generated"}
@@ -89,27 +94,63 @@ def send_email(
     message.send()
 
 
-@channel("email")
-def email_reminder(reminder: Reminder) -> bool:
-    user = reminder.recipient
-    if not can_email(user):
-        return False
-    preference = preference_for(user)
-    if not preference.email_enabled or preference.digest:
-        return False
-    # The bell's copy, marked e-mailed first (undone if the send fails). None to mark: it
-    # was read in the portal before the e-mail's time came (an event before the sweep, a
-    # morning e-mail after the night's bell), or it was in a digest sent meanwhile (the
-    # reader switched back to single e-mails) — nothing to add.
-    event = reminder.notification
-    shown = (
-        Notification.objects.filter(pk=event.pk)
-        if event is not None
-        else Notification.objects.filter(recipient_id=user.pk, key=f"reminder:{reminder.key}")
+# E-mails recorded together once the mail server took them: a worker killed in the middle
+# of a batch has sent at most this many that it did not record, and the retry sends them
+# again (with the same Message-ID each: the reader's mail system files them once).
+EMAIL_GROUP = 10
+
+
+# The server refused this one message (its recipient, its sender, its data); the
+# connection still serves the next.
+_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+class EmailNotSent(Exception):
+    """Some reminders of a batch could not be e-mailed; the task's retry sends only those."""
+
+
+def wants_email(reminders: Sequence[Reminder]) -> set[int]:
+    """The reminders whose recipient gets single e-mails: active, with an address, e-mail
+    on and no daily digest (digest readers get it there, atensi.core.digest)."""
+    people = {reminder.recipient_id for reminder in reminders}
+    reachable = set(
+        get_user_model()
+        ._default_manager.filter(pk__in=people, is_active=True)
+        .exclude(email="")
+        .values_list("pk", flat=True)
     )
-    if not shown.filter(read_at__isnull=True, emailed_at__isnull=True).update(emailed_at=timezone.now()):
-        return False
-    # The same sentence the bell shows, from the same codes.
+    unwilling = set(
+        NotificationPreference.objects.filter(user_id__in=reachable)
+        .filter(Q(email_enabled=False) | Q(digest=True))
+        .values_list("user_id", flat=True)
+    )
+    return {reminder.pk for reminder in reminders if reminder.recipient_id in reachable - unwilling}
+
+
+def _bell_copies(reminders: Sequence[Reminder]) -> dict[int, int]:
+    """Reminder id -> its notification in the bell, where that is neither read nor
+    e-mailed yet. None to e-mail for the others: read in the portal before the e-mail's
+    time came (an event before the sweep, a morning e-mail after the night's bell), or in
+    a digest sent meanwhile (the reader switched back to single e-mails)."""
+    by_event = {reminder.notification_id: reminder.pk for reminder in reminders if reminder.notification_id}
+    by_key = {
+        (reminder.recipient_id, f"reminder:{reminder.key}"): reminder.pk
+        for reminder in reminders
+        if not reminder.notification_id
+    }
+    found = Notification.objects.filter(
+        Q(pk__in=list(by_event)) | Q(recipient_id__in={user for user, _key in by_key}, key__in=[k for _u, k in by_key])
+    ).filter(read_at__isnull=True, emailed_at__isnull=True)
+    copies: dict[int, int] = {}
+    for pk, recipient_id, key in found.values_list("pk", "recipient_id", "key"):
+        reminder_id = by_event.get(pk) or by_key.get((recipient_id, key))
+        if reminder_id is not None:
+            copies[reminder_id] = pk
+    return copies
+
+
+def _message(reminder: Reminder, user: Any, organisation: str, connection: Any) -> PreparedEmail:
+    """The reminder's e-mail: the sentence the bell shows, from the same codes, in the reader's language."""
     as_notification = Notification(kind=reminder.kind, data=reminder.data or {})
     link = safe_link(Notification(link=reminder.link)) or reverse("notifications")
     language = email_language(user)
@@ -118,9 +159,58 @@ def email_reminder(reminder: Reminder) -> bool:
             "user": user,
             "kind": kind_label(reminder.kind),
             "text": notification_text(as_notification),
-            "organisation": reminder.organisation.name if reminder.organisation_id else "",  # type: ignore[union-attr]
+            "organisation": organisation,
             "link": absolute_url(link),
         }
     subject, text, html = render_email(template="reminder", context=context, language=language)
-    send_email(to=user.email, subject=subject, text=text, html=html, message_id=reminder_message_id(reminder))
-    return True
+    headers = {**HEADERS, "Message-ID": reminder_message_id(reminder)}
+    message = PreparedEmail(subject, text, to=[user.email], headers=headers, connection=connection)
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def send_reminder_emails(reminders: Sequence[Reminder], record: Record) -> None:
+    """E-mail the reminders over one connection to the mail server, recording each group of
+    EMAIL_GROUP as soon as the server took it: the bell's copies marked e-mailed (a digest
+    will not repeat them) and the reminders completed, in one transaction. A message the
+    server refuses is left for the retry, the others go on; a connection that breaks stops
+    the batch after recording what was sent."""
+    copies = _bell_copies(reminders)
+    people = get_user_model()._default_manager.in_bulk({reminder.recipient_id for reminder in reminders})
+    # The organisations' names through the reminders (the kernel imports no app's model).
+    names = dict(
+        Reminder.objects.filter(pk__in=[r.pk for r in reminders], organisation__isnull=False).values_list(
+            "pk", "organisation__name"
+        )
+    )
+    failed = 0
+    with get_connection() as connection:
+        for start in range(0, len(reminders), EMAIL_GROUP):
+            group = reminders[start : start + EMAIL_GROUP]
+            sent: list[int] = []
+            passed = [reminder.pk for reminder in group if reminder.pk not in copies]
+            broken: Exception | None = None
+            for reminder in group:
+                if reminder.pk not in copies:
+                    continue
+                user = people[reminder.recipient_id]
+                message = _message(reminder, user, names.get(reminder.pk, ""), connection)
+                try:
+                    message.send()
+                except _REFUSED:
+                    failed += 1  # this message only: the others go on
+                    continue
+                except OSError as error:  # smtplib's errors are OSErrors: the connection is gone
+                    broken = error  # what is left waits for the retry
+                    break
+                sent.append(reminder.pk)
+            with transaction.atomic():
+                Notification.objects.filter(pk__in=[copies[pk] for pk in sent]).update(emailed_at=timezone.now())
+                record(sent, passed)
+            if broken is not None:
+                raise EmailNotSent("the mail server went away") from broken
+    if failed:
+        raise EmailNotSent(f"{failed} e-mails refused by the mail server")
+
+
+outside_channel(OutsideChannel(name="email", wants=wants_email, send=send_reminder_emails))

@@ -21,23 +21,27 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import Notification, Reminder, ReminderDelivery
-from .notifications import notify
+from .notifications import Notice, notify_each
 
 log = logging.getLogger(__name__)
 
 # A claim older than this is taken to have lost its task (the sweep runs every minute;
 # a delivery takes well under a second, its retries are separate tasks that re-claim).
 RECLAIM_AFTER = datetime.timedelta(minutes=5)
-CLAIM_BATCH = 500
+# Reminders claimed by one sweep, and delivered by one task: a batch's notifications and
+# records are written set-wise, one transaction each (one task per reminder made 77 a second).
+CLAIM_BATCH = 5000
+DELIVERY_BATCH = 500
 
 Rule = Callable[[datetime.datetime], None]
 _RULES: list[Rule] = []
@@ -146,25 +150,38 @@ def claim_due(*, now: datetime.datetime | None = None, limit: int = CLAIM_BATCH)
     return ids
 
 
-# Channels after the portal's own (e-mail, by the delivery module that adds it): each is
-# called inside the delivery's transaction with the locked reminder and returns True when
-# it delivered (False: nothing to do on this channel, e.g. the user switched e-mail off).
-Channel = Callable[[Reminder], bool]
-_CHANNELS: dict[str, Channel] = {}
+# A channel outside the database (e-mail): it cannot join the delivery's transaction, so
+# it runs after the bell's commit and records what it sent in small groups (`Record`),
+# right after the server took them. One such channel at most: a reminder is complete when
+# it has recorded (or passed on) the reminder.
+Record = Callable[[Sequence[int], Sequence[int]], None]
 
 
-def channel(name: str) -> Callable[[Channel], Channel]:
-    def decorator(function: Channel) -> Channel:
-        _CHANNELS[name] = function
-        return function
+@dataclass(frozen=True)
+class OutsideChannel:
+    name: str
+    # Of these reminders (locked, not sent on this channel yet), the ids the channel will
+    # send (the recipient wants them this way); asked inside the delivery's transaction.
+    wants: Callable[[Sequence[Reminder]], set[int]]
+    # Send these, calling record(sent ids, ids with nothing to send) after each group;
+    # raise when some could not be sent (the retry sends only those).
+    send: Callable[[Sequence[Reminder], Record], None]
 
-    return decorator
+
+_CHANNELS: dict[str, OutsideChannel] = {}
 
 
-# Delivery-time checks, registered by the apps: each is called with the locked reminder
-# before anything is sent and returns False when it is no longer the recipient's to hear
-# about (e.g. they left the organisation it is for); the reminder is then cancelled.
-DeliveryCheck = Callable[[Reminder], bool]
+def outside_channel(channel: OutsideChannel) -> OutsideChannel:
+    if _CHANNELS and channel.name not in _CHANNELS:
+        raise ImproperlyConfigured("reminders: one channel outside the portal at most")
+    _CHANNELS[channel.name] = channel
+    return channel
+
+
+# Delivery-time checks, registered by the apps: each is called with the locked reminders
+# of a batch before anything is sent and returns the ids of those no longer the recipient's
+# to hear about (e.g. they left the organisation it is for); those are cancelled.
+DeliveryCheck = Callable[[Sequence[Reminder]], set[int]]
 _DELIVERY_CHECKS: list[DeliveryCheck] = []
 
 
@@ -175,56 +192,97 @@ def delivery_check(function: DeliveryCheck) -> DeliveryCheck:
 
 
 def deliver(reminder_id: int, *, now: datetime.datetime | None = None) -> bool:
-    """Deliver one reminder on every channel not yet done; True if anything was delivered.
+    """Deliver one reminder (deliver_batch); True if anything was delivered."""
+    return deliver_batch([reminder_id], now=now) > 0
 
-    Idempotent: run twice (a re-delivered task, a retry), it finds the deliveries made
-    and does nothing more. An exception rolls the channel's record back with it, so the
-    retry tries that channel again."""
+
+def deliver_batch(reminder_ids: Sequence[int], *, now: datetime.datetime | None = None) -> int:
+    """Deliver a batch of reminders on every channel not yet done; returns how many had
+    something delivered.
+
+    The bell first, set-wise in one transaction with the rows locked: each reminder's
+    notification and its delivery record together (unique per reminder and channel), the
+    delivery-time checks for the whole batch in one query each. Idempotent: run twice (a
+    re-delivered task, a retry), it finds the deliveries made and does nothing more.
+
+    Then the e-mail, after that commit (a mail server cannot join a transaction): sent over
+    one connection and recorded group by group as the server takes them, each reminder
+    completed with its record. A worker killed in between sends again at most the group in
+    flight (the same Message-ID: the reader's mail system files them once); a send that
+    fails leaves its reminders open for the retry, which sends only those."""
     now = now or timezone.now()
+    outside = next(iter(_CHANNELS.values()), None)
+    delivered: set[int] = set()
     with transaction.atomic():
-        reminder = (
-            Reminder.objects.select_for_update(of=("self",))
-            .select_related("recipient", "notification")
-            .filter(pk=reminder_id)
-            .first()
+        rows = list(
+            Reminder.objects.select_for_update()
+            .filter(_open(), pk__in=list(reminder_ids))
+            .order_by("pk")  # locks taken in one order: two batches never deadlock
         )
-        if reminder is None or reminder.delivered_at is not None or reminder.cancelled_at is not None:
-            return False
-        if not all(check(reminder) for check in _DELIVERY_CHECKS):
-            reminder.cancelled_at = now
-            reminder.save(update_fields=["cancelled_at"])
-            return False
-        done = set(reminder.deliveries.values_list("channel", flat=True))
-        delivered = False
-        # An event's e-mail (`email_event`) is in the bell already.
-        if ReminderDelivery.Channel.APP not in done and reminder.notification_id is None:
-            notify(
-                recipients=[reminder.recipient],
-                kind=reminder.kind,
-                link=reminder.link,
-                organisation=reminder.organisation_id and reminder.organisation,
-                key=f"reminder:{reminder.key}",
-                **reminder.data,
+        if not rows:
+            return 0
+        gone: set[int] = set()
+        for check in _DELIVERY_CHECKS:
+            gone |= check(rows)
+        if gone:
+            Reminder.objects.filter(pk__in=gone).update(cancelled_at=now)
+            rows = [row for row in rows if row.pk not in gone]
+        done = set(
+            ReminderDelivery.objects.filter(reminder_id__in=[row.pk for row in rows]).values_list(
+                "reminder_id", "channel"
             )
-            ReminderDelivery.objects.create(reminder=reminder, channel=ReminderDelivery.Channel.APP, at=now)
-            delivered = True
-        # The e-mail's time has not come (the bell rings first): due again then.
-        held_until = reminder.email_from if reminder.email_from and now < reminder.email_from else None
-        for name, send in _CHANNELS.items():
-            if name in done or (held_until and name == ReminderDelivery.Channel.EMAIL):
-                continue
-            with transaction.atomic():
-                if send(reminder):
-                    ReminderDelivery.objects.create(reminder=reminder, channel=name, at=now)
-                    delivered = True
-        reminder.attempts += 1
-        if held_until is not None:
-            # The sweep claims it then like any other; the bell's record keeps it from
-            # ringing twice.
-            reminder.due_at = held_until
-            reminder.claimed_at = None
-            reminder.save(update_fields=["due_at", "claimed_at", "attempts"])
-            return delivered
-        reminder.delivered_at = now
-        reminder.save(update_fields=["delivered_at", "attempts"])
-    return delivered
+        )
+        # An event's e-mail (`email_event`) is in the bell already.
+        bell = [
+            row for row in rows if (row.pk, ReminderDelivery.Channel.APP) not in done and row.notification_id is None
+        ]
+        notify_each(
+            Notice(
+                recipient_id=row.recipient_id,
+                kind=row.kind,
+                link=row.link,
+                organisation_id=row.organisation_id,
+                key=f"reminder:{row.key}",
+                data=row.data,
+            )
+            for row in bell
+        )
+        ReminderDelivery.objects.bulk_create(
+            ReminderDelivery(reminder_id=row.pk, channel=ReminderDelivery.Channel.APP, at=now) for row in bell
+        )
+        delivered.update(row.pk for row in bell)
+        unsent = [row for row in rows if outside is not None and (row.pk, outside.name) not in done]
+        wanted = outside.wants(unsent) if outside is not None and unsent else set()
+        # The e-mail's time has not come (the bell rings first): due again then; the sweep
+        # claims it like any other, the bell's record keeps it from ringing twice.
+        held = []
+        for row in rows:
+            if row.pk in wanted and row.email_from is not None and now < row.email_from:
+                row.due_at, row.claimed_at, row.attempts = row.email_from, None, row.attempts + 1
+                held.append(row)
+        Reminder.objects.bulk_update(held, ["due_at", "claimed_at", "attempts"])
+        waiting = {row.pk for row in held}
+        to_send = [row for row in rows if row.pk in wanted and row.pk not in waiting]
+        sending = {row.pk for row in to_send}
+        _complete([row.pk for row in rows if row.pk not in waiting and row.pk not in sending], now)
+    if outside is not None and to_send:
+
+        def record(sent: Sequence[int], passed: Sequence[int]) -> None:
+            with transaction.atomic(savepoint=False):  # inside the channel's transaction for the group
+                ReminderDelivery.objects.bulk_create(
+                    (ReminderDelivery(reminder_id=pk, channel=outside.name, at=now) for pk in sent),
+                    ignore_conflicts=True,  # a duplicate task sent it too: recorded once
+                )
+                _complete([*sent, *passed], now)
+            delivered.update(sent)
+
+        outside.send(to_send, record)
+    return len(delivered)
+
+
+def _complete(ids: Sequence[int], now: datetime.datetime) -> None:
+    """These reminders are delivered; `attempts` counts the deliveries that ran to the end."""
+    if ids:
+        Reminder.objects.filter(pk__in=list(ids), delivered_at__isnull=True).update(
+            delivered_at=now, attempts=F("attempts") + 1
+        )

@@ -24,27 +24,28 @@ def ping() -> dict[str, str]:
 
 @task(name="atensi.reminders_sweep", acks_late=True, soft_time_limit=50, time_limit=55)
 def reminders_sweep(rules: bool = True) -> dict[str, int]:
-    """Every minute (beat): plan what the rules find due, claim due reminders, queue one
-    delivery each once the claim is committed. A queueing failure (the broker is down)
-    leaves the claim to expire; a later sweep takes the reminder again.
+    """Every minute (beat): plan what the rules find due, claim due reminders, queue their
+    delivery in batches of DELIVERY_BATCH once the claim is committed. A queueing failure
+    (the broker is down) leaves the claim to expire; a later sweep takes those reminders
+    again.
 
-    A full batch queues the next sweep (rules already run) behind its deliveries: a
-    backlog drains as fast as the workers deliver, never more than a batch ahead of them
-    (one batch a minute would take 200 minutes over 100,000 reminders)."""
-    from atensi.core.reminders import CLAIM_BATCH, claim_due, run_rules
+    A full claim queues the next sweep (rules already run) behind its deliveries: a
+    backlog drains as fast as the workers deliver, never more than a claim ahead of them."""
+    from atensi.core.reminders import CLAIM_BATCH, DELIVERY_BATCH, claim_due, run_rules
 
     now = timezone.now()
     if rules:
         run_rules(now)
     ids = claim_due(now=now)  # committed: the claims are visible to the deliveries
     queued = 0
-    for reminder_id in ids:
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        batch = ids[start : start + DELIVERY_BATCH]
         try:
-            reminder_deliver.delay(reminder_id)
-        except BrokerError:  # the broker is down: the claim expires and a later sweep reclaims
+            reminders_deliver.delay(batch)
+        except BrokerError:  # the broker is down: the claims expire and a later sweep reclaims
             logger.warning("reminders: the broker refused a delivery; %d left to a later sweep", len(ids) - queued)
             break
-        queued += 1
+        queued += len(batch)
     if queued == CLAIM_BATCH:
         try:
             reminders_sweep.apply_async(kwargs={"rules": False}, ignore_result=True)
@@ -53,23 +54,36 @@ def reminders_sweep(rules: bool = True) -> dict[str, int]:
     return {"claimed": len(ids), "queued": queued}
 
 
-@task(
-    name="atensi.reminder_deliver",
-    # No result (CELERY_TASK_IGNORE_RESULT, said again here because the sweep depends on
-    # it): sending would otherwise wait on Redis for its result and hang a sweep run by
-    # hand while Redis is down.
-    ignore_result=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(Exception,),
-    retry_backoff=5,
-    retry_backoff_max=600,  # CELERY_MAX_RETRY_DELAY: below the broker's visibility timeout
-    retry_jitter=True,
-    max_retries=8,
-    soft_time_limit=30,
-    time_limit=40,
-)
+# Deliveries keep no result (CELERY_TASK_IGNORE_RESULT, said again here because the sweep
+# depends on it): sending would otherwise wait on Redis for its result and hang a sweep run
+# by hand while Redis is down. A lost worker's message goes back on the queue
+# (acks_late, reject_on_worker_lost); a failure retries the whole batch, which finds done
+# what was done.
+_DELIVERY = {
+    "ignore_result": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (Exception,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,  # CELERY_MAX_RETRY_DELAY: below the broker's visibility timeout
+    "retry_jitter": True,
+    "max_retries": 8,
+    "soft_time_limit": 120,
+    "time_limit": 130,
+}
+
+
+@task(name="atensi.reminders_deliver", **_DELIVERY)
+def reminders_deliver(reminder_ids: list[int]) -> int:
+    """Deliver a batch of claimed reminders (atensi.core.reminders.deliver_batch); how many had something delivered."""
+    from atensi.core.reminders import deliver_batch
+
+    return deliver_batch([int(pk) for pk in reminder_ids])
+
+
+@task(name="atensi.reminder_deliver", **_DELIVERY)
 def reminder_deliver(reminder_id: int) -> bool:
+    """One reminder: the messages queued by a release that delivered them one by one."""
     from atensi.core.reminders import deliver
 
     return deliver(int(reminder_id))

@@ -4,6 +4,7 @@ want single e-mails and have an address, in their language, with an absolute lin
 from __future__ import annotations
 
 import datetime
+import smtplib
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from django.utils import timezone, translation
 
 import atensi.core.email_channel
 from atensi.core import reminders
+from atensi.core.email_channel import EmailNotSent
 from atensi.core.models import Notification, NotificationPreference, Reminder, ReminderDelivery
 from atensi.core.reminders import Planned, claim_due, deliver, plan
 from referrals.notification_kinds import NotificationKind
@@ -29,11 +31,13 @@ DATA = {
 }
 
 
-def due_reminder(user: Any, *, link: str = "/referrals/7/", organisation: Any = None) -> int:
+def due_reminder(
+    user: Any, *, link: str = "/referrals/7/", organisation: Any = None, key: str = "referral:7:half"
+) -> int:
     plan(
         [
             Planned(
-                key=f"referral:7:half:{user.pk}",
+                key=f"{key}:{user.pk}",
                 kind=NotificationKind.REFERRAL_RECEIVED,
                 recipient_id=user.pk,
                 due_at=timezone.now() - datetime.timedelta(minutes=1),
@@ -120,7 +124,7 @@ def test_a_link_leaving_the_portal_is_replaced_by_the_notifications_page(owner: 
     assert "https://atensi.example.id/notifications/" in message.body
 
 
-def test_a_failing_send_rolls_back_and_the_retry_sends_once(owner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_send_keeps_the_bell_and_the_retry_sends_once(owner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     reminder_id = due_reminder(owner)
     real_send = EmailMultiAlternatives.send
 
@@ -128,14 +132,68 @@ def test_a_failing_send_rolls_back_and_the_retry_sends_once(owner: Any, monkeypa
         raise ConnectionError("smtp down")
 
     monkeypatch.setattr(EmailMultiAlternatives, "send", broken)
-    with pytest.raises(ConnectionError):
+    with pytest.raises(EmailNotSent):
         deliver(reminder_id)
-    assert not ReminderDelivery.objects.exists() and not Notification.objects.exists()
+    assert list(ReminderDelivery.objects.values_list("channel", flat=True)) == ["app"]
+    assert Notification.objects.get(recipient=owner).emailed_at is None
     monkeypatch.setattr(EmailMultiAlternatives, "send", real_send)
     assert deliver(reminder_id) is True
     assert deliver(reminder_id) is False
     assert len(mail.outbox) == 1
     assert Notification.objects.get(recipient=owner).emailed_at is not None
+
+
+def test_a_refused_address_holds_back_only_its_own_email(
+    owner: Any, colleague: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mail server refuses one recipient: the others of the batch are sent and
+    recorded; the retry sends only the refused one."""
+    ids = [due_reminder(owner), due_reminder(colleague)]
+    real_send = EmailMultiAlternatives.send
+
+    def refusing(self: EmailMultiAlternatives, fail_silently: bool = False) -> int:
+        if self.to == [owner.email]:
+            raise smtplib.SMTPRecipientsRefused({owner.email: (550, b"mailbox unavailable")})
+        return real_send(self)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refusing)
+    with pytest.raises(EmailNotSent):
+        reminders.deliver_batch(ids)
+    assert [m.to for m in mail.outbox] == [[colleague.email]]
+    assert list(Reminder.objects.filter(delivered_at__isnull=True).values_list("pk", flat=True)) == [ids[0]]
+    monkeypatch.setattr(EmailMultiAlternatives, "send", real_send)
+    assert reminders.deliver_batch(ids) == 1
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([owner.email, colleague.email])
+    assert ReminderDelivery.objects.filter(channel="email").count() == 2
+
+
+def test_emails_are_recorded_group_by_group_so_a_crash_resends_one_group_at_most(
+    owner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker dies after the server took the 13th e-mail: the first group of EMAIL_GROUP
+    is recorded, the retry sends the rest, so at most one group is sent twice."""
+    from atensi.core.email_channel import EMAIL_GROUP
+
+    ids = [due_reminder(owner, key=f"referral:{i}:half") for i in range(EMAIL_GROUP + 5)]
+    real_send = EmailMultiAlternatives.send
+
+    def dies_at_13(self: EmailMultiAlternatives, fail_silently: bool = False) -> int:
+        sent = real_send(self)
+        if len(mail.outbox) == EMAIL_GROUP + 3:
+            raise SystemExit("worker killed")
+        return sent
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", dies_at_13)
+    with pytest.raises(SystemExit):
+        reminders.deliver_batch(ids)
+    assert ReminderDelivery.objects.filter(channel="email").count() == EMAIL_GROUP
+    monkeypatch.setattr(EmailMultiAlternatives, "send", real_send)
+    assert reminders.deliver_batch(ids) == 5
+    message_ids = [m.extra_headers["Message-ID"] for m in mail.outbox]
+    assert len(message_ids) == EMAIL_GROUP + 3 + 5  # the 3 in flight were sent again...
+    assert len(set(message_ids)) == len(ids)  # ...as the same messages
+    assert ReminderDelivery.objects.filter(channel="email").count() == len(ids)
+    assert set(Reminder.objects.values_list("attempts", flat=True)) == {1}
 
 
 def test_a_send_that_dies_before_its_commit_is_resent_with_the_same_message_id(
@@ -168,4 +226,6 @@ def test_each_reminder_has_its_own_message_id(owner: Any, colleague: Any) -> Non
 
 
 def test_the_channel_is_registered() -> None:
-    assert reminders._CHANNELS["email"] is atensi.core.email_channel.email_reminder
+    channel = reminders._CHANNELS["email"]
+    assert channel.send is atensi.core.email_channel.send_reminder_emails
+    assert channel.wants is atensi.core.email_channel.wants_email

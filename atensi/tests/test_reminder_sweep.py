@@ -13,8 +13,8 @@ from kombu.exceptions import OperationalError
 
 from atensi.core import reminders
 from atensi.core.models import Reminder
-from atensi.core.reminders import CLAIM_BATCH, Planned, plan
-from atensi.core.tasks import reminder_deliver, reminders_sweep
+from atensi.core.reminders import CLAIM_BATCH, DELIVERY_BATCH, Planned, plan
+from atensi.core.tasks import reminders_deliver, reminders_sweep
 from cases.notification_kinds import NotificationKind
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def due(user: Any, count: int) -> list[Planned]:
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     """What the sweep queues, in order, instead of sending it to a broker."""
     queued: list[tuple[str, Any]] = []
-    monkeypatch.setattr(reminder_deliver, "delay", lambda reminder_id: queued.append(("deliver", reminder_id)))
+    monkeypatch.setattr(reminders_deliver, "delay", lambda reminder_ids: queued.append(("deliver", reminder_ids)))
     monkeypatch.setattr(reminders_sweep, "apply_async", lambda **options: queued.append(("sweep", options)))
     monkeypatch.setattr(reminders, "_RULES", [])
     return queued
@@ -47,7 +47,11 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
 def test_a_full_batch_queues_the_next_sweep_behind_its_deliveries(owner: Any, sent: list[tuple[str, Any]]) -> None:
     plan(due(owner, CLAIM_BATCH + 1))
     assert reminders_sweep() == {"claimed": CLAIM_BATCH, "queued": CLAIM_BATCH}
-    assert [kind for kind, _ in sent] == ["deliver"] * CLAIM_BATCH + ["sweep"]
+    # The claim goes out in batches, each reminder in one of them, then the next sweep.
+    assert [kind for kind, _ in sent] == ["deliver"] * (CLAIM_BATCH // DELIVERY_BATCH) + ["sweep"]
+    batches = [ids for kind, ids in sent if kind == "deliver"]
+    assert {len(ids) for ids in batches} == {DELIVERY_BATCH}
+    assert len({pk for ids in batches for pk in ids}) == CLAIM_BATCH
     # The next one skips the rules (beat's sweep ran them) and keeps no result.
     assert sent[-1][1] == {"kwargs": {"rules": False}, "ignore_result": True}
     sent.clear()
@@ -69,10 +73,10 @@ def test_a_broker_refusal_is_logged_and_leaves_the_claims_to_expire(
 ) -> None:
     plan(due(owner, 3))
 
-    def refuse(reminder_id: int) -> None:
+    def refuse(reminder_ids: list[int]) -> None:
         raise OperationalError("Error 111 connecting to redis. Connection refused.")
 
-    monkeypatch.setattr(reminder_deliver, "delay", refuse)
+    monkeypatch.setattr(reminders_deliver, "delay", refuse)
     with caplog.at_level(logging.WARNING, logger="atensi.core.tasks"):
         assert reminders_sweep() == {"claimed": 3, "queued": 0}
     assert "the broker refused a delivery; 3 left to a later sweep" in caplog.text

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from atensi.core import reminders
-from atensi.core.models import Notification, Reminder, ReminderDelivery
+from atensi.core.models import Notification, NotificationPreference, Reminder, ReminderDelivery
 from atensi.core.reminders import Planned, cancel, claim_due, deliver, plan
 from cases.notification_kinds import NotificationKind
 
@@ -64,21 +64,61 @@ def test_delivery_happens_once_however_often_it_runs(owner: Any) -> None:
     assert ReminderDelivery.objects.filter(reminder_id=reminder_id, channel="app").count() == 1
 
 
-def test_a_failing_channel_rolls_the_whole_delivery_back(owner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_email_leaves_the_bell_delivered_and_the_retry_sends_only_the_email(
+    owner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plan([planned(owner)])
     [reminder_id] = claim_due()
+    sends: list[list[int]] = []
 
-    def broken(reminder: Reminder) -> bool:
+    def broken(batch: Any, record: reminders.Record) -> None:
         raise ConnectionError("smtp down")
 
-    monkeypatch.setitem(reminders._CHANNELS, "email", broken)
+    def working(batch: Any, record: reminders.Record) -> None:
+        sends.append([reminder.pk for reminder in batch])
+        record([reminder.pk for reminder in batch], [])
+
+    email = reminders.OutsideChannel(name="email", wants=lambda batch: {r.pk for r in batch}, send=broken)
+    monkeypatch.setitem(reminders._CHANNELS, "email", email)
     with pytest.raises(ConnectionError):
         deliver(reminder_id)
-    assert not Notification.objects.exists() and not ReminderDelivery.objects.exists()
-    monkeypatch.setitem(reminders._CHANNELS, "email", lambda reminder: True)
+    # The bell rang and is recorded; the reminder stays open for the retry.
+    assert list(ReminderDelivery.objects.values_list("channel", flat=True)) == ["app"]
+    assert Notification.objects.count() == 1
+    assert Reminder.objects.get(pk=reminder_id).delivered_at is None
+    monkeypatch.setitem(reminders._CHANNELS, "email", reminders.OutsideChannel("email", email.wants, working))
     assert deliver(reminder_id) is True
+    assert sends == [[reminder_id]]
     assert set(ReminderDelivery.objects.values_list("channel", flat=True)) == {"app", "email"}
     assert Notification.objects.count() == 1
+    reminder = Reminder.objects.get(pk=reminder_id)
+    assert reminder.delivered_at is not None and reminder.attempts == 1
+    assert deliver(reminder_id) is False and sends == [[reminder_id]]
+
+
+def test_a_batch_is_delivered_set_wise_in_the_same_queries_however_large(owner: Any, colleague: Any, org: Any) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    def batch(prefix: str, size: int) -> list[int]:
+        rows = [planned(person, f"{prefix}:{i}") for i in range(size) for person in (owner, colleague)]
+        for row in rows:
+            row.organisation_id = org.pk
+        plan(rows)
+        return claim_due()
+
+    # The bell alone here (e-mail is recorded group by group: atensi/tests/test_email_channel.py).
+    for person in (owner, colleague):
+        NotificationPreference.objects.create(user=person, email_enabled=False)
+    small, large = batch("small", 1), batch("large", 40)
+    with CaptureQueriesContext(connection) as one:
+        assert reminders.deliver_batch(small) == 2
+    with CaptureQueriesContext(connection) as many:
+        assert reminders.deliver_batch(large) == 80
+    assert len(many) == len(one)
+    assert ReminderDelivery.objects.filter(channel="app").count() == 82
+    assert Notification.objects.filter(recipient=owner).count() == 41
+    assert not Reminder.objects.filter(delivered_at__isnull=True).exists()
+    assert set(Reminder.objects.values_list("attempts", flat=True)) == {1}
 
 
 def test_a_cancelled_reminder_is_not_delivered(owner: Any) -> None:

@@ -119,7 +119,7 @@ print(json.dumps({
 }))
 """
 
-_SUCCEEDED = re.compile(r"Task atensi\.(reminder_deliver|reminders_sweep)\[[^\]]+\] succeeded in ([0-9.e-]+)s: (.*)")
+_SUCCEEDED = re.compile(r"Task atensi\.(reminders_deliver|reminders_sweep)\[[^\]]+\] succeeded in ([0-9.e-]+)s: (.*)")
 
 
 @dataclass
@@ -326,7 +326,7 @@ def _run(tmp: Path) -> Run:
             sweeps_ms.append(float(seconds) * 1000)
         else:
             deliveries_ms.append(float(seconds) * 1000)
-            delivered_by_tasks += value.strip() == "True"
+            delivered_by_tasks += int(value.strip())
     return Run(
         inserted_in=inserted_in,
         first_sweep=first,

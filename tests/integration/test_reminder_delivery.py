@@ -38,9 +38,10 @@ from django.utils import timezone
 from kombu import Connection
 
 from atensi.core import reminders
+from atensi.core.email_channel import EMAIL_GROUP
 from atensi.core.models import Notification, Reminder, ReminderDelivery
 from atensi.core.reminders import Planned, plan
-from atensi.core.tasks import reminder_deliver, reminders_sweep
+from atensi.core.tasks import reminder_deliver, reminders_deliver, reminders_sweep
 from atensi.testing.processes import ROOT, broker_at, celery_worker, process_env, redis_server
 from cases.models import RiskLevel
 from cases.notification_kinds import NotificationKind
@@ -248,8 +249,10 @@ def test_a_due_reminder_is_delivered_once_through_the_real_worker(
         # The sweep goes through the broker to the worker, as beat sends it.
         assert reminders_sweep.apply_async(ignore_result=False).get(timeout=30) == {"claimed": 1, "queued": 1}
         wait_until(lambda: delivered("one") == 1, timeout=30, what="the delivery")
-        # A second beat, and the same delivery task again (a redelivered message): nothing more.
+        # A second beat, and the same delivery task again (a redelivered message): nothing more;
+        # nor from a message of the release that delivered reminders one by one.
         assert reminders_sweep.apply_async(ignore_result=False).get(timeout=30) == {"claimed": 0, "queued": 0}
+        assert reminders_deliver.apply_async(([reminder.pk],), ignore_result=False).get(timeout=30) == 0
         assert reminder_deliver.apply_async((reminder.pk,), ignore_result=False).get(timeout=30) is False
         log = worker.output()
     assert "raised unexpected" not in log, log[-3000:]
@@ -269,11 +272,11 @@ def test_a_due_reminder_is_delivered_once_through_the_real_worker(
 def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     broker: Any, people: list[Any], mail_dir: Path, tmp_path: Path
 ) -> None:
-    total = 500
+    total = 3 * reminders.DELIVERY_BATCH
     plan(due("crash", people, total))
     env = worker_env(broker, mail_dir)
     with celery_worker(queue=QUEUE, concurrency=2, tmp_path=tmp_path / "first", env=env) as first:
-        reminders_sweep.delay()  # claims the 500 and queues a delivery for each
+        reminders_sweep.delay()  # claims them all and queues their delivery, three batches
         # Killed while it holds messages it has not acknowledged: on a loaded machine it
         # may otherwise be caught between two fetches, holding none.
         wait_until(
@@ -303,14 +306,15 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
         log = second.output()
     for name, task_id in lost_with_worker:
         # A delivery finds nothing left to do (False); a sweep finds nothing left to claim.
-        done = {"atensi.reminder_deliver": "False", "atensi.reminders_sweep": "{'claimed': 0, 'queued': 0}"}[name]
+        done = {"atensi.reminders_deliver": "0", "atensi.reminders_sweep": "{'claimed': 0, 'queued': 0}"}[name]
         assert f"{name}[{task_id}] succeeded in " in log and re.search(
             rf"{re.escape(name)}\[{task_id}\] succeeded in [0-9.e-]+s: {re.escape(done)}", log
         ), (name, task_id)
     assert "raised unexpected" not in log, log[-3000:]
     assert "WorkerLostError" not in log
-    # The two pool processes each had at most one delivery between its send and its commit.
-    assert_delivered_once("crash", total, mail_dir, resent_at_most=2)
+    # Each of the two pool processes had at most one group of e-mails between the mail
+    # server's acceptance and its record.
+    assert_delivered_once("crash", total, mail_dir, resent_at_most=2 * EMAIL_GROUP)
 
 
 def test_a_delivery_whose_pool_process_dies_is_requeued_and_delivered_once(
@@ -326,7 +330,7 @@ def test_a_delivery_whose_pool_process_dies_is_requeued_and_delivered_once(
             holder.set_autocommit(False)
             with holder.cursor() as cursor:
                 cursor.execute("SELECT id FROM atensi_reminder WHERE id = %s FOR UPDATE", [reminder_id])
-            message = reminder_deliver.delay(reminder_id)
+            message = reminders_deliver.delay([reminder_id])
             wait_until(lambda: waiting_on_a_lock() == 1, timeout=30, what="the delivery to wait on the row")
             [pool_process] = worker.pool_pids()
             os.kill(pool_process, signal.SIGKILL)
@@ -343,9 +347,9 @@ def test_a_delivery_whose_pool_process_dies_is_requeued_and_delivered_once(
     finally:
         holder.close()
     # Taken twice, finished once, and that once delivered.
-    received = log.count(f"reminder_deliver[{message.id}] received")
-    outcomes = re.findall(rf"reminder_deliver\[{message.id}\] succeeded in [0-9.e-]+s: (\w+)", log)
-    assert (received, outcomes) == (2, ["True"])
+    received = log.count(f"reminders_deliver[{message.id}] received")
+    outcomes = re.findall(rf"reminders_deliver\[{message.id}\] succeeded in [0-9.e-]+s: (\w+)", log)
+    assert (received, outcomes) == (2, ["1"])
     assert_delivered_once("lost", 1, mail_dir)
 
 
