@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from atensi.core import access, localtime, reminders, retention
 from atensi.core import admin as core_admin
-from atensi.core.models import Reminder
+from atensi.core.lookups import IdArray
 
 from .models import ImportBatch, ImportStatus, Membership
 from .permissions import is_national_admin
@@ -40,7 +40,7 @@ def roles_of(user_id: int) -> list[tuple[int, str]]:
     )
 
 
-def recipients_who_left(batch: Sequence[Reminder]) -> set[int]:
+def recipients_who_left(batch: Sequence[reminders.Due]) -> set[int]:
     """Of a batch of reminders, those whose recipient left the organisation they are about
     (or it closed) since they were planned: its cases and referrals are no longer theirs
     to hear about. One query for the batch."""
@@ -49,8 +49,9 @@ def recipients_who_left(batch: Sequence[Reminder]) -> set[int]:
         return set()
     working = set(
         Membership.objects.filter(
-            user_id__in={reminder.recipient_id for reminder in about},
-            organisation_id__in={reminder.organisation_id for reminder in about},
+            # Arrays, not a placeholder per id: a batch carries hundreds.
+            user_id__in_ids=IdArray({reminder.recipient_id for reminder in about}),
+            organisation_id__in_ids=IdArray({reminder.organisation_id for reminder in about}),
             is_active=True,
             organisation__is_active=True,
         )

@@ -37,12 +37,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from .models import Notification, NotificationPreference, Reminder
+from .lookups import IdArray
+from .models import Notification, Reminder
 from .notification_kinds import kind_label
 from .notifications import notification_text, safe_link
 from .preferences import email_language
 from .prepared_mail import PreparedEmail
-from .reminders import OutsideChannel, Record, outside_channel
+from .reminders import Due, OutsideChannel, Record, outside_channel
 
 # Mail clients and autoresponders should treat these as machine-sent (RFC 3834).
 HEADERS = {"Auto-Submitted": "auto-generated"}
@@ -109,22 +110,20 @@ class EmailNotSent(Exception):
     """Some reminders of a batch could not be e-mailed; the task's retry sends only those."""
 
 
-def wants_email(reminders: Sequence[Reminder]) -> set[int]:
+def wants_email(batch: Sequence[Due]) -> set[int]:
     """The reminders whose recipient gets single e-mails: active, with an address, e-mail
-    on and no daily digest (digest readers get it there, atensi.core.digest)."""
-    people = {reminder.recipient_id for reminder in reminders}
-    reachable = set(
+    on and no daily digest (digest readers get it there, atensi.core.digest); no
+    preference of their own means the defaults (e-mail on, no digest)."""
+    defaults = Q(notification_preference__isnull=True)
+    chosen = Q(notification_preference__email_enabled=True, notification_preference__digest=False)
+    willing = set(
         get_user_model()
-        ._default_manager.filter(pk__in=people, is_active=True)
+        ._default_manager.filter(defaults | chosen, pk__in_ids=IdArray({due.recipient_id for due in batch}))
+        .filter(is_active=True)
         .exclude(email="")
         .values_list("pk", flat=True)
     )
-    unwilling = set(
-        NotificationPreference.objects.filter(user_id__in=reachable)
-        .filter(Q(email_enabled=False) | Q(digest=True))
-        .values_list("user_id", flat=True)
-    )
-    return {reminder.pk for reminder in reminders if reminder.recipient_id in reachable - unwilling}
+    return {due.pk for due in batch if due.recipient_id in willing}
 
 
 def _bell_copies(reminders: Sequence[Reminder]) -> dict[int, int]:
@@ -169,20 +168,18 @@ def _message(reminder: Reminder, user: Any, organisation: str, connection: Any) 
     return message
 
 
-def send_reminder_emails(reminders: Sequence[Reminder], record: Record) -> None:
+def send_reminder_emails(reminder_ids: Sequence[int], record: Record) -> None:
     """E-mail the reminders over one connection to the mail server, recording each group of
     EMAIL_GROUP as soon as the server took it: the bell's copies marked e-mailed (a digest
     will not repeat them) and the reminders completed, in one transaction. A message the
     server refuses is left for the retry, the others go on; a connection that breaks stops
     the batch after recording what was sent."""
-    copies = _bell_copies(reminders)
-    people = get_user_model()._default_manager.in_bulk({reminder.recipient_id for reminder in reminders})
-    # The organisations' names through the reminders (the kernel imports no app's model).
-    names = dict(
-        Reminder.objects.filter(pk__in=[r.pk for r in reminders], organisation__isnull=False).values_list(
-            "pk", "organisation__name"
-        )
+    reminders = list(
+        Reminder.objects.filter(pk__in_ids=IdArray(reminder_ids))
+        .select_related("recipient", "organisation")
+        .order_by("pk")
     )
+    copies = _bell_copies(reminders)
     failed = 0
     with get_connection() as connection:
         for start in range(0, len(reminders), EMAIL_GROUP):
@@ -193,8 +190,8 @@ def send_reminder_emails(reminders: Sequence[Reminder], record: Record) -> None:
             for reminder in group:
                 if reminder.pk not in copies:
                     continue
-                user = people[reminder.recipient_id]
-                message = _message(reminder, user, names.get(reminder.pk, ""), connection)
+                organisation = reminder.organisation.name if reminder.organisation else ""
+                message = _message(reminder, reminder.recipient, organisation, connection)
                 try:
                     message.send()
                 except _REFUSED:

@@ -174,8 +174,14 @@ class Notification(models.Model):
     notify a person once, however often the code that reports it runs.
     """
 
+    # Indexed by notification_recipient and the unique (recipient, key), which lead with it:
+    # a reminder batch writes thousands of rows, each index is one more write per row.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     organisation = models.ForeignKey(
         "stakeholders.Organisation",
@@ -223,10 +229,16 @@ class Reminder(models.Model):
     ReminderDelivery, unique per channel: nothing is sent twice.
     """
 
-    key = models.CharField(_("event key"), max_length=200, unique=True)
+    # Unique by reminder_key_once, which also serves the prefix searches of the rules.
+    key = models.CharField(_("event key"), max_length=200)
     kind = models.CharField(_("kind"), max_length=40, validators=[validate_kind])
+    # Indexed by reminder_recipient, which leads with it.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="reminders"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        db_index=False,
     )
     organisation = models.ForeignKey(
         "stakeholders.Organisation",
@@ -252,6 +264,7 @@ class Reminder(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
+        db_index=False,  # reminder_notification: the few that have one
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     claimed_at = models.DateTimeField(_("claimed by a sweep"), null=True, blank=True)
@@ -274,6 +287,16 @@ class Reminder(models.Model):
                 name="reminder_open_due",
             ),
             models.Index(fields=["recipient", "-due_at"], name="reminder_recipient"),
+            # A notification deleted (retention) deletes its e-mail's reminder.
+            models.Index(
+                fields=["notification"], condition=Q(notification__isnull=False), name="reminder_notification"
+            ),
+        ]
+        constraints = [
+            # One index for the key's uniqueness and the rules' prefix searches (key LIKE
+            # 'follow-up:12:%'): every index is one more write for each of the two updates
+            # a reminder gets (claimed, delivered), a hundred thousand at a time.
+            models.UniqueConstraint(fields=["key"], name="reminder_key_once", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
@@ -287,8 +310,9 @@ class ReminderDelivery(models.Model):
         APP = "app", _("in the portal")
         EMAIL = "email", _("e-mail")
 
+    # Indexed by the unique (reminder, channel), which leads with it.
     reminder = models.ForeignKey(
-        Reminder, verbose_name=_("reminder"), on_delete=models.CASCADE, related_name="deliveries"
+        Reminder, verbose_name=_("reminder"), on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     at = models.DateTimeField(_("delivered"), default=timezone.now)

@@ -11,7 +11,6 @@ is registered by the apps too (atensi.core.notification_kinds).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -72,38 +71,6 @@ def notify(
     ]
     if rows:
         Notification.objects.bulk_create(rows, ignore_conflicts=bool(key))
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One notification to write by ids (notify_each), for callers holding no user objects."""
-
-    recipient_id: int
-    kind: str
-    key: str
-    link: str = ""
-    organisation_id: int | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-def notify_each(notices: Iterable[Notice]) -> None:
-    """Write many notifications in one statement (the reminders' batches); each has a key,
-    so a repeated call adds nothing for whoever already has it."""
-    now = timezone.now()
-    rows = [
-        Notification(
-            recipient_id=notice.recipient_id,
-            organisation_id=notice.organisation_id,
-            kind=notice.kind,
-            data=notice.data,
-            link=notice.link,
-            key=notice.key,
-            created_at=now,
-        )
-        for notice in notices
-    ]
-    if rows:
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def notifications_for(user: AbstractUser) -> QuerySet[Notification]:

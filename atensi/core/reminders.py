@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from .lookups import IdArray
 from .models import Notification, Reminder, ReminderDelivery
-from .notifications import Notice, notify_each
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +146,20 @@ def claim_due(*, now: datetime.datetime | None = None, limit: int = CLAIM_BATCH)
             .values_list("pk", flat=True)[:limit]
         )
         if ids:
-            Reminder.objects.filter(pk__in=ids).update(claimed_at=now)
+            Reminder.objects.filter(pk__in_ids=IdArray(ids)).update(claimed_at=now)
     return ids
+
+
+@dataclass(frozen=True)
+class Due:
+    """A reminder of a batch as the delivery-time checks and channels see it (the rest of
+    the row stays in the database: the bell is copied from it there)."""
+
+    pk: int
+    recipient_id: int
+    organisation_id: int | None
+    notification_id: int | None
+    email_from: datetime.datetime | None
 
 
 # A channel outside the database (e-mail): it cannot join the delivery's transaction, so
@@ -162,10 +174,10 @@ class OutsideChannel:
     name: str
     # Of these reminders (locked, not sent on this channel yet), the ids the channel will
     # send (the recipient wants them this way); asked inside the delivery's transaction.
-    wants: Callable[[Sequence[Reminder]], set[int]]
-    # Send these, calling record(sent ids, ids with nothing to send) after each group;
-    # raise when some could not be sent (the retry sends only those).
-    send: Callable[[Sequence[Reminder], Record], None]
+    wants: Callable[[Sequence[Due]], set[int]]
+    # Send the reminders of these ids, calling record(sent ids, ids with nothing to send)
+    # after each group; raise when some could not be sent (the retry sends only those).
+    send: Callable[[Sequence[int], Record], None]
 
 
 _CHANNELS: dict[str, OutsideChannel] = {}
@@ -181,7 +193,7 @@ def outside_channel(channel: OutsideChannel) -> OutsideChannel:
 # Delivery-time checks, registered by the apps: each is called with the locked reminders
 # of a batch before anything is sent and returns the ids of those no longer the recipient's
 # to hear about (e.g. they left the organisation it is for); those are cancelled.
-DeliveryCheck = Callable[[Sequence[Reminder]], set[int]]
+DeliveryCheck = Callable[[Sequence[Due]], set[int]]
 _DELIVERY_CHECKS: list[DeliveryCheck] = []
 
 
@@ -201,9 +213,10 @@ def deliver_batch(reminder_ids: Sequence[int], *, now: datetime.datetime | None 
     something delivered.
 
     The bell first, set-wise in one transaction with the rows locked: each reminder's
-    notification and its delivery record together (unique per reminder and channel), the
-    delivery-time checks for the whole batch in one query each. Idempotent: run twice (a
-    re-delivered task, a retry), it finds the deliveries made and does nothing more.
+    notification copied from its row and its delivery record written together (unique per
+    reminder and channel), the delivery-time checks for the whole batch in one query each.
+    Idempotent: run twice (a re-delivered task, a retry), it finds the deliveries made and
+    does nothing more.
 
     Then the e-mail, after that commit (a mail server cannot join a transaction): sent over
     one connection and recorded group by group as the server takes them, each reminder
@@ -214,57 +227,44 @@ def deliver_batch(reminder_ids: Sequence[int], *, now: datetime.datetime | None 
     outside = next(iter(_CHANNELS.values()), None)
     delivered: set[int] = set()
     with transaction.atomic():
-        rows = list(
-            Reminder.objects.select_for_update()
-            .filter(_open(), pk__in=list(reminder_ids))
+        batch = [
+            Due(*row)
+            for row in Reminder.objects.select_for_update()
+            .filter(_open(), pk__in_ids=IdArray(reminder_ids))
             .order_by("pk")  # locks taken in one order: two batches never deadlock
-        )
-        if not rows:
+            .values_list("pk", "recipient_id", "organisation_id", "notification_id", "email_from")
+        ]
+        if not batch:
             return 0
         gone: set[int] = set()
         for check in _DELIVERY_CHECKS:
-            gone |= check(rows)
+            gone |= check(batch)
         if gone:
-            Reminder.objects.filter(pk__in=gone).update(cancelled_at=now)
-            rows = [row for row in rows if row.pk not in gone]
+            Reminder.objects.filter(pk__in_ids=IdArray(gone)).update(cancelled_at=now)
+            batch = [due for due in batch if due.pk not in gone]
         done = set(
-            ReminderDelivery.objects.filter(reminder_id__in=[row.pk for row in rows]).values_list(
+            ReminderDelivery.objects.filter(reminder_id__in_ids=IdArray(due.pk for due in batch)).values_list(
                 "reminder_id", "channel"
             )
         )
         # An event's e-mail (`email_event`) is in the bell already.
         bell = [
-            row for row in rows if (row.pk, ReminderDelivery.Channel.APP) not in done and row.notification_id is None
+            due.pk for due in batch if (due.pk, ReminderDelivery.Channel.APP) not in done and not due.notification_id
         ]
-        notify_each(
-            Notice(
-                recipient_id=row.recipient_id,
-                kind=row.kind,
-                link=row.link,
-                organisation_id=row.organisation_id,
-                key=f"reminder:{row.key}",
-                data=row.data,
-            )
-            for row in bell
-        )
-        ReminderDelivery.objects.bulk_create(
-            ReminderDelivery(reminder_id=row.pk, channel=ReminderDelivery.Channel.APP, at=now) for row in bell
-        )
-        delivered.update(row.pk for row in bell)
-        unsent = [row for row in rows if outside is not None and (row.pk, outside.name) not in done]
+        _ring(bell, now)
+        delivered.update(bell)
+        unsent = [due for due in batch if outside is not None and (due.pk, outside.name) not in done]
         wanted = outside.wants(unsent) if outside is not None and unsent else set()
         # The e-mail's time has not come (the bell rings first): due again then; the sweep
         # claims it like any other, the bell's record keeps it from ringing twice.
-        held = []
-        for row in rows:
-            if row.pk in wanted and row.email_from is not None and now < row.email_from:
-                row.due_at, row.claimed_at, row.attempts = row.email_from, None, row.attempts + 1
-                held.append(row)
-        Reminder.objects.bulk_update(held, ["due_at", "claimed_at", "attempts"])
-        waiting = {row.pk for row in held}
-        to_send = [row for row in rows if row.pk in wanted and row.pk not in waiting]
-        sending = {row.pk for row in to_send}
-        _complete([row.pk for row in rows if row.pk not in waiting and row.pk not in sending], now)
+        held = [due for due in batch if due.pk in wanted and due.email_from is not None and now < due.email_from]
+        for due in held:
+            Reminder.objects.filter(pk=due.pk).update(
+                due_at=due.email_from, claimed_at=None, attempts=F("attempts") + 1
+            )
+        waiting = {due.pk for due in held}
+        to_send = [due.pk for due in batch if due.pk in wanted and due.pk not in waiting]
+        _complete([due.pk for due in batch if due.pk not in waiting and due.pk not in wanted], now)
     if outside is not None and to_send:
 
         def record(sent: Sequence[int], passed: Sequence[int]) -> None:
@@ -280,9 +280,33 @@ def deliver_batch(reminder_ids: Sequence[int], *, now: datetime.datetime | None 
     return len(delivered)
 
 
+def _ring(ids: Sequence[int], now: datetime.datetime) -> None:
+    """The bell for these reminders: each one's notification, copied from its row in the
+    database (its data never travels to the worker and back), and its delivery record.
+    A notification already there (the same recipient and key) is left as it is."""
+    if not ids:
+        return
+    notification, reminder, delivery = Notification._meta, Reminder._meta, ReminderDelivery._meta
+    array = IdArray(ids).literal
+    with connection.cursor() as cursor:
+        # Table names from the models' own metadata, values as parameters.
+        cursor.execute(
+            f"INSERT INTO {notification.db_table} "  # noqa: S608 - table names from the models
+            "(recipient_id, organisation_id, kind, data, link, key, created_at) "
+            "SELECT recipient_id, organisation_id, kind, data, link, 'reminder:' || key, %s "
+            f"FROM {reminder.db_table} WHERE id = ANY(%s::bigint[]) ORDER BY id "
+            "ON CONFLICT DO NOTHING",
+            [now, array],
+        )
+        cursor.execute(
+            f"INSERT INTO {delivery.db_table} (reminder_id, channel, at) SELECT unnest(%s::bigint[]), %s, %s",
+            [array, ReminderDelivery.Channel.APP, now],
+        )
+
+
 def _complete(ids: Sequence[int], now: datetime.datetime) -> None:
     """These reminders are delivered; `attempts` counts the deliveries that ran to the end."""
     if ids:
-        Reminder.objects.filter(pk__in=list(ids), delivered_at__isnull=True).update(
+        Reminder.objects.filter(pk__in_ids=IdArray(ids), delivered_at__isnull=True).update(
             delivered_at=now, attempts=F("attempts") + 1
         )

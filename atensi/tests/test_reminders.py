@@ -75,8 +75,8 @@ def test_a_failing_email_leaves_the_bell_delivered_and_the_retry_sends_only_the_
         raise ConnectionError("smtp down")
 
     def working(batch: Any, record: reminders.Record) -> None:
-        sends.append([reminder.pk for reminder in batch])
-        record([reminder.pk for reminder in batch], [])
+        sends.append(list(batch))
+        record(list(batch), [])
 
     email = reminders.OutsideChannel(name="email", wants=lambda batch: {r.pk for r in batch}, send=broken)
     monkeypatch.setitem(reminders._CHANNELS, "email", email)
