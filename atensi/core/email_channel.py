@@ -1,20 +1,19 @@
 """E-mail as a reminder channel, and the plumbing every portal e-mail shares.
 
-Registered with atensi.core.reminders as the "email" channel (importing this module registers
-it; the app's ready() does). A reminder is e-mailed when the recipient is active, has an
-address, has e-mail on and no daily digest; otherwise the channel does nothing (digest
-readers get it in their digest, atensi.core.digest), nor once its notification was read in the
-portal (an event's e-mail, atensi.core.reminders.email_event, comes a sweep after the bell; a
-reminder's with `email_from` in the morning after it). The channel runs inside the delivery's
-transaction, after the in-app notification was written: the notification is marked
-e-mailed and the message sent last, so a failing send rolls the mark (and the delivery
-record) back and the retried task sends it again; once recorded, never twice.
+Registered with atensi.core.reminders as its channel outside the portal (importing this
+module registers it; the app's ready() does). A reminder is e-mailed when the recipient is
+active, has an address, has e-mail on and no daily digest; otherwise the channel does
+nothing (digest readers get it in their digest, atensi.core.digest), nor once its
+notification was read in the portal (an event's e-mail, atensi.core.reminders.email_event,
+comes a sweep after the bell; a reminder's with `email_from` in the morning after it).
 
-A send cannot join a database transaction: a worker killed after handing the message to
-the mail server and before its commit sends it again when the delivery is retried. Each
-reminder's e-mail therefore carries a Message-ID of its own (`reminder_message_id`), the
-same on every attempt, so the reader's mail system files such a re-send as the message it
-already holds.
+The channel runs after the bell's commit, EMAIL_GROUP reminders at a time, each group in a
+transaction of its own: its rows locked, its messages sent, then the bell's copies marked
+e-mailed and the deliveries recorded. A send cannot join a database transaction: a worker
+killed after handing messages to the mail server and before the group's commit sends that
+group again when the delivery is retried. Each reminder's e-mail therefore carries a
+Message-ID of its own (`reminder_message_id`), the same on every attempt, so the reader's
+mail system files such a re-send as the message it already holds.
 
 Every text is rendered in the recipient's language; links are absolute (SITE_URL), the
 sentence comes from the same renderers as the bell (codes, never a child's name).
@@ -22,6 +21,7 @@ sentence comes from the same renderers as the bell (codes, never a child's name)
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -35,7 +35,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from .lookups import IdArray
 from .models import Notification, Reminder
@@ -43,7 +43,9 @@ from .notification_kinds import kind_label
 from .notifications import notification_text, safe_link
 from .preferences import email_language
 from .prepared_mail import PreparedEmail
-from .reminders import Due, OutsideChannel, Record, outside_channel
+from .reminders import Due, OutsideChannel, Sending, outside_channel
+
+log = logging.getLogger(__name__)
 
 # Mail clients and autoresponders should treat these as machine-sent (RFC 3834).
 HEADERS = {"Auto-Submitted": "auto-generated"}
@@ -137,9 +139,17 @@ def _bell_copies(reminders: Sequence[Reminder]) -> dict[int, int]:
         for reminder in reminders
         if not reminder.notification_id
     }
-    found = Notification.objects.filter(
-        Q(pk__in=list(by_event)) | Q(recipient_id__in={user for user, _key in by_key}, key__in=[k for _u, k in by_key])
-    ).filter(read_at__isnull=True, emailed_at__isnull=True)
+    if not reminders:
+        return {}
+    # Locked with the group: the reader marking one read waits for its e-mail, or it is not sent.
+    found = (
+        Notification.objects.select_for_update()
+        .filter(
+            Q(pk__in=list(by_event))
+            | Q(recipient_id__in={user for user, _key in by_key}, key__in=[k for _u, k in by_key])
+        )
+        .filter(read_at__isnull=True, emailed_at__isnull=True)
+    )
     copies: dict[int, int] = {}
     for pk, recipient_id, key in found.values_list("pk", "recipient_id", "key"):
         reminder_id = by_event.get(pk) or by_key.get((recipient_id, key))
@@ -168,46 +178,45 @@ def _message(reminder: Reminder, user: Any, organisation: str, connection: Any) 
     return message
 
 
-def send_reminder_emails(reminder_ids: Sequence[int], record: Record) -> None:
-    """E-mail the reminders over one connection to the mail server, recording each group of
-    EMAIL_GROUP as soon as the server took it: the bell's copies marked e-mailed (a digest
-    will not repeat them) and the reminders completed, in one transaction. A message the
-    server refuses is left for the retry, the others go on; a connection that breaks stops
-    the batch after recording what was sent."""
-    reminders = list(
-        Reminder.objects.filter(pk__in_ids=IdArray(reminder_ids))
-        .select_related("recipient", "organisation")
-        .order_by("pk")
-    )
-    copies = _bell_copies(reminders)
+def send_reminder_emails(reminder_ids: Sequence[int], sending: Sending) -> None:
+    """E-mail the reminders over one connection to the mail server, EMAIL_GROUP at a time,
+    each group in one transaction: its reminders locked (Sending.lock: still open, not yet
+    e-mailed, not held by another delivery) and their bell's copies with them (one read in
+    the portal meanwhile is not e-mailed), the messages sent, then the copies marked
+    e-mailed (a digest will not repeat them) and the reminders completed. A message that
+    cannot be made or that the server refuses is left for the retry, the others go on; a
+    connection that breaks stops the batch after recording what was sent."""
     failed = 0
     with get_connection() as connection:
-        for start in range(0, len(reminders), EMAIL_GROUP):
-            group = reminders[start : start + EMAIL_GROUP]
-            sent: list[int] = []
-            passed = [reminder.pk for reminder in group if reminder.pk not in copies]
+        for start in range(0, len(reminder_ids), EMAIL_GROUP):
             broken: Exception | None = None
-            for reminder in group:
-                if reminder.pk not in copies:
-                    continue
-                organisation = reminder.organisation.name if reminder.organisation else ""
-                message = _message(reminder, reminder.recipient, organisation, connection)
-                try:
-                    message.send()
-                except _REFUSED:
-                    failed += 1  # this message only: the others go on
-                    continue
-                except OSError as error:  # smtplib's errors are OSErrors: the connection is gone
-                    broken = error  # what is left waits for the retry
-                    break
-                sent.append(reminder.pk)
             with transaction.atomic():
-                Notification.objects.filter(pk__in=[copies[pk] for pk in sent]).update(emailed_at=timezone.now())
-                record(sent, passed)
+                group = sending.lock(reminder_ids[start : start + EMAIL_GROUP])
+                copies = _bell_copies(group)
+                sent: list[int] = []
+                for reminder in group:
+                    if reminder.pk not in copies:
+                        continue
+                    try:
+                        organisation = reminder.organisation.name if reminder.organisation else ""
+                        _message(reminder, reminder.recipient, organisation, connection).send()
+                    except _REFUSED:
+                        failed += 1  # this message only: the others go on
+                        continue
+                    except OSError as error:  # smtplib's errors are OSErrors: the connection is gone
+                        broken = error  # what is left waits for the retry
+                        break
+                    except Exception:  # one bad reminder (an address, a text) must not hold back the rest
+                        log.exception("reminder %s: its e-mail could not be made or sent", reminder.pk)
+                        failed += 1
+                        continue
+                    sent.append(reminder.pk)
+                Notification.objects.filter(pk__in=[copies[pk] for pk in sent]).update(emailed_at=sending.now)
+                sending.record(sent, [reminder.pk for reminder in group if reminder.pk not in copies])
             if broken is not None:
                 raise EmailNotSent("the mail server went away") from broken
     if failed:
-        raise EmailNotSent(f"{failed} e-mails refused by the mail server")
+        raise EmailNotSent(f"{failed} e-mails not sent")
 
 
 outside_channel(OutsideChannel(name="email", wants=wants_email, send=send_reminder_emails))

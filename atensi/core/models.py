@@ -223,10 +223,11 @@ class Reminder(models.Model):
 
     A rule (atensi.core.reminders) writes each reminder once — `key` names the event and the
     person, so planning the same event again adds nothing. Every minute the sweep claims
-    the due ones (skipping rows another sweep holds) and queues one delivery each after
-    its commit; a delivery whose task vanished (a worker killed, the broker down) is
+    the due ones (skipping rows another sweep holds) and queues their delivery in batches
+    after its commit; a delivery whose task vanished (a worker killed, the broker down) is
     claimed again once `claimed_at` is old. What was delivered on which channel is in
-    ReminderDelivery, unique per channel: nothing is sent twice.
+    ReminderDelivery, unique per channel: the bell rings once, an e-mail goes again only if
+    a worker died between the mail server's acceptance and its group's record.
     """
 
     # Unique by reminder_key_once, which also serves the prefix searches of the rules.

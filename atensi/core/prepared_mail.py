@@ -16,7 +16,7 @@ import base64
 import email.policy
 import secrets
 from email.header import Header
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from functools import lru_cache
 from typing import Any
 
@@ -79,6 +79,7 @@ class PreparedEmail(EmailMultiAlternatives):
             len(to) == 1
             and to[0].isascii()
             and "\n" not in to[0]
+            and "\r" not in to[0]
             and len(html) == len(self.alternatives) == 1
             and not self.attachments
             and not self.cc
@@ -95,6 +96,7 @@ class PreparedEmail(EmailMultiAlternatives):
             ("Subject", _subject_header(" ".join(str(self.subject).split()))),
             ("Date", formatdate(usegmt=True)),
             *((key, str(value)) for key, value in self.extra_headers.items()),
+            *([] if "message-id" in {key.lower() for key in self.extra_headers} else [("Message-ID", make_msgid())]),
             ("MIME-Version", "1.0"),
             ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
         ]

@@ -5,12 +5,14 @@ The reliability contract:
   sweep and `plan` the reminders they find due; the key of each names the event and the
   person, so planning again adds nothing.
 - The sweep (`claim_due`) takes due rows with SELECT ... FOR UPDATE SKIP LOCKED, marks them
-  claimed and, after its commit, queues one delivery task each. Two sweeps at once claim
-  different rows. A delivery whose task never ran (the broker was down, the worker was
-  killed) is claimed again once its claim is older than RECLAIM_AFTER.
-- A delivery (`deliver`) locks its row and records each channel in ReminderDelivery, unique
-  per (reminder, channel), in the same transaction as the effect: a retried or repeated
-  task finds the row and sends nothing again.
+  claimed and, after its commit, queues their delivery in batches (DELIVERY_BATCH a task).
+  Two sweeps at once claim different rows. A delivery whose task never ran (the broker was
+  down, the worker was killed) is claimed again once its claim is older than RECLAIM_AFTER.
+- A delivery (`deliver_batch`) locks its rows and records the bell in ReminderDelivery,
+  unique per (reminder, channel), in the same transaction as the notifications: a retried
+  or repeated task finds the rows and rings nothing again. E-mail, which cannot join a
+  transaction, follows group by group, each group's record written around its sends
+  (Sending): a crash sends again at most one group, as the same messages.
 
 Events shown in the bell the moment they happen (a referral arriving, answered,
 withdrawn) are e-mailed through the same path (`email_event`): a reminder due at once,
@@ -27,7 +29,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from .lookups import IdArray
@@ -77,8 +79,17 @@ class Planned:
     email_from: datetime.datetime | None = None
 
 
+# A reminder's notification is keyed "reminder:<its key>", in a column as long as the key's.
+_KEY_ROOM = Reminder._meta.get_field("key").max_length - len("reminder:")  # type: ignore[operator]
+
+
 def plan(rows: Iterable[Planned]) -> None:
-    """Write the reminders that are not there yet (by key); existing ones are left alone."""
+    """Write the reminders that are not there yet (by key); existing ones are left alone.
+    A key too long for its notification's is a rule's mistake, refused here rather than
+    failing the whole batch it would be delivered in."""
+    rows = list(rows)
+    if too_long := [row.key for row in rows if len(row.key) > _KEY_ROOM]:
+        raise ValueError(f"reminder keys longer than {_KEY_ROOM} characters: {too_long[:3]}")
     objects = [
         Reminder(
             key=row.key,
@@ -124,10 +135,18 @@ def email_event(*, key: str, recipient_ids: Iterable[int]) -> None:
 
 
 def cancel(*, key_prefix: str, now: datetime.datetime | None = None) -> int:
-    """The thing is settled: its reminders not yet delivered are dropped."""
-    return Reminder.objects.filter(
-        key__startswith=key_prefix, delivered_at__isnull=True, cancelled_at__isnull=True
-    ).update(cancelled_at=now or timezone.now())
+    """The thing is settled: its reminders not yet delivered are dropped. Their rows are
+    locked in id order first, the order a delivery takes them in: the two never deadlock."""
+    with transaction.atomic():
+        ids = list(
+            Reminder.objects.select_for_update()
+            .filter(_open(), key__startswith=key_prefix)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            return 0
+        return Reminder.objects.filter(pk__in_ids=IdArray(ids)).update(cancelled_at=now or timezone.now())
 
 
 def _open() -> Q:
@@ -162,22 +181,51 @@ class Due:
     email_from: datetime.datetime | None
 
 
-# A channel outside the database (e-mail): it cannot join the delivery's transaction, so
-# it runs after the bell's commit and records what it sent in small groups (`Record`),
-# right after the server took them. One such channel at most: a reminder is complete when
-# it has recorded (or passed on) the reminder.
-Record = Callable[[Sequence[int], Sequence[int]], None]
+class Sending:
+    """What a channel outside the database is given to send a batch with, group by group:
+    each group `lock`ed and `record`ed inside one transaction of the channel's, around the
+    sends. The rows stay locked while their e-mails go (a few milliseconds each): a second
+    task given the same reminders (a retry, a reclaim) skips them, and a worker killed in
+    the middle rolls the group's records back, so at most that group is sent again."""
+
+    def __init__(self, channel: str, now: datetime.datetime, delivered: set[int]) -> None:
+        self.channel, self.now, self.delivered = channel, now, delivered
+
+    def lock(self, reminder_ids: Sequence[int]) -> list[Reminder]:
+        """Of these, the reminders still open and not yet sent on the channel, locked for
+        the caller's transaction (those another delivery holds are skipped: it sends them),
+        with their recipient and organisation."""
+        sent = ReminderDelivery.objects.filter(reminder_id=OuterRef("pk"), channel=self.channel)
+        return list(
+            Reminder.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(_open(), ~Exists(sent), pk__in_ids=IdArray(reminder_ids))
+            .select_related("recipient", "organisation")
+            .order_by("pk")
+        )
+
+    def record(self, sent: Sequence[int], passed: Sequence[int]) -> None:
+        """In the caller's transaction: these were sent (the server took them), those had
+        nothing to send; both are complete."""
+        ReminderDelivery.objects.bulk_create(
+            ReminderDelivery(reminder_id=pk, channel=self.channel, at=self.now) for pk in sent
+        )
+        _complete([*sent, *passed], self.now)
+        self.delivered.update(sent)
 
 
 @dataclass(frozen=True)
 class OutsideChannel:
+    """A channel outside the database (e-mail): it cannot join the bell's transaction, so
+    it runs after that commit, in small groups of its own (Sending). One such channel at
+    most: a reminder is complete when it has recorded (or passed on) the reminder."""
+
     name: str
     # Of these reminders (locked, not sent on this channel yet), the ids the channel will
-    # send (the recipient wants them this way); asked inside the delivery's transaction.
+    # send (the recipient wants them this way); asked inside the bell's transaction.
     wants: Callable[[Sequence[Due]], set[int]]
-    # Send the reminders of these ids, calling record(sent ids, ids with nothing to send)
-    # after each group; raise when some could not be sent (the retry sends only those).
-    send: Callable[[Sequence[int], Record], None]
+    # Send the reminders of these ids, group by group (Sending); raise when some could not
+    # be sent (the task's retry sends only those).
+    send: Callable[[Sequence[int], Sending], None]
 
 
 _CHANNELS: dict[str, OutsideChannel] = {}
@@ -219,10 +267,11 @@ def deliver_batch(reminder_ids: Sequence[int], *, now: datetime.datetime | None 
     does nothing more.
 
     Then the e-mail, after that commit (a mail server cannot join a transaction): sent over
-    one connection and recorded group by group as the server takes them, each reminder
-    completed with its record. A worker killed in between sends again at most the group in
-    flight (the same Message-ID: the reader's mail system files them once); a send that
-    fails leaves its reminders open for the retry, which sends only those."""
+    one connection, group by group, each group's rows locked again and its records written
+    in one transaction around its sends (Sending). A worker killed in the middle sends again
+    at most the group in flight (the same Message-ID: the reader's mail system files them
+    once); a send that fails leaves its reminders open for the retry, which sends only
+    those; a reminder cancelled, or e-mailed by another task, in between is skipped."""
     now = now or timezone.now()
     outside = next(iter(_CHANNELS.values()), None)
     delivered: set[int] = set()
@@ -257,26 +306,15 @@ def deliver_batch(reminder_ids: Sequence[int], *, now: datetime.datetime | None 
         wanted = outside.wants(unsent) if outside is not None and unsent else set()
         # The e-mail's time has not come (the bell rings first): due again then; the sweep
         # claims it like any other, the bell's record keeps it from ringing twice.
-        held = [due for due in batch if due.pk in wanted and due.email_from is not None and now < due.email_from]
-        for due in held:
-            Reminder.objects.filter(pk=due.pk).update(
-                due_at=due.email_from, claimed_at=None, attempts=F("attempts") + 1
+        held = [due.pk for due in batch if due.pk in wanted and due.email_from is not None and now < due.email_from]
+        if held:
+            Reminder.objects.filter(pk__in_ids=IdArray(held)).update(
+                due_at=F("email_from"), claimed_at=None, attempts=F("attempts") + 1
             )
-        waiting = {due.pk for due in held}
-        to_send = [due.pk for due in batch if due.pk in wanted and due.pk not in waiting]
-        _complete([due.pk for due in batch if due.pk not in waiting and due.pk not in wanted], now)
+        to_send = [due.pk for due in batch if due.pk in wanted and due.pk not in held]
+        _complete([due.pk for due in batch if due.pk not in wanted], now)
     if outside is not None and to_send:
-
-        def record(sent: Sequence[int], passed: Sequence[int]) -> None:
-            with transaction.atomic(savepoint=False):  # inside the channel's transaction for the group
-                ReminderDelivery.objects.bulk_create(
-                    (ReminderDelivery(reminder_id=pk, channel=outside.name, at=now) for pk in sent),
-                    ignore_conflicts=True,  # a duplicate task sent it too: recorded once
-                )
-                _complete([*sent, *passed], now)
-            delivered.update(sent)
-
-        outside.send(to_send, record)
+        outside.send(to_send, Sending(outside.name, now, delivered))
     return len(delivered)
 
 
@@ -307,6 +345,4 @@ def _ring(ids: Sequence[int], now: datetime.datetime) -> None:
 def _complete(ids: Sequence[int], now: datetime.datetime) -> None:
     """These reminders are delivered; `attempts` counts the deliveries that ran to the end."""
     if ids:
-        Reminder.objects.filter(pk__in_ids=IdArray(ids), delivered_at__isnull=True).update(
-            delivered_at=now, attempts=F("attempts") + 1
-        )
+        Reminder.objects.filter(_open(), pk__in_ids=IdArray(ids)).update(delivered_at=now, attempts=F("attempts") + 1)

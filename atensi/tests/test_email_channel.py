@@ -167,6 +167,70 @@ def test_a_refused_address_holds_back_only_its_own_email(
     assert ReminderDelivery.objects.filter(channel="email").count() == 2
 
 
+def test_a_reminder_whose_email_cannot_be_made_holds_back_only_itself(
+    owner: Any, colleague: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [due_reminder(owner), due_reminder(colleague)]
+    made = atensi.core.email_channel._message
+
+    def breaks_for_owner(reminder: Any, user: Any, organisation: str, connection: Any) -> Any:
+        if user.pk == owner.pk:
+            raise ValueError("Invalid address 'a@b, c@d'")
+        return made(reminder, user, organisation, connection)
+
+    monkeypatch.setattr(atensi.core.email_channel, "_message", breaks_for_owner)
+    with pytest.raises(EmailNotSent):
+        reminders.deliver_batch(ids)
+    assert [m.to for m in mail.outbox] == [[colleague.email]]
+    monkeypatch.setattr(atensi.core.email_channel, "_message", made)
+    assert reminders.deliver_batch(ids) == 1
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([owner.email, colleague.email])
+
+
+def test_a_notification_read_before_its_group_is_sent_is_not_emailed(
+    owner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reminder_id = due_reminder(owner)
+    lock = reminders.Sending.lock
+
+    def read_first(self: reminders.Sending, ids: Any) -> Any:
+        Notification.objects.filter(recipient=owner).update(read_at=timezone.now())  # the bell was opened
+        return lock(self, ids)
+
+    monkeypatch.setattr(reminders.Sending, "lock", read_first)
+    assert deliver(reminder_id) is True  # the bell rang
+    assert mail.outbox == []
+    assert list(ReminderDelivery.objects.values_list("channel", flat=True)) == ["app"]
+    assert Reminder.objects.get(pk=reminder_id).delivered_at is not None  # nothing left to send
+
+
+def test_a_morning_email_rings_the_bell_now_and_is_sent_at_its_time(owner: Any) -> None:
+    morning = timezone.now() + datetime.timedelta(hours=6)
+    plan(
+        [
+            Planned(
+                key=f"follow-up:9:due:{owner.pk}",
+                kind=NotificationKind.REFERRAL_RECEIVED,
+                recipient_id=owner.pk,
+                due_at=timezone.now() - datetime.timedelta(minutes=1),
+                email_from=morning,
+                data=DATA,
+            )
+        ]
+    )
+    [reminder_id] = claim_due()
+    assert reminders.deliver_batch([reminder_id]) == 1
+    held = Reminder.objects.get(pk=reminder_id)
+    assert (held.due_at, held.claimed_at, held.delivered_at, held.attempts) == (morning, None, None, 1)
+    assert mail.outbox == [] and Notification.objects.filter(recipient=owner).count() == 1
+    assert claim_due() == []  # not before the morning
+    assert claim_due(now=morning) == [reminder_id]
+    assert reminders.deliver_batch([reminder_id], now=morning) == 1
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+    assert Notification.objects.filter(recipient=owner).count() == 1  # the bell rang once
+    assert Reminder.objects.get(pk=reminder_id).delivered_at == morning
+
+
 def test_emails_are_recorded_group_by_group_so_a_crash_resends_one_group_at_most(
     owner: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

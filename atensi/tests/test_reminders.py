@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from atensi.core import reminders
@@ -71,12 +71,14 @@ def test_a_failing_email_leaves_the_bell_delivered_and_the_retry_sends_only_the_
     [reminder_id] = claim_due()
     sends: list[list[int]] = []
 
-    def broken(batch: Any, record: reminders.Record) -> None:
+    def broken(batch: Any, sending: reminders.Sending) -> None:
         raise ConnectionError("smtp down")
 
-    def working(batch: Any, record: reminders.Record) -> None:
-        sends.append(list(batch))
-        record(list(batch), [])
+    def working(batch: Any, sending: reminders.Sending) -> None:
+        with transaction.atomic():
+            locked = [reminder.pk for reminder in sending.lock(batch)]
+            sends.append(locked)
+            sending.record(locked, [])
 
     email = reminders.OutsideChannel(name="email", wants=lambda batch: {r.pk for r in batch}, send=broken)
     monkeypatch.setitem(reminders._CHANNELS, "email", email)
@@ -119,6 +121,35 @@ def test_a_batch_is_delivered_set_wise_in_the_same_queries_however_large(owner: 
     assert Notification.objects.filter(recipient=owner).count() == 41
     assert not Reminder.objects.filter(delivered_at__isnull=True).exists()
     assert set(Reminder.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_key_too_long_for_its_notification_is_refused_when_planned(owner: Any) -> None:
+    with pytest.raises(ValueError, match="longer than 191"):
+        plan([planned(owner, key="x" * 200)])
+    assert not Reminder.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_group_is_sent_by_whoever_locks_it_first_and_never_once_cancelled_or_sent(owner: Any) -> None:
+    """Sending.lock: of the given reminders, those still open, not yet sent on the channel,
+    and not held by another delivery (a retry or a reclaimed task running at once)."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    plan([planned(owner, f"lock:{i}") for i in range(4)])
+    held, cancelled, sent, free = claim_due()
+    Reminder.objects.filter(pk=cancelled).update(cancelled_at=timezone.now())
+    ReminderDelivery.objects.create(reminder_id=sent, channel="email")
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:  # another delivery holds this one
+            cursor.execute("SELECT id FROM atensi_reminder WHERE id = %s FOR UPDATE", [held])
+        sending = reminders.Sending("email", timezone.now(), set())
+        with transaction.atomic():
+            assert [reminder.pk for reminder in sending.lock([held, cancelled, sent, free])] == [free]
+    finally:
+        other.rollback()
+        other.close()
 
 
 def test_a_cancelled_reminder_is_not_delivered(owner: Any) -> None:

@@ -7,8 +7,8 @@ Each test runs its own redis-server (`redis_server`, the devstack's binary) so i
 it, and kill workers, without disturbing the shared test Redis; the test process
 (`broker_at`), its workers and sweepers all use that server. Effects are counted in the
 database: one ReminderDelivery per (reminder, channel) and one Notification per
-(recipient, key) — and one e-mail per reminder once an e-mail channel is registered
-(`atensi.core.reminders.channel("email")`): the workers then write e-mail to files here.
+(recipient, key) — and one e-mail per reminder while the e-mail channel is registered
+(`atensi.core.reminders.outside_channel`): the workers write e-mail to files here.
 """
 
 from __future__ import annotations
