@@ -303,25 +303,29 @@ class Head:
 
     @classmethod
     def read(cls, queryset: QuerySet[Any]) -> Head:
-        rows, whole = _head(queryset)
+        """The head of a list read on its own (its lines' fields), the list itself counted."""
+        rows, whole = _head(queryset.values(*_FOLLOW_UP_FIELDS))
         return cls(rows, whole=whole, counted=queryset)
 
 
-# The follow-ups of the day read at once, split here; beyond this many (a worker far behind),
-# each list is read on its own, its head only, and counted to the cap.
-FOLLOW_UPS_READ = 200
+# The follow-ups of the day read at once, split here; beyond this many (a worker far
+# behind), each list is read on its own, its head only, and counted to the cap.
+FOLLOW_UPS_READ = 1000
+# What splitting needs: no join (the case's number and the child's name are read for the
+# lines shown only).
+_DAY_FIELDS = ("pk", "kind", "due_on", "case_id", "organisation_id")
 
 
 def _follow_up_heads(user: User, days: dict[int, Any], mine: work.MyCases) -> tuple[Head, Head, Head]:
-    """Due today, overdue, aftercare due this month: the day's follow-ups in one read."""
-    rows = list(
-        work.follow_ups_of_the_day(user=user, days=days, mine=mine).values(*_FOLLOW_UP_FIELDS)[: FOLLOW_UPS_READ + 1]
-    )
+    """Due today, overdue, aftercare due this month: the day's follow-ups in one read of the
+    follow-ups alone, split here by each organisation's local day; the titles of the lines
+    shown in a second."""
+    rows = list(work.follow_ups_of_the_day(user=user, days=days, mine=mine).values(*_DAY_FIELDS)[: FOLLOW_UPS_READ + 1])
     if len(rows) > FOLLOW_UPS_READ:
         return (
-            Head.read(work.follow_ups_due_today(user=user, days=days, mine=mine).values(*_FOLLOW_UP_FIELDS)),
-            Head.read(work.follow_ups_overdue(user=user, days=days, mine=mine).values(*_FOLLOW_UP_FIELDS)),
-            Head.read(work.aftercare_due_this_month(user=user, days=days, mine=mine).values(*_FOLLOW_UP_FIELDS)),
+            Head.read(work.follow_ups_due_today(user=user, days=days, mine=mine)),
+            Head.read(work.follow_ups_overdue(user=user, days=days, mine=mine)),
+            Head.read(work.aftercare_due_this_month(user=user, days=days, mine=mine)),
         )
     due, overdue, aftercare = [], [], []
     for row in rows:
@@ -333,6 +337,10 @@ def _follow_up_heads(user: User, days: dict[int, Any], mine: work.MyCases) -> tu
         first, last = month_of(today)
         if row["kind"] == FollowUpKind.AFTERCARE and first <= row["due_on"] <= last:
             aftercare.append(row)
+    shown = [row for part in (due, overdue, aftercare) for row in part[:LIST_SIZE]]
+    titles = work.follow_up_titles([row["pk"] for row in shown])
+    for row in shown:
+        row["case__number"], row["case__beneficiary__full_name"] = titles[row["pk"]]
     return Head.of(due), Head.of(overdue), Head.of(aftercare)
 
 

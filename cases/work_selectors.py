@@ -176,6 +176,17 @@ def follow_ups_of_the_day(*, user: User, days: Days, mine: MyCases) -> QuerySet[
     return _my_pending_follow_ups(user, days, mine).filter(_per_day(days, of_the_day)).order_by("due_on", "pk")
 
 
+def follow_up_titles(follow_up_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Follow-up id -> (its case's number, the child's full name), for the few lines of
+    follow_ups_of_the_day a page shows (the ids come from that scoped read)."""
+    if not follow_up_ids:
+        return {}
+    rows = FollowUp.objects.filter(pk__in_ids=IdArray(follow_up_ids)).values_list(
+        "pk", "case__number", "case__beneficiary__full_name"
+    )
+    return {pk: (number, name) for pk, number, name in rows}
+
+
 def _last_looked(user_id: int) -> Coalesce:
     """When the user last opened the case page (the access log's view rows)."""
     return Coalesce(
