@@ -585,7 +585,7 @@ def test_the_figures_card_is_kept_a_minute_for_its_reader_and_says_when_it_was_c
     moment = datetime.datetime(2026, 12, 8, 2, 15, tzinfo=datetime.UTC)  # 09:15 in Jakarta
     with time_machine.travel(moment, tick=False):
         first = figures_card(client_for(officer)).content.decode()
-    assert 'data-testid="figure-waiting">1<' in first and "at 9:15 a.m., when these figures were counted" in first
+    assert 'data-testid="figure-waiting">1<' in first and "at 9:15 a.m. WIB, when these figures were counted" in first
     refer(org, owner, other_org, name="Anak Kedua")
     # The same reader within the minute: the kept card, its time with it.
     assert figures_card(client_for(officer)).content.decode() == first
@@ -594,3 +594,8 @@ def test_the_figures_card_is_kept_a_minute_for_its_reader_and_says_when_it_was_c
     assert 'data-testid="figure-waiting">2<' in figures_card(client_for(colleague)).content.decode()
     # The figures page holds the same table.
     assert 'data-testid="figure-waiting">1<' in get(client_for(officer), FIGURES_URL).content.decode()
+    # A reader in Makassar reads the time in WITA.
+    makassar = OrganisationFactory(code="DINSOS-7371", name="Dinas Sosial Makassar", home_region_id="73")
+    east = member(organisation=makassar, role=Role.REFERRAL_OFFICER, username="makassar")
+    with time_machine.travel(moment, tick=False):
+        assert "at 10:15 a.m. WITA, when these figures were counted" in figures_card(client_for(east)).content.decode()

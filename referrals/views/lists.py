@@ -15,12 +15,14 @@ from django.template.loader import render_to_string
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import time_format
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from atensi.core.fragments import cached_fragment, fragment_key
+from atensi.core.localtime import DEFAULT_ZONE, zone_label
 from stakeholders.http import AuthenticatedRequest
 
 from .. import lists
@@ -100,12 +102,16 @@ def figures(request: AuthenticatedRequest) -> HttpResponse:
     days = int(raw) if raw in {str(p) for p in PERIODS} else DEFAULT_PERIOD_DAYS
     filters, _refused = lists.parse_filters(request.GET, user=request.user, box=lists.INBOX)
     now = timezone.now()
-    organisations = lists.my_organisations(request.user)
+    organisations, zones = lists.my_organisations_and_zones(request.user)
     ids = [filters.organisation_id] if filters.organisation_id else [pk for pk, _name in organisations]
 
     def draw() -> str:
         found = referral_figures(organisation_ids=ids, since=default_since(now, days), now=now)
-        table = {"figures": _figures_rows(found, organisations), "figures_days": days, "counted_at": now}
+        # The time in the zone of the organisation shown (the first one), named: a Balai in
+        # Makassar reads WITA.
+        zone = zones.get(ids[0], DEFAULT_ZONE) if ids else DEFAULT_ZONE
+        counted = f"{time_format(now.astimezone(zone), 'TIME_FORMAT')} {zone_label(zone)}"
+        table = {"figures": _figures_rows(found, organisations), "figures_days": days, "counted_time": counted}
         return render_to_string("referrals/_figures.html", table)
 
     # Counting a Balai's referrals of the period reads a hundred thousand of them (150 ms):
