@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -88,13 +88,20 @@ def render_email(*, template: str, context: Mapping[str, Any], language: str) ->
     return " ".join(subject.split()), text, html
 
 
+def build_email(
+    *, to: str, subject: str, text: str, html: str, connection: Any = None, message_id: str | None = None
+) -> PreparedEmail:
+    """A portal e-mail: text with its HTML alternative, machine-sent (HEADERS)."""
+    headers = {**HEADERS, "Message-ID": message_id} if message_id else HEADERS
+    message = PreparedEmail(subject, text, to=[to], headers=headers, connection=connection)
+    message.attach_alternative(html, "text/html")
+    return message
+
+
 def send_email(
     *, to: str, subject: str, text: str, html: str, connection: Any = None, message_id: str | None = None
 ) -> None:
-    headers = {**HEADERS, "Message-ID": message_id} if message_id else HEADERS
-    message = EmailMultiAlternatives(subject, text, to=[to], headers=headers, connection=connection)
-    message.attach_alternative(html, "text/html")
-    message.send()
+    build_email(to=to, subject=subject, text=text, html=html, connection=connection, message_id=message_id).send()
 
 
 # E-mails recorded together once the mail server took them: a worker killed in the middle
@@ -172,10 +179,14 @@ def _message(reminder: Reminder, user: Any, organisation: str, connection: Any) 
             "link": absolute_url(link),
         }
     subject, text, html = render_email(template="reminder", context=context, language=language)
-    headers = {**HEADERS, "Message-ID": reminder_message_id(reminder)}
-    message = PreparedEmail(subject, text, to=[user.email], headers=headers, connection=connection)
-    message.attach_alternative(html, "text/html")
-    return message
+    return build_email(
+        to=user.email,
+        subject=subject,
+        text=text,
+        html=html,
+        connection=connection,
+        message_id=reminder_message_id(reminder),
+    )
 
 
 def send_reminder_emails(reminder_ids: Sequence[int], sending: Sending) -> None:

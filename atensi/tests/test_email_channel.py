@@ -32,7 +32,12 @@ DATA = {
 
 
 def due_reminder(
-    user: Any, *, link: str = "/referrals/7/", organisation: Any = None, key: str = "referral:7:half"
+    user: Any,
+    *,
+    link: str = "/referrals/7/",
+    organisation: Any = None,
+    key: str = "referral:7:half",
+    email_from: datetime.datetime | None = None,
 ) -> int:
     plan(
         [
@@ -44,6 +49,7 @@ def due_reminder(
                 organisation_id=organisation.pk if organisation else None,
                 link=link,
                 data=DATA,
+                email_from=email_from,
             )
         ]
     )
@@ -206,19 +212,7 @@ def test_a_notification_read_before_its_group_is_sent_is_not_emailed(
 
 def test_a_morning_email_rings_the_bell_now_and_is_sent_at_its_time(owner: Any) -> None:
     morning = timezone.now() + datetime.timedelta(hours=6)
-    plan(
-        [
-            Planned(
-                key=f"follow-up:9:due:{owner.pk}",
-                kind=NotificationKind.REFERRAL_RECEIVED,
-                recipient_id=owner.pk,
-                due_at=timezone.now() - datetime.timedelta(minutes=1),
-                email_from=morning,
-                data=DATA,
-            )
-        ]
-    )
-    [reminder_id] = claim_due()
+    reminder_id = due_reminder(owner, email_from=morning)
     assert reminders.deliver_batch([reminder_id]) == 1
     held = Reminder.objects.get(pk=reminder_id)
     assert (held.due_at, held.claimed_at, held.delivered_at, held.attempts) == (morning, None, None, 1)
